@@ -1,0 +1,111 @@
+//! A readable listing of a module, driven by the instruction table in [`crate::isa`].
+
+use crate::isa::OperandKind;
+use crate::module::*;
+use std::fmt::Write;
+
+/// Looks up the text of a source line: `(file name, 1-based line)`.
+pub type SourceLookup<'a> = &'a dyn Fn(&str, u32) -> Option<String>;
+
+/// Renders `module` as text. When `source` finds a line, it is printed beside the
+/// instructions compiled from it.
+pub fn disassemble(module: &Module, source: Option<SourceLookup<'_>>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "; kiln bytecode module");
+    for (i, ty) in module.types.iter().enumerate() {
+        let _ = match ty {
+            CompositeType::Struct(st) => {
+                let fields: Vec<String> = st
+                    .fields
+                    .iter()
+                    .map(|(n, t)| format!("{n}: {}", type_name(module, *t)))
+                    .collect();
+                writeln!(out, "type t{i} = struct {} {{ {} }}", st.name, fields.join(", "))
+            }
+            CompositeType::Array(elem) => writeln!(out, "type t{i} = [{}]", type_name(module, *elem)),
+        };
+    }
+    for (i, k) in module.consts.iter().enumerate() {
+        let _ = match k {
+            Const::Int(v) => writeln!(out, "const k{i} = int {v}"),
+            Const::Float(v) => writeln!(out, "const k{i} = float {v:?}"),
+            Const::Str(s) => writeln!(out, "const k{i} = str {s:?}"),
+        };
+    }
+    for (i, import) in module.imports.iter().enumerate() {
+        let _ = writeln!(out, "import n{i} = {}{}", import.name, sig_text(module, &import.sig));
+    }
+    for (i, g) in module.globals.iter().enumerate() {
+        let _ = writeln!(out, "global g{i} = {}: {}", g.name, type_name(module, g.ty));
+    }
+    let _ = writeln!(out, "entry f{}", module.entry.0);
+    for (fi, func) in module.funcs.iter().enumerate() {
+        let file = module.files.get(func.file as usize).map(String::as_str).unwrap_or("?");
+        let _ = writeln!(out, "\nfn f{fi} {}{}  ; {file}", func.name, sig_text(module, &func.sig));
+        let regs: Vec<String> = func
+            .regs
+            .iter()
+            .enumerate()
+            .map(|(i, t)| format!("r{i}:{}", type_name(module, *t)))
+            .collect();
+        let _ = writeln!(out, "  ; registers: {}", regs.join(" "));
+        let mut last_line = None;
+        for (pc, instr) in func.code.iter().enumerate() {
+            let info = instr.opcode().info();
+            let operands: Vec<String> = instr
+                .operand_values()
+                .iter()
+                .map(|(kind, v)| operand_text(kind, v))
+                .collect();
+            let mut line = format!("  {pc:5}  {:<12} {}", info.name, operands.join(", "));
+            if let Some((l, c)) = func.position(pc) {
+                if last_line != Some(l) {
+                    last_line = Some(l);
+                    let text = source.and_then(|f| f(file, l)).unwrap_or_default();
+                    let pad = 44usize.saturating_sub(line.len());
+                    let _ = write!(line, "{:pad$} ; {file}:{l}:{c}  {}", "", text.trim());
+                }
+            }
+            let _ = writeln!(out, "{}", line.trim_end());
+        }
+    }
+    out
+}
+
+fn operand_text(kind: OperandKind, v: i64) -> String {
+    match kind {
+        OperandKind::Reg => format!("r{v}"),
+        OperandKind::ConstIdx => format!("k{v}"),
+        OperandKind::FuncIdx => format!("f{v}"),
+        OperandKind::TypeIdx => format!("t{v}"),
+        OperandKind::GlobalIdx => format!("g{v}"),
+        OperandKind::FieldIdx => format!(".{v}"),
+        OperandKind::ImportIdx => format!("n{v}"),
+        OperandKind::Target => format!("@{v}"),
+        OperandKind::Imm => format!("{v}"),
+        OperandKind::Count => format!("#{v}"),
+    }
+}
+
+fn sig_text(module: &Module, sig: &Signature) -> String {
+    let params: Vec<String> = sig.params.iter().map(|t| type_name(module, *t)).collect();
+    match sig.result {
+        Some(r) => format!("({}) -> {}", params.join(", "), type_name(module, r)),
+        None => format!("({})", params.join(", ")),
+    }
+}
+
+/// The source-like name of a value type (`int`, `[str]`, `Point`).
+pub fn type_name(module: &Module, ty: ValType) -> String {
+    match ty {
+        ValType::Int => "int".into(),
+        ValType::Float => "float".into(),
+        ValType::Bool => "bool".into(),
+        ValType::Str => "str".into(),
+        ValType::Ref(t) => match module.types.get(t.index()) {
+            Some(CompositeType::Struct(st)) => st.name.clone(),
+            Some(CompositeType::Array(elem)) if *elem != ty => format!("[{}]", type_name(module, *elem)),
+            _ => format!("t{}", t.0),
+        },
+    }
+}

@@ -1,0 +1,16 @@
+//! Numeric limits of the bytecode format. Each one is named in the error that enforces it.
+
+/// Magic number at the start of every `.bc` file.
+pub const MAGIC: [u8; 4] = *b"\x7fKBC";
+/// The format version this crate writes and the newest one it reads.
+pub const FORMAT_VERSION: u32 = 1;
+/// Registers per function: the run form addresses registers with 16 bits.
+pub const MAX_REGS: usize = u16::MAX as usize;
+/// Instructions per function: branch targets are 16-bit in the run form.
+pub const MAX_CODE_LEN: usize = u16::MAX as usize;
+/// Functions, types, globals, fields and imports per module (16-bit in the run form).
+pub const MAX_ITEMS: usize = u16::MAX as usize;
+/// Constants per module.
+pub const MAX_CONSTS: usize = 1 << 24;
+/// How deeply structs may nest inside structs (inline fields of struct type).
+pub const MAX_STRUCT_DEPTH: usize = 256;

@@ -1,0 +1,185 @@
+//! The in-memory module model: types, constants, imports, globals, functions, debug info.
+//!
+//! This is what the compiler produces and the decoder returns. It carries no run-time
+//! state and knows nothing about how the runtime executes it.
+
+use crate::isa::Instr;
+
+macro_rules! index_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+        pub struct $name(pub u32);
+        impl $name {
+            /// The index as a `usize`.
+            pub fn index(self) -> usize { self.0 as usize }
+        }
+    };
+}
+
+index_type!(/// A register of the current function.
+    Reg);
+index_type!(/// An entry of the module's constant pool.
+    ConstIdx);
+index_type!(/// A function of the module.
+    FuncIdx);
+index_type!(/// A composite (struct or array) type of the module.
+    TypeIdx);
+index_type!(/// A module global.
+    GlobalIdx);
+index_type!(/// A field of a struct type.
+    FieldIdx);
+index_type!(/// An imported native function.
+    ImportIdx);
+index_type!(/// A branch target: an instruction index in the current function.
+    Target);
+index_type!(/// A count of consecutive registers.
+    Count);
+
+/// A signed 32-bit immediate operand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Imm(pub i32);
+
+/// The type of a register, a field, a global or an array element.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ValType {
+    /// 64-bit two's complement integer.
+    Int,
+    /// IEEE-754 binary64.
+    Float,
+    /// `true` or `false`, stored as 1 or 0.
+    Bool,
+    /// Reference to an immutable UTF-8 string.
+    Str,
+    /// Reference to an object of a composite type of the module.
+    Ref(TypeIdx),
+}
+
+impl ValType {
+    /// Whether values of this type are heap references (GC roots when held in registers).
+    pub fn is_ref(self) -> bool {
+        matches!(self, ValType::Str | ValType::Ref(_))
+    }
+}
+
+/// A composite type: the shape of a heap object.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CompositeType {
+    /// A struct: named fields stored inline in the object.
+    Struct(StructType),
+    /// A growable array of elements of one type.
+    Array(ValType),
+}
+
+/// A struct type.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StructType {
+    /// The struct's name, for diagnostics and the disassembler.
+    pub name: String,
+    /// Field names and types, in storage order.
+    pub fields: Vec<(String, ValType)>,
+}
+
+/// A constant-pool entry.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Const {
+    /// An integer.
+    Int(i64),
+    /// A float, compared bit for bit.
+    Float(f64),
+    /// A string.
+    Str(String),
+}
+
+impl Const {
+    /// The type a register loaded from this constant has.
+    pub fn val_type(&self) -> ValType {
+        match self {
+            Const::Int(_) => ValType::Int,
+            Const::Float(_) => ValType::Float,
+            Const::Str(_) => ValType::Str,
+        }
+    }
+}
+
+/// The signature of a function or native: parameter types and an optional result.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Signature {
+    /// Parameter types, in order.
+    pub params: Vec<ValType>,
+    /// The result type; `None` for functions that return nothing.
+    pub result: Option<ValType>,
+}
+
+/// A native function the module imports from the host, by name and signature.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Import {
+    /// The native's registered name, e.g. `str.slice`.
+    pub name: String,
+    /// The signature the module expects; checked against the host's when instantiated.
+    pub sig: Signature,
+}
+
+/// A module global: one per running instance.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Global {
+    /// Source name.
+    pub name: String,
+    /// Type of the global.
+    pub ty: ValType,
+}
+
+/// One row of a function's line table: instructions from `pc` on come from `line:col`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineEntry {
+    /// First instruction covered by this row.
+    pub pc: u32,
+    /// 1-based source line.
+    pub line: u32,
+    /// 1-based source column.
+    pub col: u32,
+}
+
+/// A function: signature, register types and code.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Function {
+    /// Name used in stack traces (`main`, `Point.norm`).
+    pub name: String,
+    /// Parameters and result. Parameter `i` arrives in register `i`.
+    pub sig: Signature,
+    /// Type of every register; the first `sig.params.len()` match the parameters.
+    pub regs: Vec<ValType>,
+    /// The instructions.
+    pub code: Vec<Instr>,
+    /// Index into [`Module::files`] of the source file.
+    pub file: u32,
+    /// Line table, sorted by `pc`.
+    pub lines: Vec<LineEntry>,
+}
+
+/// A whole bytecode module.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Module {
+    /// Composite types.
+    pub types: Vec<CompositeType>,
+    /// Constant pool.
+    pub consts: Vec<Const>,
+    /// Imported natives.
+    pub imports: Vec<Import>,
+    /// Globals, initialised to their type's default value when an instance starts.
+    pub globals: Vec<Global>,
+    /// Functions.
+    pub funcs: Vec<Function>,
+    /// Source file names, relative to the entry file's folder.
+    pub files: Vec<String>,
+    /// The function run when the module starts: no parameters, no result.
+    pub entry: FuncIdx,
+}
+
+impl Function {
+    /// The source position of instruction `pc`, from the line table.
+    pub fn position(&self, pc: usize) -> Option<(u32, u32)> {
+        let row = self.lines.partition_point(|e| e.pc as usize <= pc);
+        row.checked_sub(1).map(|i| (self.lines[i].line, self.lines[i].col))
+    }
+}

@@ -1,0 +1,527 @@
+//! Per-function rules F1-F8 (see the module docs of `verify`).
+
+use super::{check_val_type, err, Rule, VerifyError};
+use crate::isa::{flags, Instr, OperandKind};
+use crate::module::*;
+
+/// Upper bound on the dataflow state (64-bit words) one function may need, so a hostile
+/// module cannot make the verifier allocate without bound.
+const MAX_DATAFLOW_WORDS: usize = 1 << 22;
+
+/// What one instruction does to registers, for the F8 dataflow.
+#[derive(Default)]
+struct Effects {
+    uses: Vec<Reg>,
+    /// Registers from this index up lose their values (a call's callee window).
+    kill_from: Option<u32>,
+    def: Option<Reg>,
+}
+
+struct Checker<'a> {
+    module: &'a Module,
+    func: &'a Function,
+}
+
+fn at(pc: usize, e: VerifyError) -> VerifyError {
+    VerifyError { pc: Some(pc), ..e }
+}
+
+pub(super) fn verify_function(
+    module: &Module,
+    func: &Function,
+) -> Result<Vec<(u32, Vec<u16>)>, VerifyError> {
+    for ty in &func.regs {
+        check_val_type(module, *ty)?;
+    }
+    for ty in func.sig.params.iter().chain(&func.sig.result) {
+        check_val_type(module, *ty)?;
+    }
+    if func.regs.len() < func.sig.params.len()
+        || func.regs[..func.sig.params.len()] != func.sig.params[..]
+    {
+        return Err(err(Rule::Params, "registers do not start with the parameter types"));
+    }
+    match func.code.last() {
+        None => return Err(err(Rule::FallOff, "function has no code")),
+        Some(last) if last.opcode().info().flags & flags::TERMINATOR == 0 => {
+            return Err(at(
+                func.code.len() - 1,
+                err(Rule::FallOff, "last instruction can fall through past the end"),
+            ))
+        }
+        Some(_) => {}
+    }
+    if usize::try_from(func.file).map_or(true, |f| f >= module.files.len().max(1)) {
+        return Err(err(Rule::Debug, format!("file index {} out of range", func.file)));
+    }
+    let sorted = func.lines.windows(2).all(|w| w[0].pc < w[1].pc);
+    if !sorted || func.lines.iter().any(|e| e.pc as usize >= func.code.len()) {
+        return Err(err(Rule::Debug, "line table not sorted or outside the code"));
+    }
+    let checker = Checker { module, func };
+    let mut effects = Vec::with_capacity(func.code.len());
+    for (pc, instr) in func.code.iter().enumerate() {
+        checker.check_ranges(instr).map_err(|e| at(pc, e))?;
+        effects.push(checker.check_instr(instr).map_err(|e| at(pc, e))?);
+    }
+    checker.check_initialized(&effects)
+}
+
+impl Checker<'_> {
+    fn n_regs(&self) -> usize {
+        self.func.regs.len()
+    }
+
+    /// F2 and F3 for the operands the table describes.
+    fn check_ranges(&self, instr: &Instr) -> Result<(), VerifyError> {
+        let m = self.module;
+        for (kind, value) in instr.operand_values().iter() {
+            let value = value as usize;
+            let (len, what) = match kind {
+                OperandKind::Reg => (self.n_regs(), "register"),
+                OperandKind::ConstIdx => (m.consts.len(), "constant"),
+                OperandKind::FuncIdx => (m.funcs.len(), "function"),
+                OperandKind::TypeIdx => (m.types.len(), "type"),
+                OperandKind::GlobalIdx => (m.globals.len(), "global"),
+                OperandKind::ImportIdx => (m.imports.len(), "import"),
+                OperandKind::Target => {
+                    if value >= self.func.code.len() {
+                        return Err(err(
+                            Rule::BranchTarget,
+                            format!("branch target {value} outside the code"),
+                        ));
+                    }
+                    continue;
+                }
+                // Checked with the instruction's types, and by window checks.
+                OperandKind::FieldIdx | OperandKind::Imm | OperandKind::Count => continue,
+            };
+            // A register window's base may equal n_regs when the window is empty, and a
+            // call without a result names register 0; both are checked per opcode.
+            let window_base = kind == OperandKind::Reg && value == 0;
+            if value >= len && !window_base {
+                return Err(err(
+                    Rule::OperandRange,
+                    format!("{what} {value} out of range ({len} available)"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn ty(&self, r: Reg) -> Result<ValType, VerifyError> {
+        self.func.regs.get(r.index()).copied().ok_or_else(|| {
+            err(
+                Rule::OperandRange,
+                format!("register {} out of range ({} registers)", r.0, self.n_regs()),
+            )
+        })
+    }
+
+    fn expect(&self, r: Reg, want: ValType) -> Result<(), VerifyError> {
+        let got = self.ty(r)?;
+        if got != want {
+            return Err(err(
+                Rule::OperandType,
+                format!("register {} has type {got:?}, expected {want:?}", r.0),
+            ));
+        }
+        Ok(())
+    }
+
+    fn window(&self, base: Reg, n: usize) -> Result<Vec<Reg>, VerifyError> {
+        if base.index() + n > self.n_regs() {
+            return Err(err(
+                Rule::OperandRange,
+                format!("register window {}..{} out of range", base.0, base.index() + n),
+            ));
+        }
+        Ok((0..n).map(|i| Reg(base.0 + i as u32)).collect())
+    }
+
+    fn struct_type(&self, t: TypeIdx) -> Result<&StructType, VerifyError> {
+        match &self.module.types[t.index()] {
+            CompositeType::Struct(st) => Ok(st),
+            CompositeType::Array(_) => Err(err(Rule::OperandType, format!("type {} is not a struct", t.0))),
+        }
+    }
+
+    fn array_elem(&self, t: TypeIdx) -> Result<ValType, VerifyError> {
+        match &self.module.types[t.index()] {
+            CompositeType::Array(elem) => Ok(*elem),
+            CompositeType::Struct(_) => Err(err(Rule::OperandType, format!("type {} is not an array", t.0))),
+        }
+    }
+
+    /// The composite type a reference register holds.
+    fn ref_type(&self, r: Reg) -> Result<TypeIdx, VerifyError> {
+        match self.ty(r)? {
+            ValType::Ref(t) => Ok(t),
+            other => Err(err(
+                Rule::OperandType,
+                format!("register {} has type {other:?}, expected a reference", r.0),
+            )),
+        }
+    }
+
+    fn field(&self, obj: Reg, field: FieldIdx) -> Result<ValType, VerifyError> {
+        let st = self.struct_type(self.ref_type(obj)?)?;
+        st.fields.get(field.index()).map(|(_, ty)| *ty).ok_or_else(|| {
+            err(Rule::OperandRange, format!("field {} out of range in `{}`", field.0, st.name))
+        })
+    }
+
+    fn array_reg(&self, arr: Reg) -> Result<ValType, VerifyError> {
+        self.array_elem(self.ref_type(arr)?)
+    }
+
+    /// Checks a call's window and result against `sig`; returns the used registers.
+    fn check_call(&self, sig: &Signature, dst: Reg, args: Reg) -> Result<Vec<Reg>, VerifyError> {
+        let window = self.window(args, sig.params.len())?;
+        for (r, want) in window.iter().zip(&sig.params) {
+            if self.ty(*r)? != *want {
+                return Err(err(
+                    Rule::Call,
+                    format!("argument register {} does not have parameter type {want:?}", r.0),
+                ));
+            }
+        }
+        match sig.result {
+            Some(want) if self.ty(dst)? != want => Err(err(
+                Rule::Call,
+                format!("result register {} does not have result type {want:?}", dst.0),
+            )),
+            None if dst.0 != 0 => Err(err(Rule::Call, "call without a result must name register 0")),
+            _ => Ok(window),
+        }
+    }
+
+    /// F5-F7 for one instruction; returns its register effects for F8.
+    fn check_instr(&self, instr: &Instr) -> Result<Effects, VerifyError> {
+        use ValType::*;
+        let mut fx = Effects::default();
+        let same3 = |fx: &mut Effects, dst: Reg, a: Reg, b: Reg, operand: ValType, result: ValType| {
+            self.expect(a, operand)?;
+            self.expect(b, operand)?;
+            self.expect(dst, result)?;
+            fx.uses = vec![a, b];
+            fx.def = Some(dst);
+            Ok::<(), VerifyError>(())
+        };
+        let unary = |fx: &mut Effects, dst: Reg, src: Reg, from: ValType, to: ValType| {
+            self.expect(src, from)?;
+            self.expect(dst, to)?;
+            fx.uses = vec![src];
+            fx.def = Some(dst);
+            Ok::<(), VerifyError>(())
+        };
+        match *instr {
+            Instr::Nop {} | Instr::Jmp { .. } | Instr::Unreachable {} => {}
+            Instr::Mov { dst, src } => {
+                let ty = self.ty(src)?;
+                unary(&mut fx, dst, src, ty, ty)?;
+            }
+            Instr::LoadI { dst, .. } => {
+                self.expect(dst, Int)?;
+                fx.def = Some(dst);
+            }
+            Instr::LoadBool { dst, imm } => {
+                self.expect(dst, Bool)?;
+                if !(0..=1).contains(&imm.0) {
+                    return Err(err(Rule::OperandType, "bool immediate must be 0 or 1"));
+                }
+                fx.def = Some(dst);
+            }
+            Instr::LoadK { dst, k } => {
+                self.expect(dst, self.module.consts[k.index()].val_type())?;
+                fx.def = Some(dst);
+            }
+            Instr::AddI { dst, a, b }
+            | Instr::SubI { dst, a, b }
+            | Instr::MulI { dst, a, b }
+            | Instr::DivI { dst, a, b }
+            | Instr::RemI { dst, a, b }
+            | Instr::AndI { dst, a, b }
+            | Instr::OrI { dst, a, b }
+            | Instr::XorI { dst, a, b }
+            | Instr::ShlI { dst, a, b }
+            | Instr::ShrI { dst, a, b } => same3(&mut fx, dst, a, b, Int, Int)?,
+            Instr::AddImm { dst, a, .. } => unary(&mut fx, dst, a, Int, Int)?,
+            Instr::NegI { dst, src } => unary(&mut fx, dst, src, Int, Int)?,
+            Instr::AddF { dst, a, b }
+            | Instr::SubF { dst, a, b }
+            | Instr::MulF { dst, a, b }
+            | Instr::DivF { dst, a, b }
+            | Instr::RemF { dst, a, b } => same3(&mut fx, dst, a, b, Float, Float)?,
+            Instr::NegF { dst, src } => unary(&mut fx, dst, src, Float, Float)?,
+            Instr::EqI { dst, a, b } | Instr::NeI { dst, a, b } | Instr::LtI { dst, a, b } | Instr::LeI { dst, a, b } => {
+                same3(&mut fx, dst, a, b, Int, Bool)?
+            }
+            Instr::EqF { dst, a, b } | Instr::NeF { dst, a, b } | Instr::LtF { dst, a, b } | Instr::LeF { dst, a, b } => {
+                same3(&mut fx, dst, a, b, Float, Bool)?
+            }
+            Instr::EqB { dst, a, b } | Instr::NeB { dst, a, b } => same3(&mut fx, dst, a, b, Bool, Bool)?,
+            Instr::EqS { dst, a, b } | Instr::NeS { dst, a, b } | Instr::LtS { dst, a, b } | Instr::LeS { dst, a, b } => {
+                same3(&mut fx, dst, a, b, Str, Bool)?
+            }
+            Instr::Not { dst, src } => unary(&mut fx, dst, src, Bool, Bool)?,
+            Instr::IntToFloat { dst, src } => unary(&mut fx, dst, src, Int, Float)?,
+            Instr::FloatToInt { dst, src } => unary(&mut fx, dst, src, Float, Int)?,
+            Instr::IntToStr { dst, src } => unary(&mut fx, dst, src, Int, Str)?,
+            Instr::FloatToStr { dst, src } => unary(&mut fx, dst, src, Float, Str)?,
+            Instr::BoolToStr { dst, src } => unary(&mut fx, dst, src, Bool, Str)?,
+            Instr::JmpIf { cond, .. } | Instr::JmpIfNot { cond, .. } => {
+                self.expect(cond, Bool)?;
+                fx.uses = vec![cond];
+            }
+            Instr::JeqI { a, b, .. }
+            | Instr::JneI { a, b, .. }
+            | Instr::JltI { a, b, .. }
+            | Instr::JleI { a, b, .. }
+            | Instr::JgtI { a, b, .. }
+            | Instr::JgeI { a, b, .. } => {
+                self.expect(a, Int)?;
+                self.expect(b, Int)?;
+            }
+            Instr::Call { dst, func, args } => {
+                let sig = &self.module.funcs[func.index()].sig;
+                fx.uses = self.check_call(sig, dst, args)?;
+                fx.kill_from = Some(args.0);
+                fx.def = sig.result.map(|_| dst);
+            }
+            Instr::CallNative { dst, import, args } => {
+                let sig = &self.module.imports[import.index()].sig;
+                fx.uses = self.check_call(sig, dst, args)?;
+                fx.def = sig.result.map(|_| dst);
+            }
+            Instr::Ret { src } => match self.func.sig.result {
+                Some(want) => {
+                    self.expect(src, want).map_err(|e| VerifyError { rule: Rule::Return, ..e })?;
+                    fx.uses = vec![src];
+                }
+                None => return Err(err(Rule::Return, "`Ret` in a function without a result")),
+            },
+            Instr::RetVoid {} => {
+                if self.func.sig.result.is_some() {
+                    return Err(err(Rule::Return, "`RetVoid` in a function with a result"));
+                }
+            }
+            Instr::GetGlobal { dst, global } => {
+                self.expect(dst, self.module.globals[global.index()].ty)?;
+                fx.def = Some(dst);
+            }
+            Instr::SetGlobal { global, src } => {
+                self.expect(src, self.module.globals[global.index()].ty)?;
+                fx.uses = vec![src];
+            }
+            Instr::NewStruct { dst, ty, args } => {
+                let st = self.struct_type(ty)?;
+                self.expect(dst, Ref(ty))?;
+                let window = self.window(args, st.fields.len())?;
+                for (r, (_, want)) in window.iter().zip(&st.fields) {
+                    self.expect(*r, *want)?;
+                }
+                fx.uses = window;
+                fx.def = Some(dst);
+            }
+            Instr::GetField { dst, obj, field } => {
+                self.expect(dst, self.field(obj, field)?)?;
+                fx.uses = vec![obj];
+                fx.def = Some(dst);
+            }
+            Instr::SetField { obj, field, src } => {
+                self.expect(src, self.field(obj, field)?)?;
+                fx.uses = vec![obj, src];
+            }
+            Instr::NewArray { dst, ty, args, count } => {
+                let elem = self.array_elem(ty)?;
+                self.expect(dst, Ref(ty))?;
+                let window = self.window(args, count.index())?;
+                for r in &window {
+                    self.expect(*r, elem)?;
+                }
+                fx.uses = window;
+                fx.def = Some(dst);
+            }
+            Instr::ArrayFill { dst, ty, val, len } => {
+                let elem = self.array_elem(ty)?;
+                self.expect(dst, Ref(ty))?;
+                self.expect(val, elem)?;
+                self.expect(len, Int)?;
+                fx.uses = vec![val];
+                fx.def = Some(dst);
+            }
+            Instr::ArrayGet { dst, arr, idx } | Instr::ArrayRemove { dst, arr, idx } => {
+                self.expect(dst, self.array_reg(arr)?)?;
+                self.expect(idx, Int)?;
+                fx.uses = vec![arr];
+                fx.def = Some(dst);
+            }
+            Instr::ArraySet { arr, idx, src } | Instr::ArrayInsert { arr, idx, src } => {
+                self.expect(src, self.array_reg(arr)?)?;
+                self.expect(idx, Int)?;
+                fx.uses = vec![arr, src];
+            }
+            Instr::ArrayLen { dst, arr } => {
+                self.array_reg(arr)?;
+                self.expect(dst, Int)?;
+                fx.uses = vec![arr];
+                fx.def = Some(dst);
+            }
+            Instr::ArrayPush { arr, src } => {
+                self.expect(src, self.array_reg(arr)?)?;
+                fx.uses = vec![arr, src];
+            }
+            Instr::ArraySort { arr } => {
+                if !matches!(self.array_reg(arr)?, Int | Float | Str) {
+                    return Err(err(Rule::OperandType, "sort needs int, float or str elements"));
+                }
+                fx.uses = vec![arr];
+            }
+            Instr::ConcatN { dst, args, count } => {
+                self.expect(dst, Str)?;
+                let window = self.window(args, count.index())?;
+                for r in &window {
+                    self.expect(*r, Str)?;
+                }
+                fx.uses = window;
+                fx.def = Some(dst);
+            }
+            Instr::StrLen { dst, src } => unary(&mut fx, dst, src, Str, Int)?,
+        }
+        Ok(fx)
+    }
+
+    /// F8: forward dataflow over basic blocks of "reference registers written on every
+    /// path". Returns the GC root map at each reachable safepoint.
+    fn check_initialized(&self, effects: &[Effects]) -> Result<Vec<(u32, Vec<u16>)>, VerifyError> {
+        let code = &self.func.code;
+        let is_ref: Vec<bool> = self.func.regs.iter().map(|t| t.is_ref()).collect();
+        let n_words = self.n_regs().div_ceil(64);
+        // Block leaders: entry, branch targets, instructions after branches and calls.
+        let mut leader = vec![false; code.len()];
+        leader[0] = true;
+        for (pc, instr) in code.iter().enumerate() {
+            let f = instr.opcode().info().flags;
+            if f & (flags::BRANCH | flags::ENDS_BLOCK | flags::TERMINATOR) != 0 && pc + 1 < code.len() {
+                leader[pc + 1] = true;
+            }
+            if let Some(t) = branch_target(instr) {
+                leader[t] = true;
+            }
+        }
+        let starts: Vec<usize> = (0..code.len()).filter(|&pc| leader[pc]).collect();
+        if starts.len().saturating_mul(n_words) > MAX_DATAFLOW_WORDS {
+            return Err(err(Rule::Limit, "function too large to verify"));
+        }
+        let mut block_of = vec![0usize; code.len()];
+        for (b, &s) in starts.iter().enumerate() {
+            let end = starts.get(b + 1).copied().unwrap_or(code.len());
+            block_of[s..end].fill(b);
+        }
+        let mut state_in: Vec<Option<Vec<u64>>> = vec![None; starts.len()];
+        let mut entry = vec![0u64; n_words];
+        for r in 0..self.func.sig.params.len() {
+            entry[r / 64] |= 1 << (r % 64);
+        }
+        state_in[0] = Some(entry);
+        let mut worklist = vec![0usize];
+        let mut roots = Vec::new();
+        let mut queued = vec![false; starts.len()];
+        queued[0] = true;
+        while let Some(b) = worklist.pop() {
+            queued[b] = false;
+            let mut state = state_in[b].clone().expect("queued blocks have a state");
+            let end = starts.get(b + 1).copied().unwrap_or(code.len());
+            for pc in starts[b]..end {
+                let fx = &effects[pc];
+                for r in &fx.uses {
+                    let r = r.index();
+                    if is_ref[r] && state[r / 64] & (1 << (r % 64)) == 0 {
+                        return Err(at(
+                            pc,
+                            err(Rule::Uninit, format!("reference register {r} read before it is written")),
+                        ));
+                    }
+                }
+                if let Some(from) = fx.kill_from {
+                    for r in from as usize..self.n_regs() {
+                        state[r / 64] &= !(1 << (r % 64));
+                    }
+                }
+                if let Some(d) = fx.def {
+                    state[d.index() / 64] |= 1 << (d.index() % 64);
+                }
+            }
+            let last = &code[end - 1];
+            let mut succs = Vec::with_capacity(2);
+            if let Some(t) = branch_target(last) {
+                succs.push(block_of[t]);
+            }
+            if last.opcode().info().flags & flags::TERMINATOR == 0 && end < code.len() {
+                succs.push(b + 1);
+            }
+            for s in succs {
+                let changed = match &mut state_in[s] {
+                    None => {
+                        state_in[s] = Some(state.clone());
+                        true
+                    }
+                    Some(old) => {
+                        let mut changed = false;
+                        for (o, n) in old.iter_mut().zip(&state) {
+                            let merged = *o & *n;
+                            changed |= merged != *o;
+                            *o = merged;
+                        }
+                        changed
+                    }
+                };
+                if changed && !queued[s] {
+                    queued[s] = true;
+                    worklist.push(s);
+                }
+            }
+        }
+        // With the fixpoint reached, record the defined references at each safepoint.
+        for (b, state) in state_in.iter().enumerate() {
+            let Some(state) = state else { continue };
+            let mut state = state.clone();
+            let end = starts.get(b + 1).copied().unwrap_or(code.len());
+            for pc in starts[b]..end {
+                let instr = &code[pc];
+                if instr.opcode().info().flags & flags::ALLOC != 0 {
+                    // While a callee runs, registers from `args` up belong to it.
+                    let limit = match instr {
+                        Instr::Call { args, .. } => args.index(),
+                        _ => self.n_regs(),
+                    };
+                    let live = (0..limit)
+                        .filter(|&r| is_ref[r] && state[r / 64] & (1 << (r % 64)) != 0)
+                        .map(|r| r as u16)
+                        .collect();
+                    roots.push((pc as u32, live));
+                }
+                let fx = &effects[pc];
+                if let Some(from) = fx.kill_from {
+                    for r in from as usize..self.n_regs() {
+                        state[r / 64] &= !(1 << (r % 64));
+                    }
+                }
+                if let Some(d) = fx.def {
+                    state[d.index() / 64] |= 1 << (d.index() % 64);
+                }
+            }
+        }
+        roots.sort_by_key(|(pc, _)| *pc);
+        Ok(roots)
+    }
+}
+
+fn branch_target(instr: &Instr) -> Option<usize> {
+    instr
+        .operand_values()
+        .iter()
+        .find(|(kind, _)| *kind == OperandKind::Target)
+        .map(|(_, v)| v as usize)
+}

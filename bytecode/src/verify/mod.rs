@@ -1,0 +1,293 @@
+//! Load-time proof that a module is safe to run.
+//!
+//! The interpreter trusts everything listed here and checks none of it again at run time.
+//! Each rule has a stable code, used in errors, tests and `spec/bytecode.md`.
+//!
+//! Module rules:
+//! - **M1 type-index**: every type index (in types, signatures, globals, registers and
+//!   instructions) names a type of the module.
+//! - **M2 recursive-struct**: no struct contains itself through struct-typed fields (only
+//!   through arrays), so every type has a finite default value.
+//! - **M3 import**: every import names a built-in native and has exactly its signature.
+//! - **M4 entry**: the entry function exists, takes no parameters and returns nothing.
+//! - **M5 limit**: counts stay within `limits.rs` (functions, types, globals, imports,
+//!   fields, constants, registers and instructions per function).
+//! - **M6 debug**: file indices name a file; line tables are sorted and inside the code.
+//!
+//! Function rules:
+//! - **F1 params**: the first registers have the parameter types, in order.
+//! - **F2 operand-range**: every register, constant, function, type, global, import and
+//!   field operand is in range, including whole register windows (`args..args+n`).
+//! - **F3 branch-target**: every branch target is an instruction of the function.
+//! - **F4 fall-off**: the code is not empty and its last instruction is a terminator, so
+//!   control never runs past the end.
+//! - **F5 operand-type**: every register operand has the type its opcode requires; the
+//!   kind of type operand (struct or array) fits the opcode.
+//! - **F6 call**: call windows pass the callee's parameter types; `dst` has the result
+//!   type, or is register 0 and unused when there is no result.
+//! - **F7 return**: `Ret` appears only in functions with a result and returns its type;
+//!   `RetVoid` only in functions without one.
+//! - **F8 uninit**: on every path, a reference register is written before it is read. A
+//!   call's callee reuses the caller's registers from `args` up, so a call leaves
+//!   reference registers at or above `args` unwritten again (except its `dst`).
+//!
+//! Not checked: integer overflow, array bounds and division by zero (defined traps at
+//! run time), and termination (bounded by fuel).
+
+mod func;
+
+use crate::limits::*;
+use crate::module::*;
+use crate::natives;
+
+/// A broken verifier rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rule {
+    /// M1 type-index.
+    TypeIndex,
+    /// M2 recursive-struct.
+    RecursiveStruct,
+    /// M3 import.
+    Import,
+    /// M4 entry.
+    Entry,
+    /// M5 limit.
+    Limit,
+    /// M6 debug.
+    Debug,
+    /// F1 params.
+    Params,
+    /// F2 operand-range.
+    OperandRange,
+    /// F3 branch-target.
+    BranchTarget,
+    /// F4 fall-off.
+    FallOff,
+    /// F5 operand-type.
+    OperandType,
+    /// F6 call.
+    Call,
+    /// F7 return.
+    Return,
+    /// F8 uninit.
+    Uninit,
+}
+
+impl Rule {
+    /// The rule's code, as in `spec/bytecode.md`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Rule::TypeIndex => "M1 type-index",
+            Rule::RecursiveStruct => "M2 recursive-struct",
+            Rule::Import => "M3 import",
+            Rule::Entry => "M4 entry",
+            Rule::Limit => "M5 limit",
+            Rule::Debug => "M6 debug",
+            Rule::Params => "F1 params",
+            Rule::OperandRange => "F2 operand-range",
+            Rule::BranchTarget => "F3 branch-target",
+            Rule::FallOff => "F4 fall-off",
+            Rule::OperandType => "F5 operand-type",
+            Rule::Call => "F6 call",
+            Rule::Return => "F7 return",
+            Rule::Uninit => "F8 uninit",
+        }
+    }
+}
+
+/// Why a module was rejected: the rule, where, and what was found.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("verifier rule {} broken{}: {detail}", rule.code(), location(.func, .pc))]
+pub struct VerifyError {
+    /// The broken rule.
+    pub rule: Rule,
+    /// Function name, when the problem is inside a function.
+    pub func: Option<String>,
+    /// Instruction index, when the problem is at one instruction.
+    pub pc: Option<usize>,
+    /// What was found.
+    pub detail: String,
+}
+
+fn location(func: &Option<String>, pc: &Option<usize>) -> String {
+    match (func, pc) {
+        (Some(f), Some(pc)) => format!(" in function `{f}` at instruction {pc}"),
+        (Some(f), None) => format!(" in function `{f}`"),
+        _ => String::new(),
+    }
+}
+
+fn err(rule: Rule, detail: impl Into<String>) -> VerifyError {
+    VerifyError {
+        rule,
+        func: None,
+        pc: None,
+        detail: detail.into(),
+    }
+}
+
+/// What verification learned that the runtime uses: for every function, the reference
+/// registers that hold a value at each safepoint. These are the GC's exact root maps.
+#[derive(Clone, Debug, Default)]
+pub struct Verified {
+    /// Per function: `(pc, registers)` for each reachable safepoint instruction, sorted by pc.
+    pub safepoint_roots: Vec<Vec<(u32, Vec<u16>)>>,
+}
+
+/// Checks every rule above; returns the GC root maps on success.
+pub fn verify(module: &Module) -> Result<Verified, VerifyError> {
+    check_limits(module)?;
+    check_types(module)?;
+    check_imports(module)?;
+    for global in &module.globals {
+        check_val_type(module, global.ty)?;
+    }
+    check_entry(module)?;
+    let mut verified = Verified::default();
+    for func in &module.funcs {
+        let roots = func::verify_function(module, func).map_err(|mut e| {
+            e.func = Some(func.name.clone());
+            e
+        })?;
+        verified.safepoint_roots.push(roots);
+    }
+    Ok(verified)
+}
+
+fn check_limits(module: &Module) -> Result<(), VerifyError> {
+    let counts = [
+        ("functions", module.funcs.len(), MAX_ITEMS),
+        ("types", module.types.len(), MAX_ITEMS),
+        ("globals", module.globals.len(), MAX_ITEMS),
+        ("imports", module.imports.len(), MAX_ITEMS),
+        ("constants", module.consts.len(), MAX_CONSTS),
+    ];
+    for (what, n, max) in counts {
+        if n > max {
+            return Err(err(Rule::Limit, format!("{n} {what}, limit {max}")));
+        }
+    }
+    for ty in &module.types {
+        if let CompositeType::Struct(st) = ty {
+            if st.fields.len() > MAX_ITEMS {
+                return Err(err(Rule::Limit, format!("struct `{}` has too many fields", st.name)));
+            }
+        }
+    }
+    for func in &module.funcs {
+        if func.regs.len() > MAX_REGS || func.code.len() > MAX_CODE_LEN {
+            return Err(err(
+                Rule::Limit,
+                format!(
+                    "function `{}` has {} registers and {} instructions (limits {MAX_REGS} and {MAX_CODE_LEN})",
+                    func.name,
+                    func.regs.len(),
+                    func.code.len()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn check_val_type(module: &Module, ty: ValType) -> Result<(), VerifyError> {
+    match ty {
+        ValType::Ref(t) if t.index() >= module.types.len() => Err(err(
+            Rule::TypeIndex,
+            format!("type index {} out of range ({} types)", t.0, module.types.len()),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check_types(module: &Module) -> Result<(), VerifyError> {
+    for ty in &module.types {
+        match ty {
+            CompositeType::Struct(st) => {
+                for (_, field) in &st.fields {
+                    check_val_type(module, *field)?;
+                }
+            }
+            CompositeType::Array(elem) => check_val_type(module, *elem)?,
+        }
+    }
+    // Kahn's algorithm over "struct A has an inline struct field of type B" edges: what
+    // cannot be ordered lies on a cycle. The order also bounds nesting depth without
+    // recursion, so a hostile module cannot overflow the host stack.
+    let n = module.types.len();
+    let mut inner_of: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut n_outer = vec![0usize; n];
+    for (t, ty) in module.types.iter().enumerate() {
+        if let CompositeType::Struct(st) = ty {
+            for (_, field) in &st.fields {
+                if let ValType::Ref(inner) = field {
+                    if matches!(module.types[inner.index()], CompositeType::Struct(_)) {
+                        inner_of[t].push(inner.index());
+                        n_outer[inner.index()] += 1;
+                    }
+                }
+            }
+        }
+    }
+    let mut ready: Vec<usize> = (0..n).filter(|&t| n_outer[t] == 0).collect();
+    let mut order = Vec::with_capacity(n);
+    while let Some(t) = ready.pop() {
+        order.push(t);
+        for &inner in &inner_of[t] {
+            n_outer[inner] -= 1;
+            if n_outer[inner] == 0 {
+                ready.push(inner);
+            }
+        }
+    }
+    if order.len() != n {
+        let t = (0..n).find(|&t| n_outer[t] > 0).unwrap_or(0);
+        return Err(err(
+            Rule::RecursiveStruct,
+            format!("type {t} contains itself through struct fields"),
+        ));
+    }
+    // Outer types come first in `order`; walk it backwards to get each type's depth.
+    let mut depth = vec![0usize; n];
+    for &t in order.iter().rev() {
+        depth[t] = 1 + inner_of[t].iter().map(|&i| depth[i]).max().unwrap_or(0);
+        if depth[t] > MAX_STRUCT_DEPTH {
+            return Err(err(
+                Rule::Limit,
+                format!("type {t} nests structs more than {MAX_STRUCT_DEPTH} deep"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_imports(module: &Module) -> Result<(), VerifyError> {
+    for import in &module.imports {
+        for ty in import.sig.params.iter().chain(&import.sig.result) {
+            check_val_type(module, *ty)?;
+        }
+        let (_, decl) = natives::find(&import.name)
+            .ok_or_else(|| err(Rule::Import, format!("unknown native `{}`", import.name)))?;
+        if !decl.matches(&import.sig, module) {
+            return Err(err(
+                Rule::Import,
+                format!("native `{}` imported with a different signature", import.name),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_entry(module: &Module) -> Result<(), VerifyError> {
+    match module.funcs.get(module.entry.index()) {
+        None => Err(err(
+            Rule::Entry,
+            format!("entry function {} does not exist", module.entry.0),
+        )),
+        Some(f) if !f.sig.params.is_empty() || f.sig.result.is_some() => Err(err(
+            Rule::Entry,
+            format!("entry function `{}` must take no parameters and return nothing", f.name),
+        )),
+        Some(_) => Ok(()),
+    }
+}
