@@ -97,14 +97,20 @@ fn sig_text(module: &Module, sig: &Signature) -> String {
 
 /// The source-like name of a value type (`int`, `[str]`, `Point`).
 pub fn type_name(module: &Module, ty: ValType) -> String {
+    type_name_at(module, ty, 0)
+}
+
+/// Array types may name each other in a cycle; stop printing after a few levels.
+fn type_name_at(module: &Module, ty: ValType, depth: usize) -> String {
     match ty {
+        ValType::Ref(t) if depth > 8 => format!("t{}", t.0),
         ValType::Int => "int".into(),
         ValType::Float => "float".into(),
         ValType::Bool => "bool".into(),
         ValType::Str => "str".into(),
         ValType::Ref(t) => match module.types.get(t.index()) {
             Some(CompositeType::Struct(st)) => st.name.clone(),
-            Some(CompositeType::Array(elem)) if *elem != ty => format!("[{}]", type_name(module, *elem)),
+            Some(CompositeType::Array(elem)) => format!("[{}]", type_name_at(module, *elem, depth + 1)),
             _ => format!("t{}", t.0),
         },
     }

@@ -87,7 +87,7 @@ macro_rules! for_each_op {
             ShlI = 0x18 { dst: Reg, a: Reg, b: Reg } [] "r[dst] := r[a] << (r[b] & 63) (int)";
             ShrI = 0x19 { dst: Reg, a: Reg, b: Reg } [] "r[dst] := r[a] >> (r[b] & 63) (int, arithmetic)";
             NegI = 0x1a { dst: Reg, src: Reg } [] "r[dst] := -r[src] (int, wrapping)";
-            AddImm = 0x1b { dst: Reg, a: Reg, imm: Imm } [] "r[dst] := r[a] + imm (int, wrapping)";
+            AddImm = 0x1b { dst: Reg, a: Reg, imm: Imm } [] "r[dst] := r[a] + imm (int, wrapping; imm fits in 16 bits)";
 
             AddF = 0x20 { dst: Reg, a: Reg, b: Reg } [] "r[dst] := r[a] + r[b] (float)";
             SubF = 0x21 { dst: Reg, a: Reg, b: Reg } [] "r[dst] := r[a] - r[b] (float)";
@@ -247,6 +247,37 @@ impl Opcode {
             .find(|info| info.opcode == self)
             .expect("every opcode has a table row")
     }
+}
+
+impl Instr {
+    /// The branch target, for instructions with the `BRANCH` flag.
+    pub fn branch_target(&self) -> Option<Target> {
+        self.operand_values()
+            .iter()
+            .find(|(kind, _)| *kind == OperandKind::Target)
+            .map(|(_, v)| Target(v as u32))
+    }
+}
+
+/// `leaders[pc]` is true where a basic block starts: the entry, every branch target, and
+/// every instruction after a branch, a call or a terminator. Fuel is charged per block.
+pub fn block_leaders(code: &[Instr]) -> Vec<bool> {
+    let mut leaders = vec![false; code.len()];
+    if let Some(first) = leaders.first_mut() {
+        *first = true;
+    }
+    for (pc, instr) in code.iter().enumerate() {
+        let f = instr.opcode().info().flags;
+        if f & (flags::BRANCH | flags::ENDS_BLOCK | flags::TERMINATOR) != 0 && pc + 1 < code.len() {
+            leaders[pc + 1] = true;
+        }
+        if let Some(t) = instr.branch_target() {
+            if let Some(l) = leaders.get_mut(t.index()) {
+                *l = true;
+            }
+        }
+    }
+    leaders
 }
 
 /// Up to four operands of one instruction, with their kinds.

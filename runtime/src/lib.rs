@@ -1,1 +1,36 @@
-//! placeholder
+//! The Kiln runtime: load a `.bc` module, verify it, and run it in isolated instances.
+//!
+//! ```
+//! use kiln_runtime::{Engine, Instance, InstanceConfig, Limits, Module};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let source = "fn main() { println(\"hi {6 * 7}\"); }";
+//! let bytecode = kiln_compiler::compile_source("app.kiln", source).map_err(|d| d.to_string())?;
+//! let engine = Engine::new();
+//! let module = Module::from_bytes(&engine, &kiln_bytecode::encode(&bytecode))?;
+//! let out = kiln_runtime::SharedBuffer::default();
+//! let mut instance = Instance::new(&module, InstanceConfig {
+//!     limits: Limits { fuel: Some(1_000_000), ..Limits::default() },
+//!     stdout: Box::new(out.clone()),
+//!     ..InstanceConfig::default()
+//! })?;
+//! instance.run()?;
+//! assert_eq!(out.contents(), b"hi 42\n");
+//! assert!(instance.stats().fuel_used > 0);
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
+mod api;
+pub mod gc;
+pub mod instance;
+pub mod interp;
+pub mod loader;
+mod natives;
+mod sink;
+
+pub use api::{Engine, Instance, InstanceConfig, InterruptHandle, LoadError, Module, RunError, Stats};
+pub use instance::limits::Limits;
+pub use interp::trap::{Trap, TrapKind, TraceFrame};
+pub use sink::SharedBuffer;

@@ -246,7 +246,12 @@ impl Checker<'_> {
             | Instr::XorI { dst, a, b }
             | Instr::ShlI { dst, a, b }
             | Instr::ShrI { dst, a, b } => same3(&mut fx, dst, a, b, Int, Int)?,
-            Instr::AddImm { dst, a, .. } => unary(&mut fx, dst, a, Int, Int)?,
+            Instr::AddImm { dst, a, imm } => {
+                if i16::try_from(imm.0).is_err() {
+                    return Err(err(Rule::OperandType, "AddImm immediate must fit in 16 bits"));
+                }
+                unary(&mut fx, dst, a, Int, Int)?
+            }
             Instr::NegI { dst, src } => unary(&mut fx, dst, src, Int, Int)?,
             Instr::AddF { dst, a, b }
             | Instr::SubF { dst, a, b }
@@ -398,18 +403,7 @@ impl Checker<'_> {
         let code = &self.func.code;
         let is_ref: Vec<bool> = self.func.regs.iter().map(|t| t.is_ref()).collect();
         let n_words = self.n_regs().div_ceil(64);
-        // Block leaders: entry, branch targets, instructions after branches and calls.
-        let mut leader = vec![false; code.len()];
-        leader[0] = true;
-        for (pc, instr) in code.iter().enumerate() {
-            let f = instr.opcode().info().flags;
-            if f & (flags::BRANCH | flags::ENDS_BLOCK | flags::TERMINATOR) != 0 && pc + 1 < code.len() {
-                leader[pc + 1] = true;
-            }
-            if let Some(t) = branch_target(instr) {
-                leader[t] = true;
-            }
-        }
+        let leader = crate::isa::block_leaders(code);
         let starts: Vec<usize> = (0..code.len()).filter(|&pc| leader[pc]).collect();
         if starts.len().saturating_mul(n_words) > MAX_DATAFLOW_WORDS {
             return Err(err(Rule::Limit, "function too large to verify"));
@@ -455,8 +449,8 @@ impl Checker<'_> {
             }
             let last = &code[end - 1];
             let mut succs = Vec::with_capacity(2);
-            if let Some(t) = branch_target(last) {
-                succs.push(block_of[t]);
+            if let Some(t) = last.branch_target() {
+                succs.push(block_of[t.index()]);
             }
             if last.opcode().info().flags & flags::TERMINATOR == 0 && end < code.len() {
                 succs.push(b + 1);
@@ -518,10 +512,3 @@ impl Checker<'_> {
     }
 }
 
-fn branch_target(instr: &Instr) -> Option<usize> {
-    instr
-        .operand_values()
-        .iter()
-        .find(|(kind, _)| *kind == OperandKind::Target)
-        .map(|(_, v)| v as usize)
-}

@@ -1,0 +1,213 @@
+//! The embedding API: [`Engine`], [`Module`], [`Instance`]. `vmrun` uses nothing else.
+//!
+//! **API boundary:** everything an embedder touches is here and re-exported from the
+//! crate root; errors are [`LoadError`] (bad bytecode) and [`RunError`] (how a run ended
+//! early). Nothing here calls `process::exit` or writes to the process's own stdout.
+
+use crate::gc::HeapStats;
+use crate::instance::limits::Limits;
+use crate::instance::{Io, Vm};
+use crate::interp::trap::{Stop, Trap};
+use crate::loader::{prepare, PreparedModule};
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Shared configuration for loading modules. Cheap to create; one per process is typical.
+#[derive(Clone, Debug, Default)]
+pub struct Engine {}
+
+impl Engine {
+    /// A new engine.
+    pub fn new() -> Engine {
+        Engine {}
+    }
+}
+
+/// Why bytes could not be loaded as a module.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The bytes are not a well-formed `.bc` file.
+    #[error("{0}")]
+    Decode(#[from] kiln_bytecode::DecodeError),
+    /// The module broke a verifier rule.
+    #[error("{0}")]
+    Verify(#[from] kiln_bytecode::VerifyError),
+}
+
+/// A loaded, verified, prepared module: immutable, cheap to clone, shareable across
+/// threads.
+#[derive(Clone)]
+pub struct Module {
+    prepared: Arc<PreparedModule>,
+}
+
+impl Module {
+    /// Decodes, verifies and prepares `.bc` bytes.
+    ///
+    /// # Errors
+    /// [`LoadError`] if the bytes are malformed or the module fails verification.
+    pub fn from_bytes(_engine: &Engine, bytes: &[u8]) -> Result<Module, LoadError> {
+        let module = kiln_bytecode::decode(bytes)?;
+        Module::from_bytecode(_engine, module)
+    }
+
+    /// Verifies and prepares an in-memory bytecode module (as the compiler produces).
+    ///
+    /// # Errors
+    /// [`LoadError::Verify`] if the module fails verification.
+    pub fn from_bytecode(_engine: &Engine, module: kiln_bytecode::Module) -> Result<Module, LoadError> {
+        let verified = kiln_bytecode::verify(&module)?;
+        Ok(Module {
+            prepared: Arc::new(prepare(module, verified)),
+        })
+    }
+
+    /// The bytecode this module was loaded from.
+    pub fn bytecode(&self) -> &kiln_bytecode::Module {
+        &self.prepared.bytecode
+    }
+}
+
+/// Settings for one instance.
+pub struct InstanceConfig {
+    /// Resource limits.
+    pub limits: Limits,
+    /// Collect at every allocation and check the heap after each collection.
+    pub gc_stress: bool,
+    /// Program arguments, as `args()` returns them.
+    pub args: Vec<String>,
+    /// Where `print`/`println` write.
+    pub stdout: Box<dyn Write + Send>,
+    /// Where `eprintln` writes.
+    pub stderr: Box<dyn Write + Send>,
+}
+
+impl Default for InstanceConfig {
+    fn default() -> InstanceConfig {
+        InstanceConfig {
+            limits: Limits::default(),
+            gc_stress: false,
+            args: Vec::new(),
+            stdout: Box::new(std::io::sink()),
+            stderr: Box::new(std::io::sink()),
+        }
+    }
+}
+
+/// How a run ended when it did not complete normally.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The program called `exit(code)`.
+    #[error("exit({0})")]
+    Exit(i32),
+    /// The program trapped.
+    #[error("{0}")]
+    Trap(Trap),
+    /// The instance could not even start (its constants did not fit in the heap).
+    #[error("instance could not start: {0}")]
+    Start(crate::interp::trap::TrapKind),
+}
+
+/// Counters for one instance.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    /// Fuel used (one unit per instruction, charged per basic block, plus size-based
+    /// charges).
+    pub fuel_used: u64,
+    /// Heap counters.
+    pub heap: HeapStats,
+    /// Bytes written to stdout and stderr.
+    pub bytes_written: u64,
+    /// Wall time spent running.
+    pub wall_time: Duration,
+}
+
+/// Lets another thread stop an instance at its next fuel check.
+#[derive(Clone)]
+pub struct InterruptHandle(Arc<AtomicBool>);
+
+impl InterruptHandle {
+    /// Asks the instance to trap with `interrupted` at its next check.
+    pub fn interrupt(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// One running copy of a module: its own heap, globals, stack and counters.
+pub struct Instance {
+    vm: Vm,
+    wall_time: Duration,
+}
+
+impl Instance {
+    /// Creates an instance of `module`.
+    ///
+    /// # Errors
+    /// [`RunError::Start`] if the module's constants do not fit in the heap limit.
+    pub fn new(module: &Module, config: InstanceConfig) -> Result<Instance, RunError> {
+        let io = Io {
+            stdout: config.stdout,
+            stderr: config.stderr,
+            bytes_written: 0,
+        };
+        let vm = Vm::new(
+            Arc::clone(&module.prepared),
+            config.limits,
+            config.gc_stress,
+            io,
+            config.args,
+        )
+        .map_err(RunError::Start)?;
+        Ok(Instance {
+            vm,
+            wall_time: Duration::ZERO,
+        })
+    }
+
+    /// A handle another thread can use to interrupt this instance.
+    pub fn interrupt_handle(&self) -> InterruptHandle {
+        InterruptHandle(Arc::clone(&self.vm.interrupt))
+    }
+
+    /// Runs the module's entry function. Output sinks are flushed however the run ends.
+    ///
+    /// # Errors
+    /// [`RunError::Exit`] when the program calls `exit`, [`RunError::Trap`] on a trap.
+    pub fn run(&mut self) -> Result<(), RunError> {
+        let start = Instant::now();
+        let entry = self.vm.module.bytecode.entry.0;
+        let res = crate::interp::execute(&mut self.vm, entry);
+        self.wall_time += start.elapsed();
+        let res = match res {
+            Ok(()) => Ok(()),
+            Err(Stop::Exit(code)) => Err(RunError::Exit(code)),
+            Err(Stop::Trap(kind)) => Err(RunError::Trap(self.vm.make_trap(kind))),
+        };
+        let _ = self.vm.io.stdout.flush();
+        let _ = self.vm.io.stderr.flush();
+        res
+    }
+
+    /// Statistics so far.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            fuel_used: self.vm.fuel_used(),
+            heap: self.vm.heap.stats().clone(),
+            bytes_written: self.vm.io.bytes_written,
+            wall_time: self.wall_time,
+        }
+    }
+
+    /// Runs a full collection and checks the heap's invariants (for tests and hosts that
+    /// want to be sure).
+    ///
+    /// # Errors
+    /// A description of the first broken invariant.
+    pub fn check_heap(&mut self) -> Result<(), String> {
+        self.vm.frames.clear();
+        self.vm.collect_garbage();
+        self.vm.heap.verify()
+    }
+}

@@ -1,0 +1,241 @@
+//! The per-instance garbage-collected heap: allocation, accounting and a precise,
+//! non-moving mark-sweep collector.
+//!
+//! Heap invariants (checked by [`Heap::verify`] after every collection in tests):
+//! 1. Every object starts with a [`raw::Header`] whose descriptor says which of its words
+//!    are references; every reference word of a live object points at a live object.
+//! 2. Every byte of an object (header, fields, array buffer, string bytes) is allocated
+//!    here and counted in `bytes_live`; nothing inside an object is a Rust `Vec` or `String`.
+//! 3. A collection happens only inside an allocation (a safepoint). At that moment every
+//!    reference the program can still use is reachable from the roots the caller passes:
+//!    frames (through the verifier's root maps), globals, constant strings, and
+//!    [`Heap::temp_roots`] for natives that allocate more than once.
+//! 4. Every store of a reference into an object or global goes through
+//!    [`Heap::write_barrier`]. The collector does not need it yet (it neither moves nor
+//!    works incrementally); the hook is there so a generational collector can come later
+//!    without touching the interpreter.
+
+mod collect;
+pub mod raw;
+mod verify;
+
+use raw::{Header, ObjDesc};
+use std::time::Duration;
+
+/// The heap ran out: the instance's limit would be exceeded even after a full collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeapExhausted {
+    /// The limit in bytes.
+    pub limit: usize,
+}
+
+/// Allocation and collection counters, for `--stats` and the embedding API.
+#[derive(Debug, Clone, Default)]
+pub struct HeapStats {
+    /// Objects and buffers allocated.
+    pub allocations: u64,
+    /// Total bytes allocated over the run.
+    pub bytes_allocated: u64,
+    /// Most bytes live at once.
+    pub peak_bytes: usize,
+    /// Collections run.
+    pub gc_cycles: u64,
+    /// Total time spent collecting.
+    pub gc_time: Duration,
+}
+
+/// Smallest allocation volume between two collections.
+const MIN_GC_THRESHOLD: usize = 1 << 20;
+
+/// One instance's heap.
+pub struct Heap {
+    /// Head of the intrusive list of every object.
+    objects: *mut Header,
+    bytes_live: usize,
+    limit: usize,
+    /// Collect when `bytes_live` passes this.
+    next_gc: usize,
+    stress: bool,
+    /// Verify heap invariants after every collection (tests, `--gc-stress`).
+    pub verify_after_gc: bool,
+    stats: HeapStats,
+    /// Extra roots held by natives across their own allocations.
+    pub temp_roots: Vec<u64>,
+    str_desc: Box<ObjDesc>,
+    array_descs: [Box<ObjDesc>; 2],
+    /// The collector's grey stack, kept between collections to avoid reallocating.
+    grey: Vec<*mut Header>,
+}
+
+// SAFETY: a heap and all its objects are owned by one instance and only ever touched by
+// the thread that currently owns that instance; no pointer into it is shared.
+unsafe impl Send for Heap {}
+
+impl Heap {
+    /// A heap that may hold at most `limit` bytes; `stress` collects at every allocation.
+    pub fn new(limit: usize, stress: bool) -> Heap {
+        Heap {
+            objects: std::ptr::null_mut(),
+            bytes_live: 0,
+            limit,
+            next_gc: MIN_GC_THRESHOLD,
+            stress,
+            verify_after_gc: stress,
+            stats: HeapStats::default(),
+            temp_roots: Vec::new(),
+            str_desc: Box::new(ObjDesc {
+                kind: raw::ObjKind::Str,
+                ref_fields: Box::new([]),
+                n_fields: 0,
+                name: "str".into(),
+            }),
+            array_descs: [Box::new(ObjDesc::array(false)), Box::new(ObjDesc::array(true))],
+            grey: Vec::new(),
+        }
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> &HeapStats {
+        &self.stats
+    }
+
+    /// Bytes currently allocated.
+    pub fn bytes_live(&self) -> usize {
+        self.bytes_live
+    }
+
+    /// Whether allocating `size` more bytes should first run a collection.
+    #[inline]
+    pub fn wants_collection(&self, size: usize) -> bool {
+        self.stress || self.bytes_live + size > self.next_gc || self.bytes_live + size > self.limit
+    }
+
+    /// Reserves `size` bytes against the limit. The caller has already collected if
+    /// [`Heap::wants_collection`] said so.
+    fn charge(&mut self, size: usize) -> Result<(), HeapExhausted> {
+        if self.bytes_live.saturating_add(size) > self.limit {
+            return Err(HeapExhausted { limit: self.limit });
+        }
+        self.bytes_live += size;
+        self.stats.allocations += 1;
+        self.stats.bytes_allocated += size as u64;
+        self.stats.peak_bytes = self.stats.peak_bytes.max(self.bytes_live);
+        Ok(())
+    }
+
+    fn link(&mut self, o: *mut Header) {
+        // SAFETY: `o` is a fresh object owned by this heap.
+        unsafe { (*o).next = self.objects };
+        self.objects = o;
+    }
+
+    fn alloc(&mut self, desc: *const ObjDesc, size: usize) -> Result<*mut Header, HeapExhausted> {
+        self.charge(size)?;
+        // SAFETY: `desc` is either owned by this heap or by the prepared module, which the
+        // instance keeps alive for as long as the heap.
+        let o = unsafe { raw::alloc_object(desc, size) };
+        if o.is_null() {
+            self.bytes_live -= size;
+            return Err(HeapExhausted { limit: self.limit });
+        }
+        self.link(o);
+        Ok(o)
+    }
+
+    /// A struct with `n_fields` zeroed fields. The caller fills every field before the
+    /// next safepoint.
+    pub fn alloc_struct(&mut self, desc: &ObjDesc) -> Result<*mut Header, HeapExhausted> {
+        self.alloc(desc, raw::HEADER + desc.n_fields as usize * 8)
+    }
+
+    /// An empty array with room for `cap` elements.
+    pub fn alloc_array(&mut self, elem_ref: bool, cap: usize) -> Result<*mut Header, HeapExhausted> {
+        let desc: *const ObjDesc = &*self.array_descs[elem_ref as usize];
+        let buf_bytes = cap.checked_mul(8).ok_or(HeapExhausted { limit: self.limit })?;
+        self.charge(buf_bytes)?;
+        let buf = raw::alloc_words(cap);
+        if cap != 0 && buf.is_null() {
+            self.bytes_live -= buf_bytes;
+            return Err(HeapExhausted { limit: self.limit });
+        }
+        let o = match self.alloc(desc, raw::ARRAY_SIZE) {
+            Ok(o) => o,
+            Err(e) => {
+                // SAFETY: `buf` was just allocated with `cap` words.
+                unsafe { raw::free_words(buf, cap) };
+                self.bytes_live -= buf_bytes;
+                return Err(e);
+            }
+        };
+        // SAFETY: `o` is a fresh array object.
+        unsafe {
+            raw::set_array_buf(o, buf);
+            raw::set_array_cap(o, cap);
+            raw::set_array_len(o, 0);
+        }
+        Ok(o)
+    }
+
+    /// Grows array `o`'s buffer to hold at least `min_cap` elements.
+    ///
+    /// # Safety
+    /// `o` is a live array of this heap.
+    pub unsafe fn grow_array(&mut self, o: *mut Header, min_cap: usize) -> Result<(), HeapExhausted> {
+        // SAFETY: caller guarantees `o` is a live array.
+        unsafe {
+            let old_cap = raw::array_cap(o);
+            let new_cap = min_cap.max(old_cap.saturating_mul(2)).max(4);
+            let bytes = new_cap.checked_mul(8).ok_or(HeapExhausted { limit: self.limit })?;
+            self.charge(bytes)?;
+            let buf = raw::alloc_words(new_cap);
+            if buf.is_null() {
+                self.bytes_live -= bytes;
+                return Err(HeapExhausted { limit: self.limit });
+            }
+            let len = raw::array_len(o);
+            let old = raw::array_buf(o);
+            if len > 0 {
+                std::ptr::copy_nonoverlapping(old, buf, len);
+            }
+            raw::free_words(old, old_cap);
+            self.bytes_live -= old_cap * 8;
+            raw::set_array_buf(o, buf);
+            raw::set_array_cap(o, new_cap);
+        }
+        Ok(())
+    }
+
+    /// A string of `len` bytes, zeroed; the caller writes valid UTF-8 before the next
+    /// safepoint.
+    pub fn alloc_str(&mut self, len: usize) -> Result<*mut Header, HeapExhausted> {
+        let size = raw::STR_BYTES.checked_add(len).ok_or(HeapExhausted { limit: self.limit })?;
+        if size > u32::MAX as usize {
+            return Err(HeapExhausted { limit: self.limit });
+        }
+        let desc: *const ObjDesc = &*self.str_desc;
+        let o = self.alloc(desc, size)?;
+        // SAFETY: `o` is a fresh string object.
+        unsafe { raw::set_str_len(o, len) };
+        Ok(o)
+    }
+
+    /// Called on every store of a reference `value` into object `obj` (or a global, with
+    /// a null `obj`). Nothing to do for a non-moving, non-incremental collector.
+    #[inline(always)]
+    pub fn write_barrier(&mut self, _obj: *mut Header, _value: u64) {}
+}
+
+impl Drop for Heap {
+    fn drop(&mut self) {
+        let mut o = self.objects;
+        while !o.is_null() {
+            // SAFETY: every object in the list is live and owned by this heap; we read
+            // `next` before freeing it.
+            unsafe {
+                let next = (*o).next;
+                raw::free_object(o);
+                o = next;
+            }
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! Per-instance resource limits, with their defaults, in one place.
+
+/// Default heap limit: 1 GiB.
+pub const DEFAULT_MAX_HEAP: usize = 1 << 30;
+/// Default deepest Kiln call stack, in frames.
+pub const DEFAULT_MAX_CALL_DEPTH: usize = 100_000;
+/// Default register-file size, in 64-bit slots (32 MiB, committed lazily by the OS).
+pub const DEFAULT_STACK_SLOTS: usize = 1 << 22;
+
+/// What one instance may use. Exceeding a limit traps the instance, never the host.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Most bytes the instance's heap may hold at once.
+    pub max_heap: usize,
+    /// Fuel available, or `None` for unmetered (still counted for statistics).
+    pub fuel: Option<u64>,
+    /// Deepest call stack, in frames.
+    pub max_call_depth: usize,
+    /// Register-file size in slots; each frame takes as many as its function has registers.
+    pub stack_slots: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_heap: DEFAULT_MAX_HEAP,
+            fuel: None,
+            max_call_depth: DEFAULT_MAX_CALL_DEPTH,
+            stack_slots: DEFAULT_STACK_SLOTS,
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! Per-instance state: heap, globals, register file, frames, fuel, output sinks.
+//!
+//! **Invariant:** all mutable run-time state lives in a [`Vm`]; the [`PreparedModule`] it
+//! runs is immutable and may be shared by many instances on many threads.
+
+pub mod limits;
+
+use crate::gc::raw::{self, Header};
+use crate::gc::Heap;
+use crate::interp::frame::Frame;
+use crate::interp::trap::{Stop, Trap, TrapKind, TraceFrame};
+use crate::loader::PreparedModule;
+use kiln_bytecode::{CompositeType, ValType};
+use limits::Limits;
+use std::io::Write;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+/// Where an instance's output goes, and how much it wrote.
+pub struct Io {
+    /// Standard output sink.
+    pub stdout: Box<dyn Write + Send>,
+    /// Standard error sink.
+    pub stderr: Box<dyn Write + Send>,
+    /// Bytes written to both.
+    pub bytes_written: u64,
+}
+
+/// The state of one running instance.
+pub struct Vm {
+    /// The module being run.
+    pub module: Arc<PreparedModule>,
+    /// The instance's heap.
+    pub heap: Heap,
+    /// The register file; frames are windows into it. Never reallocated, so raw
+    /// pointers into it stay valid for the whole run.
+    pub stack: Box<[u64]>,
+    /// Call frames, outermost first; the last is the running function.
+    pub frames: Vec<Frame>,
+    /// Global values.
+    pub globals: Vec<u64>,
+    /// Heap strings for the module's string constants.
+    pub str_consts: Vec<u64>,
+    /// Fuel remaining; may go negative by the cost of one block before a check sees it.
+    pub fuel: i64,
+    /// Fuel at the start, to compute what was used.
+    pub fuel_start: i64,
+    /// The limits this instance was created with.
+    pub limits: Limits,
+    /// Output sinks.
+    pub io: Io,
+    /// Program arguments (after the program path).
+    pub args: Vec<String>,
+    /// Set by another thread to stop the instance at its next check.
+    pub interrupt: Arc<AtomicBool>,
+}
+
+impl Vm {
+    /// Creates an instance: allocates constant strings and default global values.
+    pub fn new(
+        module: Arc<PreparedModule>,
+        limits: Limits,
+        gc_stress: bool,
+        io: Io,
+        args: Vec<String>,
+    ) -> Result<Vm, TrapKind> {
+        let fuel = limits.fuel.map_or(i64::MAX, |f| f.min(i64::MAX as u64) as i64);
+        let mut vm = Vm {
+            heap: Heap::new(limits.max_heap, gc_stress),
+            stack: vec![0u64; limits.stack_slots].into_boxed_slice(),
+            frames: Vec::with_capacity(limits.max_call_depth.min(1 << 16)),
+            globals: vec![0; module.bytecode.globals.len()],
+            str_consts: Vec::with_capacity(module.str_consts.len()),
+            fuel,
+            fuel_start: fuel,
+            limits,
+            io,
+            args,
+            interrupt: Arc::new(AtomicBool::new(false)),
+            module,
+        };
+        let module = Arc::clone(&vm.module);
+        for s in &module.str_consts {
+            let o = vm.new_str(s.as_bytes()).map_err(stop_to_trap)?;
+            vm.str_consts.push(o);
+        }
+        for (i, g) in module.bytecode.globals.iter().enumerate() {
+            let v = vm.default_value(g.ty).map_err(stop_to_trap)?;
+            vm.globals[i] = v;
+        }
+        Ok(vm)
+    }
+
+    /// The default value of a type: 0, 0.0, false, "", an empty array, or a struct of
+    /// defaults. Recursion depth is bounded by verifier rule M2.
+    fn default_value(&mut self, ty: ValType) -> Result<u64, Stop> {
+        let module = Arc::clone(&self.module);
+        Ok(match ty {
+            ValType::Int | ValType::Float | ValType::Bool => 0,
+            ValType::Str => self.new_str(b"")?,
+            ValType::Ref(t) => match &module.bytecode.types[t.index()] {
+                CompositeType::Array(elem) => self.new_array(elem.is_ref(), 0)? as u64,
+                CompositeType::Struct(st) => {
+                    let mut fields = Vec::with_capacity(st.fields.len());
+                    for (_, fty) in &st.fields {
+                        let v = self.default_value(*fty)?;
+                        self.heap.temp_roots.push(v);
+                        fields.push(v);
+                    }
+                    let o = self.new_struct(t.index(), &fields);
+                    let n = self.heap.temp_roots.len() - fields.len();
+                    self.heap.temp_roots.truncate(n);
+                    o? as u64
+                }
+            },
+        })
+    }
+
+    // ----- Allocation: every path that may collect goes through here -----
+
+    /// Collects if allocating `size` bytes calls for it. This is the safepoint: the
+    /// running frame's `pc` must name the allocating instruction.
+    #[inline]
+    fn safepoint(&mut self, size: usize) {
+        if self.heap.wants_collection(size) {
+            self.collect_garbage();
+        }
+    }
+
+    /// Runs a full collection with the instance's roots.
+    pub fn collect_garbage(&mut self) {
+        let Vm {
+            heap,
+            frames,
+            stack,
+            globals,
+            str_consts,
+            module,
+            ..
+        } = self;
+        heap.collect(|marker| {
+            for frame in frames.iter() {
+                let func = &module.funcs[frame.func as usize];
+                if let Ok(i) = func.roots.binary_search_by_key(&frame.pc, |(pc, _)| *pc) {
+                    for &r in &func.roots[i].1 {
+                        marker.mark(stack[frame.base as usize + r as usize]);
+                    }
+                }
+            }
+            for (v, g) in globals.iter().zip(&module.bytecode.globals) {
+                if g.ty.is_ref() {
+                    marker.mark(*v);
+                }
+            }
+            for &s in str_consts.iter() {
+                marker.mark(s);
+            }
+        });
+    }
+
+    /// A new string holding `bytes`, which must be UTF-8.
+    pub fn new_str(&mut self, bytes: &[u8]) -> Result<u64, Stop> {
+        debug_assert!(std::str::from_utf8(bytes).is_ok());
+        let o = self.alloc_str(bytes.len())?;
+        // SAFETY: `o` is a fresh string of `bytes.len()` bytes.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), raw::str_bytes_mut(o), bytes.len()) };
+        Ok(o as u64)
+    }
+
+    /// A zeroed string of `len` bytes; fill it with UTF-8 before the next safepoint.
+    pub fn alloc_str(&mut self, len: usize) -> Result<*mut Header, Stop> {
+        self.safepoint(raw::STR_BYTES + len);
+        self.heap.alloc_str(len).map_err(heap_trap)
+    }
+
+    /// An empty array with capacity `cap`.
+    pub fn new_array(&mut self, elem_ref: bool, cap: usize) -> Result<*mut Header, Stop> {
+        self.safepoint(raw::ARRAY_SIZE + cap.saturating_mul(8));
+        self.heap.alloc_array(elem_ref, cap).map_err(heap_trap)
+    }
+
+    /// A struct of type `ty` with the given field values (rooted by the caller).
+    pub fn new_struct(&mut self, ty: usize, fields: &[u64]) -> Result<*mut Header, Stop> {
+        let module = Arc::clone(&self.module);
+        let desc = &module.descs[ty];
+        self.safepoint(raw::HEADER + fields.len() * 8);
+        let o = self.heap.alloc_struct(desc).map_err(heap_trap)?;
+        for (i, v) in fields.iter().enumerate() {
+            // SAFETY: `o` is a fresh struct with `fields.len()` fields.
+            unsafe { *raw::field(o, i) = *v };
+        }
+        Ok(o)
+    }
+
+    /// Appends `value` (rooted by the caller if it is a reference) to array `arr`.
+    ///
+    /// # Safety
+    /// `arr` is a live array, rooted by the caller.
+    pub unsafe fn array_push(&mut self, arr: *mut Header, value: u64) -> Result<(), Stop> {
+        // SAFETY: caller guarantees `arr` is a live, rooted array.
+        unsafe {
+            let len = raw::array_len(arr);
+            if len == raw::array_cap(arr) {
+                self.safepoint(len.max(4) * 8);
+                self.heap.grow_array(arr, len + 1).map_err(heap_trap)?;
+            }
+            *raw::array_buf(arr).add(len) = value;
+            raw::set_array_len(arr, len + 1);
+            self.heap.write_barrier(arr, value);
+        }
+        Ok(())
+    }
+
+    // ----- Fuel -----
+
+    /// Charges `units` of fuel for work that grows with its input, trapping when the
+    /// limit is passed.
+    pub fn charge(&mut self, units: u64) -> Result<(), Stop> {
+        let units = units.min(i64::MAX as u64) as i64;
+        self.fuel = self.fuel.saturating_sub(units);
+        if self.fuel < 0 {
+            return Err(TrapKind::FuelExhausted.into());
+        }
+        Ok(())
+    }
+
+    /// Charges fuel for handling `bytes` bytes: one unit per started 8 bytes.
+    pub fn charge_bytes(&mut self, bytes: usize) -> Result<(), Stop> {
+        self.charge((bytes as u64).div_ceil(8))
+    }
+
+    /// Fuel used so far.
+    pub fn fuel_used(&self) -> u64 {
+        (self.fuel_start - self.fuel).max(0) as u64
+    }
+
+    // ----- Traps -----
+
+    /// The stack trace at the current frames, innermost first.
+    pub fn trace(&self) -> Vec<TraceFrame> {
+        let bc = &self.module.bytecode;
+        self.frames
+            .iter()
+            .rev()
+            .map(|frame| {
+                let func = &bc.funcs[frame.func as usize];
+                let (line, col) = func.position(frame.pc as usize).unwrap_or((0, 0));
+                TraceFrame {
+                    function: func.name.clone(),
+                    file: bc.files.get(func.file as usize).cloned().unwrap_or_default(),
+                    line,
+                    col,
+                }
+            })
+            .collect()
+    }
+
+    /// Turns a trap at the current frames into a [`Trap`], charging the rest of the
+    /// trapping instruction's basic block so fuel counts whole blocks in every tier.
+    pub fn make_trap(&mut self, kind: TrapKind) -> Trap {
+        if !matches!(kind, TrapKind::FuelExhausted | TrapKind::Interrupted | TrapKind::StackOverflow) {
+            if let Some(frame) = self.frames.last() {
+                let leaders = &self.module.funcs[frame.func as usize].leaders;
+                let start = frame.pc as usize + 1;
+                let rest = leaders.get(start..).map_or(0, |l| l.iter().take_while(|&&x| !x).count());
+                self.fuel = self.fuel.saturating_sub(rest as i64);
+            }
+        }
+        Trap {
+            kind,
+            trace: self.trace(),
+        }
+    }
+}
+
+fn heap_trap(e: crate::gc::HeapExhausted) -> Stop {
+    Stop::Trap(TrapKind::HeapExhausted { limit: e.limit })
+}
+
+fn stop_to_trap(stop: Stop) -> TrapKind {
+    match stop {
+        Stop::Trap(kind) => kind,
+        Stop::Exit(_) => TrapKind::Unreachable,
+    }
+}

@@ -1,0 +1,354 @@
+//! The dispatch loop.
+//!
+//! Fuel: every dispatched instruction costs one unit, kept in a local counter. Because
+//! calls, branches and terminators end basic blocks, this equals charging each block its
+//! length on entry at every point where fuel is observed: at function entry and loop
+//! back-edges (where it is checked), at the end of the run, and at traps (where
+//! `Vm::make_trap` adds the rest of the trapping block).
+
+use super::frame::Frame;
+use super::op::Op;
+use super::slow;
+use super::trap::{Stop, TrapKind};
+use crate::gc::raw;
+use crate::instance::Vm;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// Runs function `entry` (no parameters, no result) to completion.
+///
+/// On `Err`, `vm.frames` still holds the stack at the stopping point, with the running
+/// frame's `pc` at the instruction that stopped it.
+pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
+    let module = Arc::clone(&vm.module);
+    let interrupt = Arc::clone(&vm.interrupt);
+    let funcs = &module.funcs[..];
+    let entry_func = &funcs[entry as usize];
+    if entry_func.n_regs > vm.stack.len() {
+        return Err(TrapKind::StackOverflow.into());
+    }
+    vm.frames.clear();
+    vm.frames.push(Frame {
+        func: entry,
+        pc: 0,
+        base: 0,
+        ret: 0,
+    });
+    let stack: *mut u64 = vm.stack.as_mut_ptr();
+    let stack_len = vm.stack.len();
+    let max_depth = vm.limits.max_call_depth;
+    let mut code: *const Op = entry_func.code.as_ptr();
+    let mut pc: usize = 0;
+    let mut base: usize = 0;
+    let mut regs: *mut u64 = stack;
+    let mut fuel: i64 = vm.fuel;
+
+    // Register access. SAFETY (for every use): the verifier (rule F2) proved each
+    // register operand is below the function's register count, and a frame is only
+    // entered when `base + n_regs <= stack_len` (checked at `Call`).
+    macro_rules! r {
+        ($i:expr) => {
+            *{
+                #[cfg(feature = "checked")]
+                assert!(base + ($i as usize) < stack_len);
+                regs.add($i as usize)
+            }
+        };
+    }
+    macro_rules! rf {
+        ($i:expr) => {
+            f64::from_bits(r!($i))
+        };
+    }
+    macro_rules! ri {
+        ($i:expr) => {
+            r!($i) as i64
+        };
+    }
+    // Saves the hot state so the collector, natives and traces see it.
+    macro_rules! sync {
+        () => {
+            vm.fuel = fuel;
+            if let Some(frame) = vm.frames.last_mut() {
+                frame.pc = (pc - 1) as u32;
+            }
+        };
+    }
+    macro_rules! trap {
+        ($kind:expr) => {{
+            sync!();
+            return Err(Stop::Trap($kind));
+        }};
+    }
+    // Calls an out-of-line handler at a safepoint.
+    macro_rules! slow {
+        ($e:expr) => {{
+            sync!();
+            let res = $e;
+            fuel = vm.fuel;
+            res?
+        }};
+    }
+    macro_rules! branch {
+        ($cond:expr, $target:expr) => {
+            if $cond {
+                pc = $target as usize;
+            }
+        };
+    }
+    // Restores the hot state from the (new) top frame after a return.
+    macro_rules! resume_caller {
+        () => {{
+            let caller = *vm.frames.last().expect("caller frame");
+            code = funcs[caller.func as usize].code.as_ptr();
+            pc = caller.pc as usize + 1;
+            base = caller.base as usize;
+            // The caller's window was in bounds when it was entered.
+            regs = stack.add(base);
+        }};
+    }
+
+    loop {
+        // SAFETY: `pc` is always an instruction of the current function: it starts at 0,
+        // branch targets are in range (rule F3, and trampolines the loader appended), and
+        // the last instruction is a terminator (rule F4).
+        let op = unsafe { *code.add(pc) };
+        pc += 1;
+        fuel -= 1;
+        // SAFETY: see `r!`; object accesses rely on rule F5 (operand types) and on the
+        // heap invariant that reference registers hold live objects (rule F8 and the
+        // collector's root maps).
+        unsafe {
+            match op {
+                Op::Nop => {}
+                Op::Mov { dst, src } => r!(dst) = r!(src),
+                Op::LoadI { dst, imm } => r!(dst) = imm as i64 as u64,
+                Op::LoadBits { dst, k } => r!(dst) = *module.const_bits.get_unchecked(k as usize),
+                Op::LoadStr { dst, k } => r!(dst) = *vm.str_consts.get_unchecked(k as usize),
+
+                Op::AddI { dst, a, b } => r!(dst) = r!(a).wrapping_add(r!(b)),
+                Op::SubI { dst, a, b } => r!(dst) = r!(a).wrapping_sub(r!(b)),
+                Op::MulI { dst, a, b } => r!(dst) = ri!(a).wrapping_mul(ri!(b)) as u64,
+                Op::DivI { dst, a, b } => {
+                    let y = ri!(b);
+                    if y == 0 {
+                        trap!(TrapKind::DivisionByZero);
+                    }
+                    r!(dst) = ri!(a).wrapping_div(y) as u64;
+                }
+                Op::RemI { dst, a, b } => {
+                    let y = ri!(b);
+                    if y == 0 {
+                        trap!(TrapKind::DivisionByZero);
+                    }
+                    r!(dst) = ri!(a).wrapping_rem(y) as u64;
+                }
+                Op::AndI { dst, a, b } => r!(dst) = r!(a) & r!(b),
+                Op::OrI { dst, a, b } => r!(dst) = r!(a) | r!(b),
+                Op::XorI { dst, a, b } => r!(dst) = r!(a) ^ r!(b),
+                Op::ShlI { dst, a, b } => r!(dst) = r!(a).wrapping_shl(r!(b) as u32),
+                Op::ShrI { dst, a, b } => r!(dst) = ri!(a).wrapping_shr(r!(b) as u32) as u64,
+                Op::NegI { dst, src } => r!(dst) = ri!(src).wrapping_neg() as u64,
+                Op::AddImm { dst, a, imm } => r!(dst) = ri!(a).wrapping_add(imm as i64) as u64,
+
+                Op::AddF { dst, a, b } => r!(dst) = (rf!(a) + rf!(b)).to_bits(),
+                Op::SubF { dst, a, b } => r!(dst) = (rf!(a) - rf!(b)).to_bits(),
+                Op::MulF { dst, a, b } => r!(dst) = (rf!(a) * rf!(b)).to_bits(),
+                Op::DivF { dst, a, b } => r!(dst) = (rf!(a) / rf!(b)).to_bits(),
+                Op::RemF { dst, a, b } => r!(dst) = (rf!(a) % rf!(b)).to_bits(),
+                Op::NegF { dst, src } => r!(dst) = (-rf!(src)).to_bits(),
+
+                Op::EqI { dst, a, b } => r!(dst) = (r!(a) == r!(b)) as u64,
+                Op::NeI { dst, a, b } => r!(dst) = (r!(a) != r!(b)) as u64,
+                Op::LtI { dst, a, b } => r!(dst) = (ri!(a) < ri!(b)) as u64,
+                Op::LeI { dst, a, b } => r!(dst) = (ri!(a) <= ri!(b)) as u64,
+                Op::EqF { dst, a, b } => r!(dst) = (rf!(a) == rf!(b)) as u64,
+                Op::NeF { dst, a, b } => r!(dst) = (rf!(a) != rf!(b)) as u64,
+                Op::LtF { dst, a, b } => r!(dst) = (rf!(a) < rf!(b)) as u64,
+                Op::LeF { dst, a, b } => r!(dst) = (rf!(a) <= rf!(b)) as u64,
+                Op::EqS { dst, a, b } => r!(dst) = (str_of(r!(a)) == str_of(r!(b))) as u64,
+                Op::NeS { dst, a, b } => r!(dst) = (str_of(r!(a)) != str_of(r!(b))) as u64,
+                Op::LtS { dst, a, b } => r!(dst) = (str_of(r!(a)) < str_of(r!(b))) as u64,
+                Op::LeS { dst, a, b } => r!(dst) = (str_of(r!(a)) <= str_of(r!(b))) as u64,
+                Op::Not { dst, src } => r!(dst) = r!(src) ^ 1,
+
+                Op::IntToFloat { dst, src } => r!(dst) = (ri!(src) as f64).to_bits(),
+                // `as` saturates and maps NaN to 0, which is the language's rule.
+                Op::FloatToInt { dst, src } => r!(dst) = rf!(src) as i64 as u64,
+                Op::IntToStr { dst, src } => {
+                    let v = ri!(src);
+                    r!(dst) = slow!(slow::int_to_str(vm, v));
+                }
+                Op::FloatToStr { dst, src } => {
+                    let v = rf!(src);
+                    r!(dst) = slow!(slow::float_to_str(vm, v));
+                }
+                Op::BoolToStr { dst, src } => {
+                    let v = r!(src) != 0;
+                    r!(dst) = slow!(slow::bool_to_str(vm, v));
+                }
+
+                Op::Jmp { target } => pc = target as usize,
+                Op::Loop { refund, target } => {
+                    if refund {
+                        fuel += 1;
+                    }
+                    if fuel < 0 || interrupt.load(Ordering::Relaxed) {
+                        trap!(limit_trap(&interrupt));
+                    }
+                    pc = target as usize;
+                }
+                Op::JmpIf { cond, target } => branch!(r!(cond) != 0, target),
+                Op::JmpIfNot { cond, target } => branch!(r!(cond) == 0, target),
+                Op::JeqI { a, b, target } => branch!(r!(a) == r!(b), target),
+                Op::JneI { a, b, target } => branch!(r!(a) != r!(b), target),
+                Op::JltI { a, b, target } => branch!(ri!(a) < ri!(b), target),
+                Op::JleI { a, b, target } => branch!(ri!(a) <= ri!(b), target),
+                Op::JgtI { a, b, target } => branch!(ri!(a) > ri!(b), target),
+                Op::JgeI { a, b, target } => branch!(ri!(a) >= ri!(b), target),
+
+                Op::Call { dst, args, func } => {
+                    // SAFETY: rule F2 (function index in range).
+                    let callee = funcs.get_unchecked(func as usize);
+                    let new_base = base + args as usize;
+                    if new_base + callee.n_regs > stack_len || vm.frames.len() >= max_depth {
+                        trap!(TrapKind::StackOverflow);
+                    }
+                    if let Some(frame) = vm.frames.last_mut() {
+                        frame.pc = (pc - 1) as u32;
+                    }
+                    vm.frames.push(Frame {
+                        func: func as u32,
+                        pc: 0,
+                        base: new_base as u32,
+                        ret: (base + dst as usize) as u32,
+                    });
+                    code = callee.code.as_ptr();
+                    pc = 0;
+                    base = new_base;
+                    regs = stack.add(base);
+                    if fuel < 0 || interrupt.load(Ordering::Relaxed) {
+                        vm.fuel = fuel;
+                        return Err(Stop::Trap(limit_trap(&interrupt)));
+                    }
+                }
+                Op::CallNative { dst, args, native } => {
+                    slow!(crate::natives::call(vm, native, base + args as usize, base + dst as usize))
+                }
+                Op::Ret { src } => {
+                    let value = r!(src);
+                    let done = vm.frames.pop().expect("running frame");
+                    *stack.add(done.ret as usize) = value;
+                    if vm.frames.is_empty() {
+                        vm.fuel = fuel;
+                        return Ok(());
+                    }
+                    resume_caller!();
+                }
+                Op::RetVoid => {
+                    vm.frames.pop();
+                    if vm.frames.is_empty() {
+                        vm.fuel = fuel;
+                        return Ok(());
+                    }
+                    resume_caller!();
+                }
+                Op::Unreachable => trap!(TrapKind::Unreachable),
+
+                Op::GetGlobal { dst, global } => r!(dst) = *vm.globals.get_unchecked(global as usize),
+                Op::SetGlobal { global, src } => {
+                    let v = r!(src);
+                    *vm.globals.get_unchecked_mut(global as usize) = v;
+                    vm.heap.write_barrier(std::ptr::null_mut(), v);
+                }
+
+                Op::NewStruct { dst, ty, args } => {
+                    r!(dst) = slow!(slow::new_struct(vm, ty, base + args as usize));
+                }
+                Op::GetField { dst, obj, field } => r!(dst) = *raw::field(raw::obj(r!(obj)), field as usize),
+                Op::SetField { obj, field, src } => {
+                    let o = raw::obj(r!(obj));
+                    let v = r!(src);
+                    *raw::field(o, field as usize) = v;
+                    vm.heap.write_barrier(o, v);
+                }
+
+                Op::NewArray {
+                    elem_ref,
+                    dst,
+                    args,
+                    count,
+                } => r!(dst) = slow!(slow::new_array(vm, elem_ref, base + args as usize, count as usize)),
+                Op::ArrayFill {
+                    elem_ref,
+                    dst,
+                    val,
+                    len,
+                } => {
+                    let (v, n) = (r!(val), ri!(len));
+                    r!(dst) = slow!(slow::array_fill(vm, elem_ref, v, n));
+                }
+                Op::ArrayGet { dst, arr, idx } => {
+                    let o = raw::obj(r!(arr));
+                    let i = ri!(idx);
+                    let len = raw::array_len(o);
+                    if i as u64 >= len as u64 {
+                        trap!(TrapKind::IndexOutOfBounds { index: i, len });
+                    }
+                    r!(dst) = *raw::array_buf(o).add(i as usize);
+                }
+                Op::ArraySet { arr, idx, src } => {
+                    let o = raw::obj(r!(arr));
+                    let i = ri!(idx);
+                    let len = raw::array_len(o);
+                    if i as u64 >= len as u64 {
+                        trap!(TrapKind::IndexOutOfBounds { index: i, len });
+                    }
+                    let v = r!(src);
+                    *raw::array_buf(o).add(i as usize) = v;
+                    vm.heap.write_barrier(o, v);
+                }
+                Op::ArrayLen { dst, arr } => r!(dst) = raw::array_len(raw::obj(r!(arr))) as u64,
+                Op::ArrayPush { arr, src } => {
+                    let (o, v) = (raw::obj(r!(arr)), r!(src));
+                    slow!(vm.array_push(o, v))
+                }
+                Op::ArrayInsert { arr, idx, src } => {
+                    let (o, i, v) = (raw::obj(r!(arr)), ri!(idx), r!(src));
+                    slow!(slow::array_insert(vm, o, i, v))
+                }
+                Op::ArrayRemove { dst, arr, idx } => {
+                    let (o, i) = (raw::obj(r!(arr)), ri!(idx));
+                    r!(dst) = slow!(slow::array_remove(vm, o, i));
+                }
+                Op::ArraySort { kind, arr } => {
+                    let o = raw::obj(r!(arr));
+                    slow!(slow::array_sort(vm, kind, o))
+                }
+                Op::ConcatN { dst, args, count } => {
+                    r!(dst) = slow!(slow::concat(vm, base + args as usize, count as usize));
+                }
+                Op::StrLen { dst, src } => r!(dst) = raw::str_len(raw::obj(r!(src))) as u64,
+            }
+        }
+    }
+}
+
+/// The trap for a failed fuel or interrupt check.
+fn limit_trap(interrupt: &std::sync::atomic::AtomicBool) -> TrapKind {
+    if interrupt.load(Ordering::Relaxed) {
+        TrapKind::Interrupted
+    } else {
+        TrapKind::FuelExhausted
+    }
+}
+
+/// The bytes of a string register.
+///
+/// # Safety
+/// `r` holds a live string (rule F5).
+#[inline(always)]
+unsafe fn str_of<'a>(r: u64) -> &'a [u8] {
+    // SAFETY: caller guarantees `r` is a live string.
+    unsafe { raw::str_bytes(raw::obj(r)) }
+}

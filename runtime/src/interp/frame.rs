@@ -1,0 +1,16 @@
+//! Call frames. Kiln calls never recurse on the Rust stack: the interpreter pushes a
+//! [`Frame`] and continues in the same loop.
+
+/// One activation: which function, where it is, and where its registers start.
+#[derive(Clone, Copy, Debug)]
+pub struct Frame {
+    /// Function index.
+    pub func: u32,
+    /// For the running frame, the instruction being executed (synced at safepoints and
+    /// traps); for a suspended frame, its pending `Call`.
+    pub pc: u32,
+    /// Index of register 0 in the register file.
+    pub base: u32,
+    /// Register-file slot that receives the result when this frame returns.
+    pub ret: u32,
+}

@@ -1,0 +1,56 @@
+//! Output, arguments, the clock, and the natives that stop the instance.
+
+use super::Args;
+use crate::instance::Vm;
+use crate::interp::trap::{Stop, TrapKind};
+use std::io::Write;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+pub(super) fn print(vm: &mut Vm, name: &str, a: &Args) -> Result<(), Stop> {
+    let newline = name.ends_with("ln");
+    // SAFETY: the argument is a live string (rules M3, F6); no allocation happens while
+    // the text is borrowed.
+    let text = unsafe { crate::gc::raw::str_text(crate::gc::raw::obj(a.raw(vm, 0))) };
+    let len = text.len() as u64 + u64::from(newline);
+    let Vm { io, .. } = vm;
+    let sink = if name.starts_with('e') { &mut io.stderr } else { &mut io.stdout };
+    let res = sink.write_all(text.as_bytes()).and_then(|_| if newline { sink.write_all(b"\n") } else { Ok(()) });
+    res.map_err(|e| Stop::Trap(TrapKind::Io(e.to_string())))?;
+    vm.io.bytes_written += len;
+    vm.charge_bytes(len as usize)
+}
+
+/// `panic`, `assert`, `assert_msg`, `exit`: the natives that may stop the instance.
+pub(super) fn check(vm: &mut Vm, name: &str, a: &Args) -> Result<(), Stop> {
+    match name {
+        "panic" => Err(TrapKind::Panic(a.string(vm, 0)).into()),
+        // Exit statuses are 0 to 255; other values are clamped into that range.
+        "exit" => Err(Stop::Exit(a.int(vm, 0).clamp(0, 255) as i32)),
+        "assert" if !a.bool(vm, 0) => Err(TrapKind::AssertionFailed(None).into()),
+        "assert_msg" if !a.bool(vm, 0) => Err(TrapKind::AssertionFailed(Some(a.string(vm, 1))).into()),
+        _ => Ok(()),
+    }
+}
+
+pub(super) fn args(vm: &mut Vm) -> Result<u64, Stop> {
+    let list = vm.args.clone();
+    let arr = vm.new_array(true, list.len())?;
+    vm.heap.temp_roots.push(arr as u64);
+    let res = (|| {
+        for s in &list {
+            let v = vm.new_str(s.as_bytes())?;
+            // SAFETY: `arr` is a live array rooted in `temp_roots`, and it has capacity
+            // for every argument, so pushing `v` does not allocate.
+            unsafe { vm.array_push(arr, v)? };
+        }
+        Ok(arr as u64)
+    })();
+    vm.heap.temp_roots.pop();
+    res
+}
+
+pub(super) fn clock_ns() -> u64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_nanos() as u64
+}

@@ -1,0 +1,68 @@
+//! The host side of the built-in natives declared in `kiln_bytecode::natives`.
+//!
+//! Each native reads its arguments from the caller's register window and writes its
+//! result to the caller's `dst` slot. Natives that allocate more than once keep their
+//! intermediate objects in `Heap::temp_roots`.
+
+mod io;
+mod math;
+mod strings;
+
+use crate::instance::Vm;
+use crate::interp::trap::Stop;
+use kiln_bytecode::natives::NATIVES;
+
+/// Arguments of one native call: absolute register-file slots.
+pub(crate) struct Args {
+    base: usize,
+}
+
+impl Args {
+    fn int(&self, vm: &Vm, i: usize) -> i64 {
+        vm.stack[self.base + i] as i64
+    }
+    fn float(&self, vm: &Vm, i: usize) -> f64 {
+        f64::from_bits(vm.stack[self.base + i])
+    }
+    fn bool(&self, vm: &Vm, i: usize) -> bool {
+        vm.stack[self.base + i] != 0
+    }
+    fn raw(&self, vm: &Vm, i: usize) -> u64 {
+        vm.stack[self.base + i]
+    }
+    /// A string argument, copied out so the native may allocate afterwards.
+    fn string(&self, vm: &Vm, i: usize) -> String {
+        self.str_ref(vm, i).to_owned()
+    }
+    /// A string argument, borrowed: use it only before the native's next allocation.
+    fn str_ref<'v>(&self, vm: &'v Vm, i: usize) -> &'v str {
+        // SAFETY: the verifier matched the import's signature (rule M3) and the call's
+        // argument types (rule F6), so this slot holds a live string.
+        unsafe { crate::gc::raw::str_text(crate::gc::raw::obj(vm.stack[self.base + i])) }
+    }
+}
+
+/// Calls native number `native` with arguments in slots `args..`, result to slot `dst`.
+pub fn call(vm: &mut Vm, native: u16, args: usize, dst: usize) -> Result<(), Stop> {
+    let a = Args { base: args };
+    let name = NATIVES[native as usize].name;
+    let result: Option<u64> = match name {
+        "print" | "println" | "eprint" | "eprintln" => {
+            io::print(vm, name, &a)?;
+            None
+        }
+        "panic" | "assert" | "assert_msg" | "exit" => {
+            io::check(vm, name, &a)?;
+            None
+        }
+        "args" => Some(io::args(vm)?),
+        "clock_ns" => Some(io::clock_ns()),
+        "str_slice" | "str_byte_at" | "str_contains" | "str_starts_with" | "str_ends_with" | "str_split"
+        | "str_trim" | "from_char_code" => Some(strings::call(vm, name, &a)?),
+        _ => Some(math::call(vm, name, &a)),
+    };
+    if let Some(v) = result {
+        vm.stack[dst] = v;
+    }
+    Ok(())
+}
