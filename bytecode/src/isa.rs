@@ -106,6 +106,8 @@ macro_rules! for_each_op {
             LeF = 0x37 { dst: Reg, a: Reg, b: Reg } [] "r[dst]:bool := r[a] <= r[b] (float, IEEE)";
             EqB = 0x38 { dst: Reg, a: Reg, b: Reg } [] "r[dst]:bool := r[a] == r[b] (bool)";
             NeB = 0x39 { dst: Reg, a: Reg, b: Reg } [] "r[dst]:bool := r[a] != r[b] (bool)";
+            LtB = 0x3f { dst: Reg, a: Reg, b: Reg } [] "r[dst]:bool := r[a] < r[b] (bool, false < true)";
+            LeB = 0x2f { dst: Reg, a: Reg, b: Reg } [] "r[dst]:bool := r[a] <= r[b] (bool, false < true)";
             EqS = 0x3a { dst: Reg, a: Reg, b: Reg } [] "r[dst]:bool := r[a] == r[b] (str, byte-wise)";
             NeS = 0x3b { dst: Reg, a: Reg, b: Reg } [] "r[dst]:bool := r[a] != r[b] (str, byte-wise)";
             LtS = 0x3c { dst: Reg, a: Reg, b: Reg } [] "r[dst]:bool := r[a] < r[b] (str, byte-wise)";

@@ -1,1 +1,88 @@
-//! placeholder
+//! The Kiln compiler: source text to a bytecode [`Module`](kiln_bytecode::Module).
+//!
+//! Phases: [`syntax`] (lex, parse), [`sema`] (declarations, types, constants), `lower`
+//! (type-check bodies and emit register bytecode), with errors collected in [`diag`].
+//! The output is deterministic: the same sources give the same bytes.
+#![forbid(unsafe_code)]
+
+pub mod diag;
+mod lower;
+pub mod sema;
+pub mod syntax;
+
+use diag::{Diagnostics, SourceFile};
+use std::path::Path;
+
+/// Stack size for the compiler's thread: deep (but within the nesting limits) input
+/// recurses a few hundred levels in the parser and the lowering.
+const COMPILER_STACK: usize = 256 << 20;
+
+/// Compiles one source text named `name` (as recorded in traces).
+///
+/// # Errors
+/// Every diagnostic found, when the program is not valid.
+pub fn compile_source(name: &str, text: &str) -> Result<kiln_bytecode::Module, Diagnostics> {
+    let files = vec![SourceFile::new(name, text)];
+    let name = name.to_string();
+    let run = move || compile_files(files);
+    // Run on a thread with a large stack, so pathological nesting gives a diagnostic
+    // rather than overflowing the caller's stack.
+    match std::thread::Builder::new().stack_size(COMPILER_STACK).spawn(run) {
+        Ok(handle) => handle.join().unwrap_or_else(|_| {
+            Err(Diagnostics {
+                files: vec![SourceFile::new(name, "")],
+                errors: vec![diag::Diagnostic {
+                    message: "internal compiler error".into(),
+                    span: Default::default(),
+                    note: None,
+                }],
+            })
+        }),
+        // No thread available: compile here, with the caller's stack.
+        Err(_) => compile_files(vec![SourceFile::new(name, text.to_string())]),
+    }
+}
+
+/// Reads and compiles the file at `path`. File names in the bytecode are relative to the
+/// entry file's folder, so output does not depend on where the compiler runs.
+///
+/// # Errors
+/// An I/O error message, or the diagnostics.
+pub fn compile_path(path: &Path) -> Result<kiln_bytecode::Module, CompileError> {
+    let text = std::fs::read_to_string(path).map_err(|e| CompileError::Io(format!("cannot read {}: {e}", path.display())))?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "main.kiln".into());
+    compile_source(&name, &text).map_err(CompileError::Diagnostics)
+}
+
+/// Why compiling a file failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    /// The file could not be read.
+    #[error("{0}")]
+    Io(String),
+    /// The program has errors.
+    #[error("{0}")]
+    Diagnostics(Diagnostics),
+}
+
+fn compile_files(files: Vec<SourceFile>) -> Result<kiln_bytecode::Module, Diagnostics> {
+    let mut errors = Vec::new();
+    let mut items = Vec::new();
+    for (i, file) in files.iter().enumerate() {
+        let tokens = syntax::lexer::lex(&file.text, i as u32, &mut errors);
+        items.extend(syntax::parser::parse(tokens, &mut errors));
+    }
+    let module = if errors.is_empty() {
+        lower::lower_program(&files, &items, &mut errors)
+    } else {
+        // Still check what parsed, to report type errors too; but never emit.
+        let _ = lower::lower_program(&files, &items, &mut errors);
+        None
+    };
+    // Dropping a deeply nested tree recurses; do it here, on the big stack.
+    drop(items);
+    match module {
+        Some(m) if errors.is_empty() => Ok(m),
+        _ => Err(Diagnostics { files, errors }),
+    }
+}

@@ -75,9 +75,16 @@ impl Checker<'_> {
     /// F2 and F3 for the operands the table describes.
     fn check_ranges(&self, instr: &Instr) -> Result<(), VerifyError> {
         let m = self.module;
-        for (kind, value) in instr.operand_values().iter() {
+        let names = instr.opcode().info().operands.iter().map(|(name, _)| *name);
+        let is_call = matches!(instr, Instr::Call { .. } | Instr::CallNative { .. });
+        for ((kind, value), name) in instr.operand_values().iter().zip(names) {
             let value = value as usize;
             let (len, what) = match kind {
+                // A register window may be empty and start just past the last register;
+                // `check_instr` checks the whole window.
+                OperandKind::Reg if name == "args" => (self.n_regs() + 1, "register"),
+                // A call without a result names register 0, checked by `check_call`.
+                OperandKind::Reg if name == "dst" && is_call => continue,
                 OperandKind::Reg => (self.n_regs(), "register"),
                 OperandKind::ConstIdx => (m.consts.len(), "constant"),
                 OperandKind::FuncIdx => (m.funcs.len(), "function"),
@@ -96,10 +103,7 @@ impl Checker<'_> {
                 // Checked with the instruction's types, and by window checks.
                 OperandKind::FieldIdx | OperandKind::Imm | OperandKind::Count => continue,
             };
-            // A register window's base may equal n_regs when the window is empty, and a
-            // call without a result names register 0; both are checked per opcode.
-            let window_base = kind == OperandKind::Reg && value == 0;
-            if value >= len && !window_base {
+            if value >= len {
                 return Err(err(
                     Rule::OperandRange,
                     format!("{what} {value} out of range ({len} available)"),
@@ -265,7 +269,7 @@ impl Checker<'_> {
             Instr::EqF { dst, a, b } | Instr::NeF { dst, a, b } | Instr::LtF { dst, a, b } | Instr::LeF { dst, a, b } => {
                 same3(&mut fx, dst, a, b, Float, Bool)?
             }
-            Instr::EqB { dst, a, b } | Instr::NeB { dst, a, b } => same3(&mut fx, dst, a, b, Bool, Bool)?,
+            Instr::EqB { dst, a, b } | Instr::NeB { dst, a, b } | Instr::LtB { dst, a, b } | Instr::LeB { dst, a, b } => same3(&mut fx, dst, a, b, Bool, Bool)?,
             Instr::EqS { dst, a, b } | Instr::NeS { dst, a, b } | Instr::LtS { dst, a, b } | Instr::LeS { dst, a, b } => {
                 same3(&mut fx, dst, a, b, Str, Bool)?
             }

@@ -122,6 +122,8 @@ pub struct Stats {
     pub bytes_written: u64,
     /// Wall time spent running.
     pub wall_time: Duration,
+    /// CPU time the running thread spent in [`Instance::run`], where the OS reports it.
+    pub cpu_time: Option<Duration>,
 }
 
 /// Lets another thread stop an instance at its next fuel check.
@@ -139,6 +141,7 @@ impl InterruptHandle {
 pub struct Instance {
     vm: Vm,
     wall_time: Duration,
+    cpu_time: Option<Duration>,
 }
 
 impl Instance {
@@ -163,6 +166,7 @@ impl Instance {
         Ok(Instance {
             vm,
             wall_time: Duration::ZERO,
+            cpu_time: Some(Duration::ZERO),
         })
     }
 
@@ -177,9 +181,14 @@ impl Instance {
     /// [`RunError::Exit`] when the program calls `exit`, [`RunError::Trap`] on a trap.
     pub fn run(&mut self) -> Result<(), RunError> {
         let start = Instant::now();
+        let cpu_start = thread_cpu_time();
         let entry = self.vm.module.bytecode.entry.0;
         let res = crate::interp::execute(&mut self.vm, entry);
         self.wall_time += start.elapsed();
+        self.cpu_time = match (self.cpu_time, cpu_start, thread_cpu_time()) {
+            (Some(total), Some(a), Some(b)) => Some(total + b.saturating_sub(a)),
+            _ => None,
+        };
         let res = match res {
             Ok(()) => Ok(()),
             Err(Stop::Exit(code)) => Err(RunError::Exit(code)),
@@ -197,6 +206,7 @@ impl Instance {
             heap: self.vm.heap.stats().clone(),
             bytes_written: self.vm.io.bytes_written,
             wall_time: self.wall_time,
+            cpu_time: self.cpu_time,
         }
     }
 
@@ -210,4 +220,12 @@ impl Instance {
         self.vm.collect_garbage();
         self.vm.heap.verify()
     }
+}
+
+/// CPU time of the calling thread, from Linux's `/proc/thread-self/schedstat`
+/// (nanoseconds on the CPU); `None` where that is not available.
+fn thread_cpu_time() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
 }

@@ -136,8 +136,8 @@ pub fn prepare(module: Module, verified: Verified) -> PreparedModule {
                 // Bools are 0 or 1, so their equality is integer equality.
                 Instr::EqI { dst, a, b } | Instr::EqB { dst, a, b } => Op::EqI { dst: r(dst), a: r(a), b: r(b) },
                 Instr::NeI { dst, a, b } | Instr::NeB { dst, a, b } => Op::NeI { dst: r(dst), a: r(a), b: r(b) },
-                Instr::LtI { dst, a, b } => Op::LtI { dst: r(dst), a: r(a), b: r(b) },
-                Instr::LeI { dst, a, b } => Op::LeI { dst: r(dst), a: r(a), b: r(b) },
+                Instr::LtI { dst, a, b } | Instr::LtB { dst, a, b } => Op::LtI { dst: r(dst), a: r(a), b: r(b) },
+                Instr::LeI { dst, a, b } | Instr::LeB { dst, a, b } => Op::LeI { dst: r(dst), a: r(a), b: r(b) },
                 Instr::EqF { dst, a, b } => Op::EqF { dst: r(dst), a: r(a), b: r(b) },
                 Instr::NeF { dst, a, b } => Op::NeF { dst: r(dst), a: r(a), b: r(b) },
                 Instr::LtF { dst, a, b } => Op::LtF { dst: r(dst), a: r(a), b: r(b) },

@@ -1,0 +1,121 @@
+//! Diagnostics: collecting compile errors and rendering them with the source line.
+//!
+//! ```text
+//! error: mismatched types: expected `int`, found `str`
+//!  --> app.kiln:3:18
+//!   |
+//! 3 |     let x: int = "a";
+//!   |                  ^^^
+//! ```
+
+use crate::syntax::span::Span;
+use std::fmt;
+
+/// One source file of the program being compiled.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Name as recorded in bytecode and shown in messages (relative to the entry folder).
+    pub name: String,
+    /// Full text.
+    pub text: String,
+    /// Byte offset where each line starts.
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    /// A file with its name and text.
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> SourceFile {
+        let text = text.into();
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        SourceFile {
+            name: name.into(),
+            text,
+            line_starts,
+        }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: u32) -> (u32, u32) {
+        let offset = floor_char_boundary(&self.text, (offset as usize).min(self.text.len()));
+        let line = self.line_starts.partition_point(|&s| s <= offset);
+        let start = self.line_starts[line - 1];
+        let col = self.text[start..offset].chars().count() as u32 + 1;
+        (line as u32, col)
+    }
+
+    /// The text of 1-based line `line`, without its newline.
+    pub fn line_text(&self, line: u32) -> &str {
+        self.text.lines().nth(line.saturating_sub(1) as usize).unwrap_or("")
+    }
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// A compile error at a place in a file.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    /// What is wrong.
+    pub message: String,
+    /// Where.
+    pub span: Span,
+    /// Optional hint printed after the snippet.
+    pub note: Option<String>,
+}
+
+/// All errors from one compilation, with the files they point into.
+#[derive(Debug, Clone, Default)]
+pub struct Diagnostics {
+    /// Files, indexed by `Span::file`.
+    pub files: Vec<SourceFile>,
+    /// Errors in the order found.
+    pub errors: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    /// Whether any error was reported.
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+}
+
+/// Errors found most, to keep a pathological input from producing megabytes of output.
+pub const MAX_REPORTED: usize = 50;
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for d in self.errors.iter().take(MAX_REPORTED) {
+            writeln!(f, "error: {}", d.message)?;
+            match self.files.get(d.span.file as usize) {
+                Some(file) => {
+                    let (line, col) = file.line_col(d.span.start);
+                    let text = file.line_text(line);
+                    let gutter = line.to_string().len();
+                    writeln!(f, "{:gutter$}--> {}:{line}:{col}", "", file.name)?;
+                    writeln!(f, "{:gutter$} |", "")?;
+                    writeln!(f, "{line} | {}", text.replace('\t', " "))?;
+                    let (end_line, end_col) = file.line_col(d.span.end);
+                    let width = if end_line == line && end_col > col { end_col - col } else { 1 };
+                    let pad = (col - 1) as usize;
+                    writeln!(f, "{:gutter$} | {:pad$}{}", "", "", "^".repeat(width as usize))?;
+                }
+                None => writeln!(f, " --> <unknown file>")?,
+            }
+            if let Some(note) = &d.note {
+                writeln!(f, "  = note: {note}")?;
+            }
+            writeln!(f)?;
+        }
+        if self.errors.len() > MAX_REPORTED {
+            writeln!(f, "... and {} more errors", self.errors.len() - MAX_REPORTED)?;
+        }
+        let n = self.errors.len();
+        write!(f, "error: could not compile due to {n} error{}", if n == 1 { "" } else { "s" })
+    }
+}

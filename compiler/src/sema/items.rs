@@ -1,0 +1,251 @@
+//! Declarations: structs, functions, methods and globals, collected before any body is
+//! checked, so items may be used before they are declared.
+
+use super::types::Ty;
+use crate::diag::Diagnostic;
+use crate::syntax::ast::*;
+use crate::syntax::span::Span;
+use std::collections::HashMap;
+
+/// A struct declaration, resolved.
+#[derive(Debug)]
+pub struct StructInfo {
+    /// Name.
+    pub name: String,
+    /// Fields and their types.
+    pub fields: Vec<(String, Ty)>,
+    /// Where it was declared.
+    pub span: Span,
+}
+
+/// A function or method signature, resolved.
+#[derive(Debug)]
+pub struct FnInfo {
+    /// Name in traces: `f` or `Type.method`.
+    pub name: String,
+    /// Parameter names and types, `self` first for methods.
+    pub params: Vec<(String, Ty)>,
+    /// Struct the function belongs to, for methods and static functions.
+    pub owner: Option<usize>,
+    /// Whether the first parameter is `self`.
+    pub has_self: bool,
+    /// Result type (`Ty::Unit` if none).
+    pub ret: Ty,
+    /// The declaration: (item index, method index within an impl).
+    pub decl: (usize, Option<usize>),
+    /// Where the name was declared.
+    pub span: Span,
+}
+
+/// A module-level global.
+#[derive(Debug)]
+pub struct GlobalInfo {
+    /// Name.
+    pub name: String,
+    /// Whether it is a `const`.
+    pub is_const: bool,
+    /// Item index of the declaration.
+    pub decl: usize,
+}
+
+/// Every declaration of the program.
+#[derive(Debug, Default)]
+pub struct Items {
+    /// Structs in declaration order (their bytecode type index is their position).
+    pub structs: Vec<StructInfo>,
+    /// Struct index by name.
+    pub struct_by_name: HashMap<String, usize>,
+    /// Functions, then methods, in declaration order (bytecode function index).
+    pub fns: Vec<FnInfo>,
+    /// Free function index by name.
+    pub fn_by_name: HashMap<String, usize>,
+    /// Method or static function by (struct, name).
+    pub methods: HashMap<(usize, String), usize>,
+    /// Globals in declaration order.
+    pub globals: Vec<GlobalInfo>,
+    /// Global index by name.
+    pub global_by_name: HashMap<String, usize>,
+}
+
+const BUILTIN_TYPES: &[&str] = &["int", "float", "bool", "str"];
+
+fn error(errors: &mut Vec<Diagnostic>, span: Span, message: impl Into<String>) {
+    errors.push(Diagnostic {
+        message: message.into(),
+        span,
+        note: None,
+    });
+}
+
+impl Items {
+    /// Collects the declarations of `items`, reporting duplicates and unknown types.
+    pub fn collect(items: &[Item], errors: &mut Vec<Diagnostic>) -> Items {
+        let mut out = Items::default();
+        for item in items {
+            if let Item::Struct(s) = item {
+                if BUILTIN_TYPES.contains(&s.name.name.as_str()) || out.struct_by_name.contains_key(&s.name.name) {
+                    error(errors, s.name.span, format!("type `{}` is defined more than once", s.name.name));
+                    continue;
+                }
+                out.struct_by_name.insert(s.name.name.clone(), out.structs.len());
+                out.structs.push(StructInfo {
+                    name: s.name.name.clone(),
+                    fields: Vec::new(),
+                    span: s.name.span,
+                });
+            }
+        }
+        for item in items {
+            if let Item::Struct(s) = item {
+                let Some(&id) = out.struct_by_name.get(&s.name.name) else { continue };
+                if out.structs[id].span != s.name.span {
+                    continue;
+                }
+                let mut fields: Vec<(String, Ty)> = Vec::new();
+                for (name, ty) in &s.fields {
+                    if fields.iter().any(|(n, _)| *n == name.name) {
+                        error(errors, name.span, format!("field `{}` is declared twice", name.name));
+                    }
+                    let ty = out.resolve_type(ty, errors);
+                    fields.push((name.name.clone(), ty));
+                }
+                out.structs[id].fields = fields;
+            }
+        }
+        out.check_struct_cycles(errors);
+        for (i, item) in items.iter().enumerate() {
+            match item {
+                Item::Fn(f) => {
+                    if out.fn_by_name.contains_key(&f.name.name) {
+                        error(errors, f.name.span, format!("function `{}` is defined more than once", f.name.name));
+                        continue;
+                    }
+                    let info = out.fn_info(f, None, (i, None), errors);
+                    out.fn_by_name.insert(f.name.name.clone(), out.fns.len());
+                    out.fns.push(info);
+                }
+                Item::Impl(imp) => {
+                    let Some(&owner) = out.struct_by_name.get(&imp.ty.name) else {
+                        error(errors, imp.ty.span, format!("cannot find struct `{}`", imp.ty.name));
+                        continue;
+                    };
+                    for (m, f) in imp.methods.iter().enumerate() {
+                        let key = (owner, f.name.name.clone());
+                        let field_clash = out.structs[owner].fields.iter().any(|(n, _)| *n == f.name.name);
+                        if out.methods.contains_key(&key) || field_clash {
+                            error(errors, f.name.span, format!("`{}.{}` is defined more than once", imp.ty.name, f.name.name));
+                            continue;
+                        }
+                        let info = out.fn_info(f, Some(owner), (i, Some(m)), errors);
+                        out.methods.insert(key, out.fns.len());
+                        out.fns.push(info);
+                    }
+                }
+                Item::Global(g) => {
+                    let taken = out.global_by_name.contains_key(&g.name.name);
+                    if taken {
+                        error(errors, g.name.span, format!("global `{}` is defined more than once", g.name.name));
+                        continue;
+                    }
+                    out.global_by_name.insert(g.name.name.clone(), out.globals.len());
+                    out.globals.push(GlobalInfo {
+                        name: g.name.name.clone(),
+                        is_const: g.is_const,
+                        decl: i,
+                    });
+                }
+                Item::Struct(_) => {}
+            }
+        }
+        out
+    }
+
+    fn fn_info(&self, f: &FnDecl, owner: Option<usize>, decl: (usize, Option<usize>), errors: &mut Vec<Diagnostic>) -> FnInfo {
+        let mut params = Vec::new();
+        if f.has_self {
+            params.push(("self".to_string(), Ty::Struct(owner.unwrap_or(0))));
+        }
+        for (name, ty) in &f.params {
+            if params.iter().any(|(n, _)| *n == name.name) {
+                error(errors, name.span, format!("parameter `{}` is declared twice", name.name));
+            }
+            params.push((name.name.clone(), self.resolve_type(ty, errors)));
+        }
+        let ret = f.ret.as_ref().map_or(Ty::Unit, |t| self.resolve_type(t, errors));
+        let name = match owner {
+            Some(o) => format!("{}.{}", self.structs[o].name, f.name.name),
+            None => f.name.name.clone(),
+        };
+        FnInfo {
+            name,
+            params,
+            owner,
+            has_self: f.has_self,
+            ret,
+            decl,
+            span: f.name.span,
+        }
+    }
+
+    /// Resolves a written type, reporting unknown names.
+    pub fn resolve_type(&self, ty: &TypeExpr, errors: &mut Vec<Diagnostic>) -> Ty {
+        match ty {
+            TypeExpr::Array(inner, _) => Ty::Array(Box::new(self.resolve_type(inner, errors))),
+            TypeExpr::Named(id) => match id.name.as_str() {
+                "int" => Ty::Int,
+                "float" => Ty::Float,
+                "bool" => Ty::Bool,
+                "str" => Ty::Str,
+                name => match self.struct_by_name.get(name) {
+                    Some(&s) => Ty::Struct(s),
+                    None => {
+                        error(errors, id.span, format!("cannot find type `{name}`"));
+                        Ty::Error
+                    }
+                },
+            },
+        }
+    }
+
+    /// A struct that contains itself through struct fields has no finite value.
+    fn check_struct_cycles(&self, errors: &mut Vec<Diagnostic>) {
+        for start in 0..self.structs.len() {
+            let mut stack = vec![start];
+            let mut seen = vec![false; self.structs.len()];
+            while let Some(s) = stack.pop() {
+                for (_, ty) in &self.structs[s].fields {
+                    if let Ty::Struct(inner) = ty {
+                        if *inner == start {
+                            error(
+                                errors,
+                                self.structs[start].span,
+                                format!("struct `{}` contains itself; use an array field to hold values of its own type", self.structs[start].name),
+                            );
+                            stack.clear();
+                            break;
+                        }
+                        if !seen[*inner] {
+                            seen[*inner] = true;
+                            stack.push(*inner);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The source-like name of a type.
+    pub fn type_name(&self, ty: &Ty) -> String {
+        match ty {
+            Ty::Int => "int".into(),
+            Ty::Float => "float".into(),
+            Ty::Bool => "bool".into(),
+            Ty::Str => "str".into(),
+            Ty::Unit => "()".into(),
+            Ty::Never => "!".into(),
+            Ty::Array(t) => format!("[{}]", self.type_name(t)),
+            Ty::Struct(s) => self.structs[*s].name.clone(),
+            Ty::Error => "{error}".into(),
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! Shared pieces of the `vmc` and `vmrun` command-line tools.
+
+pub mod cli;
