@@ -179,11 +179,12 @@ impl Vm {
         self.heap.alloc_array(elem_ref, cap).map_err(heap_trap)
     }
 
-    /// A struct of type `ty` with the given field values (rooted by the caller).
+    /// A struct of type `ty` whose first fields are `fields` (rooted by the caller) and
+    /// the rest zero, to be filled before the next safepoint.
     pub fn new_struct(&mut self, ty: usize, fields: &[u64]) -> Result<*mut Header, Stop> {
         let module = Arc::clone(&self.module);
         let desc = &module.descs[ty];
-        self.safepoint(raw::HEADER + fields.len() * 8);
+        self.safepoint(raw::HEADER + desc.n_fields as usize * 8);
         let o = self.heap.alloc_struct(desc).map_err(heap_trap)?;
         for (i, v) in fields.iter().enumerate() {
             // SAFETY: `o` is a fresh struct with `fields.len()` fields.
