@@ -514,6 +514,8 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
                     then.tail.as_ref().map_or(then.span, |t| t.span),
                     format!("`if` without `else` cannot produce a value (found `{t}`); add an `else` branch or a `;`"),
                 );
+                self.patch_here(to_else);
+                return Val::error();
             }
             self.patch_here(to_else);
             return Val::none(Ty::Unit);
