@@ -1,0 +1,167 @@
+//! The embedding API: one module shared by instances on several threads, limits,
+//! interrupts, statistics and output capture.
+
+use kiln_runtime::{Engine, Instance, InstanceConfig, Limits, Module, RunError, SharedBuffer, TrapKind};
+use std::time::Duration;
+
+fn module(src: &str) -> Module {
+    let bc = kiln_compiler::compile_source("app.kiln", src).unwrap_or_else(|d| panic!("{d}"));
+    Module::from_bytes(&Engine::new(), &kiln_bytecode::encode(&bc)).expect("module loads")
+}
+
+fn run_capture(m: &Module, limits: Limits, args: Vec<String>) -> (Result<(), RunError>, String) {
+    let out = SharedBuffer::default();
+    let mut inst = Instance::new(m, InstanceConfig {
+        limits,
+        args,
+        stdout: Box::new(out.clone()),
+        ..InstanceConfig::default()
+    })
+    .expect("instance");
+    let res = inst.run();
+    (res, String::from_utf8(out.contents()).expect("utf-8"))
+}
+
+const COUNTER: &str = r#"
+var calls: int = 0;
+fn work(n: int) -> int {
+    var acc = 0;
+    for i in 0..n { acc = (acc + i * i) % 1000003; calls += 1; }
+    acc
+}
+fn main() {
+    let a = args();
+    let n = a[0].len() * 1000;
+    println("{work(n)} {calls}");
+}
+"#;
+
+#[test]
+fn one_module_runs_in_two_instances_on_two_threads() {
+    let m = module(COUNTER);
+    let handles: Vec<_> = ["xx", "xxx"]
+        .into_iter()
+        .map(|arg| {
+            let m = m.clone();
+            std::thread::spawn(move || run_capture(&m, Limits::default(), vec![arg.to_string()]))
+        })
+        .collect();
+    let outputs: Vec<String> = handles
+        .into_iter()
+        .map(|h| {
+            let (res, out) = h.join().expect("thread");
+            res.expect("runs");
+            out
+        })
+        .collect();
+    // Each instance has its own globals: `calls` counts only its own loop.
+    assert!(outputs[0].ends_with(" 2000\n"), "{}", outputs[0]);
+    assert!(outputs[1].ends_with(" 3000\n"), "{}", outputs[1]);
+}
+
+#[test]
+fn fuel_limit_traps_and_is_reported() {
+    let m = module("fn main() { var i = 0; while true { i += 1; } }");
+    let (res, _) = run_capture(&m, Limits { fuel: Some(5_000), ..Limits::default() }, vec![]);
+    match res {
+        Err(RunError::Trap(t)) => {
+            assert_eq!(t.kind, TrapKind::FuelExhausted);
+            assert_eq!(t.trace[0].function, "main");
+        }
+        other => panic!("expected a fuel trap, got {other:?}"),
+    }
+}
+
+#[test]
+fn fuel_is_deterministic() {
+    let m = module(COUNTER);
+    let used: Vec<u64> = (0..3)
+        .map(|_| {
+            let mut inst = Instance::new(&m, InstanceConfig { args: vec!["xx".into()], ..InstanceConfig::default() }).expect("instance");
+            inst.run().expect("runs");
+            inst.stats().fuel_used
+        })
+        .collect();
+    assert!(used[0] > 0);
+    assert!(used.iter().all(|&u| u == used[0]), "{used:?}");
+}
+
+#[test]
+fn interrupt_stops_a_running_instance_from_another_thread() {
+    let m = module("fn main() { var i = 0; while true { i += 1; } }");
+    let mut inst = Instance::new(&m, InstanceConfig::default()).expect("instance");
+    let handle = inst.interrupt_handle();
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(50));
+        handle.interrupt();
+    });
+    match inst.run() {
+        Err(RunError::Trap(trap)) => assert_eq!(trap.kind, TrapKind::Interrupted),
+        other => panic!("expected an interrupt, got {other:?}"),
+    }
+    t.join().expect("thread");
+}
+
+#[test]
+fn exit_returns_to_the_host_with_the_code() {
+    let m = module("fn main() { println(\"bye\"); exit(7); }");
+    let (res, out) = run_capture(&m, Limits::default(), vec![]);
+    assert!(matches!(res, Err(RunError::Exit(7))));
+    assert_eq!(out, "bye\n");
+}
+
+#[test]
+fn stats_count_allocations_and_collections() {
+    let m = module("fn main() { for i in 0..50000 { let a = [i; 10]; assert(a.len() == 10); } }");
+    let mut inst = Instance::new(&m, InstanceConfig {
+        limits: Limits { max_heap: 1 << 20, ..Limits::default() },
+        ..InstanceConfig::default()
+    })
+    .expect("instance");
+    inst.run().expect("runs in bounded memory");
+    let s = inst.stats();
+    assert_eq!(s.heap.allocations, 100_000, "an array is a header and a buffer");
+    assert!(s.heap.bytes_allocated > 5 << 20, "allocated far more than the limit");
+    assert!(s.heap.peak_bytes <= 1 << 20);
+    assert!(s.heap.gc_cycles > 0);
+    inst.check_heap().expect("heap is consistent");
+}
+
+#[test]
+fn heap_limit_trap_names_the_limit() {
+    let m = module("fn main() { let keep: [str] = []; while true { keep.push(\"abcdefgh\" + \"ijkl\"); } }");
+    let (res, _) = run_capture(&m, Limits { max_heap: 64 << 10, ..Limits::default() }, vec![]);
+    match res {
+        Err(RunError::Trap(t)) => {
+            assert_eq!(t.kind, TrapKind::HeapExhausted { limit: 64 << 10 });
+            assert!(t.to_string().starts_with("error: out of memory"));
+        }
+        other => panic!("expected heap exhaustion, got {other:?}"),
+    }
+}
+
+#[test]
+fn gc_stress_runs_and_keeps_the_heap_consistent() {
+    let src = r#"
+struct Node { v: int, kids: [Node] }
+fn build(d: int) -> Node {
+    let n = Node { v: d, kids: [] };
+    if d > 0 { n.kids.push(build(d - 1)); n.kids.push(build(d - 1)); }
+    n
+}
+fn sum(n: Node) -> int { var s = n.v; for k in n.kids { s += sum(k); } s }
+fn main() { var t = 0; for i in 0..5 { t += sum(build(6)); } let w = "a b c".split(" "); println("{t} {w.len()}"); }
+"#;
+    let m = module(src);
+    let out = SharedBuffer::default();
+    let mut inst = Instance::new(&m, InstanceConfig {
+        gc_stress: true,
+        stdout: Box::new(out.clone()),
+        ..InstanceConfig::default()
+    })
+    .expect("instance");
+    inst.run().expect("runs under stress");
+    assert_eq!(String::from_utf8(out.contents()).expect("utf-8"), "600 3\n");
+    let heap = inst.stats().heap;
+    assert!(heap.gc_cycles > 0 && heap.gc_cycles >= heap.allocations / 2, "{heap:?}");
+}
