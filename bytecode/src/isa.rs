@@ -282,6 +282,39 @@ pub fn block_leaders(code: &[Instr]) -> Vec<bool> {
     leaders
 }
 
+/// The instruction table as Markdown, for `spec/bytecode.md` (a test keeps them equal).
+pub fn markdown_table() -> String {
+    let mut out = String::from("| opcode | name | operands | flags | semantics |\n|---|---|---|---|---|\n");
+    for info in OPCODES {
+        let operands: Vec<String> = info
+            .operands
+            .iter()
+            .map(|(name, kind)| format!("{name}: {kind:?}"))
+            .collect();
+        let mut fl = Vec::new();
+        for (bit, name) in [
+            (flags::TERMINATOR, "terminator"),
+            (flags::BRANCH, "branch"),
+            (flags::ENDS_BLOCK, "ends-block"),
+            (flags::MAY_TRAP, "may-trap"),
+            (flags::ALLOC, "safepoint"),
+        ] {
+            if info.flags & bit != 0 {
+                fl.push(name);
+            }
+        }
+        out.push_str(&format!(
+            "| 0x{:02x} | `{}` | {} | {} | {} |\n",
+            info.opcode as u8,
+            info.name,
+            operands.join(", "),
+            fl.join(", "),
+            info.semantics.replace('|', "\\|")
+        ));
+    }
+    out
+}
+
 /// Up to four operands of one instruction, with their kinds.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Operands {
