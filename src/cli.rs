@@ -24,12 +24,10 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
         Some((i, 'G' | 'g')) => (&t[..i], 30),
         _ => (t, 0),
     };
-    let n: usize = digits
-        .parse()
-        .map_err(|_| format!("invalid size `{text}` (expected a number with an optional K, M or G suffix)"))?;
-    n.checked_mul(1usize << shift)
-        .filter(|&n| n > 0)
-        .ok_or_else(|| format!("size `{text}` is out of range"))
+    let n: usize = digits.parse().map_err(|_| {
+        format!("invalid size `{text}` (expected a number with an optional K, M or G suffix)")
+    })?;
+    n.checked_mul(1usize << shift).filter(|&n| n > 0).ok_or_else(|| format!("size `{text}` is out of range"))
 }
 
 /// Handles a clap parse failure: help and version go to stdout with status 0,

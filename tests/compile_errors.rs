@@ -46,7 +46,9 @@ fn check(path: &Path) -> Result<(), Failed> {
             problems.push(format!("missing location `{want}`"));
         }
     }
-    if !stderr.lines().any(|l| l.contains(" | ") && l.trim_end().ends_with('^') || l.trim_start().starts_with('|') && l.contains('^')) {
+    if !stderr.lines().any(|l| {
+        l.contains(" | ") && l.trim_end().ends_with('^') || l.trim_start().starts_with('|') && l.contains('^')
+    }) {
         problems.push("no source snippet with a caret".into());
     }
     if problems.is_empty() {

@@ -11,12 +11,10 @@ fn module(src: &str) -> Module {
 
 fn run_capture(m: &Module, limits: Limits, args: Vec<String>) -> (Result<(), RunError>, String) {
     let out = SharedBuffer::default();
-    let mut inst = Instance::new(m, InstanceConfig {
-        limits,
-        args,
-        stdout: Box::new(out.clone()),
-        ..InstanceConfig::default()
-    })
+    let mut inst = Instance::new(
+        m,
+        InstanceConfig { limits, args, stdout: Box::new(out.clone()), ..InstanceConfig::default() },
+    )
     .expect("instance");
     let res = inst.run();
     (res, String::from_utf8(out.contents()).expect("utf-8"))
@@ -77,7 +75,9 @@ fn fuel_is_deterministic() {
     let m = module(COUNTER);
     let used: Vec<u64> = (0..3)
         .map(|_| {
-            let mut inst = Instance::new(&m, InstanceConfig { args: vec!["xx".into()], ..InstanceConfig::default() }).expect("instance");
+            let mut inst =
+                Instance::new(&m, InstanceConfig { args: vec!["xx".into()], ..InstanceConfig::default() })
+                    .expect("instance");
             inst.run().expect("runs");
             inst.stats().fuel_used
         })
@@ -113,10 +113,13 @@ fn exit_returns_to_the_host_with_the_code() {
 #[test]
 fn stats_count_allocations_and_collections() {
     let m = module("fn main() { for i in 0..50000 { let a = [i; 10]; assert(a.len() == 10); } }");
-    let mut inst = Instance::new(&m, InstanceConfig {
-        limits: Limits { max_heap: 1 << 20, ..Limits::default() },
-        ..InstanceConfig::default()
-    })
+    let mut inst = Instance::new(
+        &m,
+        InstanceConfig {
+            limits: Limits { max_heap: 1 << 20, ..Limits::default() },
+            ..InstanceConfig::default()
+        },
+    )
     .expect("instance");
     inst.run().expect("runs in bounded memory");
     let s = inst.stats();
@@ -154,11 +157,10 @@ fn main() { var t = 0; for i in 0..5 { t += sum(build(6)); } let w = "a b c".spl
 "#;
     let m = module(src);
     let out = SharedBuffer::default();
-    let mut inst = Instance::new(&m, InstanceConfig {
-        gc_stress: true,
-        stdout: Box::new(out.clone()),
-        ..InstanceConfig::default()
-    })
+    let mut inst = Instance::new(
+        &m,
+        InstanceConfig { gc_stress: true, stdout: Box::new(out.clone()), ..InstanceConfig::default() },
+    )
     .expect("instance");
     inst.run().expect("runs under stress");
     assert_eq!(String::from_utf8(out.contents()).expect("utf-8"), "600 3\n");

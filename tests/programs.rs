@@ -33,7 +33,9 @@ struct Expect {
 fn parse_header(text: &str) -> Expect {
     let mut e = Expect::default();
     for line in text.lines() {
-        let Some(rest) = line.strip_prefix("//") else { continue };
+        let Some(rest) = line.strip_prefix("//") else {
+            continue;
+        };
         let rest = rest.strip_prefix(' ').unwrap_or(rest);
         if let Some(v) = rest.strip_prefix("stdout:") {
             e.stdout.push(v.strip_prefix(' ').unwrap_or(v).to_string());
@@ -55,7 +57,8 @@ fn parse_header(text: &str) -> Expect {
 }
 
 fn programs(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).expect("tests/programs").flatten().map(|e| e.path()).collect();
+    let mut entries: Vec<_> =
+        std::fs::read_dir(dir).expect("tests/programs").flatten().map(|e| e.path()).collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
@@ -92,12 +95,8 @@ fn run(path: &Path, expect: &Expect, tier: &str, mode: Mode) -> Result<(), Faile
         Mode::Bytecode => {
             let tmp = tempdir(path);
             let bc = tmp.join("app.bc");
-            let out = Command::new(env!("CARGO_BIN_EXE_vmc"))
-                .arg("build")
-                .arg(path)
-                .arg("-o")
-                .arg(&bc)
-                .output()?;
+            let out =
+                Command::new(env!("CARGO_BIN_EXE_vmc")).arg("build").arg(path).arg("-o").arg(&bc).output()?;
             if !out.status.success() {
                 return Err(format!("vmc build failed:\n{}", String::from_utf8_lossy(&out.stderr)).into());
             }
@@ -147,11 +146,8 @@ impl Drop for TempDir {
 }
 
 fn tempdir(path: &Path) -> PathBuf {
-    let unique = format!(
-        "kiln-test-{}-{}",
-        std::process::id(),
-        path.to_string_lossy().replace(['/', '\\', '.'], "_")
-    );
+    let unique =
+        format!("kiln-test-{}-{}", std::process::id(), path.to_string_lossy().replace(['/', '\\', '.'], "_"));
     let dir = std::env::temp_dir().join(unique);
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
@@ -169,7 +165,8 @@ fn main() {
         let name = path.strip_prefix(&root).expect("under root").with_extension("");
         let name = name.to_string_lossy().replace('/', "::");
         for tier in TIERS {
-            let modes = [("source", Mode::Source), ("bytecode", Mode::Bytecode), ("gc_stress", Mode::GcStress)];
+            let modes =
+                [("source", Mode::Source), ("bytecode", Mode::Bytecode), ("gc_stress", Mode::GcStress)];
             for (mode_name, mode) in modes {
                 let ignored = matches!(mode, Mode::GcStress) && expect.no_stress;
                 if ignored {

@@ -85,21 +85,14 @@ pub fn decode(bytes: &[u8]) -> Result<Module, DecodeError> {
         return Err(DecodeError::InvalidVersion);
     }
     if version > FORMAT_VERSION {
-        return Err(DecodeError::NewerVersion {
-            found: version,
-            supported: FORMAT_VERSION,
-        });
+        return Err(DecodeError::NewerVersion { found: version, supported: FORMAT_VERSION });
     }
     let mut module = Module::default();
     for id in section::ALL {
         let offset = r.pos;
         let found = r.byte()?;
         if found != id {
-            return Err(DecodeError::BadSection {
-                expected: id,
-                found,
-                offset,
-            });
+            return Err(DecodeError::BadSection { expected: id, found, offset });
         }
         let len = u32::from_le_bytes(r.take(4)?.try_into().expect("4 bytes")) as usize;
         let start = r.pos;
@@ -121,23 +114,13 @@ impl DecodeError {
     fn shifted(self, base: usize) -> DecodeError {
         match self {
             DecodeError::UnexpectedEnd(o) => DecodeError::UnexpectedEnd(o + base),
-            DecodeError::Invalid { what, offset } => DecodeError::Invalid {
-                what,
-                offset: offset + base,
-            },
-            DecodeError::CountTooLarge {
-                what,
-                count,
-                offset,
-            } => DecodeError::CountTooLarge {
-                what,
-                count,
-                offset: offset + base,
-            },
-            DecodeError::UnknownOpcode { opcode, offset } => DecodeError::UnknownOpcode {
-                opcode,
-                offset: offset + base,
-            },
+            DecodeError::Invalid { what, offset } => DecodeError::Invalid { what, offset: offset + base },
+            DecodeError::CountTooLarge { what, count, offset } => {
+                DecodeError::CountTooLarge { what, count, offset: offset + base }
+            }
+            DecodeError::UnknownOpcode { opcode, offset } => {
+                DecodeError::UnknownOpcode { opcode, offset: offset + base }
+            }
             other => other,
         }
     }
@@ -154,20 +137,12 @@ impl<'a> Reader<'a> {
             section::TYPES => module.types = self.list("type", 2, Self::composite)?,
             section::CONSTS => module.consts = self.list("constant", 2, Self::constant)?,
             section::IMPORTS => {
-                module.imports = self.list("import", 3, |r| {
-                    Ok(Import {
-                        name: r.string()?,
-                        sig: r.signature()?,
-                    })
-                })?
+                module.imports =
+                    self.list("import", 3, |r| Ok(Import { name: r.string()?, sig: r.signature()? }))?
             }
             section::GLOBALS => {
-                module.globals = self.list("global", 2, |r| {
-                    Ok(Global {
-                        name: r.string()?,
-                        ty: r.val_type()?,
-                    })
-                })?
+                module.globals =
+                    self.list("global", 2, |r| Ok(Global { name: r.string()?, ty: r.val_type()? }))?
             }
             section::FUNCS => module.funcs = self.list("function", 4, Self::function)?,
             section::DEBUG => {
@@ -175,10 +150,7 @@ impl<'a> Reader<'a> {
                 let offset = self.pos;
                 let n_funcs = self.uleb()?;
                 if n_funcs != module.funcs.len() as u64 {
-                    return Err(DecodeError::Invalid {
-                        what: "debug function count",
-                        offset,
-                    });
+                    return Err(DecodeError::Invalid { what: "debug function count", offset });
                 }
                 for func in &mut module.funcs {
                     func.file = self.u32("file index")?;
@@ -210,19 +182,13 @@ impl<'a> Reader<'a> {
     fn instr(&mut self) -> Result<Instr, DecodeError> {
         let offset = self.pos;
         let byte = self.byte()?;
-        let opcode = Opcode::from_byte(byte).ok_or(DecodeError::UnknownOpcode {
-            opcode: byte,
-            offset,
-        })?;
+        let opcode = Opcode::from_byte(byte).ok_or(DecodeError::UnknownOpcode { opcode: byte, offset })?;
         Instr::from_operands(opcode, |kind| {
             let offset = self.pos;
             let value = self.sleb()?;
             let (lo, hi) = kind.raw_range();
             if value < lo || value > hi {
-                return Err(DecodeError::Invalid {
-                    what: "operand",
-                    offset,
-                });
+                return Err(DecodeError::Invalid { what: "operand", offset });
             }
             Ok(value)
         })
@@ -236,10 +202,7 @@ impl<'a> Reader<'a> {
                 fields: self.list("field", 2, |r| Ok((r.string()?, r.val_type()?)))?,
             })),
             1 => Ok(CompositeType::Array(self.val_type()?)),
-            _ => Err(DecodeError::Invalid {
-                what: "type kind",
-                offset,
-            }),
+            _ => Err(DecodeError::Invalid { what: "type kind", offset }),
         }
     }
 
@@ -251,10 +214,7 @@ impl<'a> Reader<'a> {
                 self.take(8)?.try_into().expect("8 bytes"),
             )))),
             2 => Ok(Const::Str(self.string()?)),
-            _ => Err(DecodeError::Invalid {
-                what: "constant kind",
-                offset,
-            }),
+            _ => Err(DecodeError::Invalid { what: "constant kind", offset }),
         }
     }
 
@@ -264,12 +224,7 @@ impl<'a> Reader<'a> {
         let result = match self.byte()? {
             0 => None,
             1 => Some(self.val_type()?),
-            _ => {
-                return Err(DecodeError::Invalid {
-                    what: "result flag",
-                    offset,
-                })
-            }
+            _ => return Err(DecodeError::Invalid { what: "result flag", offset }),
         };
         Ok(Signature { params, result })
     }
@@ -282,10 +237,7 @@ impl<'a> Reader<'a> {
             2 => Ok(ValType::Bool),
             3 => Ok(ValType::Str),
             4 => Ok(ValType::Ref(TypeIdx(self.u32("type index")?))),
-            _ => Err(DecodeError::Invalid {
-                what: "value type",
-                offset,
-            }),
+            _ => Err(DecodeError::Invalid { what: "value type", offset }),
         }
     }
 
@@ -300,11 +252,7 @@ impl<'a> Reader<'a> {
         let count = self.uleb()?;
         let remaining = (self.bytes.len() - self.pos) as u64;
         if count.saturating_mul(min_item_bytes as u64) > remaining {
-            return Err(DecodeError::CountTooLarge {
-                what,
-                count,
-                offset,
-            });
+            return Err(DecodeError::CountTooLarge { what, count, offset });
         }
         (0..count).map(|_| item(self)).collect()
     }
@@ -314,10 +262,7 @@ impl<'a> Reader<'a> {
         let len = self.uleb()?;
         let len = usize::try_from(len).map_err(|_| DecodeError::UnexpectedEnd(offset))?;
         let bytes = self.take(len)?;
-        String::from_utf8(bytes.to_vec()).map_err(|_| DecodeError::Invalid {
-            what: "UTF-8 string",
-            offset,
-        })
+        String::from_utf8(bytes.to_vec()).map_err(|_| DecodeError::Invalid { what: "UTF-8 string", offset })
     }
 
     fn u32(&mut self, what: &'static str) -> Result<u32, DecodeError> {
@@ -326,10 +271,7 @@ impl<'a> Reader<'a> {
     }
 
     fn byte(&mut self) -> Result<u8, DecodeError> {
-        let b = *self
-            .bytes
-            .get(self.pos)
-            .ok_or(DecodeError::UnexpectedEnd(self.pos))?;
+        let b = *self.bytes.get(self.pos).ok_or(DecodeError::UnexpectedEnd(self.pos))?;
         self.pos += 1;
         Ok(b)
     }
@@ -359,10 +301,7 @@ impl<'a> Reader<'a> {
                 return Ok(value);
             }
         }
-        Err(DecodeError::Invalid {
-            what: "LEB128 number",
-            offset,
-        })
+        Err(DecodeError::Invalid { what: "LEB128 number", offset })
     }
 
     fn sleb(&mut self) -> Result<i64, DecodeError> {
@@ -372,10 +311,7 @@ impl<'a> Reader<'a> {
         loop {
             let b = self.byte()?;
             if shift == 63 && !(b == 0 || b == 0x7f) {
-                return Err(DecodeError::Invalid {
-                    what: "LEB128 number",
-                    offset,
-                });
+                return Err(DecodeError::Invalid { what: "LEB128 number", offset });
             }
             value |= i64::from(b & 0x7f) << shift;
             shift += 7;
@@ -386,10 +322,7 @@ impl<'a> Reader<'a> {
                 return Ok(value);
             }
             if shift > 63 {
-                return Err(DecodeError::Invalid {
-                    what: "LEB128 number",
-                    offset,
-                });
+                return Err(DecodeError::Invalid { what: "LEB128 number", offset });
             }
         }
     }

@@ -15,14 +15,13 @@ pub fn disassemble(module: &Module, source: Option<SourceLookup<'_>>) -> String 
     for (i, ty) in module.types.iter().enumerate() {
         let _ = match ty {
             CompositeType::Struct(st) => {
-                let fields: Vec<String> = st
-                    .fields
-                    .iter()
-                    .map(|(n, t)| format!("{n}: {}", type_name(module, *t)))
-                    .collect();
+                let fields: Vec<String> =
+                    st.fields.iter().map(|(n, t)| format!("{n}: {}", type_name(module, *t))).collect();
                 writeln!(out, "type t{i} = struct {} {{ {} }}", st.name, fields.join(", "))
             }
-            CompositeType::Array(elem) => writeln!(out, "type t{i} = [{}]", type_name(module, *elem)),
+            CompositeType::Array(elem) => {
+                writeln!(out, "type t{i} = [{}]", type_name(module, *elem))
+            }
         };
     }
     for (i, k) in module.consts.iter().enumerate() {
@@ -42,21 +41,14 @@ pub fn disassemble(module: &Module, source: Option<SourceLookup<'_>>) -> String 
     for (fi, func) in module.funcs.iter().enumerate() {
         let file = module.files.get(func.file as usize).map(String::as_str).unwrap_or("?");
         let _ = writeln!(out, "\nfn f{fi} {}{}  ; {file}", func.name, sig_text(module, &func.sig));
-        let regs: Vec<String> = func
-            .regs
-            .iter()
-            .enumerate()
-            .map(|(i, t)| format!("r{i}:{}", type_name(module, *t)))
-            .collect();
+        let regs: Vec<String> =
+            func.regs.iter().enumerate().map(|(i, t)| format!("r{i}:{}", type_name(module, *t))).collect();
         let _ = writeln!(out, "  ; registers: {}", regs.join(" "));
         let mut last_line = None;
         for (pc, instr) in func.code.iter().enumerate() {
             let info = instr.opcode().info();
-            let operands: Vec<String> = instr
-                .operand_values()
-                .iter()
-                .map(|(kind, v)| operand_text(kind, v))
-                .collect();
+            let operands: Vec<String> =
+                instr.operand_values().iter().map(|(kind, v)| operand_text(kind, v)).collect();
             let mut line = format!("  {pc:5}  {:<12} {}", info.name, operands.join(", "));
             if let Some((l, c)) = func.position(pc) {
                 if last_line != Some(l) {
@@ -110,7 +102,9 @@ fn type_name_at(module: &Module, ty: ValType, depth: usize) -> String {
         ValType::Str => "str".into(),
         ValType::Ref(t) => match module.types.get(t.index()) {
             Some(CompositeType::Struct(st)) => st.name.clone(),
-            Some(CompositeType::Array(elem)) => format!("[{}]", type_name_at(module, *elem, depth + 1)),
+            Some(CompositeType::Array(elem)) => {
+                format!("[{}]", type_name_at(module, *elem, depth + 1))
+            }
             _ => format!("t{}", t.0),
         },
     }

@@ -244,10 +244,7 @@ impl Opcode {
     /// The table row of this opcode.
     pub fn info(self) -> &'static OpInfo {
         // The table is small; a linear scan keeps it the single source of truth.
-        OPCODES
-            .iter()
-            .find(|info| info.opcode == self)
-            .expect("every opcode has a table row")
+        OPCODES.iter().find(|info| info.opcode == self).expect("every opcode has a table row")
     }
 }
 
@@ -286,11 +283,8 @@ pub fn block_leaders(code: &[Instr]) -> Vec<bool> {
 pub fn markdown_table() -> String {
     let mut out = String::from("| opcode | name | operands | flags | semantics |\n|---|---|---|---|---|\n");
     for info in OPCODES {
-        let operands: Vec<String> = info
-            .operands
-            .iter()
-            .map(|(name, kind)| format!("{name}: {kind:?}"))
-            .collect();
+        let operands: Vec<String> =
+            info.operands.iter().map(|(name, kind)| format!("{name}: {kind:?}")).collect();
         let mut fl = Vec::new();
         for (bit, name) in [
             (flags::TERMINATOR, "terminator"),

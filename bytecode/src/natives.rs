@@ -95,10 +95,9 @@ impl NativeType {
             | (NativeType::Float, ValType::Float)
             | (NativeType::Bool, ValType::Bool)
             | (NativeType::Str, ValType::Str) => true,
-            (NativeType::StrArray, ValType::Ref(t)) => matches!(
-                module.types.get(t.index()),
-                Some(CompositeType::Array(ValType::Str))
-            ),
+            (NativeType::StrArray, ValType::Ref(t)) => {
+                matches!(module.types.get(t.index()), Some(CompositeType::Array(ValType::Str)))
+            }
             _ => false,
         }
     }
@@ -108,11 +107,7 @@ impl NativeDecl {
     /// Whether an import signature in `module` matches this declaration.
     pub fn matches(&self, sig: &Signature, module: &Module) -> bool {
         sig.params.len() == self.params.len()
-            && self
-                .params
-                .iter()
-                .zip(&sig.params)
-                .all(|(p, ty)| p.matches(*ty, module))
+            && self.params.iter().zip(&sig.params).all(|(p, ty)| p.matches(*ty, module))
             && match (self.result, sig.result) {
                 (None, None) => true,
                 (Some(p), Some(ty)) => p.matches(ty, module),

@@ -67,7 +67,10 @@ fn module() -> impl Strategy<Value = Module> {
     (
         prop::collection::vec(composite(), 0..5),
         prop::collection::vec(constant(), 0..6),
-        prop::collection::vec(("[a-z_]{1,10}", prop::collection::vec(val_type(), 0..3), prop::option::of(val_type())), 0..4),
+        prop::collection::vec(
+            ("[a-z_]{1,10}", prop::collection::vec(val_type(), 0..3), prop::option::of(val_type())),
+            0..4,
+        ),
         prop::collection::vec(("[a-z]{1,6}", val_type()), 0..4),
         prop::collection::vec(function(), 0..4),
         prop::collection::vec("[a-z/]{1,10}\\.kiln", 0..3),

@@ -16,5 +16,9 @@ fn spec_instruction_table_matches_isa() {
         std::fs::write(path, updated).expect("write spec");
         return;
     }
-    assert_eq!(&spec[start..end], table, "spec/bytecode.md is out of date: run `UPDATE_SPEC=1 cargo test -p kiln-bytecode --test spec_table`");
+    assert_eq!(
+        &spec[start..end],
+        table,
+        "spec/bytecode.md is out of date: run `UPDATE_SPEC=1 cargo test -p kiln-bytecode --test spec_table`"
+    );
 }

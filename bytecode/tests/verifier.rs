@@ -28,7 +28,13 @@ fn base() -> Module {
             Function {
                 name: "main".into(),
                 sig: Signature { params: vec![], result: None },
-                regs: vec![ValType::Int, ValType::Str, ValType::Ref(TypeIdx(0)), ValType::Ref(TypeIdx(1)), ValType::Int],
+                regs: vec![
+                    ValType::Int,
+                    ValType::Str,
+                    ValType::Ref(TypeIdx(0)),
+                    ValType::Ref(TypeIdx(1)),
+                    ValType::Int,
+                ],
                 code: vec![
                     Instr::LoadI { dst: r(0), imm: Imm(1) },
                     Instr::LoadK { dst: r(1), k: ConstIdx(1) },
@@ -85,19 +91,27 @@ const CASES: &[Case] = &[
         m.funcs[0].lines = vec![LineEntry { pc: 3, line: 1, col: 1 }, LineEntry { pc: 1, line: 2, col: 1 }]
     }),
     ("parameter registers disagree", Rule::Params, |m| m.funcs[1].regs[0] = ValType::Float),
-    ("register out of range", Rule::OperandRange, |m| main_code(m)[0] = Instr::LoadI { dst: r(9), imm: Imm(0) }),
-    ("constant out of range", Rule::OperandRange, |m| main_code(m)[1] = Instr::LoadK { dst: r(1), k: ConstIdx(9) }),
+    ("register out of range", Rule::OperandRange, |m| {
+        main_code(m)[0] = Instr::LoadI { dst: r(9), imm: Imm(0) }
+    }),
+    ("constant out of range", Rule::OperandRange, |m| {
+        main_code(m)[1] = Instr::LoadK { dst: r(1), k: ConstIdx(9) }
+    }),
     ("function out of range", Rule::OperandRange, |m| {
         main_code(m)[5] = Instr::Call { dst: r(4), func: FuncIdx(9), args: r(4) }
     }),
-    ("global out of range", Rule::OperandRange, |m| main_code(m)[6] = Instr::SetGlobal { global: GlobalIdx(3), src: r(4) }),
+    ("global out of range", Rule::OperandRange, |m| {
+        main_code(m)[6] = Instr::SetGlobal { global: GlobalIdx(3), src: r(4) }
+    }),
     ("register window past the end", Rule::OperandRange, |m| {
         main_code(m)[2] = Instr::NewStruct { dst: r(2), ty: TypeIdx(0), args: r(4) }
     }),
     ("field out of range", Rule::OperandRange, |m| {
         main_code(m)[7] = Instr::GetField { dst: r(0), obj: r(2), field: FieldIdx(5) }
     }),
-    ("branch outside the code", Rule::BranchTarget, |m| main_code(m).insert(0, Instr::Jmp { target: Target(99) })),
+    ("branch outside the code", Rule::BranchTarget, |m| {
+        main_code(m).insert(0, Instr::Jmp { target: Target(99) })
+    }),
     ("falls off the end", Rule::FallOff, |m| {
         main_code(m).pop();
     }),

@@ -49,8 +49,10 @@ pub fn compile_source(name: &str, text: &str) -> Result<kiln_bytecode::Module, D
 /// # Errors
 /// An I/O error message, or the diagnostics.
 pub fn compile_path(path: &Path) -> Result<kiln_bytecode::Module, CompileError> {
-    let text = std::fs::read_to_string(path).map_err(|e| CompileError::Io(format!("cannot read {}: {e}", path.display())))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "main.kiln".into());
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CompileError::Io(format!("cannot read {}: {e}", path.display())))?;
+    let name =
+        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "main.kiln".into());
     compile_source(&name, &text).map_err(CompileError::Diagnostics)
 }
 

@@ -32,5 +32,5 @@ mod sink;
 
 pub use api::{Engine, Instance, InstanceConfig, InterruptHandle, LoadError, Module, RunError, Stats};
 pub use instance::limits::Limits;
-pub use interp::trap::{Trap, TrapKind, TraceFrame};
+pub use interp::trap::{TraceFrame, Trap, TrapKind};
 pub use sink::SharedBuffer;

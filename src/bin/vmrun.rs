@@ -79,11 +79,7 @@ fn main() -> ExitCode {
     };
     let defaults = Limits::default();
     let config = InstanceConfig {
-        limits: Limits {
-            max_heap: cli.max_heap.unwrap_or(defaults.max_heap),
-            fuel: cli.fuel,
-            ..defaults
-        },
+        limits: Limits { max_heap: cli.max_heap.unwrap_or(defaults.max_heap), fuel: cli.fuel, ..defaults },
         gc_stress: cli.gc_stress,
         args: cli.args,
         stdout: Box::new(BufWriter::with_capacity(1 << 16, std::io::stdout())),

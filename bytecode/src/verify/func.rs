@@ -17,6 +17,21 @@ struct Effects {
     def: Option<Reg>,
 }
 
+impl Effects {
+    /// Updates the "written" bit set past this instruction: a call's window is lost,
+    /// then the destination is written.
+    fn apply(&self, state: &mut [u64], n_regs: usize) {
+        if let Some(from) = self.kill_from {
+            for r in from as usize..n_regs {
+                state[r / 64] &= !(1 << (r % 64));
+            }
+        }
+        if let Some(d) = self.def {
+            state[d.index() / 64] |= 1 << (d.index() % 64);
+        }
+    }
+}
+
 struct Checker<'a> {
     module: &'a Module,
     func: &'a Function,
@@ -26,19 +41,14 @@ fn at(pc: usize, e: VerifyError) -> VerifyError {
     VerifyError { pc: Some(pc), ..e }
 }
 
-pub(super) fn verify_function(
-    module: &Module,
-    func: &Function,
-) -> Result<Vec<(u32, Vec<u16>)>, VerifyError> {
+pub(super) fn verify_function(module: &Module, func: &Function) -> Result<Vec<(u32, Vec<u16>)>, VerifyError> {
     for ty in &func.regs {
         check_val_type(module, *ty)?;
     }
     for ty in func.sig.params.iter().chain(&func.sig.result) {
         check_val_type(module, *ty)?;
     }
-    if func.regs.len() < func.sig.params.len()
-        || func.regs[..func.sig.params.len()] != func.sig.params[..]
-    {
+    if func.regs.len() < func.sig.params.len() || func.regs[..func.sig.params.len()] != func.sig.params[..] {
         return Err(err(Rule::Params, "registers do not start with the parameter types"));
     }
     match func.code.last() {
@@ -115,10 +125,7 @@ impl Checker<'_> {
 
     fn ty(&self, r: Reg) -> Result<ValType, VerifyError> {
         self.func.regs.get(r.index()).copied().ok_or_else(|| {
-            err(
-                Rule::OperandRange,
-                format!("register {} out of range ({} registers)", r.0, self.n_regs()),
-            )
+            err(Rule::OperandRange, format!("register {} out of range ({} registers)", r.0, self.n_regs()))
         })
     }
 
@@ -191,10 +198,9 @@ impl Checker<'_> {
             }
         }
         match sig.result {
-            Some(want) if self.ty(dst)? != want => Err(err(
-                Rule::Call,
-                format!("result register {} does not have result type {want:?}", dst.0),
-            )),
+            Some(want) if self.ty(dst)? != want => {
+                Err(err(Rule::Call, format!("result register {} does not have result type {want:?}", dst.0)))
+            }
             None if dst.0 != 0 => Err(err(Rule::Call, "call without a result must name register 0")),
             _ => Ok(window),
         }
@@ -263,16 +269,22 @@ impl Checker<'_> {
             | Instr::DivF { dst, a, b }
             | Instr::RemF { dst, a, b } => same3(&mut fx, dst, a, b, Float, Float)?,
             Instr::NegF { dst, src } => unary(&mut fx, dst, src, Float, Float)?,
-            Instr::EqI { dst, a, b } | Instr::NeI { dst, a, b } | Instr::LtI { dst, a, b } | Instr::LeI { dst, a, b } => {
-                same3(&mut fx, dst, a, b, Int, Bool)?
-            }
-            Instr::EqF { dst, a, b } | Instr::NeF { dst, a, b } | Instr::LtF { dst, a, b } | Instr::LeF { dst, a, b } => {
-                same3(&mut fx, dst, a, b, Float, Bool)?
-            }
-            Instr::EqB { dst, a, b } | Instr::NeB { dst, a, b } | Instr::LtB { dst, a, b } | Instr::LeB { dst, a, b } => same3(&mut fx, dst, a, b, Bool, Bool)?,
-            Instr::EqS { dst, a, b } | Instr::NeS { dst, a, b } | Instr::LtS { dst, a, b } | Instr::LeS { dst, a, b } => {
-                same3(&mut fx, dst, a, b, Str, Bool)?
-            }
+            Instr::EqI { dst, a, b }
+            | Instr::NeI { dst, a, b }
+            | Instr::LtI { dst, a, b }
+            | Instr::LeI { dst, a, b } => same3(&mut fx, dst, a, b, Int, Bool)?,
+            Instr::EqF { dst, a, b }
+            | Instr::NeF { dst, a, b }
+            | Instr::LtF { dst, a, b }
+            | Instr::LeF { dst, a, b } => same3(&mut fx, dst, a, b, Float, Bool)?,
+            Instr::EqB { dst, a, b }
+            | Instr::NeB { dst, a, b }
+            | Instr::LtB { dst, a, b }
+            | Instr::LeB { dst, a, b } => same3(&mut fx, dst, a, b, Bool, Bool)?,
+            Instr::EqS { dst, a, b }
+            | Instr::NeS { dst, a, b }
+            | Instr::LtS { dst, a, b }
+            | Instr::LeS { dst, a, b } => same3(&mut fx, dst, a, b, Str, Bool)?,
             Instr::Not { dst, src } => unary(&mut fx, dst, src, Bool, Bool)?,
             Instr::IntToFloat { dst, src } => unary(&mut fx, dst, src, Int, Float)?,
             Instr::FloatToInt { dst, src } => unary(&mut fx, dst, src, Float, Int)?,
@@ -431,8 +443,7 @@ impl Checker<'_> {
             queued[b] = false;
             let mut state = state_in[b].clone().expect("queued blocks have a state");
             let end = starts.get(b + 1).copied().unwrap_or(code.len());
-            for pc in starts[b]..end {
-                let fx = &effects[pc];
+            for (pc, fx) in effects.iter().enumerate().take(end).skip(starts[b]) {
                 for r in &fx.uses {
                     let r = r.index();
                     if is_ref[r] && state[r / 64] & (1 << (r % 64)) == 0 {
@@ -442,14 +453,7 @@ impl Checker<'_> {
                         ));
                     }
                 }
-                if let Some(from) = fx.kill_from {
-                    for r in from as usize..self.n_regs() {
-                        state[r / 64] &= !(1 << (r % 64));
-                    }
-                }
-                if let Some(d) = fx.def {
-                    state[d.index() / 64] |= 1 << (d.index() % 64);
-                }
+                fx.apply(&mut state, self.n_regs());
             }
             let last = &code[end - 1];
             let mut succs = Vec::with_capacity(2);
@@ -486,8 +490,7 @@ impl Checker<'_> {
             let Some(state) = state else { continue };
             let mut state = state.clone();
             let end = starts.get(b + 1).copied().unwrap_or(code.len());
-            for pc in starts[b]..end {
-                let instr = &code[pc];
+            for (pc, (instr, fx)) in code.iter().zip(effects).enumerate().take(end).skip(starts[b]) {
                 if instr.opcode().info().flags & flags::ALLOC != 0 {
                     // While a callee runs, registers from `args` up belong to it.
                     let limit = match instr {
@@ -500,19 +503,10 @@ impl Checker<'_> {
                         .collect();
                     roots.push((pc as u32, live));
                 }
-                let fx = &effects[pc];
-                if let Some(from) = fx.kill_from {
-                    for r in from as usize..self.n_regs() {
-                        state[r / 64] &= !(1 << (r % 64));
-                    }
-                }
-                if let Some(d) = fx.def {
-                    state[d.index() / 64] |= 1 << (d.index() % 64);
-                }
+                fx.apply(&mut state, self.n_regs());
             }
         }
         roots.sort_by_key(|(pc, _)| *pc);
         Ok(roots)
     }
 }
-

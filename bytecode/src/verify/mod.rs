@@ -118,12 +118,7 @@ fn location(func: &Option<String>, pc: &Option<usize>) -> String {
 }
 
 fn err(rule: Rule, detail: impl Into<String>) -> VerifyError {
-    VerifyError {
-        rule,
-        func: None,
-        pc: None,
-        detail: detail.into(),
-    }
+    VerifyError { rule, func: None, pc: None, detail: detail.into() }
 }
 
 /// What verification learned that the runtime uses: for every function, the reference
@@ -242,10 +237,7 @@ fn check_types(module: &Module) -> Result<(), VerifyError> {
     }
     if order.len() != n {
         let t = (0..n).find(|&t| n_outer[t] > 0).unwrap_or(0);
-        return Err(err(
-            Rule::RecursiveStruct,
-            format!("type {t} contains itself through struct fields"),
-        ));
+        return Err(err(Rule::RecursiveStruct, format!("type {t} contains itself through struct fields")));
     }
     // Outer types come first in `order`; walk it backwards to get each type's depth.
     let mut depth = vec![0usize; n];
@@ -280,10 +272,7 @@ fn check_imports(module: &Module) -> Result<(), VerifyError> {
 
 fn check_entry(module: &Module) -> Result<(), VerifyError> {
     match module.funcs.get(module.entry.index()) {
-        None => Err(err(
-            Rule::Entry,
-            format!("entry function {} does not exist", module.entry.0),
-        )),
+        None => Err(err(Rule::Entry, format!("entry function {} does not exist", module.entry.0))),
         Some(f) if !f.sig.params.is_empty() || f.sig.result.is_some() => Err(err(
             Rule::Entry,
             format!("entry function `{}` must take no parameters and return nothing", f.name),

@@ -30,17 +30,13 @@ impl ModuleBuilder {
             imports: HashMap::new(),
         };
         for st in &items.structs {
-            b.module.types.push(CompositeType::Struct(StructType {
-                name: st.name.clone(),
-                fields: Vec::new(),
-            }));
+            b.module
+                .types
+                .push(CompositeType::Struct(StructType { name: st.name.clone(), fields: Vec::new() }));
         }
         for (i, st) in items.structs.iter().enumerate() {
-            let fields = st
-                .fields
-                .iter()
-                .map(|(n, t)| (n.clone(), b.val_type(t).unwrap_or(ValType::Int)))
-                .collect();
+            let fields =
+                st.fields.iter().map(|(n, t)| (n.clone(), b.val_type(t).unwrap_or(ValType::Int))).collect();
             if let CompositeType::Struct(s) = &mut b.module.types[i] {
                 s.fields = fields;
             }
@@ -122,10 +118,7 @@ impl ModuleBuilder {
             return (i, sig);
         }
         let i = ImportIdx(self.module.imports.len() as u32);
-        self.module.imports.push(Import {
-            name: name.to_string(),
-            sig: sig.clone(),
-        });
+        self.module.imports.push(Import { name: name.to_string(), sig: sig.clone() });
         self.imports.insert(name, i);
         (i, sig)
     }

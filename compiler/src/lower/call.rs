@@ -24,14 +24,22 @@ impl FnLowerer<'_, '_> {
     }
 
     /// `recv.name(args)`: a method, a built-in method, or `Type.f(args)`.
-    pub fn method_call(&mut self, recv: &Expr, name: &Ident, args: &[Expr], span: Span, dst: Option<Reg>) -> Val {
+    pub fn method_call(
+        &mut self,
+        recv: &Expr,
+        name: &Ident,
+        args: &[Expr],
+        span: Span,
+        dst: Option<Reg>,
+    ) -> Val {
         if let ExprKind::Name(type_name) = &recv.kind {
             if self.lookup(type_name).is_none() && self.global(type_name).is_none() {
                 if let Some(&sid) = self.cx.items.struct_by_name.get(type_name) {
                     return match self.cx.items.methods.get(&(sid, name.name.clone())) {
                         Some(&f) => self.call_user(f, None, args, span, dst),
                         None => {
-                            self.cx.error(name.span, format!("`{type_name}` has no function `{}`", name.name));
+                            self.cx
+                                .error(name.span, format!("`{type_name}` has no function `{}`", name.name));
                             Val::error()
                         }
                     };
@@ -44,7 +52,13 @@ impl FnLowerer<'_, '_> {
                 Some(f) if self.cx.items.fns[f].has_self => self.call_user(f, Some(r), args, span, dst),
                 Some(_) => {
                     let sname = &self.cx.items.structs[sid].name;
-                    self.cx.error(name.span, format!("`{sname}.{}` has no `self`; call it as `{sname}.{}(...)`", name.name, name.name));
+                    self.cx.error(
+                        name.span,
+                        format!(
+                            "`{sname}.{}` has no `self`; call it as `{sname}.{}(...)`",
+                            name.name, name.name
+                        ),
+                    );
                     Val::error()
                 }
                 None => {
@@ -66,11 +80,25 @@ impl FnLowerer<'_, '_> {
 
     /// Lowers `args` into a fresh window of registers typed `params`; `first` is an
     /// already lowered first argument (a method's receiver). Returns the window base.
-    fn arg_window(&mut self, params: &[Ty], first: Option<Val>, args: &[Expr], what: &str, span: Span) -> Option<Reg> {
+    fn arg_window(
+        &mut self,
+        params: &[Ty],
+        first: Option<Val>,
+        args: &[Expr],
+        what: &str,
+        span: Span,
+    ) -> Option<Reg> {
         let n_given = args.len() + usize::from(first.is_some());
         if n_given != params.len() {
             let expected = params.len() - usize::from(first.is_some());
-            self.cx.error(span, format!("{what} takes {expected} argument{}, but {} were given", if expected == 1 { "" } else { "s" }, args.len()));
+            self.cx.error(
+                span,
+                format!(
+                    "{what} takes {expected} argument{}, but {} were given",
+                    if expected == 1 { "" } else { "s" },
+                    args.len()
+                ),
+            );
             for a in args {
                 let v = self.expr(a, None, None);
                 self.release(&v);
@@ -81,7 +109,8 @@ impl FnLowerer<'_, '_> {
             return None;
         }
         let base = self.top();
-        let window: Vec<Option<Reg>> = params.iter().map(|t| self.cx.b.val_type(t).map(|vt| self.fresh(vt))).collect();
+        let window: Vec<Option<Reg>> =
+            params.iter().map(|t| self.cx.b.val_type(t).map(|vt| self.fresh(vt))).collect();
         let mut slots = window.iter().zip(params);
         if let Some(f) = first {
             let (slot, _) = slots.next().expect("receiver slot");
@@ -110,16 +139,20 @@ impl FnLowerer<'_, '_> {
         let ret = info.ret.clone();
         let reg = self.target(&ret, dst);
         self.pos = span;
-        self.emit(Instr::Call {
-            dst: reg.unwrap_or_default(),
-            func: FuncIdx(f as u32),
-            args: base,
-        });
+        self.emit(Instr::Call { dst: reg.unwrap_or_default(), func: FuncIdx(f as u32), args: base });
         self.val(ret, reg, dst)
     }
 
     /// Calls native `name` with `args` (receiver first when given).
-    fn native(&mut self, name: &'static str, recv: Option<Val>, args: &[Expr], span: Span, dst: Option<Reg>, what: &str) -> Val {
+    fn native(
+        &mut self,
+        name: &'static str,
+        recv: Option<Val>,
+        args: &[Expr],
+        span: Span,
+        dst: Option<Reg>,
+        what: &str,
+    ) -> Val {
         let (import, sig) = self.cx.b.import(name);
         let params: Vec<Ty> = sig.params.iter().map(|vt| self.ty_of(*vt)).collect();
         let Some(base) = self.arg_window(&params, recv, args, what, span) else {
@@ -159,15 +192,18 @@ impl FnLowerer<'_, '_> {
                     _ => "eprintln",
                 };
                 let text = match args {
-                    [] if name.ends_with("ln") => self.load_const(&crate::sema::consts::ConstVal::Str(String::new()), None),
+                    [] if name.ends_with("ln") => {
+                        self.load_const(&crate::sema::consts::ConstVal::Str(String::new()), None)
+                    }
                     [arg] => {
                         let v = self.expr(arg, None, None);
                         let slot = self.alloc(ValType::Str);
-                        self.to_str(v, arg.span, slot);
+                        self.text_of(v, arg.span, slot);
                         Val { ty: Ty::Str, reg: Some(slot), temp: true }
                     }
                     _ => {
-                        self.cx.error(span, format!("{what} takes 1 argument, but {} were given", args.len()));
+                        self.cx
+                            .error(span, format!("{what} takes 1 argument, but {} were given", args.len()));
                         return Val::none(Ty::Unit);
                     }
                 };
@@ -269,7 +305,15 @@ impl FnLowerer<'_, '_> {
         self.native(native, Some(s), args, span, dst, &what)
     }
 
-    fn array_method(&mut self, arr: Val, elem: &Ty, name: &Ident, args: &[Expr], span: Span, dst: Option<Reg>) -> Val {
+    fn array_method(
+        &mut self,
+        arr: Val,
+        elem: &Ty,
+        name: &Ident,
+        args: &[Expr],
+        span: Span,
+        dst: Option<Reg>,
+    ) -> Val {
         let what = format!("`[T].{}`", name.name);
         let expected = match name.name.as_str() {
             "len" | "sort" => 0,
@@ -283,7 +327,14 @@ impl FnLowerer<'_, '_> {
             }
         };
         if args.len() != expected {
-            self.cx.error(span, format!("{what} takes {expected} argument{}, but {} were given", if expected == 1 { "" } else { "s" }, args.len()));
+            self.cx.error(
+                span,
+                format!(
+                    "{what} takes {expected} argument{}, but {} were given",
+                    if expected == 1 { "" } else { "s" },
+                    args.len()
+                ),
+            );
             self.release(&arr);
             return Val::error();
         }
@@ -330,7 +381,10 @@ impl FnLowerer<'_, '_> {
             _ => {
                 if !matches!(elem, Ty::Int | Ty::Float | Ty::Str | Ty::Error) {
                     let t = self.cx.items.type_name(elem);
-                    self.cx.error(name.span, format!("`sort` needs `int`, `float` or `str` elements, not `{t}`"));
+                    self.cx.error(
+                        name.span,
+                        format!("`sort` needs `int`, `float` or `str` elements, not `{t}`"),
+                    );
                 } else {
                     self.emit(Instr::ArraySort { arr: a });
                 }

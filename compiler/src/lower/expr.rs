@@ -104,11 +104,7 @@ impl FnLowerer<'_, '_> {
 
     fn name(&mut self, name: &str, span: Span, dst: Option<Reg>) -> Val {
         if let Some(local) = self.lookup(name) {
-            let v = Val {
-                ty: local.ty.clone(),
-                reg: local.reg,
-                temp: false,
-            };
+            let v = Val { ty: local.ty.clone(), reg: local.reg, temp: false };
             return self.finish_val(v, dst);
         }
         if let Some((_, g)) = self.global(name) {
@@ -124,7 +120,10 @@ impl FnLowerer<'_, '_> {
                 }
                 (Some(ty), None, None) => Val::none(ty),
                 (None, _, _) => {
-                    self.cx.error(span, format!("global `{name}` is used before its declaration is initialised"));
+                    self.cx.error(
+                        span,
+                        format!("global `{name}` is used before its declaration is initialised"),
+                    );
                     Val::error()
                 }
             };
@@ -153,17 +152,13 @@ impl FnLowerer<'_, '_> {
                 }
                 StrPiece::Expr(e) => {
                     let v = self.expr(e, None, None);
-                    self.to_str(v, e.span, slot);
+                    self.text_of(v, e.span, slot);
                 }
             }
         }
         let reg = self.target(&Ty::Str, dst);
         if let Some(r) = reg {
-            self.emit(Instr::ConcatN {
-                dst: r,
-                args: base,
-                count: Count(window.len() as u32),
-            });
+            self.emit(Instr::ConcatN { dst: r, args: base, count: Count(window.len() as u32) });
         }
         for r in window {
             self.release_reg(r);
@@ -172,7 +167,7 @@ impl FnLowerer<'_, '_> {
     }
 
     /// Converts an int, float, bool or str value to text in `dst`.
-    pub fn to_str(&mut self, v: Val, span: Span, dst: Reg) {
+    pub fn text_of(&mut self, v: Val, span: Span, dst: Reg) {
         let src = v.r();
         match &v.ty {
             Ty::Str => {
@@ -220,7 +215,15 @@ impl FnLowerer<'_, '_> {
         self.val(ty, reg, dst)
     }
 
-    fn binary(&mut self, op: BinOp, l: &Expr, r: &Expr, span: Span, expect: Option<&Ty>, dst: Option<Reg>) -> Val {
+    fn binary(
+        &mut self,
+        op: BinOp,
+        l: &Expr,
+        r: &Expr,
+        span: Span,
+        expect: Option<&Ty>,
+        dst: Option<Reg>,
+    ) -> Val {
         if matches!(op, BinOp::And | BinOp::Or) {
             return self.logical(op, l, r, dst);
         }
@@ -258,11 +261,7 @@ impl FnLowerer<'_, '_> {
                     self.release(&a);
                     let reg = self.target(&Ty::Int, dst);
                     if let Some(d) = reg {
-                        self.emit(Instr::AddImm {
-                            dst: d,
-                            a: a.r(),
-                            imm: Imm(i32::from(imm)),
-                        });
+                        self.emit(Instr::AddImm { dst: d, a: a.r(), imm: Imm(i32::from(imm)) });
                     }
                     return self.val(Ty::Int, reg, dst);
                 }
@@ -276,7 +275,10 @@ impl FnLowerer<'_, '_> {
         }
         if a.ty != b.ty {
             let (ta, tb) = (self.cx.items.type_name(&a.ty), self.cx.items.type_name(&b.ty));
-            self.cx.error(span, format!("operator `{}` cannot combine `{ta}` and `{tb}` (convert with `as`)", op.text()));
+            self.cx.error(
+                span,
+                format!("operator `{}` cannot combine `{ta}` and `{tb}` (convert with `as`)", op.text()),
+            );
             return Val::error();
         }
         let make: fn(Reg, Reg, Reg) -> Instr = match (op, &a.ty) {
@@ -336,11 +338,7 @@ impl FnLowerer<'_, '_> {
         }
         let reg = self.target(&Ty::Str, dst);
         if let Some(d) = reg {
-            self.emit(Instr::ConcatN {
-                dst: d,
-                args: base,
-                count: Count(window.len() as u32),
-            });
+            self.emit(Instr::ConcatN { dst: d, args: base, count: Count(window.len() as u32) });
         }
         for r in window {
             self.release_reg(r);
@@ -403,15 +401,9 @@ impl FnLowerer<'_, '_> {
         let reg = self.target(&Ty::Bool, dst).expect("bool has a register");
         let a = self.expr(l, Some(&Ty::Bool), Some(reg));
         let skip = if op == BinOp::And {
-            self.emit(Instr::JmpIfNot {
-                cond: reg,
-                target: Target(0),
-            })
+            self.emit(Instr::JmpIfNot { cond: reg, target: Target(0) })
         } else {
-            self.emit(Instr::JmpIf {
-                cond: reg,
-                target: Target(0),
-            })
+            self.emit(Instr::JmpIf { cond: reg, target: Target(0) })
         };
         let b = self.expr(r, Some(&Ty::Bool), Some(reg));
         self.patch_here(vec![skip]);
@@ -489,10 +481,8 @@ impl FnLowerer<'_, '_> {
         let items = self.cx.items;
         let decl = &items.structs[sid].fields;
         let base = self.top();
-        let window: Vec<Option<Reg>> = decl
-            .iter()
-            .map(|(_, t)| self.cx.b.val_type(t).map(|vt| self.fresh(vt)))
-            .collect();
+        let window: Vec<Option<Reg>> =
+            decl.iter().map(|(_, t)| self.cx.b.val_type(t).map(|vt| self.fresh(vt))).collect();
         let mut seen = vec![false; decl.len()];
         for (fname, e) in fields {
             match decl.iter().position(|(n, _)| *n == fname.name) {
@@ -507,24 +497,30 @@ impl FnLowerer<'_, '_> {
                     }
                 }
                 None => {
-                    self.cx.error(fname.span, format!("struct `{}` has no field `{}`", name.name, fname.name));
+                    self.cx
+                        .error(fname.span, format!("struct `{}` has no field `{}`", name.name, fname.name));
                     let v = self.expr(e, None, None);
                     self.release(&v);
                 }
             }
         }
-        let missing: Vec<&str> = decl.iter().zip(&seen).filter(|(_, s)| !**s).map(|((n, _), _)| n.as_str()).collect();
+        let missing: Vec<&str> =
+            decl.iter().zip(&seen).filter(|(_, s)| !**s).map(|((n, _), _)| n.as_str()).collect();
         if !missing.is_empty() {
-            self.cx.error(span, format!("missing field{} {} in `{}`", if missing.len() > 1 { "s" } else { "" }, missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", "), name.name));
+            self.cx.error(
+                span,
+                format!(
+                    "missing field{} {} in `{}`",
+                    if missing.len() > 1 { "s" } else { "" },
+                    missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", "),
+                    name.name
+                ),
+            );
         }
         let ty = Ty::Struct(sid);
         let reg = self.target(&ty, dst);
         if let Some(d) = reg {
-            self.emit(Instr::NewStruct {
-                dst: d,
-                ty: TypeIdx(sid as u32),
-                args: base,
-            });
+            self.emit(Instr::NewStruct { dst: d, ty: TypeIdx(sid as u32), args: base });
         }
         for r in window.into_iter().flatten() {
             self.release_reg(r);
@@ -538,7 +534,10 @@ impl FnLowerer<'_, '_> {
             _ => None,
         };
         if items.is_empty() && elem.is_none() {
-            self.cx.error(span, "cannot infer the element type of `[]`; annotate it, as in `let a: [int] = [];`");
+            self.cx.error(
+                span,
+                "cannot infer the element type of `[]`; annotate it, as in `let a: [int] = [];`",
+            );
             return Val::error();
         }
         // The first element decides the type when the context does not.
@@ -580,12 +579,7 @@ impl FnLowerer<'_, '_> {
         let arr_ty = self.cx.b.array_type(elem_vt);
         let reg = self.target(&ty, dst);
         if let Some(d) = reg {
-            self.emit(Instr::NewArray {
-                dst: d,
-                ty: arr_ty,
-                args: start,
-                count: Count(values.len() as u32),
-            });
+            self.emit(Instr::NewArray { dst: d, ty: arr_ty, args: start, count: Count(values.len() as u32) });
         }
         for i in 0..values.len() {
             self.release_reg(Reg(start.0 + i as u32));
@@ -612,12 +606,7 @@ impl FnLowerer<'_, '_> {
         let arr_ty = self.cx.b.array_type(elem_vt);
         let reg = self.target(&ty, dst);
         if let Some(d) = reg {
-            self.emit(Instr::ArrayFill {
-                dst: d,
-                ty: arr_ty,
-                val: v.r(),
-                len: n.r(),
-            });
+            self.emit(Instr::ArrayFill { dst: d, ty: arr_ty, val: v.r(), len: n.r() });
         }
         self.val(ty, reg, dst)
     }
@@ -662,11 +651,7 @@ impl FnLowerer<'_, '_> {
         self.release(&o);
         let reg = self.target(&fty, dst);
         if let Some(d) = reg {
-            self.emit(Instr::GetField {
-                dst: d,
-                obj: o.r(),
-                field,
-            });
+            self.emit(Instr::GetField { dst: d, obj: o.r(), field });
         }
         self.val(fty, reg, dst)
     }
@@ -700,11 +685,7 @@ impl FnLowerer<'_, '_> {
         self.release(&i);
         let reg = self.target(&elem, dst);
         if let Some(d) = reg {
-            self.emit(Instr::ArrayGet {
-                dst: d,
-                arr: a.r(),
-                idx: i.r(),
-            });
+            self.emit(Instr::ArrayGet { dst: d, arr: a.r(), idx: i.r() });
         }
         self.val(elem, reg, dst)
     }
@@ -716,12 +697,20 @@ impl FnLowerer<'_, '_> {
             ExprKind::Name(name) => {
                 if let Some(local) = self.lookup(name).cloned() {
                     if !local.mutable {
-                        self.cx.error(target.span, format!("cannot assign to `{name}`: it was declared with `let` (use `var`)"));
+                        self.cx.error(
+                            target.span,
+                            format!("cannot assign to `{name}`: it was declared with `let` (use `var`)"),
+                        );
                     }
                     // Operators and plain values may write straight into the variable;
                     // anything that branches computes into a temporary first.
                     let direct = op.is_some()
-                        || !matches!(value.kind, ExprKind::Binary(BinOp::And | BinOp::Or, ..) | ExprKind::If(..) | ExprKind::Block(_));
+                        || !matches!(
+                            value.kind,
+                            ExprKind::Binary(BinOp::And | BinOp::Or, ..)
+                                | ExprKind::If(..)
+                                | ExprKind::Block(_)
+                        );
                     let v = match op {
                         Some(op) => self.binary(op, target, value, span, Some(&local.ty), local.reg),
                         None if direct => self.expr(value, Some(&local.ty), local.reg),
@@ -800,7 +789,14 @@ impl FnLowerer<'_, '_> {
 
     /// The value to store for `place = value` or `place op= value`, where `load` reads
     /// the place's current value into a register.
-    fn compound(&mut self, op: Option<BinOp>, ty: &Ty, value: &Expr, span: Span, load: impl FnOnce(&mut Self, Reg)) -> Val {
+    fn compound(
+        &mut self,
+        op: Option<BinOp>,
+        ty: &Ty,
+        value: &Expr,
+        span: Span,
+        load: impl FnOnce(&mut Self, Reg),
+    ) -> Val {
         let v = match op {
             None => self.expr(value, Some(ty), None),
             Some(op) => {
@@ -812,15 +808,11 @@ impl FnLowerer<'_, '_> {
                 // Reuse the binary-operator rules on a synthetic `cur op value`.
                 let tmp_name = format!("\u{0}cur{}", cur.0);
                 self.push_scope();
-                self.declare(&tmp_name, super::func::Local {
-                    reg: Some(cur),
-                    ty: ty.clone(),
-                    mutable: false,
-                });
-                let lhs = Expr {
-                    kind: ExprKind::Name(tmp_name),
-                    span,
-                };
+                self.declare(
+                    &tmp_name,
+                    super::func::Local { reg: Some(cur), ty: ty.clone(), mutable: false },
+                );
+                let lhs = Expr { kind: ExprKind::Name(tmp_name), span };
                 let v = self.binary(op, &lhs, value, span, Some(ty), None);
                 self.pop_scope();
                 v

@@ -23,11 +23,7 @@ pub(crate) struct Val {
 
 impl Val {
     pub fn none(ty: Ty) -> Val {
-        Val {
-            ty,
-            reg: None,
-            temp: false,
-        }
+        Val { ty, reg: None, temp: false }
     }
 
     pub fn error() -> Val {
@@ -99,11 +95,7 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
                 params.push(vt);
                 f.fresh(vt)
             });
-            f.declare(name, Local {
-                reg,
-                ty: ty.clone(),
-                mutable: true,
-            });
+            f.declare(name, Local { reg, ty: ty.clone(), mutable: true });
         }
         let want = info.ret.clone();
         let body = f.block(&decl.body, Some(&want), None);
@@ -121,7 +113,13 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
                     let span = decl.body.tail.as_ref().map_or(decl.body.span, |t| t.span);
                     if *got == Ty::Unit {
                         let w = f.cx.items.type_name(want);
-                        f.cx.error(span, format!("function `{}` must return `{w}`, but its body has no final value", info.name));
+                        f.cx.error(
+                            span,
+                            format!(
+                                "function `{}` must return `{w}`, but its body has no final value",
+                                info.name
+                            ),
+                        );
                     } else {
                         f.cx.mismatch(span, want, got);
                     }
@@ -162,13 +160,7 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
 
     pub fn finish_start(mut self) -> Function {
         self.emit(Instr::RetVoid {});
-        self.finish(
-            Signature {
-                params: Vec::new(),
-                result: None,
-            },
-            Span::default(),
-        )
+        self.finish(Signature { params: Vec::new(), result: None }, Span::default())
     }
 
     fn finish(self, sig: Signature, span: Span) -> Function {
@@ -237,11 +229,7 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
 
     /// A value in register `reg` of type `ty`; a temporary unless it is `dst`.
     pub fn val(&self, ty: Ty, reg: Option<Reg>, dst: Option<Reg>) -> Val {
-        Val {
-            ty,
-            reg,
-            temp: reg.is_some() && dst.is_none(),
-        }
+        Val { ty, reg, temp: reg.is_some() && dst.is_none() }
     }
 
     /// Moves `v` into `dst` if one is wanted and `v` is elsewhere.
@@ -250,11 +238,7 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
             (Some(d), Some(r)) if d != r => {
                 self.emit(Instr::Mov { dst: d, src: r });
                 self.release(&v);
-                Val {
-                    ty: v.ty,
-                    reg: Some(d),
-                    temp: false,
-                }
+                Val { ty: v.ty, reg: Some(d), temp: false }
             }
             _ => v,
         }
@@ -268,11 +252,7 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
         let file = &self.cx.files[self.pos.file as usize];
         let pos = file.line_col(self.pos.start);
         if pos != self.last_pos || self.lines.is_empty() {
-            self.lines.push(LineEntry {
-                pc: pc as u32,
-                line: pos.0,
-                col: pos.1,
-            });
+            self.lines.push(LineEntry { pc: pc as u32, line: pos.0, col: pos.1 });
             self.last_pos = pos;
         }
         self.code.push(instr);
@@ -356,11 +336,7 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
         let v = match (&v.reg, v.temp) {
             (Some(r), false) if dst.is_none() && self.is_scope_local(*r) => {
                 let out = self.target(&v.ty.clone(), None);
-                let moved = Val {
-                    ty: v.ty.clone(),
-                    reg: out,
-                    temp: true,
-                };
+                let moved = Val { ty: v.ty.clone(), reg: out, temp: true };
                 if let Some(o) = out {
                     self.emit(Instr::Mov { dst: o, src: *r });
                 }
@@ -409,13 +385,15 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
                 };
                 self.pos = saved;
                 if ty == Ty::Unit {
-                    self.cx.error(name.span, format!("`{}` would have no value (its initialiser returns nothing)", name.name));
+                    self.cx.error(
+                        name.span,
+                        format!("`{}` would have no value (its initialiser returns nothing)", name.name),
+                    );
                 }
-                self.declare(&name.name, Local {
-                    reg,
-                    ty: if ty == Ty::Never { Ty::Error } else { ty },
-                    mutable: *mutable,
-                });
+                self.declare(
+                    &name.name,
+                    Local { reg, ty: if ty == Ty::Never { Ty::Error } else { ty }, mutable: *mutable },
+                );
                 v.ty == Ty::Never
             }
             Stmt::Expr(e) => {
@@ -465,15 +443,9 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
         }
         self.release(&v);
         let at = if when {
-            self.emit(Instr::JmpIf {
-                cond: v.r(),
-                target: Target(0),
-            })
+            self.emit(Instr::JmpIf { cond: v.r(), target: Target(0) })
         } else {
-            self.emit(Instr::JmpIfNot {
-                cond: v.r(),
-                target: Target(0),
-            })
+            self.emit(Instr::JmpIfNot { cond: v.r(), target: Target(0) })
         };
         vec![at]
     }
@@ -503,7 +475,14 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
     }
 
     /// `if cond { then } else { els }`
-    pub fn if_expr(&mut self, cond: &Expr, then: &Block, els: Option<&Expr>, expect: Option<&Ty>, dst: Option<Reg>) -> Val {
+    pub fn if_expr(
+        &mut self,
+        cond: &Expr,
+        then: &Block,
+        els: Option<&Expr>,
+        expect: Option<&Ty>,
+        dst: Option<Reg>,
+    ) -> Val {
         let to_else = self.cond_jump(cond, false);
         let Some(els) = els else {
             let v = self.block(then, Some(&Ty::Unit), None);
@@ -549,11 +528,14 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
             (t, Ty::Never) => (t.clone(), result_reg),
             (t, e) => {
                 if !e.fits(t) && !t.fits(e) {
-                    self.cx.error(els.span, format!(
-                        "`if` and `else` have different types: `{}` and `{}`",
-                        self.cx.items.type_name(t),
-                        self.cx.items.type_name(e)
-                    ));
+                    self.cx.error(
+                        els.span,
+                        format!(
+                            "`if` and `else` have different types: `{}` and `{}`",
+                            self.cx.items.type_name(t),
+                            self.cx.items.type_name(e)
+                        ),
+                    );
                 }
                 if let Some(r) = result_reg {
                     self.finish_val(else_v.clone(), Some(r));
@@ -562,11 +544,7 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
             }
         };
         self.patch(over, self.here());
-        Val {
-            temp: reg.is_some() && dst.is_none(),
-            ty,
-            reg,
-        }
+        Val { temp: reg.is_some() && dst.is_none(), ty, reg }
     }
 
     /// `while cond { body }`
@@ -603,11 +581,7 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
             let top = self.here();
             let exit = self.emit(Instr::JgeI { a: i, b: end, target: Target(0) });
             // The variable is immutable in the body, so it can be the counter itself.
-            self.declare(&var.name, Local {
-                reg: Some(i),
-                ty: Ty::Int,
-                mutable: false,
-            });
+            self.declare(&var.name, Local { reg: Some(i), ty: Ty::Int, mutable: false });
             self.loop_body(body, top, |f| {
                 f.emit(Instr::AddImm { dst: i, a: i, imm: Imm(1) });
             });
@@ -619,7 +593,10 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
                 Ty::Error => Ty::Error,
                 other => {
                     let t = self.cx.items.type_name(other);
-                    self.cx.error(iter.span, format!("cannot iterate over `{t}`; expected an array or a range `a..b`"));
+                    self.cx.error(
+                        iter.span,
+                        format!("cannot iterate over `{t}`; expected an array or a range `a..b`"),
+                    );
                     Ty::Error
                 }
             };
@@ -642,11 +619,7 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
             if let Some(e) = elem_reg {
                 self.emit(Instr::ArrayGet { dst: e, arr: arr_reg, idx });
             }
-            self.declare(&var.name, Local {
-                reg: elem_reg,
-                ty: elem_ty,
-                mutable: false,
-            });
+            self.declare(&var.name, Local { reg: elem_reg, ty: elem_ty, mutable: false });
             self.loop_body(body, top, |f| {
                 f.emit(Instr::AddImm { dst: idx, a: idx, imm: Imm(1) });
             });

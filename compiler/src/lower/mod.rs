@@ -44,11 +44,7 @@ pub(crate) struct Cx<'a> {
 
 impl Cx<'_> {
     pub fn error(&mut self, span: Span, message: impl Into<String>) {
-        self.errors.push(Diagnostic {
-            message: message.into(),
-            span,
-            note: None,
-        });
+        self.errors.push(Diagnostic { message: message.into(), span, note: None });
     }
 
     pub fn mismatch(&mut self, span: Span, want: &Ty, got: &Ty) {
@@ -65,24 +61,14 @@ impl Cx<'_> {
 pub fn lower_program(files: &[SourceFile], ast: &[Item], errors: &mut Vec<Diagnostic>) -> Option<Module> {
     let items = Items::collect(ast, errors);
     let b = ModuleBuilder::new(&items);
-    let mut cx = Cx {
-        items: &items,
-        ast,
-        b,
-        errors,
-        files,
-        globals: Vec::new(),
-    };
+    let mut cx = Cx { items: &items, ast, b, errors, files, globals: Vec::new() };
     cx.b.module.files = files.iter().map(|f| f.name.clone()).collect();
     cx.b.module.funcs = items
         .fns
         .iter()
         .map(|f| Function {
             name: f.name.clone(),
-            sig: Signature {
-                params: Vec::new(),
-                result: None,
-            },
+            sig: Signature { params: Vec::new(), result: None },
             regs: Vec::new(),
             code: Vec::new(),
             file: 0,
@@ -114,11 +100,7 @@ pub fn lower_program(files: &[SourceFile], ast: &[Item], errors: &mut Vec<Diagno
             let ret = start.code.pop();
             debug_assert!(matches!(ret, Some(Instr::RetVoid {})));
             let args = kiln_bytecode::Reg(start.regs.len() as u32);
-            start.code.push(Instr::Call {
-                dst: kiln_bytecode::Reg(0),
-                func: FuncIdx(main as u32),
-                args,
-            });
+            start.code.push(Instr::Call { dst: kiln_bytecode::Reg(0), func: FuncIdx(main as u32), args });
             start.code.push(Instr::RetVoid {});
             cx.b.module.entry = FuncIdx(cx.b.module.funcs.len() as u32);
             cx.b.module.funcs.push(start);
@@ -137,19 +119,13 @@ pub fn lower_program(files: &[SourceFile], ast: &[Item], errors: &mut Vec<Diagno
 fn lower_globals(cx: &mut Cx<'_>) -> Option<Function> {
     let items = cx.items;
     let ast = cx.ast;
-    cx.globals = items
-        .globals
-        .iter()
-        .map(|_| GlobalState {
-            ty: None,
-            value: None,
-            idx: None,
-        })
-        .collect();
+    cx.globals = items.globals.iter().map(|_| GlobalState { ty: None, value: None, idx: None }).collect();
     let mut start = FnLowerer::new_start(cx);
     let mut any_var = false;
     for (gi, g) in items.globals.iter().enumerate() {
-        let Item::Global(decl) = &ast[g.decl] else { continue };
+        let Item::Global(decl) = &ast[g.decl] else {
+            continue;
+        };
         let declared = decl.ty.as_ref().map(|t| items.resolve_type(t, start.cx.errors));
         if g.is_const {
             let globals = &start.cx.globals;
@@ -187,10 +163,7 @@ fn lower_globals(cx: &mut Cx<'_>) -> Option<Function> {
         match vt {
             Some(vt) => {
                 let idx = GlobalIdx(start.cx.b.module.globals.len() as u32);
-                start.cx.b.module.globals.push(Global {
-                    name: g.name.clone(),
-                    ty: vt,
-                });
+                start.cx.b.module.globals.push(Global { name: g.name.clone(), ty: vt });
                 start.cx.globals[gi].idx = Some(idx);
                 start.store_global(idx, value);
             }

@@ -32,7 +32,9 @@ pub fn eval(e: &Expr, lookup: &dyn Fn(&str) -> Option<ConstVal>) -> Result<Const
                 StrPiece::Expr(_) => "",
             })
             .collect()),
-        ExprKind::Name(n) => lookup(n).ok_or_else(|| format!("`{n}` is not a constant declared before this one"))?,
+        ExprKind::Name(n) => {
+            lookup(n).ok_or_else(|| format!("`{n}` is not a constant declared before this one"))?
+        }
         ExprKind::Unary(op, inner) => match (op, eval(inner, lookup)?) {
             (UnOp::Neg, Int(v)) => Int(v.wrapping_neg()),
             (UnOp::Neg, Float(v)) => Float(-v),

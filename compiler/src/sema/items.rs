@@ -70,11 +70,7 @@ pub struct Items {
 const BUILTIN_TYPES: &[&str] = &["int", "float", "bool", "str"];
 
 fn error(errors: &mut Vec<Diagnostic>, span: Span, message: impl Into<String>) {
-    errors.push(Diagnostic {
-        message: message.into(),
-        span,
-        note: None,
-    });
+    errors.push(Diagnostic { message: message.into(), span, note: None });
 }
 
 impl Items {
@@ -83,7 +79,9 @@ impl Items {
         let mut out = Items::default();
         for item in items {
             if let Item::Struct(s) = item {
-                if BUILTIN_TYPES.contains(&s.name.name.as_str()) || out.struct_by_name.contains_key(&s.name.name) {
+                if BUILTIN_TYPES.contains(&s.name.name.as_str())
+                    || out.struct_by_name.contains_key(&s.name.name)
+                {
                     error(errors, s.name.span, format!("type `{}` is defined more than once", s.name.name));
                     continue;
                 }
@@ -97,7 +95,9 @@ impl Items {
         }
         for item in items {
             if let Item::Struct(s) = item {
-                let Some(&id) = out.struct_by_name.get(&s.name.name) else { continue };
+                let Some(&id) = out.struct_by_name.get(&s.name.name) else {
+                    continue;
+                };
                 if out.structs[id].span != s.name.span {
                     continue;
                 }
@@ -117,7 +117,11 @@ impl Items {
             match item {
                 Item::Fn(f) => {
                     if out.fn_by_name.contains_key(&f.name.name) {
-                        error(errors, f.name.span, format!("function `{}` is defined more than once", f.name.name));
+                        error(
+                            errors,
+                            f.name.span,
+                            format!("function `{}` is defined more than once", f.name.name),
+                        );
                         continue;
                     }
                     let info = out.fn_info(f, None, (i, None), errors);
@@ -133,7 +137,11 @@ impl Items {
                         let key = (owner, f.name.name.clone());
                         let field_clash = out.structs[owner].fields.iter().any(|(n, _)| *n == f.name.name);
                         if out.methods.contains_key(&key) || field_clash {
-                            error(errors, f.name.span, format!("`{}.{}` is defined more than once", imp.ty.name, f.name.name));
+                            error(
+                                errors,
+                                f.name.span,
+                                format!("`{}.{}` is defined more than once", imp.ty.name, f.name.name),
+                            );
                             continue;
                         }
                         let info = out.fn_info(f, Some(owner), (i, Some(m)), errors);
@@ -144,15 +152,15 @@ impl Items {
                 Item::Global(g) => {
                     let taken = out.global_by_name.contains_key(&g.name.name);
                     if taken {
-                        error(errors, g.name.span, format!("global `{}` is defined more than once", g.name.name));
+                        error(
+                            errors,
+                            g.name.span,
+                            format!("global `{}` is defined more than once", g.name.name),
+                        );
                         continue;
                     }
                     out.global_by_name.insert(g.name.name.clone(), out.globals.len());
-                    out.globals.push(GlobalInfo {
-                        name: g.name.name.clone(),
-                        is_const: g.is_const,
-                        decl: i,
-                    });
+                    out.globals.push(GlobalInfo { name: g.name.name.clone(), is_const: g.is_const, decl: i });
                 }
                 Item::Struct(_) => {}
             }
@@ -160,7 +168,13 @@ impl Items {
         out
     }
 
-    fn fn_info(&self, f: &FnDecl, owner: Option<usize>, decl: (usize, Option<usize>), errors: &mut Vec<Diagnostic>) -> FnInfo {
+    fn fn_info(
+        &self,
+        f: &FnDecl,
+        owner: Option<usize>,
+        decl: (usize, Option<usize>),
+        errors: &mut Vec<Diagnostic>,
+    ) -> FnInfo {
         let mut params = Vec::new();
         if f.has_self {
             params.push(("self".to_string(), Ty::Struct(owner.unwrap_or(0))));
@@ -176,15 +190,7 @@ impl Items {
             Some(o) => format!("{}.{}", self.structs[o].name, f.name.name),
             None => f.name.name.clone(),
         };
-        FnInfo {
-            name,
-            params,
-            owner,
-            has_self: f.has_self,
-            ret,
-            decl,
-            span: f.name.span,
-        }
+        FnInfo { name, params, owner, has_self: f.has_self, ret, decl, span: f.name.span }
     }
 
     /// Resolves a written type, reporting unknown names.

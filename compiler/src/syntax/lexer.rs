@@ -42,15 +42,34 @@ pub struct Token {
 }
 
 const KEYWORDS: &[&str] = &[
-    "fn", "let", "var", "const", "struct", "impl", "if", "else", "while", "for", "in", "break", "continue",
-    "return", "true", "false", "as", "import", "enum", "match", "interface",
+    "fn",
+    "let",
+    "var",
+    "const",
+    "struct",
+    "impl",
+    "if",
+    "else",
+    "while",
+    "for",
+    "in",
+    "break",
+    "continue",
+    "return",
+    "true",
+    "false",
+    "as",
+    "import",
+    "enum",
+    "match",
+    "interface",
 ];
 
 /// Longest first, so `<<=` wins over `<<` and `<`.
 const PUNCT: &[&str] = &[
-    "<<=", ">>=", "..", "->", "=>", "==", "!=", "<=", ">=", "&&", "||", "+=", "-=", "*=", "/=", "%=", "&=", "|=",
-    "^=", "<<", ">>", "(", ")", "{", "}", "[", "]", ",", ";", ":", ".", "=", "<", ">", "+", "-", "*", "/", "%",
-    "&", "|", "^", "!", "?",
+    "<<=", ">>=", "..", "->", "=>", "==", "!=", "<=", ">=", "&&", "||", "+=", "-=", "*=", "/=", "%=", "&=",
+    "|=", "^=", "<<", ">>", "(", ")", "{", "}", "[", "]", ",", ";", ":", ".", "=", "<", ">", "+", "-", "*",
+    "/", "%", "&", "|", "^", "!", "?",
 ];
 
 struct Lexer<'a> {
@@ -71,20 +90,12 @@ pub fn lex(src: &str, file: u32, errors: &mut Vec<Diagnostic>) -> Vec<Token> {
 
 impl Lexer<'_> {
     fn span(&self, start: usize, end: usize) -> Span {
-        Span {
-            file: self.file,
-            start: start as u32,
-            end: end as u32,
-        }
+        Span { file: self.file, start: start as u32, end: end as u32 }
     }
 
     fn error(&mut self, start: usize, end: usize, message: impl Into<String>) {
         let span = self.span(start, end);
-        self.errors.push(Diagnostic {
-            message: message.into(),
-            span,
-            note: None,
-        });
+        self.errors.push(Diagnostic { message: message.into(), span, note: None });
     }
 
     fn peek(&self) -> Option<char> {
@@ -127,10 +138,7 @@ impl Lexer<'_> {
                 self.error(start, self.pos, format!("unexpected character `{c}`"));
                 continue;
             };
-            out.push(Token {
-                tok,
-                span: self.span(start, self.pos),
-            });
+            out.push(Token { tok, span: self.span(start, self.pos) });
         }
         out
     }
@@ -319,7 +327,11 @@ impl Lexer<'_> {
                         ch
                     }
                     None => {
-                        self.error(at, self.pos, "invalid unicode escape (expected `\\u{...}` with 1-6 hex digits)");
+                        self.error(
+                            at,
+                            self.pos,
+                            "invalid unicode escape (expected `\\u{...}` with 1-6 hex digits)",
+                        );
                         return None;
                     }
                 }

@@ -24,12 +24,7 @@ type PResult<T> = Result<T, Reported>;
 
 /// Parses a file's tokens into items.
 pub fn parse(tokens: Vec<Token>, errors: &mut Vec<Diagnostic>) -> Vec<Item> {
-    let mut p = Parser {
-        tokens,
-        pos: 0,
-        errors,
-        depth: 0,
-    };
+    let mut p = Parser { tokens, pos: 0, errors, depth: 0 };
     let mut items = Vec::new();
     while !p.at_eof() {
         match p.item() {
@@ -116,11 +111,7 @@ impl Parser<'_> {
     }
 
     fn error_at<T>(&mut self, span: Span, message: impl Into<String>) -> PResult<T> {
-        self.errors.push(Diagnostic {
-            message: message.into(),
-            span,
-            note: None,
-        });
+        self.errors.push(Diagnostic { message: message.into(), span, note: None });
         Err(Reported)
     }
 
@@ -166,7 +157,10 @@ impl Parser<'_> {
     fn recover_item(&mut self) {
         self.bump();
         while !self.at_eof() {
-            if matches!(self.peek(), Tok::Kw("fn" | "struct" | "impl" | "const" | "var" | "import" | "enum" | "interface")) {
+            if matches!(
+                self.peek(),
+                Tok::Kw("fn" | "struct" | "impl" | "const" | "var" | "import" | "enum" | "interface")
+            ) {
                 return;
             }
             self.bump();
@@ -239,13 +233,7 @@ impl Parser<'_> {
         self.expect_punct(")")?;
         let ret = if self.eat_punct("->") { Some(self.type_expr()?) } else { None };
         let body = self.block()?;
-        Ok(FnDecl {
-            name,
-            has_self,
-            params,
-            ret,
-            body,
-        })
+        Ok(FnDecl { name, has_self, params, ret, body })
     }
 
     // struct_decl -> 'struct' name '{' { field ':' type ',' } '}'
@@ -295,12 +283,7 @@ impl Parser<'_> {
         self.expect_punct("=")?;
         let init = self.expr(true)?;
         self.expect_punct(";")?;
-        Ok(Item::Global(GlobalDecl {
-            is_const,
-            name,
-            ty,
-            init,
-        }))
+        Ok(Item::Global(GlobalDecl { is_const, name, ty, init }))
     }
 
     // type -> name | '[' type ']'
@@ -343,11 +326,7 @@ impl Parser<'_> {
         }
         self.leave();
         let end = self.expect_punct("}")?;
-        Ok(Block {
-            stmts,
-            tail,
-            span: start.to(end),
-        })
+        Ok(Block { stmts, tail, span: start.to(end) })
     }
 
     // stmt -> ('let' | 'var') name [':' type] '=' expr ';' | expr ';' | block_like_expr | ';'
@@ -401,20 +380,22 @@ impl Parser<'_> {
                 self.bump();
                 let ty = self.type_expr()?;
                 let span = lhs.span.to(ty.span());
-                lhs = Expr {
-                    kind: ExprKind::Cast(Box::new(lhs), ty),
-                    span,
-                };
+                lhs = Expr { kind: ExprKind::Cast(Box::new(lhs), ty), span };
                 continue;
             }
-            let Some((bp, op)) = infix(self.peek()) else { break };
+            let Some((bp, op)) = infix(self.peek()) else {
+                break;
+            };
             if bp < min_bp {
                 break;
             }
             chain += 1;
             if chain > MAX_CHAIN {
                 let span = self.span();
-                return self.error_at(span, format!("expression too long (more than {MAX_CHAIN} operators in a row)"));
+                return self.error_at(
+                    span,
+                    format!("expression too long (more than {MAX_CHAIN} operators in a row)"),
+                );
             }
             let op_span = self.bump().span;
             let rhs_bp = if matches!(op, Infix::Assign(_)) { bp } else { bp + 1 };
@@ -458,10 +439,7 @@ impl Parser<'_> {
             if let Tok::Int(v) = *self.peek() {
                 if v == 1u64 << 63 {
                     let span = start.to(self.bump().span);
-                    let lit = Expr {
-                        kind: ExprKind::Int(i64::MIN),
-                        span,
-                    };
+                    let lit = Expr { kind: ExprKind::Int(i64::MIN), span };
                     return self.postfix_ops(lit, allow_struct);
                 }
             }
@@ -471,10 +449,7 @@ impl Parser<'_> {
         self.leave();
         let operand = operand?;
         let span = start.to(operand.span);
-        Ok(Expr {
-            kind: ExprKind::Unary(op, Box::new(operand)),
-            span,
-        })
+        Ok(Expr { kind: ExprKind::Unary(op, Box::new(operand)), span })
     }
 
     // postfix -> primary { '.' name [ '(' args ')' ] | '[' expr ']' | '(' args ')' }
@@ -496,33 +471,21 @@ impl Parser<'_> {
                 if self.is_punct("(") {
                     let args = self.args()?;
                     let span = e.span.to(self.prev_span());
-                    e = Expr {
-                        kind: ExprKind::MethodCall(Box::new(e), name, args),
-                        span,
-                    };
+                    e = Expr { kind: ExprKind::MethodCall(Box::new(e), name, args), span };
                 } else {
                     let span = e.span.to(name.span);
-                    e = Expr {
-                        kind: ExprKind::Field(Box::new(e), name),
-                        span,
-                    };
+                    e = Expr { kind: ExprKind::Field(Box::new(e), name), span };
                 }
             } else if self.is_punct("[") {
                 self.bump();
                 let idx = self.expr(true)?;
                 let end = self.expect_punct("]")?;
                 let span = e.span.to(end);
-                e = Expr {
-                    kind: ExprKind::Index(Box::new(e), Box::new(idx)),
-                    span,
-                };
+                e = Expr { kind: ExprKind::Index(Box::new(e), Box::new(idx)), span };
             } else if self.is_punct("(") {
                 let args = self.args()?;
                 let span = e.span.to(self.prev_span());
-                e = Expr {
-                    kind: ExprKind::Call(Box::new(e), args),
-                    span,
-                };
+                e = Expr { kind: ExprKind::Call(Box::new(e), args), span };
             } else {
                 return Ok(e);
             }
@@ -567,7 +530,8 @@ impl Parser<'_> {
                 let struct_lit = allow_struct
                     && self.is_punct("{")
                     && (matches!(self.peek_at(1), Tok::Punct("}"))
-                        || (matches!(self.peek_at(1), Tok::Ident(_)) && matches!(self.peek_at(2), Tok::Punct(":"))));
+                        || (matches!(self.peek_at(1), Tok::Ident(_))
+                            && matches!(self.peek_at(2), Tok::Punct(":"))));
                 if struct_lit {
                     return self.struct_lit(Ident { name, span });
                 }
@@ -577,19 +541,13 @@ impl Parser<'_> {
                 self.bump();
                 let inner = self.expr(true)?;
                 let end = self.expect_punct(")")?;
-                return Ok(Expr {
-                    kind: inner.kind,
-                    span: span.to(end),
-                });
+                return Ok(Expr { kind: inner.kind, span: span.to(end) });
             }
             Tok::Punct("[") => return self.array_lit(),
             Tok::Punct("{") => {
                 let b = self.block()?;
                 let span = b.span;
-                return Ok(Expr {
-                    kind: ExprKind::Block(b),
-                    span,
-                });
+                return Ok(Expr { kind: ExprKind::Block(b), span });
             }
             Tok::Kw("if") => return self.if_expr(),
             Tok::Kw("while") => {
@@ -597,10 +555,7 @@ impl Parser<'_> {
                 let cond = self.expr(false)?;
                 let body = self.block()?;
                 let span = span.to(body.span);
-                return Ok(Expr {
-                    kind: ExprKind::While(Box::new(cond), body),
-                    span,
-                });
+                return Ok(Expr { kind: ExprKind::While(Box::new(cond), body), span });
             }
             Tok::Kw("for") => {
                 self.bump();
@@ -611,10 +566,7 @@ impl Parser<'_> {
                 let iter = self.expr(false)?;
                 let body = self.block()?;
                 let span = span.to(body.span);
-                return Ok(Expr {
-                    kind: ExprKind::For(var, Box::new(iter), body),
-                    span,
-                });
+                return Ok(Expr { kind: ExprKind::For(var, Box::new(iter), body), span });
             }
             Tok::Kw("break") => {
                 self.bump();
@@ -632,14 +584,12 @@ impl Parser<'_> {
                 } else {
                     let value = self.expr(allow_struct)?;
                     let span = span.to(value.span);
-                    return Ok(Expr {
-                        kind: ExprKind::Return(Some(Box::new(value))),
-                        span,
-                    });
+                    return Ok(Expr { kind: ExprKind::Return(Some(Box::new(value))), span });
                 }
             }
             Tok::Kw(k @ ("match" | "fn")) => {
-                return self.error_at(span, format!("`{k}` expressions are not supported by this compiler yet"))
+                return self
+                    .error_at(span, format!("`{k}` expressions are not supported by this compiler yet"))
             }
             Tok::Punct("|") | Tok::Punct("||") => {
                 return self.error_at(span, "closures are not supported by this compiler yet")
@@ -663,20 +613,14 @@ impl Parser<'_> {
                 } else {
                     let b = self.block()?;
                     let span = b.span;
-                    Expr {
-                        kind: ExprKind::Block(b),
-                        span,
-                    }
+                    Expr { kind: ExprKind::Block(b), span }
                 };
                 end = e.span;
                 Some(Box::new(e))
             } else {
                 None
             };
-            Ok(Expr {
-                kind: ExprKind::If(Box::new(cond), then, els),
-                span: start.to(end),
-            })
+            Ok(Expr { kind: ExprKind::If(Box::new(cond), then, els), span: start.to(end) })
         })();
         self.leave();
         res
@@ -697,10 +641,7 @@ impl Parser<'_> {
         }
         let end = self.expect_punct("}")?;
         let span = name.span.to(end);
-        Ok(Expr {
-            kind: ExprKind::StructLit(name, fields),
-            span,
-        })
+        Ok(Expr { kind: ExprKind::StructLit(name, fields), span })
     }
 
     // array_lit -> '[' [ expr { ',' expr } [','] ] ']' | '[' expr ';' expr ']'
@@ -726,10 +667,7 @@ impl Parser<'_> {
             }
         }
         let end = self.expect_punct("]")?;
-        Ok(Expr {
-            kind: ExprKind::ArrayLit(items),
-            span: start.to(end),
-        })
+        Ok(Expr { kind: ExprKind::ArrayLit(items), span: start.to(end) })
     }
 
     fn string_pieces(&mut self, parts: Vec<StrPart>) -> PResult<Vec<StrPiece>> {
@@ -740,17 +678,9 @@ impl Parser<'_> {
                 StrPart::Interp(mut tokens, span) => {
                     tokens.push(Token {
                         tok: Tok::Eof,
-                        span: Span {
-                            start: span.end.saturating_sub(1),
-                            ..span
-                        },
+                        span: Span { start: span.end.saturating_sub(1), ..span },
                     });
-                    let mut sub = Parser {
-                        tokens,
-                        pos: 0,
-                        errors: &mut *self.errors,
-                        depth: self.depth,
-                    };
+                    let mut sub = Parser { tokens, pos: 0, errors: &mut *self.errors, depth: self.depth };
                     let e = sub.expr(true)?;
                     if !sub.at_eof() {
                         return sub.expected("`}` to end the interpolation");

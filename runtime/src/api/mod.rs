@@ -59,9 +59,7 @@ impl Module {
     /// [`LoadError::Verify`] if the module fails verification.
     pub fn from_bytecode(_engine: &Engine, module: kiln_bytecode::Module) -> Result<Module, LoadError> {
         let verified = kiln_bytecode::verify(&module)?;
-        Ok(Module {
-            prepared: Arc::new(prepare(module, verified)),
-        })
+        Ok(Module { prepared: Arc::new(prepare(module, verified)) })
     }
 
     /// The bytecode this module was loaded from.
@@ -150,24 +148,10 @@ impl Instance {
     /// # Errors
     /// [`RunError::Start`] if the module's constants do not fit in the heap limit.
     pub fn new(module: &Module, config: InstanceConfig) -> Result<Instance, RunError> {
-        let io = Io {
-            stdout: config.stdout,
-            stderr: config.stderr,
-            bytes_written: 0,
-        };
-        let vm = Vm::new(
-            Arc::clone(&module.prepared),
-            config.limits,
-            config.gc_stress,
-            io,
-            config.args,
-        )
-        .map_err(RunError::Start)?;
-        Ok(Instance {
-            vm,
-            wall_time: Duration::ZERO,
-            cpu_time: Some(Duration::ZERO),
-        })
+        let io = Io { stdout: config.stdout, stderr: config.stderr, bytes_written: 0 };
+        let vm = Vm::new(Arc::clone(&module.prepared), config.limits, config.gc_stress, io, config.args)
+            .map_err(RunError::Start)?;
+        Ok(Instance { vm, wall_time: Duration::ZERO, cpu_time: Some(Duration::ZERO) })
     }
 
     /// A handle another thread can use to interrupt this instance.

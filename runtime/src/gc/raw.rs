@@ -93,14 +93,7 @@ pub unsafe fn alloc_object(desc: *const ObjDesc, size: usize) -> *mut Header {
     let p = unsafe { std::alloc::alloc_zeroed(layout(size)) } as *mut Header;
     if !p.is_null() {
         // SAFETY: `p` is a fresh allocation of at least HEADER bytes, aligned to 8.
-        unsafe {
-            p.write(Header {
-                desc,
-                next: ptr::null_mut(),
-                size: size as u32,
-                marked: 0,
-            })
-        };
+        unsafe { p.write(Header { desc, next: ptr::null_mut(), size: size as u32, marked: 0 }) };
     }
     p
 }

@@ -8,7 +8,7 @@ pub mod limits;
 use crate::gc::raw::{self, Header};
 use crate::gc::Heap;
 use crate::interp::frame::Frame;
-use crate::interp::trap::{Stop, Trap, TrapKind, TraceFrame};
+use crate::interp::trap::{Stop, TraceFrame, Trap, TrapKind};
 use crate::loader::PreparedModule;
 use kiln_bytecode::{CompositeType, ValType};
 use limits::Limits;
@@ -53,6 +53,8 @@ pub struct Vm {
     pub args: Vec<String>,
     /// Set by another thread to stop the instance at its next check.
     pub interrupt: Arc<AtomicBool>,
+    /// When the instance was created; `clock_ns()` counts from here.
+    pub started: std::time::Instant,
 }
 
 impl Vm {
@@ -77,6 +79,7 @@ impl Vm {
             io,
             args,
             interrupt: Arc::new(AtomicBool::new(false)),
+            started: std::time::Instant::now(),
             module,
         };
         let module = Arc::clone(&vm.module);
@@ -129,15 +132,7 @@ impl Vm {
 
     /// Runs a full collection with the instance's roots.
     pub fn collect_garbage(&mut self) {
-        let Vm {
-            heap,
-            frames,
-            stack,
-            globals,
-            str_consts,
-            module,
-            ..
-        } = self;
+        let Vm { heap, frames, stack, globals, str_consts, module, .. } = self;
         heap.collect(|marker| {
             for frame in frames.iter() {
                 let func = &module.funcs[frame.func as usize];
@@ -267,10 +262,7 @@ impl Vm {
                 self.fuel = self.fuel.saturating_sub(rest as i64);
             }
         }
-        Trap {
-            kind,
-            trace: self.trace(),
-        }
+        Trap { kind, trace: self.trace() }
     }
 }
 

@@ -28,12 +28,7 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
         return Err(TrapKind::StackOverflow.into());
     }
     vm.frames.clear();
-    vm.frames.push(Frame {
-        func: entry,
-        pc: 0,
-        base: 0,
-        ret: 0,
-    });
+    vm.frames.push(Frame { func: entry, pc: 0, base: 0, ret: 0 });
     let stack: *mut u64 = vm.stack.as_mut_ptr();
     let stack_len = vm.stack.len();
     let max_depth = vm.limits.max_call_depth;
@@ -273,18 +268,10 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                     vm.heap.write_barrier(o, v);
                 }
 
-                Op::NewArray {
-                    elem_ref,
-                    dst,
-                    args,
-                    count,
-                } => r!(dst) = slow!(slow::new_array(vm, elem_ref, base + args as usize, count as usize)),
-                Op::ArrayFill {
-                    elem_ref,
-                    dst,
-                    val,
-                    len,
-                } => {
+                Op::NewArray { elem_ref, dst, args, count } => {
+                    r!(dst) = slow!(slow::new_array(vm, elem_ref, base + args as usize, count as usize))
+                }
+                Op::ArrayFill { elem_ref, dst, val, len } => {
                     let (v, n) = (r!(val), ri!(len));
                     r!(dst) = slow!(slow::array_fill(vm, elem_ref, v, n));
                 }

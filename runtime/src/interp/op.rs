@@ -24,85 +24,338 @@ pub type R = u16;
 #[allow(missing_docs)]
 pub enum Op {
     Nop,
-    Mov { dst: R, src: R },
+    Mov {
+        dst: R,
+        src: R,
+    },
     /// `dst := imm` for ints and bools.
-    LoadI { dst: R, imm: i32 },
+    LoadI {
+        dst: R,
+        imm: i32,
+    },
     /// `dst := consts[k]` (raw bits of an int or float constant).
-    LoadBits { dst: R, k: u32 },
+    LoadBits {
+        dst: R,
+        k: u32,
+    },
     /// `dst := instance string constant k`.
-    LoadStr { dst: R, k: u32 },
-    AddI { dst: R, a: R, b: R },
-    SubI { dst: R, a: R, b: R },
-    MulI { dst: R, a: R, b: R },
-    DivI { dst: R, a: R, b: R },
-    RemI { dst: R, a: R, b: R },
-    AndI { dst: R, a: R, b: R },
-    OrI { dst: R, a: R, b: R },
-    XorI { dst: R, a: R, b: R },
-    ShlI { dst: R, a: R, b: R },
-    ShrI { dst: R, a: R, b: R },
-    NegI { dst: R, src: R },
+    LoadStr {
+        dst: R,
+        k: u32,
+    },
+    AddI {
+        dst: R,
+        a: R,
+        b: R,
+    },
+    SubI {
+        dst: R,
+        a: R,
+        b: R,
+    },
+    MulI {
+        dst: R,
+        a: R,
+        b: R,
+    },
+    DivI {
+        dst: R,
+        a: R,
+        b: R,
+    },
+    RemI {
+        dst: R,
+        a: R,
+        b: R,
+    },
+    AndI {
+        dst: R,
+        a: R,
+        b: R,
+    },
+    OrI {
+        dst: R,
+        a: R,
+        b: R,
+    },
+    XorI {
+        dst: R,
+        a: R,
+        b: R,
+    },
+    ShlI {
+        dst: R,
+        a: R,
+        b: R,
+    },
+    ShrI {
+        dst: R,
+        a: R,
+        b: R,
+    },
+    NegI {
+        dst: R,
+        src: R,
+    },
     /// The verifier limits the immediate to 16 bits (rule F5).
-    AddImm { dst: R, a: R, imm: i16 },
-    AddF { dst: R, a: R, b: R },
-    SubF { dst: R, a: R, b: R },
-    MulF { dst: R, a: R, b: R },
-    DivF { dst: R, a: R, b: R },
-    RemF { dst: R, a: R, b: R },
-    NegF { dst: R, src: R },
-    EqI { dst: R, a: R, b: R },
-    NeI { dst: R, a: R, b: R },
-    LtI { dst: R, a: R, b: R },
-    LeI { dst: R, a: R, b: R },
-    EqF { dst: R, a: R, b: R },
-    NeF { dst: R, a: R, b: R },
-    LtF { dst: R, a: R, b: R },
-    LeF { dst: R, a: R, b: R },
-    EqS { dst: R, a: R, b: R },
-    NeS { dst: R, a: R, b: R },
-    LtS { dst: R, a: R, b: R },
-    LeS { dst: R, a: R, b: R },
-    Not { dst: R, src: R },
-    IntToFloat { dst: R, src: R },
-    FloatToInt { dst: R, src: R },
-    IntToStr { dst: R, src: R },
-    FloatToStr { dst: R, src: R },
-    BoolToStr { dst: R, src: R },
+    AddImm {
+        dst: R,
+        a: R,
+        imm: i16,
+    },
+    AddF {
+        dst: R,
+        a: R,
+        b: R,
+    },
+    SubF {
+        dst: R,
+        a: R,
+        b: R,
+    },
+    MulF {
+        dst: R,
+        a: R,
+        b: R,
+    },
+    DivF {
+        dst: R,
+        a: R,
+        b: R,
+    },
+    RemF {
+        dst: R,
+        a: R,
+        b: R,
+    },
+    NegF {
+        dst: R,
+        src: R,
+    },
+    EqI {
+        dst: R,
+        a: R,
+        b: R,
+    },
+    NeI {
+        dst: R,
+        a: R,
+        b: R,
+    },
+    LtI {
+        dst: R,
+        a: R,
+        b: R,
+    },
+    LeI {
+        dst: R,
+        a: R,
+        b: R,
+    },
+    EqF {
+        dst: R,
+        a: R,
+        b: R,
+    },
+    NeF {
+        dst: R,
+        a: R,
+        b: R,
+    },
+    LtF {
+        dst: R,
+        a: R,
+        b: R,
+    },
+    LeF {
+        dst: R,
+        a: R,
+        b: R,
+    },
+    EqS {
+        dst: R,
+        a: R,
+        b: R,
+    },
+    NeS {
+        dst: R,
+        a: R,
+        b: R,
+    },
+    LtS {
+        dst: R,
+        a: R,
+        b: R,
+    },
+    LeS {
+        dst: R,
+        a: R,
+        b: R,
+    },
+    Not {
+        dst: R,
+        src: R,
+    },
+    IntToFloat {
+        dst: R,
+        src: R,
+    },
+    FloatToInt {
+        dst: R,
+        src: R,
+    },
+    IntToStr {
+        dst: R,
+        src: R,
+    },
+    FloatToStr {
+        dst: R,
+        src: R,
+    },
+    BoolToStr {
+        dst: R,
+        src: R,
+    },
     /// Forward jump.
-    Jmp { target: u32 },
+    Jmp {
+        target: u32,
+    },
     /// Backward jump: a loop back-edge, where fuel and the interrupt flag are checked.
     /// `refund` marks a loader trampoline, which gives back the unit its dispatch charged
     /// so trampolines cost no fuel.
-    Loop { refund: bool, target: u32 },
-    JmpIf { cond: R, target: u16 },
-    JmpIfNot { cond: R, target: u16 },
-    JeqI { a: R, b: R, target: u16 },
-    JneI { a: R, b: R, target: u16 },
-    JltI { a: R, b: R, target: u16 },
-    JleI { a: R, b: R, target: u16 },
-    JgtI { a: R, b: R, target: u16 },
-    JgeI { a: R, b: R, target: u16 },
-    Call { dst: R, args: R, func: u16 },
-    CallNative { dst: R, args: R, native: u16 },
-    Ret { src: R },
+    Loop {
+        refund: bool,
+        target: u32,
+    },
+    JmpIf {
+        cond: R,
+        target: u16,
+    },
+    JmpIfNot {
+        cond: R,
+        target: u16,
+    },
+    JeqI {
+        a: R,
+        b: R,
+        target: u16,
+    },
+    JneI {
+        a: R,
+        b: R,
+        target: u16,
+    },
+    JltI {
+        a: R,
+        b: R,
+        target: u16,
+    },
+    JleI {
+        a: R,
+        b: R,
+        target: u16,
+    },
+    JgtI {
+        a: R,
+        b: R,
+        target: u16,
+    },
+    JgeI {
+        a: R,
+        b: R,
+        target: u16,
+    },
+    Call {
+        dst: R,
+        args: R,
+        func: u16,
+    },
+    CallNative {
+        dst: R,
+        args: R,
+        native: u16,
+    },
+    Ret {
+        src: R,
+    },
     RetVoid,
     Unreachable,
-    GetGlobal { dst: R, global: u16 },
-    SetGlobal { global: u16, src: R },
-    NewStruct { dst: R, ty: u16, args: R },
-    GetField { dst: R, obj: R, field: u16 },
-    SetField { obj: R, field: u16, src: R },
-    NewArray { elem_ref: bool, dst: R, args: R, count: u16 },
-    ArrayFill { elem_ref: bool, dst: R, val: R, len: R },
-    ArrayGet { dst: R, arr: R, idx: R },
-    ArraySet { arr: R, idx: R, src: R },
-    ArrayLen { dst: R, arr: R },
-    ArrayPush { arr: R, src: R },
-    ArrayInsert { arr: R, idx: R, src: R },
-    ArrayRemove { dst: R, arr: R, idx: R },
-    ArraySort { kind: SortKind, arr: R },
-    ConcatN { dst: R, args: R, count: u16 },
-    StrLen { dst: R, src: R },
+    GetGlobal {
+        dst: R,
+        global: u16,
+    },
+    SetGlobal {
+        global: u16,
+        src: R,
+    },
+    NewStruct {
+        dst: R,
+        ty: u16,
+        args: R,
+    },
+    GetField {
+        dst: R,
+        obj: R,
+        field: u16,
+    },
+    SetField {
+        obj: R,
+        field: u16,
+        src: R,
+    },
+    NewArray {
+        elem_ref: bool,
+        dst: R,
+        args: R,
+        count: u16,
+    },
+    ArrayFill {
+        elem_ref: bool,
+        dst: R,
+        val: R,
+        len: R,
+    },
+    ArrayGet {
+        dst: R,
+        arr: R,
+        idx: R,
+    },
+    ArraySet {
+        arr: R,
+        idx: R,
+        src: R,
+    },
+    ArrayLen {
+        dst: R,
+        arr: R,
+    },
+    ArrayPush {
+        arr: R,
+        src: R,
+    },
+    ArrayInsert {
+        arr: R,
+        idx: R,
+        src: R,
+    },
+    ArrayRemove {
+        dst: R,
+        arr: R,
+        idx: R,
+    },
+    ArraySort {
+        kind: SortKind,
+        arr: R,
+    },
+    ConcatN {
+        dst: R,
+        args: R,
+        count: u16,
+    },
+    StrLen {
+        dst: R,
+        src: R,
+    },
 }
 
 const _: () = assert!(std::mem::size_of::<Op>() == 8);

@@ -122,7 +122,9 @@ pub unsafe fn array_sort(vm: &mut Vm, kind: SortKind, o: *mut Header) -> Result<
         match kind {
             SortKind::Int => items.sort_unstable_by_key(|&v| v as i64),
             SortKind::Float => items.sort_by(|a, b| f64::from_bits(*a).total_cmp(&f64::from_bits(*b))),
-            SortKind::Str => items.sort_by(|a, b| raw::str_bytes(raw::obj(*a)).cmp(raw::str_bytes(raw::obj(*b)))),
+            SortKind::Str => {
+                items.sort_by(|a, b| raw::str_bytes(raw::obj(*a)).cmp(raw::str_bytes(raw::obj(*b))))
+            }
         }
     }
     Ok(())

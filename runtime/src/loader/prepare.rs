@@ -90,10 +90,7 @@ pub fn prepare(module: Module, verified: Verified) -> PreparedModule {
         let mut target16 = |pc: usize, target: kiln_bytecode::Target| -> u16 {
             if target.index() <= pc {
                 let at = func.code.len() + trampolines.len();
-                trampolines.push(Op::Loop {
-                    refund: true,
-                    target: target.0,
-                });
+                trampolines.push(Op::Loop { refund: true, target: target.0 });
                 at as u16
             } else {
                 target.0 as u16
@@ -103,12 +100,11 @@ pub fn prepare(module: Module, verified: Verified) -> PreparedModule {
             let op = match *instr {
                 Instr::Nop {} => Op::Nop,
                 Instr::Mov { dst, src } => Op::Mov { dst: r(dst), src: r(src) },
-                Instr::LoadI { dst, imm } | Instr::LoadBool { dst, imm } => Op::LoadI { dst: r(dst), imm: imm.0 },
+                Instr::LoadI { dst, imm } | Instr::LoadBool { dst, imm } => {
+                    Op::LoadI { dst: r(dst), imm: imm.0 }
+                }
                 Instr::LoadK { dst, k } => match &module.consts[k.index()] {
-                    Const::Str(_) => Op::LoadStr {
-                        dst: r(dst),
-                        k: str_index(k.index()),
-                    },
+                    Const::Str(_) => Op::LoadStr { dst: r(dst), k: str_index(k.index()) },
                     _ => Op::LoadBits { dst: r(dst), k: k.0 },
                 },
                 Instr::AddI { dst, a, b } => Op::AddI { dst: r(dst), a: r(a), b: r(b) },
@@ -122,11 +118,7 @@ pub fn prepare(module: Module, verified: Verified) -> PreparedModule {
                 Instr::ShlI { dst, a, b } => Op::ShlI { dst: r(dst), a: r(a), b: r(b) },
                 Instr::ShrI { dst, a, b } => Op::ShrI { dst: r(dst), a: r(a), b: r(b) },
                 Instr::NegI { dst, src } => Op::NegI { dst: r(dst), src: r(src) },
-                Instr::AddImm { dst, a, imm } => Op::AddImm {
-                    dst: r(dst),
-                    a: r(a),
-                    imm: imm.0 as i16,
-                },
+                Instr::AddImm { dst, a, imm } => Op::AddImm { dst: r(dst), a: r(a), imm: imm.0 as i16 },
                 Instr::AddF { dst, a, b } => Op::AddF { dst: r(dst), a: r(a), b: r(b) },
                 Instr::SubF { dst, a, b } => Op::SubF { dst: r(dst), a: r(a), b: r(b) },
                 Instr::MulF { dst, a, b } => Op::MulF { dst: r(dst), a: r(a), b: r(b) },
@@ -134,10 +126,18 @@ pub fn prepare(module: Module, verified: Verified) -> PreparedModule {
                 Instr::RemF { dst, a, b } => Op::RemF { dst: r(dst), a: r(a), b: r(b) },
                 Instr::NegF { dst, src } => Op::NegF { dst: r(dst), src: r(src) },
                 // Bools are 0 or 1, so their equality is integer equality.
-                Instr::EqI { dst, a, b } | Instr::EqB { dst, a, b } => Op::EqI { dst: r(dst), a: r(a), b: r(b) },
-                Instr::NeI { dst, a, b } | Instr::NeB { dst, a, b } => Op::NeI { dst: r(dst), a: r(a), b: r(b) },
-                Instr::LtI { dst, a, b } | Instr::LtB { dst, a, b } => Op::LtI { dst: r(dst), a: r(a), b: r(b) },
-                Instr::LeI { dst, a, b } | Instr::LeB { dst, a, b } => Op::LeI { dst: r(dst), a: r(a), b: r(b) },
+                Instr::EqI { dst, a, b } | Instr::EqB { dst, a, b } => {
+                    Op::EqI { dst: r(dst), a: r(a), b: r(b) }
+                }
+                Instr::NeI { dst, a, b } | Instr::NeB { dst, a, b } => {
+                    Op::NeI { dst: r(dst), a: r(a), b: r(b) }
+                }
+                Instr::LtI { dst, a, b } | Instr::LtB { dst, a, b } => {
+                    Op::LtI { dst: r(dst), a: r(a), b: r(b) }
+                }
+                Instr::LeI { dst, a, b } | Instr::LeB { dst, a, b } => {
+                    Op::LeI { dst: r(dst), a: r(a), b: r(b) }
+                }
                 Instr::EqF { dst, a, b } => Op::EqF { dst: r(dst), a: r(a), b: r(b) },
                 Instr::NeF { dst, a, b } => Op::NeF { dst: r(dst), a: r(a), b: r(b) },
                 Instr::LtF { dst, a, b } => Op::LtF { dst: r(dst), a: r(a), b: r(b) },
@@ -152,30 +152,21 @@ pub fn prepare(module: Module, verified: Verified) -> PreparedModule {
                 Instr::IntToStr { dst, src } => Op::IntToStr { dst: r(dst), src: r(src) },
                 Instr::FloatToStr { dst, src } => Op::FloatToStr { dst: r(dst), src: r(src) },
                 Instr::BoolToStr { dst, src } => Op::BoolToStr { dst: r(dst), src: r(src) },
-                Instr::Jmp { target } if target.index() <= pc => Op::Loop {
-                    refund: false,
-                    target: target.0,
-                },
+                Instr::Jmp { target } if target.index() <= pc => Op::Loop { refund: false, target: target.0 },
                 Instr::Jmp { target } => Op::Jmp { target: target.0 },
-                Instr::JmpIf { cond, target } => Op::JmpIf {
-                    cond: r(cond),
-                    target: target16(pc, target),
-                },
-                Instr::JmpIfNot { cond, target } => Op::JmpIfNot {
-                    cond: r(cond),
-                    target: target16(pc, target),
-                },
+                Instr::JmpIf { cond, target } => Op::JmpIf { cond: r(cond), target: target16(pc, target) },
+                Instr::JmpIfNot { cond, target } => {
+                    Op::JmpIfNot { cond: r(cond), target: target16(pc, target) }
+                }
                 Instr::JeqI { a, b, target } => Op::JeqI { a: r(a), b: r(b), target: target16(pc, target) },
                 Instr::JneI { a, b, target } => Op::JneI { a: r(a), b: r(b), target: target16(pc, target) },
                 Instr::JltI { a, b, target } => Op::JltI { a: r(a), b: r(b), target: target16(pc, target) },
                 Instr::JleI { a, b, target } => Op::JleI { a: r(a), b: r(b), target: target16(pc, target) },
                 Instr::JgtI { a, b, target } => Op::JgtI { a: r(a), b: r(b), target: target16(pc, target) },
                 Instr::JgeI { a, b, target } => Op::JgeI { a: r(a), b: r(b), target: target16(pc, target) },
-                Instr::Call { dst, func, args } => Op::Call {
-                    dst: r(dst),
-                    args: r(args),
-                    func: func.0 as u16,
-                },
+                Instr::Call { dst, func, args } => {
+                    Op::Call { dst: r(dst), args: r(args), func: func.0 as u16 }
+                }
                 Instr::CallNative { dst, import, args } => Op::CallNative {
                     dst: r(dst),
                     args: r(args),
@@ -184,29 +175,17 @@ pub fn prepare(module: Module, verified: Verified) -> PreparedModule {
                 Instr::Ret { src } => Op::Ret { src: r(src) },
                 Instr::RetVoid {} => Op::RetVoid,
                 Instr::Unreachable {} => Op::Unreachable,
-                Instr::GetGlobal { dst, global } => Op::GetGlobal {
-                    dst: r(dst),
-                    global: global.0 as u16,
-                },
-                Instr::SetGlobal { global, src } => Op::SetGlobal {
-                    global: global.0 as u16,
-                    src: r(src),
-                },
-                Instr::NewStruct { dst, ty, args } => Op::NewStruct {
-                    dst: r(dst),
-                    ty: ty.0 as u16,
-                    args: r(args),
-                },
-                Instr::GetField { dst, obj, field } => Op::GetField {
-                    dst: r(dst),
-                    obj: r(obj),
-                    field: field.0 as u16,
-                },
-                Instr::SetField { obj, field, src } => Op::SetField {
-                    obj: r(obj),
-                    field: field.0 as u16,
-                    src: r(src),
-                },
+                Instr::GetGlobal { dst, global } => Op::GetGlobal { dst: r(dst), global: global.0 as u16 },
+                Instr::SetGlobal { global, src } => Op::SetGlobal { global: global.0 as u16, src: r(src) },
+                Instr::NewStruct { dst, ty, args } => {
+                    Op::NewStruct { dst: r(dst), ty: ty.0 as u16, args: r(args) }
+                }
+                Instr::GetField { dst, obj, field } => {
+                    Op::GetField { dst: r(dst), obj: r(obj), field: field.0 as u16 }
+                }
+                Instr::SetField { obj, field, src } => {
+                    Op::SetField { obj: r(obj), field: field.0 as u16, src: r(src) }
+                }
                 Instr::NewArray { dst, ty: _, args, count } => Op::NewArray {
                     elem_ref: array_elem(func.regs[dst.index()]).is_ref(),
                     dst: r(dst),
@@ -223,8 +202,12 @@ pub fn prepare(module: Module, verified: Verified) -> PreparedModule {
                 Instr::ArraySet { arr, idx, src } => Op::ArraySet { arr: r(arr), idx: r(idx), src: r(src) },
                 Instr::ArrayLen { dst, arr } => Op::ArrayLen { dst: r(dst), arr: r(arr) },
                 Instr::ArrayPush { arr, src } => Op::ArrayPush { arr: r(arr), src: r(src) },
-                Instr::ArrayInsert { arr, idx, src } => Op::ArrayInsert { arr: r(arr), idx: r(idx), src: r(src) },
-                Instr::ArrayRemove { dst, arr, idx } => Op::ArrayRemove { dst: r(dst), arr: r(arr), idx: r(idx) },
+                Instr::ArrayInsert { arr, idx, src } => {
+                    Op::ArrayInsert { arr: r(arr), idx: r(idx), src: r(src) }
+                }
+                Instr::ArrayRemove { dst, arr, idx } => {
+                    Op::ArrayRemove { dst: r(dst), arr: r(arr), idx: r(idx) }
+                }
                 Instr::ArraySort { arr } => Op::ArraySort {
                     kind: match array_elem(func.regs[arr.index()]) {
                         ValType::Int => SortKind::Int,
@@ -233,11 +216,9 @@ pub fn prepare(module: Module, verified: Verified) -> PreparedModule {
                     },
                     arr: r(arr),
                 },
-                Instr::ConcatN { dst, args, count } => Op::ConcatN {
-                    dst: r(dst),
-                    args: r(args),
-                    count: count.0 as u16,
-                },
+                Instr::ConcatN { dst, args, count } => {
+                    Op::ConcatN { dst: r(dst), args: r(args), count: count.0 as u16 }
+                }
                 Instr::StrLen { dst, src } => Op::StrLen { dst: r(dst), src: r(src) },
             };
             code.push(op);
@@ -250,16 +231,9 @@ pub fn prepare(module: Module, verified: Verified) -> PreparedModule {
             leaders: kiln_bytecode::isa::block_leaders(&func.code),
         });
     }
-    PreparedModule {
-        bytecode: module,
-        funcs,
-        const_bits,
-        str_consts,
-        descs,
-    }
+    PreparedModule { bytecode: module, funcs, const_bits, str_consts, descs }
 }
 
 fn natives_for(module: &Module, import: usize) -> u16 {
     natives::find(&module.imports[import].name).expect("verifier rule M3").0 as u16
 }
-

@@ -4,8 +4,6 @@ use super::Args;
 use crate::instance::Vm;
 use crate::interp::trap::{Stop, TrapKind};
 use std::io::Write;
-use std::sync::OnceLock;
-use std::time::Instant;
 
 pub(super) fn print(vm: &mut Vm, name: &str, a: &Args) -> Result<(), Stop> {
     let newline = name.ends_with("ln");
@@ -15,7 +13,8 @@ pub(super) fn print(vm: &mut Vm, name: &str, a: &Args) -> Result<(), Stop> {
     let len = text.len() as u64 + u64::from(newline);
     let Vm { io, .. } = vm;
     let sink = if name.starts_with('e') { &mut io.stderr } else { &mut io.stdout };
-    let res = sink.write_all(text.as_bytes()).and_then(|_| if newline { sink.write_all(b"\n") } else { Ok(()) });
+    let res =
+        sink.write_all(text.as_bytes()).and_then(|_| if newline { sink.write_all(b"\n") } else { Ok(()) });
     res.map_err(|e| Stop::Trap(TrapKind::Io(e.to_string())))?;
     vm.io.bytes_written += len;
     vm.charge_bytes(len as usize)
@@ -50,7 +49,7 @@ pub(super) fn args(vm: &mut Vm) -> Result<u64, Stop> {
     res
 }
 
-pub(super) fn clock_ns() -> u64 {
-    static START: OnceLock<Instant> = OnceLock::new();
-    START.get_or_init(Instant::now).elapsed().as_nanos() as u64
+/// Nanoseconds since the instance was created (monotonic).
+pub(super) fn clock_ns(vm: &Vm) -> u64 {
+    vm.started.elapsed().as_nanos() as u64
 }

@@ -56,7 +56,7 @@ pub fn call(vm: &mut Vm, native: u16, args: usize, dst: usize) -> Result<(), Sto
             None
         }
         "args" => Some(io::args(vm)?),
-        "clock_ns" => Some(io::clock_ns()),
+        "clock_ns" => Some(io::clock_ns(vm)),
         "str_slice" | "str_byte_at" | "str_contains" | "str_starts_with" | "str_ends_with" | "str_split"
         | "str_trim" | "from_char_code" => Some(strings::call(vm, name, &a)?),
         _ => Some(math::call(vm, name, &a)),

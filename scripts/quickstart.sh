@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what Kiln needs (a Rust toolchain), builds the tools, compiles the sample app
+# to bytecode and runs it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v cargo >/dev/null 2>&1; then
+    echo "installing the Rust toolchain with rustup" >&2
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
+    # shellcheck disable=SC1091
+    . "$HOME/.cargo/env"
+fi
+if ! command -v cc >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    apt-get install -y gcc >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y gcc >/dev/null; }
+fi
+cargo build --release --quiet
+mkdir -p target/sample
+./target/release/vmc build examples/sample/app.kiln -o target/sample/app.bc
+./target/release/vmrun --stats target/sample/app.bc from the quick start
