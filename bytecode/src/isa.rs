@@ -129,6 +129,12 @@ macro_rules! for_each_op {
             JleI = 0x56 { a: Reg, b: Reg, target: Target } [BRANCH] "if r[a] <= r[b] (int) goto target";
             JgtI = 0x57 { a: Reg, b: Reg, target: Target } [BRANCH] "if r[a] > r[b] (int) goto target";
             JgeI = 0x58 { a: Reg, b: Reg, target: Target } [BRANCH] "if r[a] >= r[b] (int) goto target";
+            JeqImm = 0x59 { a: Reg, imm: Imm, target: Target } [BRANCH] "if r[a] == imm (int; imm fits in 16 bits) goto target";
+            JneImm = 0x5a { a: Reg, imm: Imm, target: Target } [BRANCH] "if r[a] != imm (int; imm fits in 16 bits) goto target";
+            JltImm = 0x5b { a: Reg, imm: Imm, target: Target } [BRANCH] "if r[a] < imm (int; imm fits in 16 bits) goto target";
+            JleImm = 0x5c { a: Reg, imm: Imm, target: Target } [BRANCH] "if r[a] <= imm (int; imm fits in 16 bits) goto target";
+            JgtImm = 0x5d { a: Reg, imm: Imm, target: Target } [BRANCH] "if r[a] > imm (int; imm fits in 16 bits) goto target";
+            JgeImm = 0x5e { a: Reg, imm: Imm, target: Target } [BRANCH] "if r[a] >= imm (int; imm fits in 16 bits) goto target";
 
             Call = 0x60 { dst: Reg, func: FuncIdx, args: Reg } [ENDS_BLOCK, MAY_TRAP, ALLOC] "r[dst] := func(r[args..args+n]); the callee's registers start at r[args]; dst is 0 and unused when func returns nothing";
             CallNative = 0x61 { dst: Reg, import: ImportIdx, args: Reg } [ENDS_BLOCK, MAY_TRAP, ALLOC] "r[dst] := native import(r[args..args+n]); dst is 0 and unused for natives that return nothing";

@@ -17,6 +17,15 @@ struct Effects {
     def: Option<Reg>,
 }
 
+/// Immediates of `AddImm` and the compare-with-immediate branches are 16-bit in the
+/// run form.
+fn check_imm16(imm: Imm) -> Result<(), VerifyError> {
+    match i16::try_from(imm.0) {
+        Ok(_) => Ok(()),
+        Err(_) => Err(err(Rule::OperandType, format!("immediate {} does not fit in 16 bits", imm.0))),
+    }
+}
+
 impl Effects {
     /// Updates the "written" bit set past this instruction: a call's window is lost,
     /// then the destination is written.
@@ -257,10 +266,17 @@ impl Checker<'_> {
             | Instr::ShlI { dst, a, b }
             | Instr::ShrI { dst, a, b } => same3(&mut fx, dst, a, b, Int, Int)?,
             Instr::AddImm { dst, a, imm } => {
-                if i16::try_from(imm.0).is_err() {
-                    return Err(err(Rule::OperandType, "AddImm immediate must fit in 16 bits"));
-                }
+                check_imm16(imm)?;
                 unary(&mut fx, dst, a, Int, Int)?
+            }
+            Instr::JeqImm { a, imm, .. }
+            | Instr::JneImm { a, imm, .. }
+            | Instr::JltImm { a, imm, .. }
+            | Instr::JleImm { a, imm, .. }
+            | Instr::JgtImm { a, imm, .. }
+            | Instr::JgeImm { a, imm, .. } => {
+                check_imm16(imm)?;
+                self.expect(a, Int)?;
             }
             Instr::NegI { dst, src } => unary(&mut fx, dst, src, Int, Int)?,
             Instr::AddF { dst, a, b }

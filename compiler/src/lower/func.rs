@@ -98,37 +98,78 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
             f.declare(name, Local { reg, ty: ty.clone(), mutable: true });
         }
         let want = info.ret.clone();
-        let body = f.block(&decl.body, Some(&want), None);
-        f.pos = decl.body.span;
-        f.pos.start = f.pos.end.saturating_sub(1);
-        match (&want, &body.ty) {
-            (_, Ty::Never) => {
-                f.emit(Instr::Unreachable {});
-            }
-            (Ty::Unit, _) => {
-                f.emit(Instr::RetVoid {});
-            }
-            (want, got) => {
-                if !got.fits(want) {
-                    let span = decl.body.tail.as_ref().map_or(decl.body.span, |t| t.span);
-                    if *got == Ty::Unit {
-                        let w = f.cx.items.type_name(want);
-                        f.cx.error(
-                            span,
-                            format!(
-                                "function `{}` must return `{w}`, but its body has no final value",
-                                info.name
-                            ),
-                        );
-                    } else {
-                        f.cx.mismatch(span, want, got);
-                    }
-                }
-                f.emit(Instr::Ret { src: body.r() });
-            }
-        }
+        f.return_block(&decl.body, &want, &info.name);
         let result = f.cx.b.val_type(&info.ret);
         f.finish(Signature { params, result }, decl.name.span)
+    }
+
+    /// Lowers a function body so that every path ends in its own `Ret`: a tail `if`
+    /// returns from each branch instead of joining first.
+    fn return_block(&mut self, b: &Block, want: &Ty, fn_name: &str) {
+        self.push_scope();
+        let mut diverges = false;
+        for s in &b.stmts {
+            diverges |= self.stmt(s);
+        }
+        match &b.tail {
+            Some(tail) => self.return_expr(tail, want, fn_name),
+            None => {
+                self.pos = Span { start: b.span.end.saturating_sub(1), ..b.span };
+                if diverges {
+                    self.emit(Instr::Unreachable {});
+                } else if *want == Ty::Unit {
+                    self.emit(Instr::RetVoid {});
+                } else {
+                    let w = self.cx.items.type_name(want);
+                    self.cx.error(
+                        b.span,
+                        format!("function `{fn_name}` must return `{w}`, but its body has no final value"),
+                    );
+                }
+            }
+        }
+        self.pop_scope();
+    }
+
+    fn return_expr(&mut self, e: &Expr, want: &Ty, fn_name: &str) {
+        match &e.kind {
+            ExprKind::If(cond, then, Some(els)) if *want != Ty::Unit => {
+                let to_else = self.cond_jump(cond, false);
+                self.return_block(then, want, fn_name);
+                self.patch_here(to_else);
+                self.return_expr(els, want, fn_name);
+            }
+            ExprKind::Block(b) => self.return_block(b, want, fn_name),
+            _ => {
+                let v = self.expr(e, Some(want), None);
+                let saved = self.pos;
+                self.pos = e.span;
+                match (&v.ty, want) {
+                    (Ty::Never, _) => {
+                        self.emit(Instr::Unreachable {});
+                    }
+                    (_, Ty::Unit) => {
+                        self.emit(Instr::RetVoid {});
+                    }
+                    (got, want) => {
+                        if *got == Ty::Unit {
+                            let w = self.cx.items.type_name(want);
+                            self.cx.error(
+                                e.span,
+                                format!(
+                                    "function `{fn_name}` must return `{w}`, but its body has no final value"
+                                ),
+                            );
+                        } else if !got.fits(want) {
+                            self.cx.mismatch(e.span, want, got);
+                        }
+                        self.emit(Instr::Ret { src: v.r() });
+                    }
+                }
+                self.pos = saved;
+                self.release(&v);
+            }
+        }
     }
 
     /// The `<start>` function that initialises globals.
@@ -276,7 +317,13 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
             | Instr::JltI { target, .. }
             | Instr::JleI { target, .. }
             | Instr::JgtI { target, .. }
-            | Instr::JgeI { target, .. } => *target = t,
+            | Instr::JgeI { target, .. }
+            | Instr::JeqImm { target, .. }
+            | Instr::JneImm { target, .. }
+            | Instr::JltImm { target, .. }
+            | Instr::JleImm { target, .. }
+            | Instr::JgtImm { target, .. }
+            | Instr::JgeImm { target, .. } => *target = t,
             _ => unreachable!("patching a non-branch"),
         }
     }
@@ -452,13 +499,32 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
 
     /// A fused compare-and-branch on an int left operand `a`.
     fn int_compare_jump(&mut self, op: BinOp, a: Val, r: &Expr, when: bool, span: Span) -> Vec<usize> {
+        let op = if when { op } else { negate(op) };
+        // Against a small literal, compare with an immediate.
+        if let ExprKind::Int(k) = r.kind {
+            if let Ok(imm) = i16::try_from(k) {
+                let saved = self.pos;
+                self.pos = span;
+                let (a_r, imm, t) = (a.r(), Imm(i32::from(imm)), Target(0));
+                let at = self.emit(match op {
+                    BinOp::Eq => Instr::JeqImm { a: a_r, imm, target: t },
+                    BinOp::Ne => Instr::JneImm { a: a_r, imm, target: t },
+                    BinOp::Lt => Instr::JltImm { a: a_r, imm, target: t },
+                    BinOp::Le => Instr::JleImm { a: a_r, imm, target: t },
+                    BinOp::Gt => Instr::JgtImm { a: a_r, imm, target: t },
+                    _ => Instr::JgeImm { a: a_r, imm, target: t },
+                });
+                self.pos = saved;
+                self.release(&a);
+                return vec![at];
+            }
+        }
         let b = self.expr(r, Some(&Ty::Int), None);
         let saved = self.pos;
         self.pos = span;
         if !b.ty.fits(&Ty::Int) {
             self.cx.mismatch(r.span, &Ty::Int, &b.ty);
         }
-        let op = if when { op } else { negate(op) };
         let (a_r, b_r, t) = (a.r(), b.r(), Target(0));
         let at = self.emit(match op {
             BinOp::Eq => Instr::JeqI { a: a_r, b: b_r, target: t },

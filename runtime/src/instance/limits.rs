@@ -7,6 +7,12 @@ pub const DEFAULT_MAX_CALL_DEPTH: usize = 100_000;
 /// Default register-file size, in 64-bit slots (32 MiB, committed lazily by the OS).
 pub const DEFAULT_STACK_SLOTS: usize = 1 << 22;
 
+/// Largest accepted `max_call_depth`; larger requests are clamped (the frame stack is
+/// reserved up front).
+pub const MAX_CALL_DEPTH: usize = 1 << 22;
+/// Largest accepted `stack_slots` (2 GiB of registers); larger requests are clamped.
+pub const MAX_STACK_SLOTS: usize = 1 << 28;
+
 /// What one instance may use. Exceeding a limit traps the instance, never the host.
 #[derive(Clone, Debug)]
 pub struct Limits {

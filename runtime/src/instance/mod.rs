@@ -61,16 +61,20 @@ impl Vm {
     /// Creates an instance: allocates constant strings and default global values.
     pub fn new(
         module: Arc<PreparedModule>,
-        limits: Limits,
+        mut limits: Limits,
         gc_stress: bool,
         io: Io,
         args: Vec<String>,
     ) -> Result<Vm, TrapKind> {
         let fuel = limits.fuel.map_or(i64::MAX, |f| f.min(i64::MAX as u64) as i64);
+        limits.max_call_depth = limits.max_call_depth.clamp(1, limits::MAX_CALL_DEPTH);
+        limits.stack_slots = limits.stack_slots.min(limits::MAX_STACK_SLOTS);
         let mut vm = Vm {
             heap: Heap::new(limits.max_heap, gc_stress),
             stack: vec![0u64; limits.stack_slots].into_boxed_slice(),
-            frames: Vec::with_capacity(limits.max_call_depth.min(1 << 16)),
+            // The interpreter writes frames through a pointer into this buffer, so it is
+            // reserved once and never reallocated.
+            frames: Vec::with_capacity(limits.max_call_depth),
             globals: vec![0; module.bytecode.globals.len()],
             str_consts: Vec::with_capacity(module.str_consts.len()),
             fuel,

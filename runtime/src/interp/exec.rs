@@ -28,7 +28,11 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
         return Err(TrapKind::StackOverflow.into());
     }
     vm.frames.clear();
-    vm.frames.push(Frame { func: entry, pc: 0, base: 0, ret: 0 });
+    vm.frames.push(Frame { code: entry_func.code.as_ptr(), func: entry, pc: 0, base: 0, ret: 0 });
+    // Frames are written through this pointer; `vm.frames` has capacity for
+    // `max_depth` frames reserved when the instance was created, so it never moves.
+    let frames: *mut Frame = vm.frames.as_mut_ptr();
+    let mut depth: usize = 1;
     let stack: *mut u64 = vm.stack.as_mut_ptr();
     let stack_len = vm.stack.len();
     let max_depth = vm.limits.max_call_depth;
@@ -61,12 +65,13 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
         };
     }
     // Saves the hot state so the collector, natives and traces see it.
+    // SAFETY (for every use): frames below `depth` were written by `Call`, and
+    // `depth <= max_depth`, the reserved capacity.
     macro_rules! sync {
         () => {
             vm.fuel = fuel;
-            if let Some(frame) = vm.frames.last_mut() {
-                frame.pc = (pc - 1) as u32;
-            }
+            vm.frames.set_len(depth);
+            (*frames.add(depth - 1)).pc = (pc - 1) as u32;
         };
     }
     macro_rules! trap {
@@ -91,15 +96,24 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
             }
         };
     }
-    // Restores the hot state from the (new) top frame after a return.
-    macro_rules! resume_caller {
+    // Pops the running frame; returns its result slot, or leaves `execute` when the
+    // entry function returned.
+    macro_rules! pop_frame {
         () => {{
-            let caller = *vm.frames.last().expect("caller frame");
-            code = funcs[caller.func as usize].code.as_ptr();
+            depth -= 1;
+            if depth == 0 {
+                vm.frames.set_len(0);
+                vm.fuel = fuel;
+                return Ok(());
+            }
+            let ret = (*frames.add(depth)).ret as usize;
+            let caller = *frames.add(depth - 1);
+            code = caller.code;
             pc = caller.pc as usize + 1;
             base = caller.base as usize;
             // The caller's window was in bounds when it was entered.
             regs = stack.add(base);
+            ret
         }};
     }
 
@@ -201,29 +215,36 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                 Op::JleI { a, b, target } => branch!(ri!(a) <= ri!(b), target),
                 Op::JgtI { a, b, target } => branch!(ri!(a) > ri!(b), target),
                 Op::JgeI { a, b, target } => branch!(ri!(a) >= ri!(b), target),
+                Op::JeqImm { a, imm, target } => branch!(ri!(a) == imm as i64, target),
+                Op::JneImm { a, imm, target } => branch!(ri!(a) != imm as i64, target),
+                Op::JltImm { a, imm, target } => branch!(ri!(a) < imm as i64, target),
+                Op::JleImm { a, imm, target } => branch!(ri!(a) <= imm as i64, target),
+                Op::JgtImm { a, imm, target } => branch!(ri!(a) > imm as i64, target),
+                Op::JgeImm { a, imm, target } => branch!(ri!(a) >= imm as i64, target),
 
                 Op::Call { dst, args, func } => {
                     // SAFETY: rule F2 (function index in range).
                     let callee = funcs.get_unchecked(func as usize);
                     let new_base = base + args as usize;
-                    if new_base + callee.n_regs > stack_len || vm.frames.len() >= max_depth {
+                    if new_base + callee.n_regs > stack_len || depth >= max_depth {
                         trap!(TrapKind::StackOverflow);
                     }
-                    if let Some(frame) = vm.frames.last_mut() {
-                        frame.pc = (pc - 1) as u32;
-                    }
-                    vm.frames.push(Frame {
+                    (*frames.add(depth - 1)).pc = (pc - 1) as u32;
+                    frames.add(depth).write(Frame {
+                        code: callee.code.as_ptr(),
                         func: func as u32,
                         pc: 0,
                         base: new_base as u32,
                         ret: (base + dst as usize) as u32,
                     });
+                    depth += 1;
                     code = callee.code.as_ptr();
                     pc = 0;
                     base = new_base;
                     regs = stack.add(base);
                     if fuel < 0 || interrupt.load(Ordering::Relaxed) {
                         vm.fuel = fuel;
+                        vm.frames.set_len(depth);
                         return Err(Stop::Trap(limit_trap(&interrupt)));
                     }
                 }
@@ -232,21 +253,11 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                 }
                 Op::Ret { src } => {
                     let value = r!(src);
-                    let done = vm.frames.pop().expect("running frame");
-                    *stack.add(done.ret as usize) = value;
-                    if vm.frames.is_empty() {
-                        vm.fuel = fuel;
-                        return Ok(());
-                    }
-                    resume_caller!();
+                    let ret = pop_frame!();
+                    *stack.add(ret) = value;
                 }
                 Op::RetVoid => {
-                    vm.frames.pop();
-                    if vm.frames.is_empty() {
-                        vm.fuel = fuel;
-                        return Ok(());
-                    }
-                    resume_caller!();
+                    pop_frame!();
                 }
                 Op::Unreachable => trap!(TrapKind::Unreachable),
 

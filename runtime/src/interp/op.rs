@@ -265,6 +265,36 @@ pub enum Op {
         b: R,
         target: u16,
     },
+    JeqImm {
+        a: R,
+        imm: i16,
+        target: u16,
+    },
+    JneImm {
+        a: R,
+        imm: i16,
+        target: u16,
+    },
+    JltImm {
+        a: R,
+        imm: i16,
+        target: u16,
+    },
+    JleImm {
+        a: R,
+        imm: i16,
+        target: u16,
+    },
+    JgtImm {
+        a: R,
+        imm: i16,
+        target: u16,
+    },
+    JgeImm {
+        a: R,
+        imm: i16,
+        target: u16,
+    },
     Call {
         dst: R,
         args: R,

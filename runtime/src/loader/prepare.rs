@@ -164,6 +164,24 @@ pub fn prepare(module: Module, verified: Verified) -> PreparedModule {
                 Instr::JleI { a, b, target } => Op::JleI { a: r(a), b: r(b), target: target16(pc, target) },
                 Instr::JgtI { a, b, target } => Op::JgtI { a: r(a), b: r(b), target: target16(pc, target) },
                 Instr::JgeI { a, b, target } => Op::JgeI { a: r(a), b: r(b), target: target16(pc, target) },
+                Instr::JeqImm { a, imm, target } => {
+                    Op::JeqImm { a: r(a), imm: imm.0 as i16, target: target16(pc, target) }
+                }
+                Instr::JneImm { a, imm, target } => {
+                    Op::JneImm { a: r(a), imm: imm.0 as i16, target: target16(pc, target) }
+                }
+                Instr::JltImm { a, imm, target } => {
+                    Op::JltImm { a: r(a), imm: imm.0 as i16, target: target16(pc, target) }
+                }
+                Instr::JleImm { a, imm, target } => {
+                    Op::JleImm { a: r(a), imm: imm.0 as i16, target: target16(pc, target) }
+                }
+                Instr::JgtImm { a, imm, target } => {
+                    Op::JgtImm { a: r(a), imm: imm.0 as i16, target: target16(pc, target) }
+                }
+                Instr::JgeImm { a, imm, target } => {
+                    Op::JgeImm { a: r(a), imm: imm.0 as i16, target: target16(pc, target) }
+                }
                 Instr::Call { dst, func, args } => {
                     Op::Call { dst: r(dst), args: r(args), func: func.0 as u16 }
                 }
