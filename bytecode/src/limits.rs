@@ -6,9 +6,8 @@ pub const MAGIC: [u8; 4] = *b"\x7fKBC";
 pub const FORMAT_VERSION: u32 = 1;
 /// Registers per function: the run form addresses registers with 16 bits.
 pub const MAX_REGS: usize = u16::MAX as usize;
-/// Instructions per function. Branch targets are 16-bit in the run form, which may append
-/// up to one trampoline per instruction, so half of the 16-bit range is the limit.
-pub const MAX_CODE_LEN: usize = (u16::MAX / 2) as usize;
+/// Instructions per function: branch targets are 16-bit in the run form.
+pub const MAX_CODE_LEN: usize = u16::MAX as usize;
 /// Functions, types, globals, fields and imports per module (16-bit in the run form).
 pub const MAX_ITEMS: usize = u16::MAX as usize;
 /// Constants per module.

@@ -95,6 +95,17 @@ impl FnLowerer<'_, '_> {
                 (Ty::Str, Box::new(move |d| Instr::LoadK { dst: d, k }))
             }
         };
+        // Inside a loop, a constant is loaded once, in the function's prologue.
+        if dst.is_none() && self.loop_depth > 0 {
+            let key = match v {
+                ConstVal::Int(i) => (0, *i as u64, String::new()),
+                ConstVal::Float(f) => (1, f.to_bits(), String::new()),
+                ConstVal::Bool(b) => (2, u64::from(*b), String::new()),
+                ConstVal::Str(s) => (3, 0, s.clone()),
+            };
+            let reg = self.hoisted_const(key, &ty, |r| instr(r));
+            return Val { ty, reg, temp: false };
+        }
         let reg = self.target(&ty, dst);
         if let Some(r) = reg {
             self.emit(instr(r));

@@ -66,6 +66,12 @@ pub(crate) struct FnLowerer<'c, 'a> {
     name: String,
     /// How deeply expressions are being lowered (bounded by the parser's nesting limit).
     pub depth: usize,
+    /// How many loops (bodies or back-edge tests) enclose the code being lowered.
+    pub loop_depth: usize,
+    /// Constants used inside loops, loaded once in the prologue: key to register.
+    hoisted: HashMap<(u8, u64, String), Reg>,
+    /// The prologue's loads, in first-use order.
+    prologue: Vec<Instr>,
 }
 
 impl<'c, 'a> FnLowerer<'c, 'a> {
@@ -83,6 +89,9 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
             ret,
             name,
             depth: 0,
+            loop_depth: 0,
+            hoisted: HashMap::new(),
+            prologue: Vec::new(),
         }
     }
 
@@ -204,7 +213,90 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
         self.finish(Signature { params: Vec::new(), result: None }, Span::default())
     }
 
-    fn finish(self, sig: Signature, span: Span) -> Function {
+    /// The register holding a hoisted constant, loading it in the prologue on first use.
+    pub fn hoisted_const(&mut self, key: (u8, u64, String), ty: &Ty, load: impl Fn(Reg) -> Instr) -> Option<Reg> {
+        if let Some(&r) = self.hoisted.get(&key) {
+            return Some(r);
+        }
+        let vt = self.cx.b.val_type(ty)?;
+        let r = self.fresh(vt);
+        self.prologue.push(load(r));
+        self.hoisted.insert(key, r);
+        Some(r)
+    }
+
+    /// Puts the hoisted constant loads first. Their registers move to just above the
+    /// parameters, below every call window, so no callee can overwrite them; every other
+    /// register keeps its relative order, and branch targets and line rows shift.
+    fn place_prologue(&mut self, n_params: usize) {
+        if self.prologue.is_empty() {
+            return;
+        }
+        let n_hoisted = self.prologue.len();
+        let mut hoisted_index = vec![None; self.regs.len()];
+        for (j, load) in self.prologue.iter().enumerate() {
+            let Some((_, dst)) = load.operand_values().iter().next() else { continue };
+            hoisted_index[dst as usize] = Some(j);
+        }
+        // below[r]: how many hoisted registers are numbered below r.
+        let mut below = vec![0usize; self.regs.len() + 1];
+        for r in 0..self.regs.len() {
+            below[r + 1] = below[r] + usize::from(hoisted_index[r].is_some());
+        }
+        let map = |r: usize| -> usize {
+            match hoisted_index.get(r).copied().flatten() {
+                _ if r < n_params => r,
+                Some(j) => n_params + j,
+                None if r < below.len() => r + n_hoisted - below[r],
+                None => r,
+            }
+        };
+        let mut regs = vec![ValType::Int; self.regs.len()];
+        for (r, ty) in self.regs.iter().enumerate() {
+            regs[map(r)] = *ty;
+        }
+        let shift = n_hoisted as u32;
+        let items = self.cx.items;
+        let b = &self.cx.b;
+        let remap = |instr: &Instr, shift_targets: bool| -> Instr {
+            // A call without a result names register 0, which is not a register use.
+            let unit_call = match *instr {
+                Instr::Call { func, .. } => items.fns.get(func.index()).is_none_or(|f| f.ret == Ty::Unit),
+                Instr::CallNative { import, .. } => {
+                    b.module.imports.get(import.index()).is_none_or(|i| i.sig.result.is_none())
+                }
+                _ => false,
+            };
+            let mut values = instr.operand_values().iter().map(|(_, v)| v).collect::<Vec<_>>().into_iter();
+            let names = instr.opcode().info().operands.iter();
+            let mut names = names.map(|(n, _)| *n);
+            let rebuilt: Result<Instr, ()> = Instr::from_operands(instr.opcode(), |kind| {
+                let v = values.next().unwrap_or(0);
+                let name = names.next().unwrap_or("");
+                Ok(match kind {
+                    OperandKind::Reg if unit_call && name == "dst" => v,
+                    OperandKind::Reg => map(v as usize) as i64,
+                    OperandKind::Target if shift_targets => v + i64::from(shift),
+                    _ => v,
+                })
+            });
+            rebuilt.expect("remapped operands stay in range")
+        };
+        let mut code: Vec<Instr> = self.prologue.iter().map(|i| remap(i, false)).collect();
+        code.extend(self.code.iter().map(|i| remap(i, true)));
+        self.code = code;
+        self.regs = regs;
+        for row in &mut self.lines {
+            row.pc += shift;
+        }
+        if let Some(first) = self.lines.first_mut() {
+            // The prologue belongs to the function's first line.
+            first.pc = 0;
+        }
+    }
+
+    fn finish(mut self, sig: Signature, span: Span) -> Function {
+        self.place_prologue(sig.params.len());
         if self.regs.len() > MAX_REGS || self.code.len() > MAX_CODE_LEN {
             self.cx.error(
                 span,
@@ -456,6 +548,9 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
     /// Emits jumps taken when `cond` evaluates to `when`; returns them for patching.
     pub fn cond_jump(&mut self, cond: &Expr, when: bool) -> Vec<usize> {
         match &cond.kind {
+            // `while true`: the test never fails, and its back-edge is a plain jump.
+            ExprKind::Bool(b) if *b == when => return vec![self.emit(Instr::Jmp { target: Target(0) })],
+            ExprKind::Bool(_) => return Vec::new(),
             ExprKind::Unary(UnOp::Not, inner) => return self.cond_jump(inner, !when),
             ExprKind::Binary(op @ (BinOp::And | BinOp::Or), l, r) => {
                 // `a && b` jumps on false if either is false; on true only if both are.
@@ -613,21 +708,19 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
         Val { temp: reg.is_some() && dst.is_none(), ty, reg }
     }
 
-    /// `while cond { body }`
+    /// `while cond { body }`, rotated: one test before the loop, and the back-edge is a
+    /// conditional branch after the body, so an iteration dispatches no extra jump.
     pub fn while_loop(&mut self, cond: &Expr, body: &Block) -> Val {
-        let top = self.here();
         let exit = self.cond_jump(cond, false);
-        self.loops.push(LoopCtx::default());
-        let v = self.block(body, Some(&Ty::Unit), None);
-        self.release(&v);
-        let ctx = self.loops.pop().expect("loop");
-        for c in ctx.continues {
-            self.patch(c, top);
-        }
-        let back = self.emit(Instr::Jmp { target: Target(0) });
-        self.patch(back, top);
+        let top = self.here();
+        self.loop_body(body, top, |f| {
+            // The condition was already checked above; do not report its errors twice.
+            let n_errors = f.cx.errors.len();
+            let back = f.cond_jump(cond, true);
+            f.cx.errors.truncate(n_errors);
+            back
+        });
         self.patch_here(exit);
-        self.patch_here(ctx.breaks);
         Val::none(Ty::Unit)
     }
 
@@ -644,12 +737,13 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
                     self.cx.mismatch(e.span, &Ty::Int, &v.ty);
                 }
             }
-            let top = self.here();
             let exit = self.emit(Instr::JgeI { a: i, b: end, target: Target(0) });
+            let top = self.here();
             // The variable is immutable in the body, so it can be the counter itself.
             self.declare(&var.name, Local { reg: Some(i), ty: Ty::Int, mutable: false });
             self.loop_body(body, top, |f| {
                 f.emit(Instr::AddImm { dst: i, a: i, imm: Imm(1) });
+                vec![f.emit(Instr::JltI { a: i, b: end, target: Target(0) })]
             });
             self.patch_here(vec![exit]);
         } else {
@@ -678,9 +772,9 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
             let idx = self.fresh(ValType::Int);
             let len = self.fresh(ValType::Int);
             self.emit(Instr::LoadI { dst: idx, imm: Imm(0) });
-            let top = self.here();
             self.emit(Instr::ArrayLen { dst: len, arr: arr_reg });
             let exit = self.emit(Instr::JgeI { a: idx, b: len, target: Target(0) });
+            let top = self.here();
             let elem_reg = self.cx.b.val_type(&elem_ty).map(|vt| self.fresh(vt));
             if let Some(e) = elem_reg {
                 self.emit(Instr::ArrayGet { dst: e, arr: arr_reg, idx });
@@ -688,6 +782,9 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
             self.declare(&var.name, Local { reg: elem_reg, ty: elem_ty, mutable: false });
             self.loop_body(body, top, |f| {
                 f.emit(Instr::AddImm { dst: idx, a: idx, imm: Imm(1) });
+                // The body may change the array's length: read it again each time.
+                f.emit(Instr::ArrayLen { dst: len, arr: arr_reg });
+                vec![f.emit(Instr::JltI { a: idx, b: len, target: Target(0) })]
             });
             self.patch_here(vec![exit]);
         }
@@ -695,22 +792,20 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
         Val::none(Ty::Unit)
     }
 
-    /// A loop body, then `step`, then the back-edge to `top`; patches `break`/`continue`.
-    fn loop_body(&mut self, body: &Block, top: usize, step: impl FnOnce(&mut Self)) {
+    /// A loop body, then `back_edge` (which emits the step and the branches that jump
+    /// back to `top`); `continue` goes to the back-edge, `break` past it.
+    fn loop_body(&mut self, body: &Block, top: usize, back_edge: impl FnOnce(&mut Self) -> Vec<usize>) {
+        self.loop_depth += 1;
         self.loops.push(LoopCtx::default());
         let v = self.block(body, Some(&Ty::Unit), None);
         self.release(&v);
         let ctx = self.loops.pop().expect("loop");
         self.patch_here(ctx.continues);
-        step(self);
-        let back = self.emit(Instr::Jmp { target: Target(0) });
-        self.patch(back, top);
-        // Breaks are patched by the caller's exit label, which comes right after.
-        let exit_breaks = ctx.breaks;
-        let here = self.here();
-        for b in exit_breaks {
-            self.patch(b, here);
+        for j in back_edge(self) {
+            self.patch(j, top);
         }
+        self.loop_depth -= 1;
+        self.patch_here(ctx.breaks);
     }
 }
 

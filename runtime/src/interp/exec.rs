@@ -89,9 +89,13 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
             res?
         }};
     }
+    // A taken branch; a backward one is a loop back-edge and checks fuel first.
     macro_rules! branch {
-        ($cond:expr, $target:expr) => {
+        ($back:expr, $cond:expr, $target:expr) => {
             if $cond {
+                if $back && (fuel < 0 || interrupt.load(Ordering::Relaxed)) {
+                    trap!(limit_trap(&interrupt));
+                }
                 pc = $target as usize;
             }
         };
@@ -119,7 +123,7 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
 
     loop {
         // SAFETY: `pc` is always an instruction of the current function: it starts at 0,
-        // branch targets are in range (rule F3, and trampolines the loader appended), and
+        // branch targets are in range (rule F3), and
         // the last instruction is a terminator (rule F4).
         let op = unsafe { *code.add(pc) };
         pc += 1;
@@ -198,29 +202,21 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                 }
 
                 Op::Jmp { target } => pc = target as usize,
-                Op::Loop { refund, target } => {
-                    if refund {
-                        fuel += 1;
-                    }
-                    if fuel < 0 || interrupt.load(Ordering::Relaxed) {
-                        trap!(limit_trap(&interrupt));
-                    }
-                    pc = target as usize;
-                }
-                Op::JmpIf { cond, target } => branch!(r!(cond) != 0, target),
-                Op::JmpIfNot { cond, target } => branch!(r!(cond) == 0, target),
-                Op::JeqI { a, b, target } => branch!(r!(a) == r!(b), target),
-                Op::JneI { a, b, target } => branch!(r!(a) != r!(b), target),
-                Op::JltI { a, b, target } => branch!(ri!(a) < ri!(b), target),
-                Op::JleI { a, b, target } => branch!(ri!(a) <= ri!(b), target),
-                Op::JgtI { a, b, target } => branch!(ri!(a) > ri!(b), target),
-                Op::JgeI { a, b, target } => branch!(ri!(a) >= ri!(b), target),
-                Op::JeqImm { a, imm, target } => branch!(ri!(a) == imm as i64, target),
-                Op::JneImm { a, imm, target } => branch!(ri!(a) != imm as i64, target),
-                Op::JltImm { a, imm, target } => branch!(ri!(a) < imm as i64, target),
-                Op::JleImm { a, imm, target } => branch!(ri!(a) <= imm as i64, target),
-                Op::JgtImm { a, imm, target } => branch!(ri!(a) > imm as i64, target),
-                Op::JgeImm { a, imm, target } => branch!(ri!(a) >= imm as i64, target),
+                Op::Loop { target } => branch!(true, true, target),
+                Op::JmpIf { back, cond, target } => branch!(back, r!(cond) != 0, target),
+                Op::JmpIfNot { back, cond, target } => branch!(back, r!(cond) == 0, target),
+                Op::JeqI { back, a, b, target } => branch!(back, r!(a) == r!(b), target),
+                Op::JneI { back, a, b, target } => branch!(back, r!(a) != r!(b), target),
+                Op::JltI { back, a, b, target } => branch!(back, ri!(a) < ri!(b), target),
+                Op::JleI { back, a, b, target } => branch!(back, ri!(a) <= ri!(b), target),
+                Op::JgtI { back, a, b, target } => branch!(back, ri!(a) > ri!(b), target),
+                Op::JgeI { back, a, b, target } => branch!(back, ri!(a) >= ri!(b), target),
+                Op::JeqImm { back, a, imm, target } => branch!(back, ri!(a) == imm as i64, target),
+                Op::JneImm { back, a, imm, target } => branch!(back, ri!(a) != imm as i64, target),
+                Op::JltImm { back, a, imm, target } => branch!(back, ri!(a) < imm as i64, target),
+                Op::JleImm { back, a, imm, target } => branch!(back, ri!(a) <= imm as i64, target),
+                Op::JgtImm { back, a, imm, target } => branch!(back, ri!(a) > imm as i64, target),
+                Op::JgeImm { back, a, imm, target } => branch!(back, ri!(a) >= imm as i64, target),
 
                 Op::Call { dst, args, func } => {
                     // SAFETY: rule F2 (function index in range).

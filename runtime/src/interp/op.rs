@@ -3,8 +3,8 @@
 //! One `Op` per bytecode instruction, at the same index (so pcs, line tables and root maps
 //! carry over unchanged), with operands narrowed to 16 bits and pre-resolved: constants
 //! become raw bits or instance string slots, imports become native numbers, sort gets its
-//! element kind. The loader may append trampolines after the last instruction (see
-//! `Loop`). Eight bytes per op keeps the code dense.
+//! element kind; conditional branches know whether they jump backwards (a loop
+//! back-edge, where fuel is checked). Eight bytes per op keeps the code dense.
 
 /// Element kinds `ArraySort` knows how to order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -221,80 +221,21 @@ pub enum Op {
         target: u32,
     },
     /// Backward jump: a loop back-edge, where fuel and the interrupt flag are checked.
-    /// `refund` marks a loader trampoline, which gives back the unit its dispatch charged
-    /// so trampolines cost no fuel.
-    Loop {
-        refund: bool,
-        target: u32,
-    },
-    JmpIf {
-        cond: R,
-        target: u16,
-    },
-    JmpIfNot {
-        cond: R,
-        target: u16,
-    },
-    JeqI {
-        a: R,
-        b: R,
-        target: u16,
-    },
-    JneI {
-        a: R,
-        b: R,
-        target: u16,
-    },
-    JltI {
-        a: R,
-        b: R,
-        target: u16,
-    },
-    JleI {
-        a: R,
-        b: R,
-        target: u16,
-    },
-    JgtI {
-        a: R,
-        b: R,
-        target: u16,
-    },
-    JgeI {
-        a: R,
-        b: R,
-        target: u16,
-    },
-    JeqImm {
-        a: R,
-        imm: i16,
-        target: u16,
-    },
-    JneImm {
-        a: R,
-        imm: i16,
-        target: u16,
-    },
-    JltImm {
-        a: R,
-        imm: i16,
-        target: u16,
-    },
-    JleImm {
-        a: R,
-        imm: i16,
-        target: u16,
-    },
-    JgtImm {
-        a: R,
-        imm: i16,
-        target: u16,
-    },
-    JgeImm {
-        a: R,
-        imm: i16,
-        target: u16,
-    },
+    Loop { target: u32 },
+    JmpIf { back: bool, cond: R, target: u16 },
+    JmpIfNot { back: bool, cond: R, target: u16 },
+    JeqI { back: bool, a: R, b: R, target: u16 },
+    JneI { back: bool, a: R, b: R, target: u16 },
+    JltI { back: bool, a: R, b: R, target: u16 },
+    JleI { back: bool, a: R, b: R, target: u16 },
+    JgtI { back: bool, a: R, b: R, target: u16 },
+    JgeI { back: bool, a: R, b: R, target: u16 },
+    JeqImm { back: bool, a: R, imm: i16, target: u16 },
+    JneImm { back: bool, a: R, imm: i16, target: u16 },
+    JltImm { back: bool, a: R, imm: i16, target: u16 },
+    JleImm { back: bool, a: R, imm: i16, target: u16 },
+    JgtImm { back: bool, a: R, imm: i16, target: u16 },
+    JgeImm { back: bool, a: R, imm: i16, target: u16 },
     Call {
         dst: R,
         args: R,

@@ -7,7 +7,7 @@ use kiln_bytecode::{natives, CompositeType, Const, Instr, Module, ValType};
 
 /// A function ready to run.
 pub struct PreparedFunc {
-    /// Run-form code: one op per bytecode instruction, then any trampolines.
+    /// Run-form code: one op per bytecode instruction.
     pub code: Vec<Op>,
     /// Registers the function uses (its frame size).
     pub n_regs: usize,
@@ -84,18 +84,8 @@ pub fn prepare(module: Module, verified: Verified) -> PreparedModule {
     for (func, roots) in module.funcs.iter().zip(verified.safepoint_roots) {
         let r = |reg: kiln_bytecode::Reg| reg.0 as u16;
         let mut code = Vec::with_capacity(func.code.len());
-        let mut trampolines = Vec::new();
-        // A conditional branch backwards jumps to a trampoline appended after the code,
-        // which is a `Loop` to the real target, so every back-edge checks fuel.
-        let mut target16 = |pc: usize, target: kiln_bytecode::Target| -> u16 {
-            if target.index() <= pc {
-                let at = func.code.len() + trampolines.len();
-                trampolines.push(Op::Loop { refund: true, target: target.0 });
-                at as u16
-            } else {
-                target.0 as u16
-            }
-        };
+        // A branch to itself or backwards is a loop back-edge, where fuel is checked.
+        let back = |pc: usize, target: kiln_bytecode::Target| target.index() <= pc;
         for (pc, instr) in func.code.iter().enumerate() {
             let op = match *instr {
                 Instr::Nop {} => Op::Nop,
@@ -152,35 +142,35 @@ pub fn prepare(module: Module, verified: Verified) -> PreparedModule {
                 Instr::IntToStr { dst, src } => Op::IntToStr { dst: r(dst), src: r(src) },
                 Instr::FloatToStr { dst, src } => Op::FloatToStr { dst: r(dst), src: r(src) },
                 Instr::BoolToStr { dst, src } => Op::BoolToStr { dst: r(dst), src: r(src) },
-                Instr::Jmp { target } if target.index() <= pc => Op::Loop { refund: false, target: target.0 },
+                Instr::Jmp { target } if back(pc, target) => Op::Loop { target: target.0 },
                 Instr::Jmp { target } => Op::Jmp { target: target.0 },
-                Instr::JmpIf { cond, target } => Op::JmpIf { cond: r(cond), target: target16(pc, target) },
+                Instr::JmpIf { cond, target } => Op::JmpIf { back: back(pc, target), cond: r(cond), target: target.0 as u16 },
                 Instr::JmpIfNot { cond, target } => {
-                    Op::JmpIfNot { cond: r(cond), target: target16(pc, target) }
+                    Op::JmpIfNot { back: back(pc, target), cond: r(cond), target: target.0 as u16 }
                 }
-                Instr::JeqI { a, b, target } => Op::JeqI { a: r(a), b: r(b), target: target16(pc, target) },
-                Instr::JneI { a, b, target } => Op::JneI { a: r(a), b: r(b), target: target16(pc, target) },
-                Instr::JltI { a, b, target } => Op::JltI { a: r(a), b: r(b), target: target16(pc, target) },
-                Instr::JleI { a, b, target } => Op::JleI { a: r(a), b: r(b), target: target16(pc, target) },
-                Instr::JgtI { a, b, target } => Op::JgtI { a: r(a), b: r(b), target: target16(pc, target) },
-                Instr::JgeI { a, b, target } => Op::JgeI { a: r(a), b: r(b), target: target16(pc, target) },
+                Instr::JeqI { a, b, target } => Op::JeqI { back: back(pc, target), a: r(a), b: r(b), target: target.0 as u16 },
+                Instr::JneI { a, b, target } => Op::JneI { back: back(pc, target), a: r(a), b: r(b), target: target.0 as u16 },
+                Instr::JltI { a, b, target } => Op::JltI { back: back(pc, target), a: r(a), b: r(b), target: target.0 as u16 },
+                Instr::JleI { a, b, target } => Op::JleI { back: back(pc, target), a: r(a), b: r(b), target: target.0 as u16 },
+                Instr::JgtI { a, b, target } => Op::JgtI { back: back(pc, target), a: r(a), b: r(b), target: target.0 as u16 },
+                Instr::JgeI { a, b, target } => Op::JgeI { back: back(pc, target), a: r(a), b: r(b), target: target.0 as u16 },
                 Instr::JeqImm { a, imm, target } => {
-                    Op::JeqImm { a: r(a), imm: imm.0 as i16, target: target16(pc, target) }
+                    Op::JeqImm { back: back(pc, target), a: r(a), imm: imm.0 as i16, target: target.0 as u16 }
                 }
                 Instr::JneImm { a, imm, target } => {
-                    Op::JneImm { a: r(a), imm: imm.0 as i16, target: target16(pc, target) }
+                    Op::JneImm { back: back(pc, target), a: r(a), imm: imm.0 as i16, target: target.0 as u16 }
                 }
                 Instr::JltImm { a, imm, target } => {
-                    Op::JltImm { a: r(a), imm: imm.0 as i16, target: target16(pc, target) }
+                    Op::JltImm { back: back(pc, target), a: r(a), imm: imm.0 as i16, target: target.0 as u16 }
                 }
                 Instr::JleImm { a, imm, target } => {
-                    Op::JleImm { a: r(a), imm: imm.0 as i16, target: target16(pc, target) }
+                    Op::JleImm { back: back(pc, target), a: r(a), imm: imm.0 as i16, target: target.0 as u16 }
                 }
                 Instr::JgtImm { a, imm, target } => {
-                    Op::JgtImm { a: r(a), imm: imm.0 as i16, target: target16(pc, target) }
+                    Op::JgtImm { back: back(pc, target), a: r(a), imm: imm.0 as i16, target: target.0 as u16 }
                 }
                 Instr::JgeImm { a, imm, target } => {
-                    Op::JgeImm { a: r(a), imm: imm.0 as i16, target: target16(pc, target) }
+                    Op::JgeImm { back: back(pc, target), a: r(a), imm: imm.0 as i16, target: target.0 as u16 }
                 }
                 Instr::Call { dst, func, args } => {
                     Op::Call { dst: r(dst), args: r(args), func: func.0 as u16 }
@@ -241,7 +231,6 @@ pub fn prepare(module: Module, verified: Verified) -> PreparedModule {
             };
             code.push(op);
         }
-        code.extend(trampolines);
         funcs.push(PreparedFunc {
             code,
             n_regs: func.regs.len(),
