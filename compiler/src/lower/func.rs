@@ -214,7 +214,12 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
     }
 
     /// The register holding a hoisted constant, loading it in the prologue on first use.
-    pub fn hoisted_const(&mut self, key: (u8, u64, String), ty: &Ty, load: impl Fn(Reg) -> Instr) -> Option<Reg> {
+    pub fn hoisted_const(
+        &mut self,
+        key: (u8, u64, String),
+        ty: &Ty,
+        load: impl Fn(Reg) -> Instr,
+    ) -> Option<Reg> {
         if let Some(&r) = self.hoisted.get(&key) {
             return Some(r);
         }

@@ -67,7 +67,7 @@ impl Heap {
                     link = &mut (*o).next;
                 } else {
                     *link = (*o).next;
-                    self.bytes_live -= raw::free_object(o);
+                    self.bytes_live -= raw::free_object(&mut self.allocator, o);
                 }
             }
         }

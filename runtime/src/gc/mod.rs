@@ -15,6 +15,7 @@
 //!    works incrementally); the hook is there so a generational collector can come later
 //!    without touching the interpreter.
 
+mod alloc;
 mod collect;
 pub mod raw;
 mod verify;
@@ -45,7 +46,7 @@ pub struct HeapStats {
 }
 
 /// Smallest allocation volume between two collections.
-const MIN_GC_THRESHOLD: usize = 1 << 20;
+const MIN_GC_THRESHOLD: usize = 4 << 20;
 
 /// One instance's heap.
 pub struct Heap {
@@ -65,6 +66,8 @@ pub struct Heap {
     array_descs: [Box<ObjDesc>; 2],
     /// The collector's grey stack, kept between collections to avoid reallocating.
     grey: Vec<*mut Header>,
+    /// Where object memory comes from.
+    allocator: alloc::Allocator,
 }
 
 // SAFETY: a heap and all its objects are owned by one instance and only ever touched by
@@ -91,6 +94,7 @@ impl Heap {
             }),
             array_descs: [Box::new(ObjDesc::array(false)), Box::new(ObjDesc::array(true))],
             grey: Vec::new(),
+            allocator: alloc::Allocator::new(),
         }
     }
 
@@ -133,7 +137,7 @@ impl Heap {
         self.charge(size)?;
         // SAFETY: `desc` is either owned by this heap or by the prepared module, which the
         // instance keeps alive for as long as the heap.
-        let o = unsafe { raw::alloc_object(desc, size) };
+        let o = unsafe { raw::alloc_object(&mut self.allocator, desc, size) };
         if o.is_null() {
             self.bytes_live -= size;
             return Err(HeapExhausted { limit: self.limit });
@@ -142,10 +146,89 @@ impl Heap {
         Ok(o)
     }
 
-    /// A struct with `n_fields` zeroed fields. The caller fills every field before the
-    /// next safepoint.
-    pub fn alloc_struct(&mut self, desc: &ObjDesc) -> Result<*mut Header, HeapExhausted> {
-        self.alloc(desc, raw::HEADER + desc.n_fields as usize * 8)
+    /// A struct of type `desc` holding `fields` (one value per field, in order).
+    pub fn alloc_struct(&mut self, desc: &ObjDesc, fields: &[u64]) -> Result<*mut Header, HeapExhausted> {
+        assert_eq!(fields.len(), desc.n_fields as usize, "a value for every field");
+        let o = self.alloc(desc, raw::HEADER + fields.len() * 8)?;
+        for (i, v) in fields.iter().enumerate() {
+            // SAFETY: `o` is a fresh struct with `fields.len()` fields.
+            unsafe { *raw::field(o, i) = *v };
+        }
+        Ok(o)
+    }
+
+    /// A string holding `bytes`, which must be UTF-8.
+    pub fn alloc_str_from(&mut self, bytes: &[u8]) -> Result<*mut Header, HeapExhausted> {
+        debug_assert!(std::str::from_utf8(bytes).is_ok());
+        let o = self.alloc_str(bytes.len())?;
+        // SAFETY: `o` is a fresh string of `bytes.len()` bytes.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), raw::str_bytes_mut(o), bytes.len()) };
+        Ok(o)
+    }
+
+    /// An array holding `values`.
+    pub fn alloc_array_from(&mut self, elem_ref: bool, values: &[u64]) -> Result<*mut Header, HeapExhausted> {
+        let o = self.alloc_array(elem_ref, values.len())?;
+        // SAFETY: `o` is a fresh array with capacity `values.len()`.
+        unsafe {
+            if !values.is_empty() {
+                std::ptr::copy_nonoverlapping(values.as_ptr(), raw::array_buf(o), values.len());
+            }
+            raw::set_array_len(o, values.len());
+        }
+        Ok(o)
+    }
+
+    /// An array of `n` copies of `value`.
+    pub fn alloc_array_filled(
+        &mut self,
+        elem_ref: bool,
+        value: u64,
+        n: usize,
+    ) -> Result<*mut Header, HeapExhausted> {
+        let o = self.alloc_array(elem_ref, n)?;
+        // SAFETY: `o` is a fresh array with capacity `n`.
+        unsafe {
+            let buf = raw::array_buf(o);
+            for i in 0..n {
+                *buf.add(i) = value;
+            }
+            raw::set_array_len(o, n);
+        }
+        Ok(o)
+    }
+
+    /// An array of new strings. Allocation never collects inside the heap, so the parts
+    /// made so far need no rooting.
+    pub fn alloc_str_array(&mut self, parts: &[&str]) -> Result<*mut Header, HeapExhausted> {
+        let mut values = Vec::with_capacity(parts.len());
+        for p in parts {
+            values.push(self.alloc_str_from(p.as_bytes())? as u64);
+        }
+        self.alloc_array_from(true, &values)
+    }
+
+    /// Bytes [`Heap::alloc_str_array`] will need, to reserve them first.
+    pub fn str_array_size(parts: &[&str]) -> usize {
+        raw::ARRAY_SIZE + parts.len() * 8 + parts.iter().map(|p| raw::STR_BYTES + p.len()).sum::<usize>()
+    }
+
+    /// Appends `value` to array `o`, growing its buffer if needed.
+    ///
+    /// # Safety
+    /// `o` is a live array of this heap.
+    pub unsafe fn array_push(&mut self, o: *mut Header, value: u64) -> Result<(), HeapExhausted> {
+        // SAFETY: caller guarantees `o` is a live array; `len < cap` after growing.
+        unsafe {
+            let len = raw::array_len(o);
+            if len == raw::array_cap(o) {
+                self.grow_array(o, len + 1)?;
+            }
+            *raw::array_buf(o).add(len) = value;
+            raw::set_array_len(o, len + 1);
+        }
+        self.write_barrier(o, value);
+        Ok(())
     }
 
     /// An empty array with room for `cap` elements.
@@ -153,7 +236,7 @@ impl Heap {
         let desc: *const ObjDesc = &*self.array_descs[elem_ref as usize];
         let buf_bytes = cap.checked_mul(8).ok_or(HeapExhausted { limit: self.limit })?;
         self.charge(buf_bytes)?;
-        let buf = raw::alloc_words(cap);
+        let buf = raw::alloc_words(&mut self.allocator, cap);
         if cap != 0 && buf.is_null() {
             self.bytes_live -= buf_bytes;
             return Err(HeapExhausted { limit: self.limit });
@@ -162,7 +245,7 @@ impl Heap {
             Ok(o) => o,
             Err(e) => {
                 // SAFETY: `buf` was just allocated with `cap` words.
-                unsafe { raw::free_words(buf, cap) };
+                unsafe { raw::free_words(&mut self.allocator, buf, cap) };
                 self.bytes_live -= buf_bytes;
                 return Err(e);
             }
@@ -180,14 +263,14 @@ impl Heap {
     ///
     /// # Safety
     /// `o` is a live array of this heap.
-    pub unsafe fn grow_array(&mut self, o: *mut Header, min_cap: usize) -> Result<(), HeapExhausted> {
+    unsafe fn grow_array(&mut self, o: *mut Header, min_cap: usize) -> Result<(), HeapExhausted> {
         // SAFETY: caller guarantees `o` is a live array.
         unsafe {
             let old_cap = raw::array_cap(o);
             let new_cap = min_cap.max(old_cap.saturating_mul(2)).max(4);
             let bytes = new_cap.checked_mul(8).ok_or(HeapExhausted { limit: self.limit })?;
             self.charge(bytes)?;
-            let buf = raw::alloc_words(new_cap);
+            let buf = raw::alloc_words(&mut self.allocator, new_cap);
             if buf.is_null() {
                 self.bytes_live -= bytes;
                 return Err(HeapExhausted { limit: self.limit });
@@ -197,7 +280,7 @@ impl Heap {
             if len > 0 {
                 std::ptr::copy_nonoverlapping(old, buf, len);
             }
-            raw::free_words(old, old_cap);
+            raw::free_words(&mut self.allocator, old, old_cap);
             self.bytes_live -= old_cap * 8;
             raw::set_array_buf(o, buf);
             raw::set_array_cap(o, new_cap);
@@ -205,8 +288,8 @@ impl Heap {
         Ok(())
     }
 
-    /// A string of `len` bytes, zeroed; the caller writes valid UTF-8 before the next
-    /// safepoint.
+    /// A string of `len` uninitialised bytes; the caller writes valid UTF-8 before the
+    /// next safepoint.
     pub fn alloc_str(&mut self, len: usize) -> Result<*mut Header, HeapExhausted> {
         let size = raw::STR_BYTES.checked_add(len).ok_or(HeapExhausted { limit: self.limit })?;
         if size > u32::MAX as usize {
@@ -233,7 +316,7 @@ impl Drop for Heap {
             // `next` before freeing it.
             unsafe {
                 let next = (*o).next;
-                raw::free_object(o);
+                raw::free_object(&mut self.allocator, o);
                 o = next;
             }
         }

@@ -9,7 +9,7 @@
 //! Functions here are `unsafe` because they trust that a reference came from this heap
 //! and has the kind the verifier proved (rule F5): the interpreter never checks a type.
 
-use std::alloc::{alloc, dealloc, Layout};
+use super::alloc::Allocator;
 use std::ptr;
 
 /// What kind of object a descriptor describes.
@@ -78,21 +78,16 @@ const STR_LEN: usize = HEADER;
 /// Offset of a string's first byte.
 pub const STR_BYTES: usize = HEADER + 8;
 
-/// Layout of an allocation of `size` bytes; objects are word-aligned.
-pub fn layout(size: usize) -> Layout {
-    Layout::from_size_align(size.max(8), 8).expect("object sizes are checked against the heap limit")
-}
-
-/// Allocates `size` zeroed bytes with a header for `desc`. Returns null when the system
-/// allocator fails.
+/// Allocates `size` bytes with a header for `desc`; the rest is uninitialised. Returns
+/// null when the system allocator fails.
 ///
 /// # Safety
-/// `desc` must outlive the object.
-pub unsafe fn alloc_object(desc: *const ObjDesc, size: usize) -> *mut Header {
-    // SAFETY: `layout` has a non-zero size.
-    let p = unsafe { std::alloc::alloc_zeroed(layout(size)) } as *mut Header;
+/// `desc` must outlive the object; the caller initialises the rest before the next
+/// safepoint.
+pub unsafe fn alloc_object(heap: &mut Allocator, desc: *const ObjDesc, size: usize) -> *mut Header {
+    let p = heap.alloc(size) as *mut Header;
     if !p.is_null() {
-        // SAFETY: `p` is a fresh allocation of at least HEADER bytes, aligned to 8.
+        // SAFETY: `p` is a fresh block of at least HEADER bytes, aligned to 8.
         unsafe { p.write(Header { desc, next: ptr::null_mut(), size: size as u32, marked: 0 }) };
     }
     p
@@ -101,40 +96,39 @@ pub unsafe fn alloc_object(desc: *const ObjDesc, size: usize) -> *mut Header {
 /// Frees an object (and an array's buffer). Returns the bytes released.
 ///
 /// # Safety
-/// `obj` was returned by [`alloc_object`], is not used afterwards, and its buffer (for
-/// arrays) was allocated with [`alloc_words`].
-pub unsafe fn free_object(obj: *mut Header) -> usize {
+/// `obj` was returned by [`alloc_object`] from the same allocator, is not used
+/// afterwards, and its buffer (for arrays) was allocated with [`alloc_words`].
+pub unsafe fn free_object(heap: &mut Allocator, obj: *mut Header) -> usize {
     // SAFETY: caller guarantees `obj` is a live object of this heap.
     unsafe {
         let size = (*obj).size as usize;
         let mut freed = size;
         if (*(*obj).desc).kind == ObjKind::Array {
             let cap = array_cap(obj);
-            free_words(array_buf(obj), cap);
+            free_words(heap, array_buf(obj), cap);
             freed += cap * 8;
         }
-        dealloc(obj as *mut u8, layout(size));
+        heap.free(obj as *mut u8, size);
         freed
     }
 }
 
 /// Allocates an uninitialised buffer of `n` words (null if `n` is 0 or allocation fails).
-pub fn alloc_words(n: usize) -> *mut u64 {
+pub fn alloc_words(heap: &mut Allocator, n: usize) -> *mut u64 {
     if n == 0 {
         return ptr::null_mut();
     }
-    // SAFETY: non-zero size.
-    unsafe { alloc(layout(n * 8)) as *mut u64 }
+    heap.alloc(n * 8) as *mut u64
 }
 
 /// Frees a buffer from [`alloc_words`].
 ///
 /// # Safety
-/// `buf` came from `alloc_words(n)` and is not used afterwards.
-pub unsafe fn free_words(buf: *mut u64, n: usize) {
+/// `buf` came from `alloc_words(heap, n)` and is not used afterwards.
+pub unsafe fn free_words(heap: &mut Allocator, buf: *mut u64, n: usize) {
     if !buf.is_null() {
         // SAFETY: caller guarantees the buffer and its size.
-        unsafe { dealloc(buf as *mut u8, layout(n * 8)) };
+        unsafe { heap.free(buf as *mut u8, n * 8) };
     }
 }
 

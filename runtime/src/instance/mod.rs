@@ -5,7 +5,7 @@
 
 pub mod limits;
 
-use crate::gc::raw::{self, Header};
+use crate::gc::raw;
 use crate::gc::Heap;
 use crate::interp::frame::Frame;
 use crate::interp::trap::{Stop, TraceFrame, Trap, TrapKind};
@@ -106,7 +106,7 @@ impl Vm {
             ValType::Int | ValType::Float | ValType::Bool => 0,
             ValType::Str => self.new_str(b"")?,
             ValType::Ref(t) => match &module.bytecode.types[t.index()] {
-                CompositeType::Array(elem) => self.new_array(elem.is_ref(), 0)? as u64,
+                CompositeType::Array(elem) => self.new_array(elem.is_ref(), &[])?,
                 CompositeType::Struct(st) => {
                     let mut fields = Vec::with_capacity(st.fields.len());
                     for (_, fty) in &st.fields {
@@ -117,7 +117,7 @@ impl Vm {
                     let o = self.new_struct(t.index(), &fields);
                     let n = self.heap.temp_roots.len() - fields.len();
                     self.heap.temp_roots.truncate(n);
-                    o? as u64
+                    o?
                 }
             },
         })
@@ -157,58 +157,57 @@ impl Vm {
         });
     }
 
+    /// Collects if the next allocations, of `size` bytes in all, call for it. Call it
+    /// before allocating through `self.heap` directly: the heap itself never collects.
+    pub fn reserve(&mut self, size: usize) {
+        self.safepoint(size);
+    }
+
     /// A new string holding `bytes`, which must be UTF-8.
     pub fn new_str(&mut self, bytes: &[u8]) -> Result<u64, Stop> {
-        debug_assert!(std::str::from_utf8(bytes).is_ok());
-        let o = self.alloc_str(bytes.len())?;
-        // SAFETY: `o` is a fresh string of `bytes.len()` bytes.
-        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), raw::str_bytes_mut(o), bytes.len()) };
-        Ok(o as u64)
+        self.safepoint(raw::STR_BYTES + bytes.len());
+        Ok(self.heap.alloc_str_from(bytes).map_err(heap_trap)? as u64)
     }
 
-    /// A zeroed string of `len` bytes; fill it with UTF-8 before the next safepoint.
-    pub fn alloc_str(&mut self, len: usize) -> Result<*mut Header, Stop> {
-        self.safepoint(raw::STR_BYTES + len);
-        self.heap.alloc_str(len).map_err(heap_trap)
+    /// An array of new strings.
+    pub fn new_str_array(&mut self, parts: &[&str]) -> Result<u64, Stop> {
+        self.safepoint(Heap::str_array_size(parts));
+        Ok(self.heap.alloc_str_array(parts).map_err(heap_trap)? as u64)
     }
 
-    /// An empty array with capacity `cap`.
-    pub fn new_array(&mut self, elem_ref: bool, cap: usize) -> Result<*mut Header, Stop> {
-        self.safepoint(raw::ARRAY_SIZE + cap.saturating_mul(8));
-        self.heap.alloc_array(elem_ref, cap).map_err(heap_trap)
+    /// An array holding `values` (rooted by the caller).
+    pub fn new_array(&mut self, elem_ref: bool, values: &[u64]) -> Result<u64, Stop> {
+        self.safepoint(raw::ARRAY_SIZE + values.len() * 8);
+        Ok(self.heap.alloc_array_from(elem_ref, values).map_err(heap_trap)? as u64)
     }
 
-    /// A struct of type `ty` whose first fields are `fields` (rooted by the caller) and
-    /// the rest zero, to be filled before the next safepoint.
-    pub fn new_struct(&mut self, ty: usize, fields: &[u64]) -> Result<*mut Header, Stop> {
-        let module = Arc::clone(&self.module);
-        let desc = &module.descs[ty];
-        self.safepoint(raw::HEADER + desc.n_fields as usize * 8);
-        let o = self.heap.alloc_struct(desc).map_err(heap_trap)?;
-        for (i, v) in fields.iter().enumerate() {
-            // SAFETY: `o` is a fresh struct with `fields.len()` fields.
-            unsafe { *raw::field(o, i) = *v };
-        }
-        Ok(o)
+    /// An array holding the `count` values in register-file slots `first..`.
+    pub fn new_array_from_slots(&mut self, elem_ref: bool, first: usize, count: usize) -> Result<u64, Stop> {
+        self.safepoint(raw::ARRAY_SIZE + count * 8);
+        let values = &self.stack[first..first + count];
+        Ok(self.heap.alloc_array_from(elem_ref, values).map_err(heap_trap)? as u64)
     }
 
-    /// Appends `value` (rooted by the caller if it is a reference) to array `arr`.
-    ///
-    /// # Safety
-    /// `arr` is a live array, rooted by the caller.
-    pub unsafe fn array_push(&mut self, arr: *mut Header, value: u64) -> Result<(), Stop> {
-        // SAFETY: caller guarantees `arr` is a live, rooted array.
-        unsafe {
-            let len = raw::array_len(arr);
-            if len == raw::array_cap(arr) {
-                self.safepoint(len.max(4) * 8);
-                self.heap.grow_array(arr, len + 1).map_err(heap_trap)?;
-            }
-            *raw::array_buf(arr).add(len) = value;
-            raw::set_array_len(arr, len + 1);
-            self.heap.write_barrier(arr, value);
-        }
-        Ok(())
+    /// An array of `n` copies of `value` (rooted by the caller).
+    pub fn new_array_filled(&mut self, elem_ref: bool, value: u64, n: usize) -> Result<u64, Stop> {
+        self.safepoint(raw::ARRAY_SIZE.saturating_add(n.saturating_mul(8)));
+        Ok(self.heap.alloc_array_filled(elem_ref, value, n).map_err(heap_trap)? as u64)
+    }
+
+    /// A struct of type `ty` holding `fields` (rooted by the caller).
+    pub fn new_struct(&mut self, ty: usize, fields: &[u64]) -> Result<u64, Stop> {
+        self.safepoint(raw::HEADER + fields.len() * 8);
+        let desc = &self.module.descs[ty];
+        Ok(self.heap.alloc_struct(desc, fields).map_err(heap_trap)? as u64)
+    }
+
+    /// A struct of type `ty` whose fields are register-file slots `first..`.
+    pub fn new_struct_from_slots(&mut self, ty: usize, first: usize) -> Result<u64, Stop> {
+        let n = self.module.descs[ty].n_fields as usize;
+        self.safepoint(raw::HEADER + n * 8);
+        let desc = &self.module.descs[ty];
+        let fields = &self.stack[first..first + n];
+        Ok(self.heap.alloc_struct(desc, fields).map_err(heap_trap)? as u64)
     }
 
     // ----- Fuel -----
@@ -270,7 +269,8 @@ impl Vm {
     }
 }
 
-fn heap_trap(e: crate::gc::HeapExhausted) -> Stop {
+/// The trap for a failed allocation.
+pub fn heap_trap(e: crate::gc::HeapExhausted) -> Stop {
     Stop::Trap(TrapKind::HeapExhausted { limit: e.limit })
 }
 

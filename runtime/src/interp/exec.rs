@@ -265,7 +265,7 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                 }
 
                 Op::NewStruct { dst, ty, args } => {
-                    r!(dst) = slow!(slow::new_struct(vm, ty, base + args as usize));
+                    r!(dst) = slow!(vm.new_struct_from_slots(ty as usize, base + args as usize));
                 }
                 Op::GetField { dst, obj, field } => r!(dst) = *raw::field(raw::obj(r!(obj)), field as usize),
                 Op::SetField { obj, field, src } => {
@@ -276,7 +276,7 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                 }
 
                 Op::NewArray { elem_ref, dst, args, count } => {
-                    r!(dst) = slow!(slow::new_array(vm, elem_ref, base + args as usize, count as usize))
+                    r!(dst) = slow!(vm.new_array_from_slots(elem_ref, base + args as usize, count as usize))
                 }
                 Op::ArrayFill { elem_ref, dst, val, len } => {
                     let (v, n) = (r!(val), ri!(len));
@@ -305,7 +305,7 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                 Op::ArrayLen { dst, arr } => r!(dst) = raw::array_len(raw::obj(r!(arr))) as u64,
                 Op::ArrayPush { arr, src } => {
                     let (o, v) = (raw::obj(r!(arr)), r!(src));
-                    slow!(vm.array_push(o, v))
+                    slow!(slow::array_push(vm, o, v))
                 }
                 Op::ArrayInsert { arr, idx, src } => {
                     let (o, i, v) = (raw::obj(r!(arr)), ri!(idx), r!(src));

@@ -13,3 +13,4 @@ pub mod text;
 pub mod trap;
 
 pub use exec::execute;
+pub(crate) use slow::slot_str;

@@ -5,8 +5,7 @@ use super::op::SortKind;
 use super::text;
 use super::trap::{Stop, TrapKind};
 use crate::gc::raw::{self, Header};
-use crate::instance::Vm;
-use std::sync::Arc;
+use crate::instance::{heap_trap, Vm};
 
 pub fn int_to_str(vm: &mut Vm, v: i64) -> Result<u64, Stop> {
     let mut buf = [0u8; 20];
@@ -21,49 +20,35 @@ pub fn bool_to_str(vm: &mut Vm, v: bool) -> Result<u64, Stop> {
     vm.new_str(if v { b"true" } else { b"false" })
 }
 
-/// A struct of type `ty` with fields from registers `args..` (absolute slots).
-pub fn new_struct(vm: &mut Vm, ty: u16, args: usize) -> Result<u64, Stop> {
-    let module = Arc::clone(&vm.module);
-    let n = module.descs[ty as usize].n_fields as usize;
-    let o = vm.new_struct(ty as usize, &[])?;
-    for i in 0..n {
-        // SAFETY: `o` is a fresh struct of `n` fields; the window is in bounds (rule F2).
-        unsafe { *raw::field(o, i) = vm.stack[args + i] };
-    }
-    Ok(o as u64)
-}
-
-/// An array of the `count` values in slots `args..`.
-pub fn new_array(vm: &mut Vm, elem_ref: bool, args: usize, count: usize) -> Result<u64, Stop> {
-    let o = vm.new_array(elem_ref, count)?;
-    // SAFETY: `o` is a fresh array with capacity `count`.
-    unsafe {
-        let buf = raw::array_buf(o);
-        for i in 0..count {
-            *buf.add(i) = vm.stack[args + i];
-        }
-        raw::set_array_len(o, count);
-    }
-    Ok(o as u64)
-}
-
 /// `[value; n]`.
 pub fn array_fill(vm: &mut Vm, elem_ref: bool, value: u64, n: i64) -> Result<u64, Stop> {
     if n < 0 {
         return Err(TrapKind::NegativeLength(n).into());
     }
     vm.charge(n as u64)?;
-    let n = n as usize;
-    let o = vm.new_array(elem_ref, n)?;
-    // SAFETY: `o` is a fresh array with capacity `n`.
-    unsafe {
-        let buf = raw::array_buf(o);
-        for i in 0..n {
-            *buf.add(i) = value;
-        }
-        raw::set_array_len(o, n);
+    vm.new_array_filled(elem_ref, value, n as usize)
+}
+
+/// Appends `value` to array `o`.
+///
+/// # Safety
+/// `o` is a live array held in a register (so rooted across the collection this may run).
+pub unsafe fn array_push(vm: &mut Vm, o: *mut Header, value: u64) -> Result<(), Stop> {
+    // SAFETY: caller guarantees `o`; reading its length and capacity is in bounds.
+    let (len, cap) = unsafe { (raw::array_len(o), raw::array_cap(o)) };
+    if len == cap {
+        vm.reserve(cap.max(2) * 16);
     }
-    Ok(o as u64)
+    // SAFETY: `o` is still live: it is rooted by its register through any collection.
+    unsafe { vm.heap.array_push(o, value) }.map_err(heap_trap)
+}
+
+/// The text of the string in register-file slot `slot`. Callers pass only slots the
+/// verifier typed `str` (rules F5, F6 and M3 for natives' arguments).
+pub fn slot_str(vm: &Vm, slot: usize) -> &str {
+    // SAFETY: by the caller's contract the slot holds a live string, which stays alive
+    // while `vm` is borrowed (no collection can run).
+    unsafe { raw::str_text(raw::obj(vm.stack[slot])) }
 }
 
 /// Inserts `value` at `idx` (0 ..= len), shifting later elements up.
@@ -78,7 +63,7 @@ pub unsafe fn array_insert(vm: &mut Vm, o: *mut Header, idx: i64, value: u64) ->
             return Err(TrapKind::IndexOutOfBounds { index: idx, len }.into());
         }
         vm.charge((len - idx as usize) as u64)?;
-        vm.array_push(o, value)?;
+        array_push(vm, o, value)?;
         let buf = raw::array_buf(o);
         std::ptr::copy(buf.add(idx as usize), buf.add(idx as usize + 1), len - idx as usize);
         *buf.add(idx as usize) = value;
@@ -132,17 +117,15 @@ pub unsafe fn array_sort(vm: &mut Vm, kind: SortKind, o: *mut Header) -> Result<
 
 /// Concatenates the strings in slots `args..args+count`.
 pub fn concat(vm: &mut Vm, args: usize, count: usize) -> Result<u64, Stop> {
-    let part = |vm: &Vm, i: usize| {
-        // SAFETY: the window holds strings (rule F5), live while in registers.
-        unsafe { raw::str_bytes(raw::obj(vm.stack[args + i])) }
-    };
-    let total: usize = (0..count).map(|i| part(vm, i).len()).sum();
+    let total: usize = (0..count).map(|i| slot_str(vm, args + i).len()).sum();
     vm.charge_bytes(total)?;
-    let o = vm.alloc_str(total)?;
+    vm.reserve(raw::STR_BYTES + total);
+    let o = vm.heap.alloc_str(total).map_err(heap_trap)?;
     let mut at = 0;
     for i in 0..count {
-        let bytes = part(vm, i);
-        // SAFETY: `o` has `total` bytes; the parts add up to `total`.
+        let bytes = slot_str(vm, args + i).as_bytes();
+        // SAFETY: `o` has `total` bytes; the parts add up to `total`. The heap does not
+        // collect inside `alloc_str`, so the parts are still live.
         unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), raw::str_bytes_mut(o).add(at), bytes.len()) };
         at += bytes.len();
     }

@@ -144,16 +144,30 @@ pub fn prepare(module: Module, verified: Verified) -> PreparedModule {
                 Instr::BoolToStr { dst, src } => Op::BoolToStr { dst: r(dst), src: r(src) },
                 Instr::Jmp { target } if back(pc, target) => Op::Loop { target: target.0 },
                 Instr::Jmp { target } => Op::Jmp { target: target.0 },
-                Instr::JmpIf { cond, target } => Op::JmpIf { back: back(pc, target), cond: r(cond), target: target.0 as u16 },
+                Instr::JmpIf { cond, target } => {
+                    Op::JmpIf { back: back(pc, target), cond: r(cond), target: target.0 as u16 }
+                }
                 Instr::JmpIfNot { cond, target } => {
                     Op::JmpIfNot { back: back(pc, target), cond: r(cond), target: target.0 as u16 }
                 }
-                Instr::JeqI { a, b, target } => Op::JeqI { back: back(pc, target), a: r(a), b: r(b), target: target.0 as u16 },
-                Instr::JneI { a, b, target } => Op::JneI { back: back(pc, target), a: r(a), b: r(b), target: target.0 as u16 },
-                Instr::JltI { a, b, target } => Op::JltI { back: back(pc, target), a: r(a), b: r(b), target: target.0 as u16 },
-                Instr::JleI { a, b, target } => Op::JleI { back: back(pc, target), a: r(a), b: r(b), target: target.0 as u16 },
-                Instr::JgtI { a, b, target } => Op::JgtI { back: back(pc, target), a: r(a), b: r(b), target: target.0 as u16 },
-                Instr::JgeI { a, b, target } => Op::JgeI { back: back(pc, target), a: r(a), b: r(b), target: target.0 as u16 },
+                Instr::JeqI { a, b, target } => {
+                    Op::JeqI { back: back(pc, target), a: r(a), b: r(b), target: target.0 as u16 }
+                }
+                Instr::JneI { a, b, target } => {
+                    Op::JneI { back: back(pc, target), a: r(a), b: r(b), target: target.0 as u16 }
+                }
+                Instr::JltI { a, b, target } => {
+                    Op::JltI { back: back(pc, target), a: r(a), b: r(b), target: target.0 as u16 }
+                }
+                Instr::JleI { a, b, target } => {
+                    Op::JleI { back: back(pc, target), a: r(a), b: r(b), target: target.0 as u16 }
+                }
+                Instr::JgtI { a, b, target } => {
+                    Op::JgtI { back: back(pc, target), a: r(a), b: r(b), target: target.0 as u16 }
+                }
+                Instr::JgeI { a, b, target } => {
+                    Op::JgeI { back: back(pc, target), a: r(a), b: r(b), target: target.0 as u16 }
+                }
                 Instr::JeqImm { a, imm, target } => {
                     Op::JeqImm { back: back(pc, target), a: r(a), imm: imm.0 as i16, target: target.0 as u16 }
                 }

@@ -7,9 +7,7 @@ use std::io::Write;
 
 pub(super) fn print(vm: &mut Vm, name: &str, a: &Args) -> Result<(), Stop> {
     let newline = name.ends_with("ln");
-    // SAFETY: the argument is a live string (rules M3, F6); no allocation happens while
-    // the text is borrowed.
-    let text = unsafe { crate::gc::raw::str_text(crate::gc::raw::obj(a.raw(vm, 0))) };
+    let text = a.str_ref(vm, 0).to_owned();
     let len = text.len() as u64 + u64::from(newline);
     let Vm { io, .. } = vm;
     let sink = if name.starts_with('e') { &mut io.stderr } else { &mut io.stdout };
@@ -34,19 +32,8 @@ pub(super) fn check(vm: &mut Vm, name: &str, a: &Args) -> Result<(), Stop> {
 
 pub(super) fn args(vm: &mut Vm) -> Result<u64, Stop> {
     let list = vm.args.clone();
-    let arr = vm.new_array(true, list.len())?;
-    vm.heap.temp_roots.push(arr as u64);
-    let res = (|| {
-        for s in &list {
-            let v = vm.new_str(s.as_bytes())?;
-            // SAFETY: `arr` is a live array rooted in `temp_roots`, and it has capacity
-            // for every argument, so pushing `v` does not allocate.
-            unsafe { vm.array_push(arr, v)? };
-        }
-        Ok(arr as u64)
-    })();
-    vm.heap.temp_roots.pop();
-    res
+    let parts: Vec<&str> = list.iter().map(String::as_str).collect();
+    vm.new_str_array(&parts)
 }
 
 /// Nanoseconds since the instance was created (monotonic).

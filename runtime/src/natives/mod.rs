@@ -27,18 +27,14 @@ impl Args {
     fn bool(&self, vm: &Vm, i: usize) -> bool {
         vm.stack[self.base + i] != 0
     }
-    fn raw(&self, vm: &Vm, i: usize) -> u64 {
-        vm.stack[self.base + i]
-    }
     /// A string argument, copied out so the native may allocate afterwards.
     fn string(&self, vm: &Vm, i: usize) -> String {
         self.str_ref(vm, i).to_owned()
     }
-    /// A string argument, borrowed: use it only before the native's next allocation.
+    /// A string argument, borrowed from the heap while `vm` is borrowed. Natives read
+    /// only the parameters their signature (checked by rule M3) declares `str`.
     fn str_ref<'v>(&self, vm: &'v Vm, i: usize) -> &'v str {
-        // SAFETY: the verifier matched the import's signature (rule M3) and the call's
-        // argument types (rule F6), so this slot holds a live string.
-        unsafe { crate::gc::raw::str_text(crate::gc::raw::obj(vm.stack[self.base + i])) }
+        crate::interp::slot_str(vm, self.base + i)
     }
 }
 

@@ -60,19 +60,7 @@ pub(super) fn call(vm: &mut Vm, name: &str, a: &Args) -> Result<u64, Stop> {
                 s.split(sep.as_str()).collect()
             };
             vm.charge(parts.len() as u64)?;
-            let arr = vm.new_array(true, parts.len())?;
-            vm.heap.temp_roots.push(arr as u64);
-            let res = (|| {
-                for p in &parts {
-                    let v = vm.new_str(p.as_bytes())?;
-                    // SAFETY: `arr` is rooted in `temp_roots` and has capacity for every
-                    // part, so the push does not allocate.
-                    unsafe { vm.array_push(arr, v)? };
-                }
-                Ok(arr as u64)
-            })();
-            vm.heap.temp_roots.pop();
-            res
+            vm.new_str_array(&parts)
         }
         "from_char_code" => {
             let n = a.int(vm, 0);
