@@ -103,7 +103,7 @@ impl FnLowerer<'_, '_> {
                 ConstVal::Bool(b) => (2, u64::from(*b), String::new()),
                 ConstVal::Str(s) => (3, 0, s.clone()),
             };
-            let reg = self.hoisted_const(key, &ty, |r| instr(r));
+            let reg = self.hoisted_const(key, &ty, &instr);
             return Val { ty, reg, temp: false };
         }
         let reg = self.target(&ty, dst);
