@@ -91,14 +91,7 @@ impl FnLowerer<'_, '_> {
         let n_given = args.len() + usize::from(first.is_some());
         if n_given != params.len() {
             let expected = params.len() - usize::from(first.is_some());
-            self.cx.error(
-                span,
-                format!(
-                    "{what} takes {expected} argument{}, but {} were given",
-                    if expected == 1 { "" } else { "s" },
-                    args.len()
-                ),
-            );
+            self.arg_count_error(span, what, expected, args.len());
             for a in args {
                 let v = self.expr(a, None, None);
                 self.release(&v);
@@ -202,8 +195,7 @@ impl FnLowerer<'_, '_> {
                         Val { ty: Ty::Str, reg: Some(slot), temp: true }
                     }
                     _ => {
-                        self.cx
-                            .error(span, format!("{what} takes 1 argument, but {} were given", args.len()));
+                        self.arg_count_error(span, &what, 1, args.len());
                         return Val::none(Ty::Unit);
                     }
                 };
@@ -280,14 +272,10 @@ impl FnLowerer<'_, '_> {
         let native: &'static str = match name.name.as_str() {
             "len" => {
                 if !args.is_empty() {
-                    self.cx.error(span, format!("{what} takes no arguments"));
+                    self.arg_count_error(span, &what, 0, args.len());
                 }
                 self.release(&s);
-                let reg = self.target(&Ty::Int, dst);
-                if let Some(d) = reg {
-                    self.emit(Instr::StrLen { dst: d, src: s.r() });
-                }
-                return self.val(Ty::Int, reg, dst);
+                return self.emit_value(Ty::Int, dst, |d| Instr::StrLen { dst: d, src: s.r() });
             }
             "slice" => "str_slice",
             "byte_at" => "str_byte_at",
@@ -327,14 +315,7 @@ impl FnLowerer<'_, '_> {
             }
         };
         if args.len() != expected {
-            self.cx.error(
-                span,
-                format!(
-                    "{what} takes {expected} argument{}, but {} were given",
-                    if expected == 1 { "" } else { "s" },
-                    args.len()
-                ),
-            );
+            self.arg_count_error(span, &what, expected, args.len());
             self.release(&arr);
             return Val::error();
         }
@@ -356,13 +337,7 @@ impl FnLowerer<'_, '_> {
         let arg = |i: usize| lowered[i].r();
         self.pos = span;
         let result = match name.name.as_str() {
-            "len" => {
-                let reg = self.target(&Ty::Int, dst);
-                if let Some(d) = reg {
-                    self.emit(Instr::ArrayLen { dst: d, arr: a });
-                }
-                self.val(Ty::Int, reg, dst)
-            }
+            "len" => self.emit_value(Ty::Int, dst, |d| Instr::ArrayLen { dst: d, arr: a }),
             "push" => {
                 self.emit(Instr::ArrayPush { arr: a, src: arg(0) });
                 Val::none(Ty::Unit)
@@ -372,11 +347,7 @@ impl FnLowerer<'_, '_> {
                 Val::none(Ty::Unit)
             }
             "remove" => {
-                let reg = self.target(elem, dst);
-                if let Some(d) = reg {
-                    self.emit(Instr::ArrayRemove { dst: d, arr: a, idx: arg(0) });
-                }
-                self.val(elem.clone(), reg, dst)
+                self.emit_value(elem.clone(), dst, |d| Instr::ArrayRemove { dst: d, arr: a, idx: arg(0) })
             }
             _ => {
                 if !matches!(elem, Ty::Int | Ty::Float | Ty::Str | Ty::Error) {

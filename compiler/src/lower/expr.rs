@@ -106,11 +106,7 @@ impl FnLowerer<'_, '_> {
             let reg = self.hoisted_const(key, &ty, &instr);
             return Val { ty, reg, temp: false };
         }
-        let reg = self.target(&ty, dst);
-        if let Some(r) = reg {
-            self.emit(instr(r));
-        }
-        self.val(ty, reg, dst)
+        self.emit_value(ty, dst, instr)
     }
 
     fn name(&mut self, name: &str, span: Span, dst: Option<Reg>) -> Val {
@@ -123,11 +119,7 @@ impl FnLowerer<'_, '_> {
             return match (ty, value, idx) {
                 (_, Some(v), _) => self.load_const(&v, dst),
                 (Some(ty), None, Some(idx)) => {
-                    let reg = self.target(&ty, dst);
-                    if let Some(r) = reg {
-                        self.emit(Instr::GetGlobal { dst: r, global: idx });
-                    }
-                    self.val(ty, reg, dst)
+                    self.emit_value(ty, dst, |r| Instr::GetGlobal { dst: r, global: idx })
                 }
                 (Some(ty), None, None) => Val::none(ty),
                 (None, _, _) => {
@@ -219,11 +211,7 @@ impl FnLowerer<'_, '_> {
             }
         };
         self.release(&v);
-        let reg = self.target(&ty, dst);
-        if let Some(r) = reg {
-            self.emit(make(r, v.r()));
-        }
-        self.val(ty, reg, dst)
+        self.emit_value(ty, dst, |r| make(r, v.r()))
     }
 
     fn binary(
@@ -315,11 +303,7 @@ impl FnLowerer<'_, '_> {
             }
         };
         let ty = a.ty.clone();
-        let reg = self.target(&ty, dst);
-        if let Some(d) = reg {
-            self.emit(make(d, a.r(), b.r()));
-        }
-        self.val(ty, reg, dst)
+        self.emit_value(ty, dst, |d| make(d, a.r(), b.r()))
     }
 
     /// `a + b + c ...` on strings becomes one `ConcatN`.
@@ -400,11 +384,7 @@ impl FnLowerer<'_, '_> {
                 return Val::error();
             }
         };
-        let reg = self.target(&Ty::Bool, dst);
-        if let Some(d) = reg {
-            self.emit(make(d, x, y));
-        }
-        self.val(Ty::Bool, reg, dst)
+        self.emit_value(Ty::Bool, dst, |d| make(d, x, y))
     }
 
     /// `a && b`, `a || b` as values: the right side runs only when needed.
@@ -442,11 +422,7 @@ impl FnLowerer<'_, '_> {
             return Val::error();
         };
         self.release(&v);
-        let reg = self.target(&to, dst);
-        if let Some(d) = reg {
-            self.emit(make(d, v.r()));
-        }
-        self.val(to, reg, dst)
+        self.emit_value(to, dst, |d| make(d, v.r()))
     }
 
     fn ret(&mut self, value: Option<&Expr>, span: Span) -> Val {
@@ -615,11 +591,7 @@ impl FnLowerer<'_, '_> {
         };
         let ty = Ty::Array(Box::new(v.ty.clone()));
         let arr_ty = self.cx.b.array_type(elem_vt);
-        let reg = self.target(&ty, dst);
-        if let Some(d) = reg {
-            self.emit(Instr::ArrayFill { dst: d, ty: arr_ty, val: v.r(), len: n.r() });
-        }
-        self.val(ty, reg, dst)
+        self.emit_value(ty, dst, |d| Instr::ArrayFill { dst: d, ty: arr_ty, val: v.r(), len: n.r() })
     }
 
     /// Lowers `obj` and checks it is a struct with field `name`: (object, field, type).
@@ -660,11 +632,7 @@ impl FnLowerer<'_, '_> {
             return Val::error();
         };
         self.release(&o);
-        let reg = self.target(&fty, dst);
-        if let Some(d) = reg {
-            self.emit(Instr::GetField { dst: d, obj: o.r(), field });
-        }
-        self.val(fty, reg, dst)
+        self.emit_value(fty, dst, |d| Instr::GetField { dst: d, obj: o.r(), field })
     }
 
     /// Lowers `arr[idx]`'s operands: (array, index, element type).
@@ -694,11 +662,7 @@ impl FnLowerer<'_, '_> {
         };
         self.release(&a);
         self.release(&i);
-        let reg = self.target(&elem, dst);
-        if let Some(d) = reg {
-            self.emit(Instr::ArrayGet { dst: d, arr: a.r(), idx: i.r() });
-        }
-        self.val(elem, reg, dst)
+        self.emit_value(elem, dst, |d| Instr::ArrayGet { dst: d, arr: a.r(), idx: i.r() })
     }
 
     /// `target = value` and `target op= value`. Evaluates the target's object and index

@@ -370,6 +370,22 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
         Val { ty, reg, temp: reg.is_some() && dst.is_none() }
     }
 
+    /// Emits the instruction `make` builds for a result register (`dst`, or a new
+    /// temporary) and returns the value it produces.
+    pub fn emit_value(&mut self, ty: Ty, dst: Option<Reg>, make: impl FnOnce(Reg) -> Instr) -> Val {
+        let reg = self.target(&ty, dst);
+        if let Some(r) = reg {
+            self.emit(make(r));
+        }
+        self.val(ty, reg, dst)
+    }
+
+    /// Reports a call with the wrong number of arguments.
+    pub fn arg_count_error(&mut self, span: Span, what: &str, expected: usize, given: usize) {
+        let plural = if expected == 1 { "" } else { "s" };
+        self.cx.error(span, format!("{what} takes {expected} argument{plural}, but {given} were given"));
+    }
+
     /// Moves `v` into `dst` if one is wanted and `v` is elsewhere.
     pub fn finish_val(&mut self, v: Val, dst: Option<Reg>) -> Val {
         match (dst, v.reg) {
