@@ -6,3 +6,5 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 cargo test --workspace --all-targets
 cargo test --workspace --doc
+# The corpus again with the interpreter re-checking what it trusts the verifier for.
+cargo test --test programs --features checked

@@ -23,6 +23,8 @@ pub enum NativeType {
 /// One built-in native.
 #[derive(Debug)]
 pub struct NativeDecl {
+    /// Its identity.
+    pub id: Native,
     /// The import name.
     pub name: &'static str,
     /// Parameter types.
@@ -32,54 +34,62 @@ pub struct NativeDecl {
 }
 
 macro_rules! natives {
-    ($( $name:literal ( $($p:ident),* ) $(-> $r:ident)? ;)*) => {
+    ($( $id:ident = $name:literal ( $($p:ident),* ) $(-> $r:ident)? ;)*) => {
         /// Every built-in native, in a fixed order.
         pub const NATIVES: &[NativeDecl] = &[
             $( NativeDecl {
+                id: Native::$id,
                 name: $name,
                 params: &[$(NativeType::$p),*],
                 result: natives!(@result $($r)?),
             } ),*
         ];
+
+        /// Names a built-in native, so the runtime can dispatch on it with a `match`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[allow(missing_docs)]
+        pub enum Native {
+            $( $id ),*
+        }
     };
     (@result) => { None };
     (@result $r:ident) => { Some(NativeType::$r) };
 }
 
 natives! {
-    "print"(Str);
-    "println"(Str);
-    "eprint"(Str);
-    "eprintln"(Str);
-    "panic"(Str);
-    "assert"(Bool);
-    "assert_msg"(Bool, Str);
-    "exit"(Int);
-    "args"() -> StrArray;
-    "clock_ns"() -> Int;
-    "abs_int"(Int) -> Int;
-    "abs_float"(Float) -> Float;
-    "min_int"(Int, Int) -> Int;
-    "max_int"(Int, Int) -> Int;
-    "min_float"(Float, Float) -> Float;
-    "max_float"(Float, Float) -> Float;
-    "sqrt"(Float) -> Float;
-    "floor"(Float) -> Float;
-    "ceil"(Float) -> Float;
-    "round"(Float) -> Float;
-    "sin"(Float) -> Float;
-    "cos"(Float) -> Float;
-    "exp"(Float) -> Float;
-    "ln"(Float) -> Float;
-    "pow"(Float, Float) -> Float;
-    "str_slice"(Str, Int, Int) -> Str;
-    "str_byte_at"(Str, Int) -> Int;
-    "str_contains"(Str, Str) -> Bool;
-    "str_starts_with"(Str, Str) -> Bool;
-    "str_ends_with"(Str, Str) -> Bool;
-    "str_split"(Str, Str) -> StrArray;
-    "str_trim"(Str) -> Str;
-    "from_char_code"(Int) -> Str;
+    Print = "print"(Str);
+    Println = "println"(Str);
+    Eprint = "eprint"(Str);
+    Eprintln = "eprintln"(Str);
+    Panic = "panic"(Str);
+    Assert = "assert"(Bool);
+    AssertMsg = "assert_msg"(Bool, Str);
+    Exit = "exit"(Int);
+    Args = "args"() -> StrArray;
+    ClockNs = "clock_ns"() -> Int;
+    AbsInt = "abs_int"(Int) -> Int;
+    AbsFloat = "abs_float"(Float) -> Float;
+    MinInt = "min_int"(Int, Int) -> Int;
+    MaxInt = "max_int"(Int, Int) -> Int;
+    MinFloat = "min_float"(Float, Float) -> Float;
+    MaxFloat = "max_float"(Float, Float) -> Float;
+    Sqrt = "sqrt"(Float) -> Float;
+    Floor = "floor"(Float) -> Float;
+    Ceil = "ceil"(Float) -> Float;
+    Round = "round"(Float) -> Float;
+    Sin = "sin"(Float) -> Float;
+    Cos = "cos"(Float) -> Float;
+    Exp = "exp"(Float) -> Float;
+    Ln = "ln"(Float) -> Float;
+    Pow = "pow"(Float, Float) -> Float;
+    StrSlice = "str_slice"(Str, Int, Int) -> Str;
+    StrByteAt = "str_byte_at"(Str, Int) -> Int;
+    StrContains = "str_contains"(Str, Str) -> Bool;
+    StrStartsWith = "str_starts_with"(Str, Str) -> Bool;
+    StrEndsWith = "str_ends_with"(Str, Str) -> Bool;
+    StrSplit = "str_split"(Str, Str) -> StrArray;
+    StrTrim = "str_trim"(Str) -> Str;
+    FromCharCode = "from_char_code"(Int) -> Str;
 }
 
 /// The native with this name and its index in [`NATIVES`].

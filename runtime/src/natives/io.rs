@@ -3,14 +3,15 @@
 use super::Args;
 use crate::instance::Vm;
 use crate::interp::trap::{Stop, TrapKind};
+use kiln_bytecode::natives::Native;
 use std::io::Write;
 
-pub(super) fn print(vm: &mut Vm, name: &str, a: &Args) -> Result<(), Stop> {
-    let newline = name.ends_with("ln");
+pub(super) fn print(vm: &mut Vm, id: Native, a: &Args) -> Result<(), Stop> {
+    let newline = matches!(id, Native::Println | Native::Eprintln);
     let text = a.str_ref(vm, 0).to_owned();
     let len = text.len() as u64 + u64::from(newline);
     let Vm { io, .. } = vm;
-    let sink = if name.starts_with('e') { &mut io.stderr } else { &mut io.stdout };
+    let sink = if matches!(id, Native::Eprint | Native::Eprintln) { &mut io.stderr } else { &mut io.stdout };
     let res =
         sink.write_all(text.as_bytes()).and_then(|_| if newline { sink.write_all(b"\n") } else { Ok(()) });
     res.map_err(|e| Stop::Trap(TrapKind::Io(e.to_string())))?;
@@ -19,13 +20,13 @@ pub(super) fn print(vm: &mut Vm, name: &str, a: &Args) -> Result<(), Stop> {
 }
 
 /// `panic`, `assert`, `assert_msg`, `exit`: the natives that may stop the instance.
-pub(super) fn check(vm: &mut Vm, name: &str, a: &Args) -> Result<(), Stop> {
-    match name {
-        "panic" => Err(TrapKind::Panic(a.string(vm, 0)).into()),
+pub(super) fn check(vm: &mut Vm, id: Native, a: &Args) -> Result<(), Stop> {
+    match id {
+        Native::Panic => Err(TrapKind::Panic(a.string(vm, 0)).into()),
         // Exit statuses are 0 to 255; other values are clamped into that range.
-        "exit" => Err(Stop::Exit(a.int(vm, 0).clamp(0, 255) as i32)),
-        "assert" if !a.bool(vm, 0) => Err(TrapKind::AssertionFailed(None).into()),
-        "assert_msg" if !a.bool(vm, 0) => Err(TrapKind::AssertionFailed(Some(a.string(vm, 1))).into()),
+        Native::Exit => Err(Stop::Exit(a.int(vm, 0).clamp(0, 255) as i32)),
+        Native::Assert if !a.bool(vm, 0) => Err(TrapKind::AssertionFailed(None).into()),
+        Native::AssertMsg if !a.bool(vm, 0) => Err(TrapKind::AssertionFailed(Some(a.string(vm, 1))).into()),
         _ => Ok(()),
     }
 }

@@ -2,28 +2,29 @@
 
 use super::Args;
 use crate::instance::Vm;
+use kiln_bytecode::natives::Native;
 
-pub(super) fn call(vm: &Vm, name: &str, a: &Args) -> u64 {
+pub(super) fn call(vm: &Vm, id: Native, a: &Args) -> u64 {
     let f = |i| a.float(vm, i);
     let i = |n| a.int(vm, n);
     let float = |v: f64| v.to_bits();
-    match name {
+    match id {
         // `abs(MIN)` wraps to MIN, like the other integer operations.
-        "abs_int" => i(0).wrapping_abs() as u64,
-        "abs_float" => float(f(0).abs()),
-        "min_int" => i(0).min(i(1)) as u64,
-        "max_int" => i(0).max(i(1)) as u64,
-        "min_float" => float(f(0).min(f(1))),
-        "max_float" => float(f(0).max(f(1))),
-        "sqrt" => float(f(0).sqrt()),
-        "floor" => float(f(0).floor()),
-        "ceil" => float(f(0).ceil()),
-        "round" => float(f(0).round()),
-        "sin" => float(f(0).sin()),
-        "cos" => float(f(0).cos()),
-        "exp" => float(f(0).exp()),
-        "ln" => float(f(0).ln()),
-        "pow" => float(f(0).powf(f(1))),
-        other => unreachable!("native `{other}` is declared but not implemented"),
+        Native::AbsInt => i(0).wrapping_abs() as u64,
+        Native::AbsFloat => float(f(0).abs()),
+        Native::MinInt => i(0).min(i(1)) as u64,
+        Native::MaxInt => i(0).max(i(1)) as u64,
+        Native::MinFloat => float(f(0).min(f(1))),
+        Native::MaxFloat => float(f(0).max(f(1))),
+        Native::Sqrt => float(f(0).sqrt()),
+        Native::Floor => float(f(0).floor()),
+        Native::Ceil => float(f(0).ceil()),
+        Native::Round => float(f(0).round()),
+        Native::Sin => float(f(0).sin()),
+        Native::Cos => float(f(0).cos()),
+        Native::Exp => float(f(0).exp()),
+        Native::Ln => float(f(0).ln()),
+        Native::Pow => float(f(0).powf(f(1))),
+        other => unreachable!("{other:?} is not a math native"),
     }
 }

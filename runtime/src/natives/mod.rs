@@ -10,7 +10,7 @@ mod strings;
 
 use crate::instance::Vm;
 use crate::interp::trap::Stop;
-use kiln_bytecode::natives::NATIVES;
+use kiln_bytecode::natives::{Native, NATIVES};
 
 /// Arguments of one native call: absolute register-file slots.
 pub(crate) struct Args {
@@ -41,21 +41,41 @@ impl Args {
 /// Calls native number `native` with arguments in slots `args..`, result to slot `dst`.
 pub fn call(vm: &mut Vm, native: u16, args: usize, dst: usize) -> Result<(), Stop> {
     let a = Args { base: args };
-    let name = NATIVES[native as usize].name;
-    let result: Option<u64> = match name {
-        "print" | "println" | "eprint" | "eprintln" => {
-            io::print(vm, name, &a)?;
+    let id = NATIVES[native as usize].id;
+    let result: Option<u64> = match id {
+        Native::Print | Native::Println | Native::Eprint | Native::Eprintln => {
+            io::print(vm, id, &a)?;
             None
         }
-        "panic" | "assert" | "assert_msg" | "exit" => {
-            io::check(vm, name, &a)?;
+        Native::Panic | Native::Assert | Native::AssertMsg | Native::Exit => {
+            io::check(vm, id, &a)?;
             None
         }
-        "args" => Some(io::args(vm)?),
-        "clock_ns" => Some(io::clock_ns(vm)),
-        "str_slice" | "str_byte_at" | "str_contains" | "str_starts_with" | "str_ends_with" | "str_split"
-        | "str_trim" | "from_char_code" => Some(strings::call(vm, name, &a)?),
-        _ => Some(math::call(vm, name, &a)),
+        Native::Args => Some(io::args(vm)?),
+        Native::ClockNs => Some(io::clock_ns(vm)),
+        Native::StrSlice
+        | Native::StrByteAt
+        | Native::StrContains
+        | Native::StrStartsWith
+        | Native::StrEndsWith
+        | Native::StrSplit
+        | Native::StrTrim
+        | Native::FromCharCode => Some(strings::call(vm, id, &a)?),
+        Native::AbsInt
+        | Native::AbsFloat
+        | Native::MinInt
+        | Native::MaxInt
+        | Native::MinFloat
+        | Native::MaxFloat
+        | Native::Sqrt
+        | Native::Floor
+        | Native::Ceil
+        | Native::Round
+        | Native::Sin
+        | Native::Cos
+        | Native::Exp
+        | Native::Ln
+        | Native::Pow => Some(math::call(vm, id, &a)),
     };
     if let Some(v) = result {
         vm.stack[dst] = v;

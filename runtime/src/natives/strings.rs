@@ -4,10 +4,11 @@
 use super::Args;
 use crate::instance::Vm;
 use crate::interp::trap::{Stop, TrapKind};
+use kiln_bytecode::natives::Native;
 
-pub(super) fn call(vm: &mut Vm, name: &str, a: &Args) -> Result<u64, Stop> {
-    match name {
-        "str_slice" => {
+pub(super) fn call(vm: &mut Vm, id: Native, a: &Args) -> Result<u64, Stop> {
+    match id {
+        Native::StrSlice => {
             let (from, to) = (a.int(vm, 1), a.int(vm, 2));
             let s = a.str_ref(vm, 0);
             let ok = 0 <= from
@@ -26,7 +27,7 @@ pub(super) fn call(vm: &mut Vm, name: &str, a: &Args) -> Result<u64, Stop> {
             vm.charge_bytes(part.len())?;
             vm.new_str(part.as_bytes())
         }
-        "str_byte_at" => {
+        Native::StrByteAt => {
             let i = a.int(vm, 1);
             let s = a.str_ref(vm, 0).as_bytes();
             match s.get(usize::try_from(i).unwrap_or(usize::MAX)) {
@@ -34,23 +35,23 @@ pub(super) fn call(vm: &mut Vm, name: &str, a: &Args) -> Result<u64, Stop> {
                 None => Err(TrapKind::IndexOutOfBounds { index: i, len: s.len() }.into()),
             }
         }
-        "str_contains" | "str_starts_with" | "str_ends_with" => {
+        Native::StrContains | Native::StrStartsWith | Native::StrEndsWith => {
             let (s, t) = (a.str_ref(vm, 0), a.str_ref(vm, 1));
-            let found = match name {
-                "str_contains" => s.contains(t),
-                "str_starts_with" => s.starts_with(t),
+            let found = match id {
+                Native::StrContains => s.contains(t),
+                Native::StrStartsWith => s.starts_with(t),
                 _ => s.ends_with(t),
             };
             let cost = s.len();
             vm.charge_bytes(cost)?;
             Ok(u64::from(found))
         }
-        "str_trim" => {
+        Native::StrTrim => {
             let t = a.str_ref(vm, 0).trim().to_owned();
             vm.charge_bytes(t.len())?;
             vm.new_str(t.as_bytes())
         }
-        "str_split" => {
+        Native::StrSplit => {
             let (s, sep) = (a.string(vm, 0), a.string(vm, 1));
             vm.charge_bytes(s.len())?;
             let parts: Vec<&str> = if sep.is_empty() {
@@ -62,7 +63,7 @@ pub(super) fn call(vm: &mut Vm, name: &str, a: &Args) -> Result<u64, Stop> {
             vm.charge(parts.len() as u64)?;
             vm.new_str_array(&parts)
         }
-        "from_char_code" => {
+        Native::FromCharCode => {
             let n = a.int(vm, 0);
             let c = u32::try_from(n).ok().and_then(char::from_u32).ok_or_else(|| {
                 Stop::Trap(TrapKind::InvalidArgument(format!("{n} is not a Unicode scalar value")))
@@ -70,6 +71,6 @@ pub(super) fn call(vm: &mut Vm, name: &str, a: &Args) -> Result<u64, Stop> {
             let mut buf = [0u8; 4];
             vm.new_str(c.encode_utf8(&mut buf).as_bytes())
         }
-        other => unreachable!("native `{other}` is declared but not implemented"),
+        other => unreachable!("{other:?} is not a string native"),
     }
 }
