@@ -184,22 +184,25 @@ impl FnLowerer<'_, '_> {
                     "eprint" => "eprint",
                     _ => "eprintln",
                 };
-                let text = match args {
+                // The text goes straight into the native's one-register argument window.
+                let slot = self.fresh(ValType::Str);
+                match args {
                     [] if name.ends_with("ln") => {
-                        self.load_const(&crate::sema::consts::ConstVal::Str(String::new()), None)
+                        self.load_const(&crate::sema::consts::ConstVal::Str(String::new()), Some(slot));
                     }
                     [arg] => {
                         let v = self.expr(arg, None, None);
-                        let slot = self.alloc(ValType::Str);
                         self.text_of(v, arg.span, slot);
-                        Val { ty: Ty::Str, reg: Some(slot), temp: true }
                     }
                     _ => {
                         self.arg_count_error(span, &what, 1, args.len());
                         return Val::none(Ty::Unit);
                     }
-                };
-                self.native(native, Some(text), &[], span, None, &what);
+                }
+                let (import, _) = self.cx.b.import(native);
+                self.pos = span;
+                self.emit(Instr::CallNative { dst: Reg(0), import, args: slot });
+                self.release_reg(slot);
                 Val::none(Ty::Unit)
             }
             "panic" => {

@@ -1,0 +1,190 @@
+//! The command-line tools end to end: exit statuses for every kind of bad input,
+//! deterministic output, `disasm`, `--stats`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn vmc(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vmc")).args(args).current_dir(dir).output().expect("vmc runs")
+}
+
+fn vmrun(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vmrun")).args(args).current_dir(dir).output().expect("vmrun runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A fresh directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kiln-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+const HELLO: &str = "fn main() {\n    let who = \"world\";\n    println(\"hello {who}\");\n}\n";
+
+#[test]
+fn build_then_run_and_default_output_path() {
+    let dir = scratch("build");
+    std::fs::write(dir.join("hello.kiln"), HELLO).unwrap();
+    let o = vmc(&["build", "hello.kiln"], &dir);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(dir.join("hello.bc").exists(), "default output is beside the input");
+    let o = vmrun(&["hello.bc"], &dir);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "hello world\n");
+}
+
+#[test]
+fn output_is_the_same_from_any_folder() {
+    let dir = scratch("determinism");
+    std::fs::create_dir_all(dir.join("sub/deeper")).unwrap();
+    std::fs::write(dir.join("sub/app.kiln"), HELLO).unwrap();
+    let a = vmc(&["build", "sub/app.kiln", "-o", "a.bc"], &dir);
+    let b = vmc(&["build", "../app.kiln", "-o", "../../b.bc"], &dir.join("sub/deeper"));
+    assert!(a.status.success() && b.status.success());
+    let (a, b) = (std::fs::read(dir.join("a.bc")).unwrap(), std::fs::read(dir.join("b.bc")).unwrap());
+    assert_eq!(a, b, "the same source gives the same bytes");
+}
+
+#[test]
+fn usage_errors_exit_64() {
+    let dir = scratch("usage");
+    for args in [
+        &["--no-such-flag", "x.bc"][..],
+        &[][..],
+        &["--max-heap", "12Q", "x.bc"][..],
+        &["--fuel", "-5", "x.bc"][..],
+        &["--tier", "warp", "x.bc"][..],
+    ] {
+        let o = vmrun(args, &dir);
+        assert_eq!(o.status.code(), Some(64), "vmrun {args:?}: {}", stderr(&o));
+    }
+    let o = vmc(&["frobnicate"], &dir);
+    assert_eq!(o.status.code(), Some(64));
+    let o = vmrun(&["--help"], &dir);
+    assert_eq!(o.status.code(), Some(0));
+}
+
+#[test]
+fn missing_input_exits_66() {
+    let dir = scratch("missing");
+    let o = vmrun(&["nope.bc"], &dir);
+    assert_eq!(o.status.code(), Some(66));
+    assert!(stderr(&o).contains("cannot read nope.bc"), "{}", stderr(&o));
+    let o = vmrun(&["nope.kiln"], &dir);
+    assert_eq!(o.status.code(), Some(66));
+    let o = vmc(&["build", "nope.kiln"], &dir);
+    assert_eq!(o.status.code(), Some(66));
+    let o = vmc(&["disasm", "nope.bc"], &dir);
+    assert_eq!(o.status.code(), Some(66));
+}
+
+#[test]
+fn compile_errors_exit_65() {
+    let dir = scratch("compile");
+    std::fs::write(dir.join("bad.kiln"), "fn main() { let x: int = true; }\n").unwrap();
+    for o in
+        [vmrun(&["bad.kiln"], &dir), vmc(&["check", "bad.kiln"], &dir), vmc(&["build", "bad.kiln"], &dir)]
+    {
+        assert_eq!(o.status.code(), Some(65));
+        assert!(stderr(&o).contains("--> bad.kiln:1:26"), "{}", stderr(&o));
+    }
+    assert!(!dir.join("bad.bc").exists(), "nothing is written for a program with errors");
+}
+
+#[test]
+fn rejected_bytecode_exits_67() {
+    let dir = scratch("bytecode");
+    std::fs::write(dir.join("garbage.bc"), b"definitely not bytecode").unwrap();
+    let o = vmrun(&["garbage.bc"], &dir);
+    assert_eq!(o.status.code(), Some(67));
+    assert!(stderr(&o).contains("not a Kiln bytecode file"), "{}", stderr(&o));
+
+    std::fs::write(dir.join("hello.kiln"), HELLO).unwrap();
+    assert!(vmc(&["build", "hello.kiln"], &dir).status.success());
+    let mut bytes = std::fs::read(dir.join("hello.bc")).unwrap();
+    bytes[4..8].copy_from_slice(&9u32.to_le_bytes());
+    std::fs::write(dir.join("future.bc"), &bytes).unwrap();
+    let o = vmrun(&["future.bc"], &dir);
+    assert_eq!(o.status.code(), Some(67));
+    assert!(stderr(&o).contains("version 9 is newer than this runtime supports"), "{}", stderr(&o));
+    let o = vmc(&["disasm", "future.bc"], &dir);
+    assert_eq!(o.status.code(), Some(67));
+}
+
+#[test]
+fn traps_exit_70_and_exit_code_passes_through() {
+    let dir = scratch("traps");
+    std::fs::write(dir.join("t.kiln"), "fn main() { println(\"x\"); let a = [1]; println(a[2]); }\n")
+        .unwrap();
+    let o = vmrun(&["t.kiln"], &dir);
+    assert_eq!(o.status.code(), Some(70));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "x\n");
+    assert!(
+        stderr(&o).starts_with("error: index out of bounds: index 2, length 1\n  at main (t.kiln:1:48)"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(dir.join("e.kiln"), "fn main() { exit(300); }\n").unwrap();
+    assert_eq!(vmrun(&["e.kiln"], &dir).status.code(), Some(255), "exit codes are clamped to 0..=255");
+}
+
+#[test]
+fn disasm_lists_instructions_with_source_lines() {
+    let dir = scratch("disasm");
+    std::fs::write(dir.join("hello.kiln"), HELLO).unwrap();
+    assert!(vmc(&["build", "hello.kiln"], &dir).status.success());
+    let o = vmc(&["disasm", "hello.bc"], &dir);
+    assert!(o.status.success());
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("fn f0 main()"), "{text}");
+    assert!(text.contains("ConcatN"), "{text}");
+    assert!(text.contains("hello.kiln:3:13  println(\"hello {who}\");"), "{text}");
+}
+
+#[test]
+fn stats_report_every_counter() {
+    let dir = scratch("stats");
+    std::fs::write(dir.join("hello.kiln"), HELLO).unwrap();
+    let o = vmrun(&["--stats", "--max-heap", "2M", "--fuel", "100000", "hello.kiln"], &dir);
+    assert!(o.status.success());
+    let err = stderr(&o);
+    for key in [
+        "fuel used:",
+        "allocations:",
+        "bytes allocated:",
+        "peak heap:",
+        "gc cycles:",
+        "gc pause total:",
+        "wall time:",
+        "cpu time:",
+    ] {
+        assert!(err.contains(key), "missing `{key}` in {err}");
+    }
+}
+
+#[test]
+fn huge_inputs_get_diagnostics_not_crashes() {
+    let dir = scratch("huge");
+    let long_chain = format!("fn main() {{ println({}); }}\n", vec!["1"; 20_000].join(" + "));
+    std::fs::write(dir.join("chain.kiln"), long_chain).unwrap();
+    let o = vmc(&["check", "chain.kiln"], &dir);
+    assert_eq!(o.status.code(), Some(65));
+    assert!(stderr(&o).contains("expression too long"), "{}", stderr(&o));
+
+    let many_statements: String = (0..40_000).map(|i| format!("    let v{i} = {i} * 2;\n")).collect();
+    std::fs::write(dir.join("big.kiln"), format!("fn main() {{\n{many_statements}}}\n")).unwrap();
+    let o = vmc(&["check", "big.kiln"], &dir);
+    assert_eq!(o.status.code(), Some(65));
+    assert!(stderr(&o).contains("is too large"), "{}", stderr(&o));
+
+    let deep_blocks = format!("fn main() {{ {}1{} }}\n", "{ ".repeat(5_000), " }".repeat(5_000));
+    std::fs::write(dir.join("deep.kiln"), deep_blocks).unwrap();
+    let o = vmc(&["check", "deep.kiln"], &dir);
+    assert_eq!(o.status.code(), Some(65));
+    assert!(stderr(&o).contains("nesting too deep"), "{}", stderr(&o));
+}
