@@ -83,7 +83,8 @@ impl Heap {
             limit,
             next_gc: MIN_GC_THRESHOLD,
             stress,
-            verify_after_gc: stress,
+            // Debug builds (and so every test) check the heap after each collection.
+            verify_after_gc: stress || cfg!(debug_assertions),
             stats: HeapStats::default(),
             temp_roots: Vec::new(),
             str_desc: Box::new(ObjDesc {
