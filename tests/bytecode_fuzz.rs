@@ -66,7 +66,7 @@ fn apply(bytes: &mut Vec<u8>, m: &Mutation) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(1500))]
+    #![proptest_config(ProptestConfig::with_cases(3000))]
 
     #[test]
     fn mutated_bytecode_never_crashes_the_host(seed in 0usize..8, mutations in prop::collection::vec(mutation(), 1..4)) {
@@ -101,7 +101,7 @@ fn run_if_valid(bytes: &[u8]) -> Result<bool, TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(3000))]
+    #![proptest_config(ProptestConfig::with_cases(6000))]
 
     /// Structural mutations reach the verifier far more often than byte flips: replace
     /// one instruction with an arbitrary one whose operands are small numbers.

@@ -177,7 +177,8 @@ impl Items {
     ) -> FnInfo {
         let mut params = Vec::new();
         if f.has_self {
-            params.push(("self".to_string(), Ty::Struct(owner.unwrap_or(0))));
+            // `self` outside an `impl` was already reported by the parser.
+            params.push(("self".to_string(), owner.map_or(Ty::Error, Ty::Struct)));
         }
         for (name, ty) in &f.params {
             if params.iter().any(|(n, _)| *n == name.name) {
