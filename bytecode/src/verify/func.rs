@@ -7,6 +7,9 @@ use crate::module::*;
 /// Upper bound on the dataflow state (64-bit words) one function may need, so a hostile
 /// module cannot make the verifier allocate without bound.
 const MAX_DATAFLOW_WORDS: usize = 1 << 22;
+/// Upper bound on the dataflow's work (instructions visited plus state words merged) for
+/// one function, so a hostile module cannot make verification take unbounded time.
+const MAX_DATAFLOW_WORK: usize = 1 << 28;
 
 /// What one instruction does to registers, for the F8 dataflow.
 #[derive(Default)]
@@ -455,8 +458,13 @@ impl Checker<'_> {
         let mut roots = Vec::new();
         let mut queued = vec![false; starts.len()];
         queued[0] = true;
+        let mut work = 0usize;
         while let Some(b) = worklist.pop() {
             queued[b] = false;
+            work += (starts.get(b + 1).copied().unwrap_or(code.len()) - starts[b]) + 2 * n_words;
+            if work > MAX_DATAFLOW_WORK {
+                return Err(err(Rule::Limit, "function too complex to verify"));
+            }
             let mut state = state_in[b].clone().expect("queued blocks have a state");
             let end = starts.get(b + 1).copied().unwrap_or(code.len());
             for (pc, fx) in effects.iter().enumerate().take(end).skip(starts[b]) {
