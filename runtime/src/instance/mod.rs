@@ -55,6 +55,8 @@ pub struct Vm {
     pub interrupt: Arc<AtomicBool>,
     /// When the instance was created; `clock_ns()` counts from here.
     pub started: std::time::Instant,
+    /// Set when a trap happens at a function's entry check, before its first block.
+    pub trapped_at_entry: bool,
 }
 
 impl Vm {
@@ -84,6 +86,7 @@ impl Vm {
             args,
             interrupt: Arc::new(AtomicBool::new(false)),
             started: std::time::Instant::now(),
+            trapped_at_entry: false,
             module,
         };
         let module = Arc::clone(&vm.module);
@@ -257,7 +260,8 @@ impl Vm {
     /// Turns a trap at the current frames into a [`Trap`], charging the rest of the
     /// trapping instruction's basic block so fuel counts whole blocks in every tier.
     pub fn make_trap(&mut self, kind: TrapKind) -> Trap {
-        if !matches!(kind, TrapKind::FuelExhausted | TrapKind::Interrupted | TrapKind::StackOverflow) {
+        // A trap at a function's entry check comes before its first block is entered.
+        if !std::mem::take(&mut self.trapped_at_entry) {
             if let Some(frame) = self.frames.last() {
                 let leaders = &self.module.funcs[frame.func as usize].leaders;
                 let start = frame.pc as usize + 1;

@@ -100,6 +100,21 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
             }
         };
     }
+    // Compares two string registers byte-wise, charging one unit of fuel per full 8 bytes
+    // of the shorter one (a comparison's work grows with its input).
+    macro_rules! str_compare {
+        ($a:expr, $b:expr, $op:tt) => {{
+            let (x, y) = (str_of(r!($a)), str_of(r!($b)));
+            let cost = (x.len().min(y.len()) / 8) as i64;
+            if cost > 0 {
+                fuel -= cost;
+                if fuel < 0 {
+                    trap!(TrapKind::FuelExhausted);
+                }
+            }
+            (x $op y) as u64
+        }};
+    }
     // Pops the running frame; returns its result slot, or leaves `execute` when the
     // entry function returned.
     macro_rules! pop_frame {
@@ -179,10 +194,10 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                 Op::NeF { dst, a, b } => r!(dst) = (rf!(a) != rf!(b)) as u64,
                 Op::LtF { dst, a, b } => r!(dst) = (rf!(a) < rf!(b)) as u64,
                 Op::LeF { dst, a, b } => r!(dst) = (rf!(a) <= rf!(b)) as u64,
-                Op::EqS { dst, a, b } => r!(dst) = (str_of(r!(a)) == str_of(r!(b))) as u64,
-                Op::NeS { dst, a, b } => r!(dst) = (str_of(r!(a)) != str_of(r!(b))) as u64,
-                Op::LtS { dst, a, b } => r!(dst) = (str_of(r!(a)) < str_of(r!(b))) as u64,
-                Op::LeS { dst, a, b } => r!(dst) = (str_of(r!(a)) <= str_of(r!(b))) as u64,
+                Op::EqS { dst, a, b } => r!(dst) = str_compare!(a, b, ==),
+                Op::NeS { dst, a, b } => r!(dst) = str_compare!(a, b, !=),
+                Op::LtS { dst, a, b } => r!(dst) = str_compare!(a, b, <),
+                Op::LeS { dst, a, b } => r!(dst) = str_compare!(a, b, <=),
                 Op::Not { dst, src } => r!(dst) = r!(src) ^ 1,
 
                 Op::IntToFloat { dst, src } => r!(dst) = (ri!(src) as f64).to_bits(),
@@ -241,6 +256,7 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                     if fuel < 0 || interrupt.load(Ordering::Relaxed) {
                         vm.fuel = fuel;
                         vm.frames.set_len(depth);
+                        vm.trapped_at_entry = true;
                         return Err(Stop::Trap(limit_trap(&interrupt)));
                     }
                 }
