@@ -11,6 +11,7 @@ mod builder;
 mod call;
 mod expr;
 mod func;
+mod prologue;
 
 use crate::diag::{Diagnostic, SourceFile};
 use crate::sema::consts::{self, ConstVal};
