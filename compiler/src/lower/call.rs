@@ -93,8 +93,7 @@ impl FnLowerer<'_, '_> {
             let expected = params.len() - usize::from(first.is_some());
             self.arg_count_error(span, what, expected, args.len());
             for a in args {
-                let v = self.expr(a, None, None);
-                self.release(&v);
+                self.discard(a);
             }
             if let Some(f) = first {
                 self.release(&f);
@@ -262,8 +261,7 @@ impl FnLowerer<'_, '_> {
             _ => {
                 self.cx.error(name_span, format!("cannot find function `{name}`"));
                 for a in args {
-                    let v = self.expr(a, None, None);
-                    self.release(&v);
+                    self.discard(a);
                 }
                 Val::error()
             }

@@ -460,8 +460,7 @@ impl FnLowerer<'_, '_> {
         let Some(&sid) = self.cx.items.struct_by_name.get(&name.name) else {
             self.cx.error(name.span, format!("cannot find struct `{}`", name.name));
             for (_, e) in fields {
-                let v = self.expr(e, None, None);
-                self.release(&v);
+                self.discard(e);
             }
             return Val::error();
         };
@@ -486,8 +485,7 @@ impl FnLowerer<'_, '_> {
                 None => {
                     self.cx
                         .error(fname.span, format!("struct `{}` has no field `{}`", name.name, fname.name));
-                    let v = self.expr(e, None, None);
-                    self.release(&v);
+                    self.discard(e);
                 }
             }
         }
@@ -724,8 +722,7 @@ impl FnLowerer<'_, '_> {
             }
             ExprKind::Field(obj, name) => {
                 let Some((o, field, fty)) = self.field_of(obj, name) else {
-                    let v = self.expr(value, None, None);
-                    self.release(&v);
+                    self.discard(value);
                     return Val::none(Ty::Unit);
                 };
                 let v = self.compound(op, &fty, value, span, |f, d| {
@@ -740,8 +737,7 @@ impl FnLowerer<'_, '_> {
             }
             ExprKind::Index(arr, idx) => {
                 let Some((a, i, elem)) = self.index_of(arr, idx) else {
-                    let v = self.expr(value, None, None);
-                    self.release(&v);
+                    self.discard(value);
                     return Val::none(Ty::Unit);
                 };
                 let v = self.compound(op, &elem, value, span, |f, d| {

@@ -293,6 +293,13 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
         self.val(ty, reg, dst)
     }
 
+    /// Lowers `e` for its effects (and its errors), drops its value, and returns its type.
+    pub fn discard(&mut self, e: &Expr) -> Ty {
+        let v = self.expr(e, None, None);
+        self.release(&v);
+        v.ty
+    }
+
     /// Reports a call with the wrong number of arguments.
     pub fn arg_count_error(&mut self, span: Span, what: &str, expected: usize, given: usize) {
         let plural = if expected == 1 { "" } else { "s" };
@@ -469,11 +476,7 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
                 );
                 v.ty == Ty::Never
             }
-            Stmt::Expr(e) => {
-                let v = self.expr(e, None, None);
-                self.release(&v);
-                v.ty == Ty::Never
-            }
+            Stmt::Expr(e) => self.discard(e) == Ty::Never,
         }
     }
 
