@@ -239,12 +239,16 @@ impl Vm {
     // ----- Traps -----
 
     /// The stack trace at the current frames, innermost first.
+    /// Frames of compiler-generated functions (names starting with `<`, such as
+    /// `<start>`) are left out unless the trap happened in one of them.
     pub fn trace(&self) -> Vec<TraceFrame> {
         let bc = &self.module.bytecode;
         self.frames
             .iter()
             .rev()
-            .map(|frame| {
+            .enumerate()
+            .filter(|(depth, frame)| *depth == 0 || !bc.funcs[frame.func as usize].name.starts_with('<'))
+            .map(|(_, frame)| {
                 let func = &bc.funcs[frame.func as usize];
                 let (line, col) = func.position(frame.pc as usize).unwrap_or((0, 0));
                 TraceFrame {
