@@ -134,9 +134,9 @@ impl Items {
                         continue;
                     };
                     for (m, f) in imp.methods.iter().enumerate() {
+                        // A method may share a field's name: `p.len` and `p.len()` differ.
                         let key = (owner, f.name.name.clone());
-                        let field_clash = out.structs[owner].fields.iter().any(|(n, _)| *n == f.name.name);
-                        if out.methods.contains_key(&key) || field_clash {
+                        if out.methods.contains_key(&key) {
                             error(
                                 errors,
                                 f.name.span,

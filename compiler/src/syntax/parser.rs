@@ -527,11 +527,17 @@ impl Parser<'_> {
             }
             Tok::Ident(name) => {
                 self.bump();
+                // `Name { field: ... }`, `Name {}`, or the shorthand `Name { field, ... }`
+                // (only for capitalised names, so a block after a variable stays a block).
+                let field_next = matches!(self.peek_at(1), Tok::Ident(_));
+                let shorthand = name.starts_with(|c: char| c.is_ascii_uppercase())
+                    && field_next
+                    && matches!(self.peek_at(2), Tok::Punct("," | "}"));
                 let struct_lit = allow_struct
                     && self.is_punct("{")
                     && (matches!(self.peek_at(1), Tok::Punct("}"))
-                        || (matches!(self.peek_at(1), Tok::Ident(_))
-                            && matches!(self.peek_at(2), Tok::Punct(":"))));
+                        || (field_next && matches!(self.peek_at(2), Tok::Punct(":")))
+                        || shorthand);
                 if struct_lit {
                     return self.struct_lit(Ident { name, span });
                 }
@@ -626,14 +632,17 @@ impl Parser<'_> {
         res
     }
 
-    // struct_lit -> name '{' { field ':' expr ',' } '}'
+    // struct_lit -> name '{' { field [ ':' expr ] ',' } '}'   (`field` alone means `field: field`)
     fn struct_lit(&mut self, name: Ident) -> PResult<Expr> {
         self.expect_punct("{")?;
         let mut fields = Vec::new();
         while !self.is_punct("}") {
             let fname = self.ident()?;
-            self.expect_punct(":")?;
-            let value = self.expr(true)?;
+            let value = if self.eat_punct(":") {
+                self.expr(true)?
+            } else {
+                Expr { kind: ExprKind::Name(fname.name.clone()), span: fname.span }
+            };
             fields.push((fname, value));
             if !self.eat_punct(",") {
                 break;
