@@ -266,20 +266,11 @@ impl FnLowerer<'_, '_> {
                 }
             }
         }
-        let b = self.expr(r, Some(&a.ty), None);
-        self.release(&a);
-        self.release(&b);
-        if a.ty == Ty::Error || b.ty == Ty::Error {
+        let Some(b) = self.same_type_operand(&a, r, span, |ta, tb| {
+            format!("operator `{}` cannot combine `{ta}` and `{tb}` (convert with `as`)", op.text())
+        }) else {
             return Val::error();
-        }
-        if a.ty != b.ty {
-            let (ta, tb) = (self.cx.items.type_name(&a.ty), self.cx.items.type_name(&b.ty));
-            self.cx.error(
-                span,
-                format!("operator `{}` cannot combine `{ta}` and `{tb}` (convert with `as`)", op.text()),
-            );
-            return Val::error();
-        }
+        };
         let make: fn(Reg, Reg, Reg) -> Instr = match (op, &a.ty) {
             (BinOp::Add, Ty::Int) => |dst, a, b| Instr::AddI { dst, a, b },
             (BinOp::Sub, Ty::Int) => |dst, a, b| Instr::SubI { dst, a, b },
@@ -341,19 +332,37 @@ impl FnLowerer<'_, '_> {
         Some(self.val(Ty::Str, reg, dst))
     }
 
-    /// A comparison whose left operand `a` is already lowered; yields a bool.
-    pub fn comparison(&mut self, op: BinOp, a: Val, r: &Expr, span: Span, dst: Option<Reg>) -> Val {
+    /// Lowers the right operand `r` of a binary operator whose left operand `a` is already
+    /// lowered, and checks both have one type (`message` words the error). Both
+    /// temporaries are released: the caller emits the one instruction that reads them.
+    fn same_type_operand(
+        &mut self,
+        a: &Val,
+        r: &Expr,
+        span: Span,
+        message: impl FnOnce(&str, &str) -> String,
+    ) -> Option<Val> {
         let b = self.expr(r, Some(&a.ty), None);
-        self.release(&a);
+        self.release(a);
         self.release(&b);
         if a.ty == Ty::Error || b.ty == Ty::Error {
-            return Val::error();
+            return None;
         }
         if a.ty != b.ty {
             let (ta, tb) = (self.cx.items.type_name(&a.ty), self.cx.items.type_name(&b.ty));
-            self.cx.error(span, format!("cannot compare `{ta}` with `{tb}`"));
-            return Val::error();
+            self.cx.error(span, message(&ta, &tb));
+            return None;
         }
+        Some(b)
+    }
+
+    /// A comparison whose left operand `a` is already lowered; yields a bool.
+    pub fn comparison(&mut self, op: BinOp, a: Val, r: &Expr, span: Span, dst: Option<Reg>) -> Val {
+        let Some(b) =
+            self.same_type_operand(&a, r, span, |ta, tb| format!("cannot compare `{ta}` with `{tb}`"))
+        else {
+            return Val::error();
+        };
         // `>` and `>=` swap operands; for floats that keeps IEEE semantics (NaN is false).
         let (x, y) = match op {
             BinOp::Gt | BinOp::Ge => (b.r(), a.r()),
