@@ -43,9 +43,9 @@ pub mod flags {
     pub const BRANCH: u8 = 2;
     /// Ends a basic block (calls do: the instruction after one starts a block).
     pub const ENDS_BLOCK: u8 = 4;
-    /// May trap.
+    /// May trap (besides the fuel and interrupt checks every call and back-edge makes).
     pub const MAY_TRAP: u8 = 8;
-    /// May allocate, so may collect: a safepoint.
+    /// May allocate, so may collect (a safepoint), and may trap when the heap is full.
     pub const ALLOC: u8 = 16;
 }
 
@@ -74,7 +74,7 @@ macro_rules! for_each_op {
             Mov = 0x01 { dst: Reg, src: Reg } [] "r[dst] := r[src] (same type)";
             LoadI = 0x02 { dst: Reg, imm: Imm } [] "r[dst]:int := imm";
             LoadBool = 0x03 { dst: Reg, imm: Imm } [] "r[dst]:bool := imm (0 or 1)";
-            LoadK = 0x04 { dst: Reg, k: ConstIdx } [ALLOC] "r[dst] := constant k (int, float or str)";
+            LoadK = 0x04 { dst: Reg, k: ConstIdx } [] "r[dst] := constant k (int, float or str)";
 
             AddI = 0x10 { dst: Reg, a: Reg, b: Reg } [] "r[dst] := r[a] + r[b] (int, wrapping)";
             SubI = 0x11 { dst: Reg, a: Reg, b: Reg } [] "r[dst] := r[a] - r[b] (int, wrapping)";
@@ -116,9 +116,9 @@ macro_rules! for_each_op {
 
             IntToFloat = 0x40 { dst: Reg, src: Reg } [] "r[dst]:float := r[src]:int as float";
             FloatToInt = 0x41 { dst: Reg, src: Reg } [] "r[dst]:int := r[src]:float as int (saturating, NaN gives 0)";
-            IntToStr = 0x42 { dst: Reg, src: Reg } [ALLOC] "r[dst]:str := decimal text of r[src]:int";
-            FloatToStr = 0x43 { dst: Reg, src: Reg } [ALLOC] "r[dst]:str := text of r[src]:float (shortest round-trip, `5.0`, `1e100`, `NaN`, `inf`)";
-            BoolToStr = 0x44 { dst: Reg, src: Reg } [ALLOC] "r[dst]:str := `true` or `false`";
+            IntToStr = 0x42 { dst: Reg, src: Reg } [ALLOC, MAY_TRAP] "r[dst]:str := decimal text of r[src]:int";
+            FloatToStr = 0x43 { dst: Reg, src: Reg } [ALLOC, MAY_TRAP] "r[dst]:str := text of r[src]:float (shortest round-trip, `5.0`, `1e100`, `NaN`, `inf`)";
+            BoolToStr = 0x44 { dst: Reg, src: Reg } [ALLOC, MAY_TRAP] "r[dst]:str := `true` or `false`";
 
             Jmp = 0x50 { target: Target } [TERMINATOR, BRANCH] "goto target";
             JmpIf = 0x51 { cond: Reg, target: Target } [BRANCH] "if r[cond]:bool goto target";
