@@ -167,3 +167,20 @@ fn main() { var t = 0; for i in 0..5 { t += sum(build(6)); } let w = "a b c".spl
     let heap = inst.stats().heap;
     assert!(heap.gc_cycles > 0 && heap.gc_cycles >= heap.allocations / 2, "{heap:?}");
 }
+
+#[test]
+fn modules_are_shareable_and_instances_movable() {
+    fn shareable<T: Send + Sync + Clone>() {}
+    fn movable<T: Send>() {}
+    shareable::<Module>();
+    movable::<Instance>();
+    movable::<kiln_runtime::InterruptHandle>();
+    // An instance made on one thread can finish on another.
+    let m = module("fn main() { println(\"moved\"); }");
+    let out = SharedBuffer::default();
+    let mut inst =
+        Instance::new(&m, InstanceConfig { stdout: Box::new(out.clone()), ..InstanceConfig::default() })
+            .expect("instance");
+    std::thread::spawn(move || inst.run().expect("runs")).join().expect("thread");
+    assert_eq!(out.contents(), b"moved\n");
+}
