@@ -23,8 +23,8 @@ pub(super) fn print(vm: &mut Vm, id: Native, a: &Args) -> Result<(), Stop> {
 pub(super) fn check(vm: &mut Vm, id: Native, a: &Args) -> Result<(), Stop> {
     match id {
         Native::Panic => Err(TrapKind::Panic(a.string(vm, 0)).into()),
-        // Exit statuses are 0 to 255; other values are clamped into that range.
-        Native::Exit => Err(Stop::Exit(a.int(vm, 0).clamp(0, 255) as i32)),
+        // Exit statuses are 0 to 255; a status outside that range is a failure, 255.
+        Native::Exit => Err(Stop::Exit(u8::try_from(a.int(vm, 0)).map_or(255, i32::from))),
         Native::Assert if !a.bool(vm, 0) => Err(TrapKind::AssertionFailed(None).into()),
         Native::AssertMsg if !a.bool(vm, 0) => Err(TrapKind::AssertionFailed(Some(a.string(vm, 1))).into()),
         _ => Ok(()),
