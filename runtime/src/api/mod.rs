@@ -15,6 +15,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Shared configuration for loading modules. Cheap to create; one per process is typical.
+/// It holds nothing yet: it is where tier settings and compiled-code caches will live, so
+/// the API takes it now and stays stable when they arrive.
 #[derive(Clone, Debug, Default)]
 pub struct Engine {}
 
@@ -48,9 +50,9 @@ impl Module {
     ///
     /// # Errors
     /// [`LoadError`] if the bytes are malformed or the module fails verification.
-    pub fn from_bytes(_engine: &Engine, bytes: &[u8]) -> Result<Module, LoadError> {
+    pub fn from_bytes(engine: &Engine, bytes: &[u8]) -> Result<Module, LoadError> {
         let module = kiln_bytecode::decode(bytes)?;
-        Module::from_bytecode(_engine, module)
+        Module::from_bytecode(engine, module)
     }
 
     /// Verifies and prepares an in-memory bytecode module (as the compiler produces).
