@@ -84,6 +84,21 @@ fn missing_input_exits_66() {
 }
 
 #[test]
+fn unwritable_output_and_unreadable_source_are_clear_errors() {
+    let dir = scratch("io");
+    std::fs::write(dir.join("hello.kiln"), HELLO).unwrap();
+    let o = vmc(&["build", "hello.kiln", "-o", "no/such/dir/out.bc"], &dir);
+    assert_eq!(o.status.code(), Some(73));
+    assert!(stderr(&o).contains("cannot write no/such/dir/out.bc"), "{}", stderr(&o));
+    std::fs::write(dir.join("latin1.kiln"), b"fn main() { println(\"caf\xe9\"); }\n").unwrap();
+    let o = vmrun(&["latin1.kiln"], &dir);
+    assert_eq!(o.status.code(), Some(66));
+    assert!(stderr(&o).contains("valid UTF-8"), "{}", stderr(&o));
+    let o = vmrun(&["."], &dir);
+    assert_eq!(o.status.code(), Some(66), "a directory is not a program: {}", stderr(&o));
+}
+
+#[test]
 fn compile_errors_exit_65() {
     let dir = scratch("compile");
     std::fs::write(dir.join("bad.kiln"), "fn main() { let x: int = true; }\n").unwrap();
