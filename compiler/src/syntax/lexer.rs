@@ -81,7 +81,9 @@ struct Lexer<'a> {
 
 /// Lexes a whole file. Errors are appended to `errors`; lexing continues after them.
 pub fn lex(src: &str, file: u32, errors: &mut Vec<Diagnostic>) -> Vec<Token> {
-    let mut lx = Lexer { src, pos: 0, file, errors };
+    // A UTF-8 byte-order mark some editors write is not part of the program.
+    let start = if src.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
+    let mut lx = Lexer { src, pos: start, file, errors };
     let mut tokens = lx.tokens(false);
     let end = lx.span(src.len(), src.len());
     tokens.push(Token { tok: Tok::Eof, span: end });
