@@ -9,7 +9,6 @@
 //! // args: a b c            (program arguments)
 //! // flags: --fuel 1000     (extra vmrun flags)
 //! // fuel: 1234             (fuel the run must report with --stats)
-//! // no-stress              (skip the --gc-stress run: the program is too slow for it)
 //! ```
 
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -27,7 +26,6 @@ struct Expect {
     args: Vec<String>,
     flags: Vec<String>,
     fuel: Option<u64>,
-    no_stress: bool,
 }
 
 fn parse_header(text: &str) -> Expect {
@@ -49,8 +47,6 @@ fn parse_header(text: &str) -> Expect {
             e.flags = v.split_whitespace().map(String::from).collect();
         } else if let Some(v) = rest.strip_prefix("fuel:") {
             e.fuel = Some(v.trim().parse().expect("fuel"));
-        } else if rest.trim() == "no-stress" {
-            e.no_stress = true;
         }
     }
     e
@@ -168,10 +164,6 @@ fn main() {
             let modes =
                 [("source", Mode::Source), ("bytecode", Mode::Bytecode), ("gc_stress", Mode::GcStress)];
             for (mode_name, mode) in modes {
-                let ignored = matches!(mode, Mode::GcStress) && expect.no_stress;
-                if ignored {
-                    continue;
-                }
                 let (path, expect) = (path.clone(), expect.clone());
                 trials.push(Trial::test(format!("{name}::{tier}::{mode_name}"), move || {
                     run(&path, &expect, tier, mode)

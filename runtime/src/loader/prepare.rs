@@ -86,10 +86,22 @@ pub fn prepare(module: Module, verified: Verified) -> PreparedModule {
         let mut code = Vec::with_capacity(func.code.len());
         // A branch to itself or backwards is a loop back-edge, where fuel is checked.
         let back = |pc: usize, target: kiln_bytecode::Target| target.index() <= pc;
+        // An instruction whose run form has the same name and only register operands.
+        macro_rules! same {
+            ($name:ident { $($field:ident),* }) => {
+                Op::$name { $($field: r($field)),* }
+            };
+        }
+        // A conditional branch; its register operands narrow, an immediate to 16 bits.
+        macro_rules! branch {
+            ($name:ident { $($field:ident),* }, $pc:expr, $target:expr) => {
+                Op::$name { back: back($pc, $target), $($field: Narrow::narrow($field)),*, target: $target.0 as u16 }
+            };
+        }
         for (pc, instr) in func.code.iter().enumerate() {
             let op = match *instr {
                 Instr::Nop {} => Op::Nop,
-                Instr::Mov { dst, src } => Op::Mov { dst: r(dst), src: r(src) },
+                Instr::Mov { dst, src } => same!(Mov { dst, src }),
                 Instr::LoadI { dst, imm } | Instr::LoadBool { dst, imm } => {
                     Op::LoadI { dst: r(dst), imm: imm.0 }
                 }
@@ -97,95 +109,59 @@ pub fn prepare(module: Module, verified: Verified) -> PreparedModule {
                     Const::Str(_) => Op::LoadStr { dst: r(dst), k: str_index(k.index()) },
                     _ => Op::LoadBits { dst: r(dst), k: k.0 },
                 },
-                Instr::AddI { dst, a, b } => Op::AddI { dst: r(dst), a: r(a), b: r(b) },
-                Instr::SubI { dst, a, b } => Op::SubI { dst: r(dst), a: r(a), b: r(b) },
-                Instr::MulI { dst, a, b } => Op::MulI { dst: r(dst), a: r(a), b: r(b) },
-                Instr::DivI { dst, a, b } => Op::DivI { dst: r(dst), a: r(a), b: r(b) },
-                Instr::RemI { dst, a, b } => Op::RemI { dst: r(dst), a: r(a), b: r(b) },
-                Instr::AndI { dst, a, b } => Op::AndI { dst: r(dst), a: r(a), b: r(b) },
-                Instr::OrI { dst, a, b } => Op::OrI { dst: r(dst), a: r(a), b: r(b) },
-                Instr::XorI { dst, a, b } => Op::XorI { dst: r(dst), a: r(a), b: r(b) },
-                Instr::ShlI { dst, a, b } => Op::ShlI { dst: r(dst), a: r(a), b: r(b) },
-                Instr::ShrI { dst, a, b } => Op::ShrI { dst: r(dst), a: r(a), b: r(b) },
-                Instr::NegI { dst, src } => Op::NegI { dst: r(dst), src: r(src) },
+                Instr::AddI { dst, a, b } => same!(AddI { dst, a, b }),
+                Instr::SubI { dst, a, b } => same!(SubI { dst, a, b }),
+                Instr::MulI { dst, a, b } => same!(MulI { dst, a, b }),
+                Instr::DivI { dst, a, b } => same!(DivI { dst, a, b }),
+                Instr::RemI { dst, a, b } => same!(RemI { dst, a, b }),
+                Instr::AndI { dst, a, b } => same!(AndI { dst, a, b }),
+                Instr::OrI { dst, a, b } => same!(OrI { dst, a, b }),
+                Instr::XorI { dst, a, b } => same!(XorI { dst, a, b }),
+                Instr::ShlI { dst, a, b } => same!(ShlI { dst, a, b }),
+                Instr::ShrI { dst, a, b } => same!(ShrI { dst, a, b }),
+                Instr::NegI { dst, src } => same!(NegI { dst, src }),
                 Instr::AddImm { dst, a, imm } => Op::AddImm { dst: r(dst), a: r(a), imm: imm.0 as i16 },
-                Instr::AddF { dst, a, b } => Op::AddF { dst: r(dst), a: r(a), b: r(b) },
-                Instr::SubF { dst, a, b } => Op::SubF { dst: r(dst), a: r(a), b: r(b) },
-                Instr::MulF { dst, a, b } => Op::MulF { dst: r(dst), a: r(a), b: r(b) },
-                Instr::DivF { dst, a, b } => Op::DivF { dst: r(dst), a: r(a), b: r(b) },
-                Instr::RemF { dst, a, b } => Op::RemF { dst: r(dst), a: r(a), b: r(b) },
-                Instr::NegF { dst, src } => Op::NegF { dst: r(dst), src: r(src) },
+                Instr::AddF { dst, a, b } => same!(AddF { dst, a, b }),
+                Instr::SubF { dst, a, b } => same!(SubF { dst, a, b }),
+                Instr::MulF { dst, a, b } => same!(MulF { dst, a, b }),
+                Instr::DivF { dst, a, b } => same!(DivF { dst, a, b }),
+                Instr::RemF { dst, a, b } => same!(RemF { dst, a, b }),
+                Instr::NegF { dst, src } => same!(NegF { dst, src }),
                 // Bools are 0 or 1, so their equality is integer equality.
-                Instr::EqI { dst, a, b } | Instr::EqB { dst, a, b } => {
-                    Op::EqI { dst: r(dst), a: r(a), b: r(b) }
-                }
-                Instr::NeI { dst, a, b } | Instr::NeB { dst, a, b } => {
-                    Op::NeI { dst: r(dst), a: r(a), b: r(b) }
-                }
-                Instr::LtI { dst, a, b } | Instr::LtB { dst, a, b } => {
-                    Op::LtI { dst: r(dst), a: r(a), b: r(b) }
-                }
-                Instr::LeI { dst, a, b } | Instr::LeB { dst, a, b } => {
-                    Op::LeI { dst: r(dst), a: r(a), b: r(b) }
-                }
-                Instr::EqF { dst, a, b } => Op::EqF { dst: r(dst), a: r(a), b: r(b) },
-                Instr::NeF { dst, a, b } => Op::NeF { dst: r(dst), a: r(a), b: r(b) },
-                Instr::LtF { dst, a, b } => Op::LtF { dst: r(dst), a: r(a), b: r(b) },
-                Instr::LeF { dst, a, b } => Op::LeF { dst: r(dst), a: r(a), b: r(b) },
-                Instr::EqS { dst, a, b } => Op::EqS { dst: r(dst), a: r(a), b: r(b) },
-                Instr::NeS { dst, a, b } => Op::NeS { dst: r(dst), a: r(a), b: r(b) },
-                Instr::LtS { dst, a, b } => Op::LtS { dst: r(dst), a: r(a), b: r(b) },
-                Instr::LeS { dst, a, b } => Op::LeS { dst: r(dst), a: r(a), b: r(b) },
-                Instr::Not { dst, src } => Op::Not { dst: r(dst), src: r(src) },
-                Instr::IntToFloat { dst, src } => Op::IntToFloat { dst: r(dst), src: r(src) },
-                Instr::FloatToInt { dst, src } => Op::FloatToInt { dst: r(dst), src: r(src) },
-                Instr::IntToStr { dst, src } => Op::IntToStr { dst: r(dst), src: r(src) },
-                Instr::FloatToStr { dst, src } => Op::FloatToStr { dst: r(dst), src: r(src) },
-                Instr::BoolToStr { dst, src } => Op::BoolToStr { dst: r(dst), src: r(src) },
+                Instr::EqI { dst, a, b } | Instr::EqB { dst, a, b } => same!(EqI { dst, a, b }),
+                Instr::NeI { dst, a, b } | Instr::NeB { dst, a, b } => same!(NeI { dst, a, b }),
+                Instr::LtI { dst, a, b } | Instr::LtB { dst, a, b } => same!(LtI { dst, a, b }),
+                Instr::LeI { dst, a, b } | Instr::LeB { dst, a, b } => same!(LeI { dst, a, b }),
+                Instr::EqF { dst, a, b } => same!(EqF { dst, a, b }),
+                Instr::NeF { dst, a, b } => same!(NeF { dst, a, b }),
+                Instr::LtF { dst, a, b } => same!(LtF { dst, a, b }),
+                Instr::LeF { dst, a, b } => same!(LeF { dst, a, b }),
+                Instr::EqS { dst, a, b } => same!(EqS { dst, a, b }),
+                Instr::NeS { dst, a, b } => same!(NeS { dst, a, b }),
+                Instr::LtS { dst, a, b } => same!(LtS { dst, a, b }),
+                Instr::LeS { dst, a, b } => same!(LeS { dst, a, b }),
+                Instr::Not { dst, src } => same!(Not { dst, src }),
+                Instr::IntToFloat { dst, src } => same!(IntToFloat { dst, src }),
+                Instr::FloatToInt { dst, src } => same!(FloatToInt { dst, src }),
+                Instr::IntToStr { dst, src } => same!(IntToStr { dst, src }),
+                Instr::FloatToStr { dst, src } => same!(FloatToStr { dst, src }),
+                Instr::BoolToStr { dst, src } => same!(BoolToStr { dst, src }),
                 Instr::Jmp { target } if back(pc, target) => Op::Loop { target: target.0 },
                 Instr::Jmp { target } => Op::Jmp { target: target.0 },
-                Instr::JmpIf { cond, target } => {
-                    Op::JmpIf { back: back(pc, target), cond: r(cond), target: target.0 as u16 }
-                }
-                Instr::JmpIfNot { cond, target } => {
-                    Op::JmpIfNot { back: back(pc, target), cond: r(cond), target: target.0 as u16 }
-                }
-                Instr::JeqI { a, b, target } => {
-                    Op::JeqI { back: back(pc, target), a: r(a), b: r(b), target: target.0 as u16 }
-                }
-                Instr::JneI { a, b, target } => {
-                    Op::JneI { back: back(pc, target), a: r(a), b: r(b), target: target.0 as u16 }
-                }
-                Instr::JltI { a, b, target } => {
-                    Op::JltI { back: back(pc, target), a: r(a), b: r(b), target: target.0 as u16 }
-                }
-                Instr::JleI { a, b, target } => {
-                    Op::JleI { back: back(pc, target), a: r(a), b: r(b), target: target.0 as u16 }
-                }
-                Instr::JgtI { a, b, target } => {
-                    Op::JgtI { back: back(pc, target), a: r(a), b: r(b), target: target.0 as u16 }
-                }
-                Instr::JgeI { a, b, target } => {
-                    Op::JgeI { back: back(pc, target), a: r(a), b: r(b), target: target.0 as u16 }
-                }
-                Instr::JeqImm { a, imm, target } => {
-                    Op::JeqImm { back: back(pc, target), a: r(a), imm: imm.0 as i16, target: target.0 as u16 }
-                }
-                Instr::JneImm { a, imm, target } => {
-                    Op::JneImm { back: back(pc, target), a: r(a), imm: imm.0 as i16, target: target.0 as u16 }
-                }
-                Instr::JltImm { a, imm, target } => {
-                    Op::JltImm { back: back(pc, target), a: r(a), imm: imm.0 as i16, target: target.0 as u16 }
-                }
-                Instr::JleImm { a, imm, target } => {
-                    Op::JleImm { back: back(pc, target), a: r(a), imm: imm.0 as i16, target: target.0 as u16 }
-                }
-                Instr::JgtImm { a, imm, target } => {
-                    Op::JgtImm { back: back(pc, target), a: r(a), imm: imm.0 as i16, target: target.0 as u16 }
-                }
-                Instr::JgeImm { a, imm, target } => {
-                    Op::JgeImm { back: back(pc, target), a: r(a), imm: imm.0 as i16, target: target.0 as u16 }
-                }
+                Instr::JmpIf { cond, target } => branch!(JmpIf { cond }, pc, target),
+                Instr::JmpIfNot { cond, target } => branch!(JmpIfNot { cond }, pc, target),
+                Instr::JeqI { a, b, target } => branch!(JeqI { a, b }, pc, target),
+                Instr::JneI { a, b, target } => branch!(JneI { a, b }, pc, target),
+                Instr::JltI { a, b, target } => branch!(JltI { a, b }, pc, target),
+                Instr::JleI { a, b, target } => branch!(JleI { a, b }, pc, target),
+                Instr::JgtI { a, b, target } => branch!(JgtI { a, b }, pc, target),
+                Instr::JgeI { a, b, target } => branch!(JgeI { a, b }, pc, target),
+                Instr::JeqImm { a, imm, target } => branch!(JeqImm { a, imm }, pc, target),
+                Instr::JneImm { a, imm, target } => branch!(JneImm { a, imm }, pc, target),
+                Instr::JltImm { a, imm, target } => branch!(JltImm { a, imm }, pc, target),
+                Instr::JleImm { a, imm, target } => branch!(JleImm { a, imm }, pc, target),
+                Instr::JgtImm { a, imm, target } => branch!(JgtImm { a, imm }, pc, target),
+                Instr::JgeImm { a, imm, target } => branch!(JgeImm { a, imm }, pc, target),
                 Instr::Call { dst, func, args } => {
                     Op::Call { dst: r(dst), args: r(args), func: func.0 as u16 }
                 }
@@ -194,7 +170,7 @@ pub fn prepare(module: Module, verified: Verified) -> PreparedModule {
                     args: r(args),
                     native: natives_for(&module, import.index()),
                 },
-                Instr::Ret { src } => Op::Ret { src: r(src) },
+                Instr::Ret { src } => same!(Ret { src }),
                 Instr::RetVoid {} => Op::RetVoid,
                 Instr::Unreachable {} => Op::Unreachable,
                 Instr::GetGlobal { dst, global } => Op::GetGlobal { dst: r(dst), global: global.0 as u16 },
@@ -220,16 +196,12 @@ pub fn prepare(module: Module, verified: Verified) -> PreparedModule {
                     val: r(val),
                     len: r(len),
                 },
-                Instr::ArrayGet { dst, arr, idx } => Op::ArrayGet { dst: r(dst), arr: r(arr), idx: r(idx) },
-                Instr::ArraySet { arr, idx, src } => Op::ArraySet { arr: r(arr), idx: r(idx), src: r(src) },
-                Instr::ArrayLen { dst, arr } => Op::ArrayLen { dst: r(dst), arr: r(arr) },
-                Instr::ArrayPush { arr, src } => Op::ArrayPush { arr: r(arr), src: r(src) },
-                Instr::ArrayInsert { arr, idx, src } => {
-                    Op::ArrayInsert { arr: r(arr), idx: r(idx), src: r(src) }
-                }
-                Instr::ArrayRemove { dst, arr, idx } => {
-                    Op::ArrayRemove { dst: r(dst), arr: r(arr), idx: r(idx) }
-                }
+                Instr::ArrayGet { dst, arr, idx } => same!(ArrayGet { dst, arr, idx }),
+                Instr::ArraySet { arr, idx, src } => same!(ArraySet { arr, idx, src }),
+                Instr::ArrayLen { dst, arr } => same!(ArrayLen { dst, arr }),
+                Instr::ArrayPush { arr, src } => same!(ArrayPush { arr, src }),
+                Instr::ArrayInsert { arr, idx, src } => same!(ArrayInsert { arr, idx, src }),
+                Instr::ArrayRemove { dst, arr, idx } => same!(ArrayRemove { dst, arr, idx }),
                 Instr::ArraySort { arr } => Op::ArraySort {
                     kind: match array_elem(func.regs[arr.index()]) {
                         ValType::Int => SortKind::Int,
@@ -241,7 +213,7 @@ pub fn prepare(module: Module, verified: Verified) -> PreparedModule {
                 Instr::ConcatN { dst, args, count } => {
                     Op::ConcatN { dst: r(dst), args: r(args), count: count.0 as u16 }
                 }
-                Instr::StrLen { dst, src } => Op::StrLen { dst: r(dst), src: r(src) },
+                Instr::StrLen { dst, src } => same!(StrLen { dst, src }),
             };
             code.push(op);
         }
@@ -253,6 +225,23 @@ pub fn prepare(module: Module, verified: Verified) -> PreparedModule {
         });
     }
     PreparedModule { bytecode: module, funcs, const_bits, str_consts, descs }
+}
+
+/// Narrowing of a branch's operands to the run form (verified to fit: rules F2, F5).
+trait Narrow<T> {
+    fn narrow(self) -> T;
+}
+
+impl Narrow<u16> for kiln_bytecode::Reg {
+    fn narrow(self) -> u16 {
+        self.0 as u16
+    }
+}
+
+impl Narrow<i16> for kiln_bytecode::Imm {
+    fn narrow(self) -> i16 {
+        self.0 as i16
+    }
 }
 
 fn natives_for(module: &Module, import: usize) -> u16 {
