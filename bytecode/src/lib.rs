@@ -14,6 +14,7 @@ pub mod isa;
 pub mod limits;
 pub mod module;
 pub mod natives;
+pub mod ops;
 pub mod verify;
 
 pub use decode::{decode, DecodeError};

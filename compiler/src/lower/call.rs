@@ -327,11 +327,14 @@ impl FnLowerer<'_, '_> {
             "insert" => vec![Ty::Int, elem.clone()],
             _ => vec![],
         };
-        for (a, want) in args.iter().zip(&wants) {
+        let all_args: Vec<&Expr> = args.iter().collect();
+        let arr = self.protect(arr, &all_args);
+        for (k, (a, want)) in args.iter().zip(&wants).enumerate() {
             let v = self.expr(a, Some(want), None);
             if !v.ty.fits(want) {
                 self.cx.mismatch(a.span, want, &v.ty);
             }
+            let v = self.protect(v, &all_args[k + 1..]);
             lowered.push(v);
         }
         let a = arr.r();

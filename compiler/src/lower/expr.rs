@@ -232,6 +232,7 @@ impl FnLowerer<'_, '_> {
             }
         }
         let a = self.expr(l, expect.filter(|_| !op.is_comparison()), None);
+        let a = self.protect(a, &[r]);
         if op.is_comparison() {
             return self.comparison(op, a, r, span, dst);
         }
@@ -645,6 +646,7 @@ impl FnLowerer<'_, '_> {
     /// Lowers `arr[idx]`'s operands: (array, index, element type).
     fn index_of(&mut self, arr: &Expr, idx: &Expr) -> Option<(Val, Val, Ty)> {
         let a = self.expr(arr, None, None);
+        let a = self.protect(a, &[idx]);
         let i = self.expr(idx, Some(&Ty::Int), None);
         if !i.ty.fits(&Ty::Int) {
             self.cx.mismatch(idx.span, &Ty::Int, &i.ty);
@@ -734,6 +736,7 @@ impl FnLowerer<'_, '_> {
                     self.discard(value);
                     return Val::none(Ty::Unit);
                 };
+                let o = self.protect(o, &[value]);
                 let v = self.compound(op, &fty, value, span, |f, d| {
                     f.emit(Instr::GetField { dst: d, obj: o.r(), field });
                 });
@@ -749,6 +752,8 @@ impl FnLowerer<'_, '_> {
                     self.discard(value);
                     return Val::none(Ty::Unit);
                 };
+                let a = self.protect(a, &[value]);
+                let i = self.protect(i, &[value]);
                 let v = self.compound(op, &elem, value, span, |f, d| {
                     f.emit(Instr::ArrayGet { dst: d, arr: a.r(), idx: i.r() });
                 });

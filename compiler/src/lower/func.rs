@@ -306,6 +306,19 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
         self.cx.error(span, format!("{what} takes {expected} argument{plural}, but {given} were given"));
     }
 
+    /// Keeps an already evaluated operand `v` safe from `later`, the operands still to be
+    /// evaluated: if `v` is a variable's own register and `later` may assign a variable,
+    /// `v` is copied to a temporary first (operands are evaluated left to right).
+    pub fn protect(&mut self, v: Val, later: &[&Expr]) -> Val {
+        let Some(r) = v.reg else { return v };
+        if v.temp || !later.iter().any(|e| e.may_assign_local()) {
+            return v;
+        }
+        let copy = self.alloc(self.regs[r.index()]);
+        self.emit(Instr::Mov { dst: copy, src: r });
+        Val { ty: v.ty, reg: Some(copy), temp: true }
+    }
+
     /// Moves `v` into `dst` if one is wanted and `v` is elsewhere.
     pub fn finish_val(&mut self, v: Val, dst: Option<Reg>) -> Val {
         match (dst, v.reg) {
@@ -532,6 +545,7 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
     /// A fused compare-and-branch on an int left operand `a`.
     fn int_compare_jump(&mut self, op: BinOp, a: Val, r: &Expr, when: bool, span: Span) -> Vec<usize> {
         let op = if when { op } else { negate(op) };
+        let a = self.protect(a, &[r]);
         // Against a small literal, compare with an immediate.
         if let ExprKind::Int(k) = r.kind {
             if let Ok(imm) = i16::try_from(k) {

@@ -49,6 +49,13 @@ impl FnLowerer<'_, '_> {
                 None => r,
             }
         };
+        let position = |p: usize| -> usize {
+            if p < n_params {
+                p
+            } else {
+                p + n_hoisted - below[p.min(self.regs.len())]
+            }
+        };
         let mut regs = vec![ValType::Int; self.regs.len()];
         for (r, ty) in self.regs.iter().enumerate() {
             regs[map(r)] = *ty;
@@ -73,6 +80,10 @@ impl FnLowerer<'_, '_> {
                 let name = names.next().unwrap_or("");
                 Ok(match kind {
                     OperandKind::Reg if unit_call && name == "dst" => v,
+                    // A window base is a position between registers, not a register: an
+                    // empty window may start at a number later given to a hoisted
+                    // constant, and must stay above every register live at the call.
+                    OperandKind::Reg if name == "args" => position(v as usize) as i64,
                     OperandKind::Reg => map(v as usize) as i64,
                     OperandKind::Target if shift_targets => v + i64::from(shift),
                     _ => v,

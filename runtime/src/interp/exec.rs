@@ -12,6 +12,7 @@ use super::slow;
 use super::trap::{Stop, TrapKind};
 use crate::gc::raw;
 use crate::instance::Vm;
+use kiln_bytecode::ops;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -157,33 +158,27 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                 Op::AddI { dst, a, b } => r!(dst) = r!(a).wrapping_add(r!(b)),
                 Op::SubI { dst, a, b } => r!(dst) = r!(a).wrapping_sub(r!(b)),
                 Op::MulI { dst, a, b } => r!(dst) = ri!(a).wrapping_mul(ri!(b)) as u64,
-                Op::DivI { dst, a, b } => {
-                    let y = ri!(b);
-                    if y == 0 {
-                        trap!(TrapKind::DivisionByZero);
-                    }
-                    r!(dst) = ri!(a).wrapping_div(y) as u64;
-                }
-                Op::RemI { dst, a, b } => {
-                    let y = ri!(b);
-                    if y == 0 {
-                        trap!(TrapKind::DivisionByZero);
-                    }
-                    r!(dst) = ri!(a).wrapping_rem(y) as u64;
-                }
+                Op::DivI { dst, a, b } => match ops::int_div(ri!(a), ri!(b)) {
+                    Ok(v) => r!(dst) = v as u64,
+                    Err(_) => trap!(TrapKind::DivisionByZero),
+                },
+                Op::RemI { dst, a, b } => match ops::int_rem(ri!(a), ri!(b)) {
+                    Ok(v) => r!(dst) = v as u64,
+                    Err(_) => trap!(TrapKind::DivisionByZero),
+                },
                 Op::AndI { dst, a, b } => r!(dst) = r!(a) & r!(b),
                 Op::OrI { dst, a, b } => r!(dst) = r!(a) | r!(b),
                 Op::XorI { dst, a, b } => r!(dst) = r!(a) ^ r!(b),
-                Op::ShlI { dst, a, b } => r!(dst) = r!(a).wrapping_shl(r!(b) as u32),
-                Op::ShrI { dst, a, b } => r!(dst) = ri!(a).wrapping_shr(r!(b) as u32) as u64,
-                Op::NegI { dst, src } => r!(dst) = ri!(src).wrapping_neg() as u64,
+                Op::ShlI { dst, a, b } => r!(dst) = ops::int_shl(ri!(a), ri!(b)) as u64,
+                Op::ShrI { dst, a, b } => r!(dst) = ops::int_shr(ri!(a), ri!(b)) as u64,
+                Op::NegI { dst, src } => r!(dst) = ops::int_neg(ri!(src)) as u64,
                 Op::AddImm { dst, a, imm } => r!(dst) = ri!(a).wrapping_add(imm as i64) as u64,
 
                 Op::AddF { dst, a, b } => r!(dst) = (rf!(a) + rf!(b)).to_bits(),
                 Op::SubF { dst, a, b } => r!(dst) = (rf!(a) - rf!(b)).to_bits(),
                 Op::MulF { dst, a, b } => r!(dst) = (rf!(a) * rf!(b)).to_bits(),
                 Op::DivF { dst, a, b } => r!(dst) = (rf!(a) / rf!(b)).to_bits(),
-                Op::RemF { dst, a, b } => r!(dst) = (rf!(a) % rf!(b)).to_bits(),
+                Op::RemF { dst, a, b } => r!(dst) = ops::float_rem(rf!(a), rf!(b)).to_bits(),
                 Op::NegF { dst, src } => r!(dst) = (-rf!(src)).to_bits(),
 
                 Op::EqI { dst, a, b } => r!(dst) = (r!(a) == r!(b)) as u64,
@@ -200,9 +195,8 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                 Op::LeS { dst, a, b } => r!(dst) = str_compare!(a, b, <=),
                 Op::Not { dst, src } => r!(dst) = r!(src) ^ 1,
 
-                Op::IntToFloat { dst, src } => r!(dst) = (ri!(src) as f64).to_bits(),
-                // `as` saturates and maps NaN to 0, which is the language's rule.
-                Op::FloatToInt { dst, src } => r!(dst) = rf!(src) as i64 as u64,
+                Op::IntToFloat { dst, src } => r!(dst) = ops::int_to_float(ri!(src)).to_bits(),
+                Op::FloatToInt { dst, src } => r!(dst) = ops::float_to_int(rf!(src)) as u64,
                 Op::IntToStr { dst, src } => {
                     let v = ri!(src);
                     r!(dst) = slow!(slow::int_to_str(vm, v));
