@@ -14,3 +14,7 @@ pub const MAX_ITEMS: usize = u16::MAX as usize;
 pub const MAX_CONSTS: usize = 1 << 24;
 /// How deeply structs may nest inside structs (inline fields of struct type).
 pub const MAX_STRUCT_DEPTH: usize = 256;
+/// Largest definite-assignment state of one function the verifier builds (rule F8): basic
+/// blocks times the registers read in some block before that block writes them. 2^24
+/// bits is 2 MiB; the compiler reports a function over it as too large.
+pub const MAX_DATAFLOW_BITS: usize = 1 << 24;

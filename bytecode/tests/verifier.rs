@@ -171,6 +171,48 @@ const CASES: &[Case] = &[
         // Calling with the window at r0 reuses r1 (a string) for the callee's frame.
         main_code(m)[5] = Instr::Call { dst: r(4), func: FuncIdx(1), args: r(0) };
     }),
+    ("int read before it is written", Rule::Uninit, |m| {
+        main_code(m).insert(0, Instr::SetGlobal { global: GlobalIdx(0), src: r(4) })
+    }),
+    ("int written on one branch only", Rule::Uninit, |m| {
+        m.funcs[0].regs.push(ValType::Bool);
+        let code = main_code(m);
+        code.insert(0, Instr::LoadBool { dst: r(5), imm: Imm(0) });
+        code.insert(1, Instr::JmpIf { cond: r(5), target: Target(3) });
+        code.insert(2, Instr::LoadI { dst: r(4), imm: Imm(7) });
+        code.insert(3, Instr::SetGlobal { global: GlobalIdx(0), src: r(4) });
+    }),
+    ("int read in a loop's first iteration", Rule::Uninit, |m| {
+        // r4 is written at the end of the loop body but read at its start.
+        let code = main_code(m);
+        code.insert(0, Instr::LoadI { dst: r(0), imm: Imm(0) });
+        code.insert(1, Instr::AddI { dst: r(0), a: r(0), b: r(4) });
+        code.insert(2, Instr::LoadI { dst: r(4), imm: Imm(1) });
+        code.insert(3, Instr::JltImm { a: r(0), imm: Imm(3), target: Target(1) });
+    }),
+    ("bool read before it is written by a branch", Rule::Uninit, |m| {
+        m.funcs[0].regs.push(ValType::Bool);
+        main_code(m).insert(0, Instr::JmpIf { cond: r(5), target: Target(1) });
+    }),
+    ("index read before it is written", Rule::Uninit, |m| {
+        m.funcs[0].regs.push(ValType::Int);
+        main_code(m).insert(4, Instr::ArrayGet { dst: r(0), arr: r(3), idx: r(5) });
+    }),
+    ("caller reads as int what its callee left in the window", Rule::Uninit, |m| {
+        // `leak` writes a string into its r0, which is main's r0; main then reads r0.
+        m.funcs.push(Function {
+            name: "leak".into(),
+            sig: Signature { params: vec![], result: None },
+            regs: vec![ValType::Str],
+            code: vec![Instr::LoadK { dst: r(0), k: ConstIdx(1) }, Instr::RetVoid {}],
+            file: 0,
+            lines: vec![],
+        });
+        let code = main_code(m);
+        code.insert(0, Instr::LoadI { dst: r(0), imm: Imm(3) });
+        code.insert(1, Instr::Call { dst: r(0), func: FuncIdx(2), args: r(0) });
+        code.insert(2, Instr::SetGlobal { global: GlobalIdx(0), src: r(0) });
+    }),
 ];
 
 #[test]

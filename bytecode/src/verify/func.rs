@@ -4,9 +4,7 @@ use super::{check_val_type, err, Rule, VerifyError};
 use crate::isa::{flags, Instr, OperandKind};
 use crate::module::*;
 
-/// Upper bound on the dataflow state (64-bit words) one function may need, so a hostile
-/// module cannot make the verifier allocate without bound.
-const MAX_DATAFLOW_WORDS: usize = 1 << 22;
+use crate::limits::MAX_DATAFLOW_BITS;
 /// Upper bound on the dataflow's work (instructions visited plus state words merged) for
 /// one function, so a hostile module cannot make verification take unbounded time.
 const MAX_DATAFLOW_WORK: usize = 1 << 28;
@@ -29,19 +27,18 @@ fn check_imm16(imm: Imm) -> Result<(), VerifyError> {
     }
 }
 
-impl Effects {
-    /// Updates the "written" bit set past this instruction: a call's window is lost,
-    /// then the destination is written.
-    fn apply(&self, state: &mut [u64], n_regs: usize) {
-        if let Some(from) = self.kill_from {
-            for r in from as usize..n_regs {
-                state[r / 64] &= !(1 << (r % 64));
-            }
-        }
-        if let Some(d) = self.def {
-            state[d.index() / 64] |= 1 << (d.index() % 64);
-        }
-    }
+/// The single registers an instruction reads, from the instruction table: every
+/// register operand but `dst` and a window base (`check_instr` lists window reads).
+fn register_reads(instr: &Instr) -> impl Iterator<Item = Reg> + '_ {
+    let names = instr.opcode().info().operands.iter().map(|(name, _)| *name);
+    instr
+        .operand_values()
+        .iter()
+        .zip(names)
+        .filter(|((kind, _), name)| *kind == OperandKind::Reg && *name != "dst" && *name != "args")
+        .map(|((_, v), _)| Reg(v as u32))
+        .collect::<Vec<_>>()
+        .into_iter()
 }
 
 struct Checker<'a> {
@@ -53,7 +50,7 @@ fn at(pc: usize, e: VerifyError) -> VerifyError {
     VerifyError { pc: Some(pc), ..e }
 }
 
-pub(super) fn verify_function(module: &Module, func: &Function) -> Result<Vec<(u32, Vec<u16>)>, VerifyError> {
+pub(super) fn verify_function(module: &Module, func: &Function) -> Result<(), VerifyError> {
     for ty in &func.regs {
         check_val_type(module, *ty)?;
     }
@@ -84,7 +81,9 @@ pub(super) fn verify_function(module: &Module, func: &Function) -> Result<Vec<(u
     let mut effects = Vec::with_capacity(func.code.len());
     for (pc, instr) in func.code.iter().enumerate() {
         checker.check_ranges(instr).map_err(|e| at(pc, e))?;
-        effects.push(checker.check_instr(instr).map_err(|e| at(pc, e))?);
+        let mut fx = checker.check_instr(instr).map_err(|e| at(pc, e))?;
+        fx.uses.extend(register_reads(instr));
+        effects.push(fx);
     }
     checker.check_initialized(&effects)
 }
@@ -432,65 +431,120 @@ impl Checker<'_> {
         Ok(fx)
     }
 
-    /// F8: forward dataflow over basic blocks of "reference registers written on every
-    /// path". Returns the GC root map at each reachable safepoint.
-    fn check_initialized(&self, effects: &[Effects]) -> Result<Vec<(u32, Vec<u16>)>, VerifyError> {
+    /// F8: forward dataflow over basic blocks of "registers written on every path".
+    ///
+    /// Only registers that some block reads before writing can break the rule, so only
+    /// those are tracked; the state is a bit set of them per block. The state's size,
+    /// blocks x tracked registers, is bounded by `MAX_DATAFLOW_BITS` (rule M5), which the
+    /// compiler checks too.
+    fn check_initialized(&self, effects: &[Effects]) -> Result<(), VerifyError> {
         let code = &self.func.code;
-        let is_ref: Vec<bool> = self.func.regs.iter().map(|t| t.is_ref()).collect();
-        let n_words = self.n_regs().div_ceil(64);
+        let n_regs = self.n_regs();
+        let n_params = self.func.sig.params.len();
         let leader = crate::isa::block_leaders(code);
         let starts: Vec<usize> = (0..code.len()).filter(|&pc| leader[pc]).collect();
-        if starts.len().saturating_mul(n_words) > MAX_DATAFLOW_WORDS {
-            return Err(err(Rule::Limit, "function too large to verify"));
+        let end_of = |b: usize| starts.get(b + 1).copied().unwrap_or(code.len());
+        // Registers read in a block before that block writes them.
+        let mut written_in = vec![usize::MAX; n_regs];
+        let mut tracked = vec![false; n_regs];
+        for b in 0..starts.len() {
+            for fx in &effects[starts[b]..end_of(b)] {
+                for r in &fx.uses {
+                    if written_in[r.index()] != b {
+                        tracked[r.index()] = true;
+                    }
+                }
+                if let Some(d) = fx.def {
+                    written_in[d.index()] = b;
+                }
+            }
         }
-        let mut block_of = vec![0usize; code.len()];
+        drop(written_in);
+        // Tracked registers get dense indices, in register order, so a call's "from
+        // `args` up" is a suffix of the bit set.
+        let mut slot = vec![u32::MAX; n_regs];
+        let mut n_tracked = 0usize;
+        for (r, _) in tracked.iter().enumerate().filter(|(_, t)| **t) {
+            slot[r] = n_tracked as u32;
+            n_tracked += 1;
+        }
+        drop(tracked);
+        if n_tracked == 0 {
+            return Ok(());
+        }
+        let n_words = n_tracked.div_ceil(64);
+        if starts.len().saturating_mul(n_tracked) > MAX_DATAFLOW_BITS {
+            return Err(err(
+                Rule::Limit,
+                format!(
+                    "function too large to verify: {} blocks x {n_tracked} registers live across blocks \
+                     (limit {MAX_DATAFLOW_BITS})",
+                    starts.len()
+                ),
+            ));
+        }
+        // first_tracked_from[r]: the dense index of the first tracked register at or above r.
+        let mut first_tracked_from = vec![n_tracked; n_regs + 1];
+        for r in (0..n_regs).rev() {
+            first_tracked_from[r] =
+                if slot[r] != u32::MAX { slot[r] as usize } else { first_tracked_from[r + 1] };
+        }
+        let kill_slot: Vec<Option<usize>> = effects
+            .iter()
+            .map(|fx| fx.kill_from.map(|from| first_tracked_from[(from as usize).min(n_regs)]))
+            .collect();
+        drop(first_tracked_from);
+        let mut block_of = vec![0u32; code.len()];
         for (b, &s) in starts.iter().enumerate() {
-            let end = starts.get(b + 1).copied().unwrap_or(code.len());
-            block_of[s..end].fill(b);
+            block_of[s..end_of(b)].fill(b as u32);
         }
-        let mut state_in: Vec<Option<Vec<u64>>> = vec![None; starts.len()];
-        let mut entry = vec![0u64; n_words];
-        for r in 0..self.func.sig.params.len() {
-            entry[r / 64] |= 1 << (r % 64);
+        let mut state_in: Vec<Option<Box<[u64]>>> = vec![None; starts.len()];
+        let mut entry = vec![0u64; n_words].into_boxed_slice();
+        for &i in slot.iter().take(n_params).filter(|&&i| i != u32::MAX) {
+            entry[i as usize / 64] |= 1 << (i % 64);
         }
         state_in[0] = Some(entry);
         let mut worklist = vec![0usize];
-        let mut roots = Vec::new();
         let mut queued = vec![false; starts.len()];
         queued[0] = true;
         let mut work = 0usize;
+        let mut state = vec![0u64; n_words];
         while let Some(b) = worklist.pop() {
             queued[b] = false;
-            work += (starts.get(b + 1).copied().unwrap_or(code.len()) - starts[b]) + 2 * n_words;
+            let end = end_of(b);
+            work += (end - starts[b]) + 2 * n_words;
             if work > MAX_DATAFLOW_WORK {
                 return Err(err(Rule::Limit, "function too complex to verify"));
             }
-            let mut state = state_in[b].clone().expect("queued blocks have a state");
-            let end = starts.get(b + 1).copied().unwrap_or(code.len());
-            for (pc, fx) in effects.iter().enumerate().take(end).skip(starts[b]) {
+            state.copy_from_slice(state_in[b].as_deref().expect("queued blocks have a state"));
+            for pc in starts[b]..end {
+                let fx = &effects[pc];
                 for r in &fx.uses {
-                    let r = r.index();
-                    if is_ref[r] && state[r / 64] & (1 << (r % 64)) == 0 {
+                    let i = slot[r.index()] as usize;
+                    if i < n_tracked && state[i / 64] & (1 << (i % 64)) == 0 {
                         return Err(at(
                             pc,
-                            err(Rule::Uninit, format!("reference register {r} read before it is written")),
+                            err(Rule::Uninit, format!("register {} read before it is written", r.0)),
                         ));
                     }
                 }
-                fx.apply(&mut state, self.n_regs());
+                if let Some(from) = kill_slot[pc] {
+                    clear_from(&mut state, from, n_tracked);
+                }
+                if let Some(d) = fx.def {
+                    let i = slot[d.index()] as usize;
+                    if i < n_tracked {
+                        state[i / 64] |= 1 << (i % 64);
+                    }
+                }
             }
             let last = &code[end - 1];
-            let mut succs = Vec::with_capacity(2);
-            if let Some(t) = last.branch_target() {
-                succs.push(block_of[t.index()]);
-            }
-            if last.opcode().info().flags & flags::TERMINATOR == 0 && end < code.len() {
-                succs.push(b + 1);
-            }
-            for s in succs {
+            let fall = last.opcode().info().flags & flags::TERMINATOR == 0 && end < code.len();
+            let succs = [last.branch_target().map(|t| block_of[t.index()] as usize), fall.then_some(b + 1)];
+            for s in succs.into_iter().flatten() {
                 let changed = match &mut state_in[s] {
                     None => {
-                        state_in[s] = Some(state.clone());
+                        state_in[s] = Some(state.clone().into_boxed_slice());
                         true
                     }
                     Some(old) => {
@@ -509,28 +563,18 @@ impl Checker<'_> {
                 }
             }
         }
-        // With the fixpoint reached, record the defined references at each safepoint.
-        for (b, state) in state_in.iter().enumerate() {
-            let Some(state) = state else { continue };
-            let mut state = state.clone();
-            let end = starts.get(b + 1).copied().unwrap_or(code.len());
-            for (pc, (instr, fx)) in code.iter().zip(effects).enumerate().take(end).skip(starts[b]) {
-                if instr.opcode().info().flags & flags::ALLOC != 0 {
-                    // While a callee runs, registers from `args` up belong to it.
-                    let limit = match instr {
-                        Instr::Call { args, .. } => args.index(),
-                        _ => self.n_regs(),
-                    };
-                    let live = (0..limit)
-                        .filter(|&r| is_ref[r] && state[r / 64] & (1 << (r % 64)) != 0)
-                        .map(|r| r as u16)
-                        .collect();
-                    roots.push((pc as u32, live));
-                }
-                fx.apply(&mut state, self.n_regs());
-            }
-        }
-        roots.sort_by_key(|(pc, _)| *pc);
-        Ok(roots)
+        Ok(())
+    }
+}
+
+/// Clears bits `from..n` of a bit set.
+fn clear_from(bits: &mut [u64], from: usize, n: usize) {
+    if from >= n {
+        return;
+    }
+    let (w, b) = (from / 64, from % 64);
+    bits[w] &= (1u64 << b).wrapping_sub(1);
+    for word in &mut bits[w + 1..] {
+        *word = 0;
     }
 }

@@ -27,9 +27,11 @@
 //!   type, or is register 0 and unused when there is no result.
 //! - **F7 return**: `Ret` appears only in functions with a result and returns its type;
 //!   `RetVoid` only in functions without one.
-//! - **F8 uninit**: on every path, a reference register is written before it is read. A
-//!   call's callee reuses the caller's registers from `args` up, so a call leaves
-//!   reference registers at or above `args` unwritten again (except its `dst`).
+//! - **F8 uninit**: on every path, every register (of any type) is written before it is
+//!   read; parameters count as written at entry. A call's callee reuses the caller's
+//!   registers from `args` up, so a call leaves registers at or above `args` unwritten
+//!   again (except its `dst`). So no frame ever observes what another frame, or an
+//!   earlier run, left in the register file.
 //!
 //! Not checked: integer overflow, array bounds and division by zero (defined traps at
 //! run time), and termination (bounded by fuel).
@@ -121,16 +123,11 @@ fn err(rule: Rule, detail: impl Into<String>) -> VerifyError {
     VerifyError { rule, func: None, pc: None, detail: detail.into() }
 }
 
-/// What verification learned that the runtime uses: for every function, the reference
-/// registers that hold a value at each safepoint. These are the GC's exact root maps.
-#[derive(Clone, Debug, Default)]
-pub struct Verified {
-    /// Per function: `(pc, registers)` for each reachable safepoint instruction, sorted by pc.
-    pub safepoint_roots: Vec<Vec<(u32, Vec<u16>)>>,
-}
-
-/// Checks every rule above; returns the GC root maps on success.
-pub fn verify(module: &Module) -> Result<Verified, VerifyError> {
+/// Checks every rule above.
+///
+/// # Errors
+/// The first broken rule found.
+pub fn verify(module: &Module) -> Result<(), VerifyError> {
     check_limits(module)?;
     check_types(module)?;
     check_imports(module)?;
@@ -138,15 +135,13 @@ pub fn verify(module: &Module) -> Result<Verified, VerifyError> {
         check_val_type(module, global.ty)?;
     }
     check_entry(module)?;
-    let mut verified = Verified::default();
     for func in &module.funcs {
-        let roots = func::verify_function(module, func).map_err(|mut e| {
+        func::verify_function(module, func).map_err(|mut e| {
             e.func = Some(func.name.clone());
             e
         })?;
-        verified.safepoint_roots.push(roots);
     }
-    Ok(verified)
+    Ok(())
 }
 
 fn check_limits(module: &Module) -> Result<(), VerifyError> {

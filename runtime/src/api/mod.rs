@@ -60,8 +60,8 @@ impl Module {
     /// # Errors
     /// [`LoadError::Verify`] if the module fails verification.
     pub fn from_bytecode(_engine: &Engine, module: kiln_bytecode::Module) -> Result<Module, LoadError> {
-        let verified = kiln_bytecode::verify(&module)?;
-        Ok(Module { prepared: Arc::new(prepare(module, verified)) })
+        kiln_bytecode::verify(&module)?;
+        Ok(Module { prepared: Arc::new(prepare(module)) })
     }
 
     /// The bytecode this module was loaded from.

@@ -8,7 +8,7 @@
 //!    here and counted in `bytes_live`; nothing inside an object is a Rust `Vec` or `String`.
 //! 3. A collection happens only inside an allocation (a safepoint). At that moment every
 //!    reference the program can still use is reachable from the roots the caller passes:
-//!    frames (through the verifier's root maps), globals, constant strings, and
+//!    frames (every reference register below a suspended frame's window), globals, constant strings, and
 //!    [`Heap::temp_roots`] for natives that allocate more than once.
 //! 4. Every store of a reference into an object or global goes through
 //!    [`Heap::write_barrier`]. The collector does not need it yet (it neither moves nor

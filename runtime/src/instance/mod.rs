@@ -141,12 +141,16 @@ impl Vm {
     pub fn collect_garbage(&mut self) {
         let Vm { heap, frames, stack, globals, str_consts, module, .. } = self;
         heap.collect(|marker| {
-            for frame in frames.iter() {
+            // A suspended frame's registers from its call window up belong to its callee;
+            // every reference register below that holds an object or null (see
+            // `interp::exec`: frames null their reference registers on entry, and a
+            // caller's from the window up when a call returns).
+            for (i, frame) in frames.iter().enumerate() {
                 let func = &module.funcs[frame.func as usize];
-                if let Ok(i) = func.roots.binary_search_by_key(&frame.pc, |(pc, _)| *pc) {
-                    for &r in &func.roots[i].1 {
-                        marker.mark(stack[frame.base as usize + r as usize]);
-                    }
+                let base = frame.base as usize;
+                let limit = frames.get(i + 1).map_or(func.n_regs, |callee| callee.base as usize - base);
+                for &r in func.refs.iter().take_while(|&&r| (r as usize) < limit) {
+                    marker.mark(stack[base + r as usize]);
                 }
             }
             for (v, g) in globals.iter().zip(&module.bytecode.globals) {

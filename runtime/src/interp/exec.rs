@@ -12,6 +12,7 @@ use super::slow;
 use super::trap::{Stop, TrapKind};
 use crate::gc::raw;
 use crate::instance::Vm;
+use crate::loader::PreparedFunc;
 use kiln_bytecode::ops;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -42,6 +43,8 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
     let mut base: usize = 0;
     let mut regs: *mut u64 = stack;
     let mut fuel: i64 = vm.fuel;
+    // SAFETY: the entry frame's registers fit in the register file (checked above).
+    unsafe { null_local_refs(regs, entry_func) };
 
     // Register access. SAFETY (for every use): the verifier (rule F2) proved each
     // register operand is below the function's register count, and a frame is only
@@ -126,14 +129,20 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                 vm.fuel = fuel;
                 return Ok(());
             }
-            let ret = (*frames.add(depth)).ret as usize;
+            let callee = *frames.add(depth);
             let caller = *frames.add(depth - 1);
             code = caller.code;
             pc = caller.pc as usize + 1;
+            // The callee ran in the caller's registers from the call's window up; null the
+            // caller's reference registers there, which now hold the callee's leftovers.
             base = caller.base as usize;
             // The caller's window was in bounds when it was entered.
             regs = stack.add(base);
-            ret
+            if let Op::Call { null_after: true, .. } = *code.add(caller.pc as usize) {
+                let window = callee.base as usize - base;
+                null_refs_from(regs, funcs.get_unchecked(caller.func as usize).refs_end, window);
+            }
+            callee.ret as usize
         }};
     }
 
@@ -145,8 +154,8 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
         pc += 1;
         fuel -= 1;
         // SAFETY: see `r!`; object accesses rely on rule F5 (operand types) and on the
-        // heap invariant that reference registers hold live objects (rule F8 and the
-        // collector's root maps).
+        // heap invariant that a register read holds a live object (rule F8: it was
+        // written by this frame; the collector scans every reference register).
         unsafe {
             match op {
                 Op::Nop => {}
@@ -227,7 +236,7 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                 Op::JgtImm { back, a, imm, target } => branch!(back, ri!(a) > imm as i64, target),
                 Op::JgeImm { back, a, imm, target } => branch!(back, ri!(a) >= imm as i64, target),
 
-                Op::Call { dst, args, func } => {
+                Op::Call { dst, args, func, .. } => {
                     // SAFETY: rule F2 (function index in range).
                     let callee = funcs.get_unchecked(func as usize);
                     let new_base = base + args as usize;
@@ -247,6 +256,7 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                     pc = 0;
                     base = new_base;
                     regs = stack.add(base);
+                    null_local_refs(regs, callee);
                     if fuel < 0 || interrupt.load(Ordering::Relaxed) {
                         vm.fuel = fuel;
                         vm.frames.set_len(depth);
@@ -344,6 +354,33 @@ fn limit_trap(interrupt: &std::sync::atomic::AtomicBool) -> TrapKind {
         TrapKind::Interrupted
     } else {
         TrapKind::FuelExhausted
+    }
+}
+
+/// Nulls a new frame's reference registers that are not parameters, so that the GC,
+/// which scans every reference register of a frame, never sees a stale value there.
+/// (Rule F8 already keeps the program from reading them before writing them.)
+///
+/// # Safety
+/// `regs` is the frame's register 0 and the whole frame lies inside the register file.
+#[inline(always)]
+unsafe fn null_local_refs(regs: *mut u64, func: &PreparedFunc) {
+    for r in func.local_ref_span.clone() {
+        // SAFETY: the span lies inside the frame's registers, which fit in the register file.
+        unsafe { *regs.add(r) = 0 };
+    }
+}
+
+/// Nulls the registers at or above `from` up to the last reference register `refs_end`
+/// (rule F8 has the others among them written again before they are read).
+///
+/// # Safety
+/// `regs` is the frame's register 0 and the whole frame lies inside the register file.
+#[inline(always)]
+unsafe fn null_refs_from(regs: *mut u64, refs_end: usize, from: usize) {
+    for r in from..refs_end {
+        // SAFETY: `from..refs_end` lies inside the frame, which fits in the register file.
+        unsafe { *regs.add(r) = 0 };
     }
 }
 

@@ -1,6 +1,6 @@
 //! The run form of an instruction: what the interpreter dispatches on.
 //!
-//! One `Op` per bytecode instruction, at the same index (so pcs, line tables and root maps
+//! One `Op` per bytecode instruction, at the same index (so pcs, line tables and traces
 //! carry over unchanged), with operands narrowed to 16 bits and pre-resolved: constants
 //! become raw bits or instance string slots, imports become native numbers, sort gets its
 //! element kind; conditional branches know whether they jump backwards (a loop
@@ -307,6 +307,9 @@ pub enum Op {
         target: u16,
     },
     Call {
+        /// The caller has reference registers at or above `args`, which must be nulled
+        /// when the call returns (they hold the callee's leftovers).
+        null_after: bool,
         dst: R,
         args: R,
         func: u16,

@@ -2,7 +2,6 @@
 
 use crate::gc::raw::{ObjDesc, ObjKind};
 use crate::interp::op::{Op, SortKind};
-use kiln_bytecode::verify::Verified;
 use kiln_bytecode::{natives, CompositeType, Const, Instr, Module, ValType};
 
 /// A function ready to run.
@@ -11,8 +10,16 @@ pub struct PreparedFunc {
     pub code: Vec<Op>,
     /// Registers the function uses (its frame size).
     pub n_regs: usize,
-    /// GC root map: reference registers holding values at each safepoint pc (sorted).
-    pub roots: Vec<(u32, Vec<u16>)>,
+    /// The reference-typed registers, in increasing order: the GC scans these (below a
+    /// suspended frame's call window), and the interpreter nulls them where they could
+    /// hold another frame's leftovers (see `interp::exec`).
+    pub refs: Box<[u16]>,
+    /// The registers from the first reference-typed register that is not a parameter to
+    /// the last reference-typed register: nulled on frame entry (nulling the others in
+    /// between is harmless, since rule F8 has them written before they are read).
+    pub local_ref_span: std::ops::Range<usize>,
+    /// One past the last reference-typed register (0 if there is none).
+    pub refs_end: usize,
     /// `leaders[pc]`: instruction `pc` starts a basic block (for fuel accounting at traps).
     pub leaders: Vec<bool>,
 }
@@ -33,7 +40,7 @@ pub struct PreparedModule {
 }
 
 /// Builds the run form of a verified module.
-pub fn prepare(module: Module, verified: Verified) -> PreparedModule {
+pub fn prepare(module: Module) -> PreparedModule {
     let mut const_bits = Vec::with_capacity(module.consts.len());
     let mut str_slot = Vec::with_capacity(module.consts.len());
     let mut str_consts = Vec::new();
@@ -81,7 +88,7 @@ pub fn prepare(module: Module, verified: Verified) -> PreparedModule {
         }
     };
     let mut funcs = Vec::with_capacity(module.funcs.len());
-    for (func, roots) in module.funcs.iter().zip(verified.safepoint_roots) {
+    for func in &module.funcs {
         let r = |reg: kiln_bytecode::Reg| reg.0 as u16;
         let mut code = Vec::with_capacity(func.code.len());
         // A branch to itself or backwards is a loop back-edge, where fuel is checked.
@@ -162,9 +169,12 @@ pub fn prepare(module: Module, verified: Verified) -> PreparedModule {
                 Instr::JleImm { a, imm, target } => branch!(JleImm { a, imm }, pc, target),
                 Instr::JgtImm { a, imm, target } => branch!(JgtImm { a, imm }, pc, target),
                 Instr::JgeImm { a, imm, target } => branch!(JgeImm { a, imm }, pc, target),
-                Instr::Call { dst, func, args } => {
-                    Op::Call { dst: r(dst), args: r(args), func: func.0 as u16 }
-                }
+                Instr::Call { dst, func: callee, args } => Op::Call {
+                    null_after: func.regs.iter().skip(args.index()).any(|t| t.is_ref()),
+                    dst: r(dst),
+                    args: r(args),
+                    func: callee.0 as u16,
+                },
                 Instr::CallNative { dst, import, args } => Op::CallNative {
                     dst: r(dst),
                     args: r(args),
@@ -220,7 +230,14 @@ pub fn prepare(module: Module, verified: Verified) -> PreparedModule {
         funcs.push(PreparedFunc {
             code,
             n_regs: func.regs.len(),
-            roots,
+            refs: (0..func.regs.len()).filter(|&r| func.regs[r].is_ref()).map(|r| r as u16).collect(),
+            refs_end: func.regs.iter().rposition(|t| t.is_ref()).map_or(0, |r| r + 1),
+            local_ref_span: {
+                let is_ref = |r: &usize| func.regs[*r].is_ref();
+                let first = (func.sig.params.len()..func.regs.len()).find(is_ref);
+                let end = (0..func.regs.len()).rev().find(is_ref).map_or(0, |r| r + 1);
+                first.map_or(0..0, |first| first..end)
+            },
             leaders: kiln_bytecode::isa::block_leaders(&func.code),
         });
     }

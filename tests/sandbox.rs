@@ -1,0 +1,114 @@
+//! Hand-made modules that try to observe or corrupt what the runtime must keep to
+//! itself: another frame's leftovers in the register file, a stale slot the collector
+//! might scan.
+
+use kiln_bytecode::*;
+use kiln_runtime::{Engine, Instance, InstanceConfig, Module as RtModule, SharedBuffer};
+
+fn r(i: u32) -> Reg {
+    Reg(i)
+}
+
+fn func(name: &str, params: Vec<ValType>, regs: Vec<ValType>, code: Vec<Instr>) -> Function {
+    Function {
+        name: name.into(),
+        sig: Signature { params, result: None },
+        regs,
+        code,
+        file: 0,
+        lines: vec![],
+    }
+}
+
+fn module(funcs: Vec<Function>) -> Module {
+    Module {
+        types: vec![],
+        consts: vec![Const::Str("x".into())],
+        imports: vec![Import {
+            name: "println".into(),
+            sig: Signature { params: vec![ValType::Str], result: None },
+        }],
+        globals: vec![],
+        funcs,
+        files: vec!["hand.kiln".into()],
+        entry: FuncIdx(0),
+    }
+}
+
+fn run(m: &Module, gc_stress: bool) -> String {
+    let loaded = RtModule::from_bytes(&Engine::new(), &encode(m)).expect("module loads");
+    let out = SharedBuffer::default();
+    let mut inst = Instance::new(
+        &loaded,
+        InstanceConfig { gc_stress, stdout: Box::new(out.clone()), ..InstanceConfig::default() },
+    )
+    .expect("instance");
+    inst.run().expect("runs");
+    String::from_utf8(out.contents()).expect("utf-8")
+}
+
+/// A callee writes an int where its caller keeps a string register; the caller then
+/// allocates before writing that register. The collector must not take the int for an
+/// object (the caller's reference registers in the window are nulled on return).
+#[test]
+fn collector_never_scans_a_callees_leftovers() {
+    let main = func(
+        "main",
+        vec![],
+        vec![ValType::Int, ValType::Str, ValType::Int],
+        vec![
+            Instr::Call { dst: r(0), func: FuncIdx(1), args: r(0) },
+            Instr::LoadI { dst: r(2), imm: Imm(0x0012_3458) },
+            Instr::IntToStr { dst: r(1), src: r(2) },
+            Instr::CallNative { dst: r(0), import: ImportIdx(0), args: r(1) },
+            Instr::RetVoid {},
+        ],
+    );
+    let scribble = func(
+        "scribble",
+        vec![],
+        vec![ValType::Int, ValType::Int],
+        vec![Instr::LoadI { dst: r(1), imm: Imm(0x0012_3458) }, Instr::RetVoid {}],
+    );
+    let m = module(vec![main, scribble]);
+    for stress in [false, true] {
+        assert_eq!(run(&m, stress), "1193048\n");
+    }
+}
+
+/// A frame's fresh reference registers are null to the collector even when an earlier
+/// frame left a value in the same slots.
+#[test]
+fn collector_never_scans_an_earlier_frames_values() {
+    let main = func(
+        "main",
+        vec![],
+        vec![ValType::Int],
+        vec![
+            Instr::Call { dst: r(0), func: FuncIdx(1), args: r(0) },
+            Instr::Call { dst: r(0), func: FuncIdx(2), args: r(0) },
+            Instr::RetVoid {},
+        ],
+    );
+    let scribble = func(
+        "scribble",
+        vec![],
+        vec![ValType::Int, ValType::Int],
+        vec![Instr::LoadI { dst: r(1), imm: Imm(0x0777_7777) }, Instr::RetVoid {}],
+    );
+    let allocate = func(
+        "allocate",
+        vec![],
+        vec![ValType::Str, ValType::Str],
+        vec![
+            Instr::LoadK { dst: r(0), k: ConstIdx(0) },
+            Instr::ConcatN { dst: r(1), args: r(0), count: Count(1) },
+            Instr::CallNative { dst: r(0), import: ImportIdx(0), args: r(1) },
+            Instr::RetVoid {},
+        ],
+    );
+    let m = module(vec![main, scribble, allocate]);
+    for stress in [false, true] {
+        assert_eq!(run(&m, stress), "x\n");
+    }
+}
