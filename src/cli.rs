@@ -14,6 +14,36 @@ pub const EXIT_BAD_BYTECODE: u8 = 67;
 pub const EXIT_TRAP: u8 = 70;
 /// Exit status for an output file that cannot be written.
 pub const EXIT_CANT_CREATE: u8 = 73;
+/// Exit status when writing output (stdout, stderr) fails: a closed pipe, a full disk.
+pub const EXIT_IO: u8 = 74;
+
+/// The exit statuses, for `--help`.
+pub const EXIT_STATUS_HELP: &str = "\
+Exit status:
+  0        success (or the program's exit(0))
+  1-255    the program's exit(code); a code outside 0..=255 gives 255
+  64       usage error (unknown flag, bad value)
+  65       the source does not compile (or is not UTF-8, or is too large)
+  66       the input cannot be read
+  67       the bytecode is invalid (does not decode or verify, or is too large)
+  70       the program trapped (error, fuel, heap, stack, interrupt)
+  73       an output file cannot be created (vmc)
+  74       writing output failed (closed pipe, full disk)";
+
+/// Writes a message line to stderr without panicking when stderr is closed: the exit
+/// status still tells what happened.
+pub fn report(message: impl std::fmt::Display) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{message}");
+}
+
+/// Reads at most `limit` bytes of `path`; `Ok(None)` when the file is larger.
+pub fn read_bounded(path: &std::path::Path, limit: usize) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?.take(limit as u64 + 1).read_to_end(&mut bytes)?;
+    Ok((bytes.len() <= limit).then_some(bytes))
+}
 
 /// Parses a size such as `4096`, `64K`, `16M` or `1G` (binary units).
 pub fn parse_size(text: &str) -> Result<usize, String> {

@@ -92,8 +92,12 @@ fn unwritable_output_and_unreadable_source_are_clear_errors() {
     assert!(stderr(&o).contains("cannot write no/such/dir/out.bc"), "{}", stderr(&o));
     std::fs::write(dir.join("latin1.kiln"), b"fn main() { println(\"caf\xe9\"); }\n").unwrap();
     let o = vmrun(&["latin1.kiln"], &dir);
-    assert_eq!(o.status.code(), Some(66));
-    assert!(stderr(&o).contains("valid UTF-8"), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(65));
+    assert!(
+        stderr(&o).contains("error: latin1.kiln is not valid UTF-8: invalid byte at offset 24"),
+        "{}",
+        stderr(&o)
+    );
     let o = vmrun(&["."], &dir);
     assert_eq!(o.status.code(), Some(66), "a directory is not a program: {}", stderr(&o));
 }
@@ -204,4 +208,82 @@ fn huge_inputs_get_diagnostics_not_crashes() {
     let o = vmc(&["check", "deep.kiln"], &dir);
     assert_eq!(o.status.code(), Some(65));
     assert!(stderr(&o).contains("nesting too deep"), "{}", stderr(&o));
+}
+
+#[test]
+fn everything_after_the_program_goes_to_the_program() {
+    let dir = scratch("args");
+    let src = "fn main() { let a = args(); for i in 0..a.len() { println(a[i]); } }\n";
+    std::fs::write(dir.join("args.kiln"), src).unwrap();
+    let o = vmrun(&["--fuel", "100000", "args.kiln", "--stats", "-x", "--fuel", "5"], &dir);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "--stats\n-x\n--fuel\n5\n");
+    assert!(!stderr(&o).contains("fuel used"), "--stats after the program is the program's");
+}
+
+#[test]
+fn help_lists_exit_statuses_and_vmc_errors_say_error() {
+    let dir = scratch("help");
+    let o = vmrun(&["--help"], &dir);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    for status in ["64", "65", "66", "67", "70", "74"] {
+        assert!(out.contains(&format!("  {status} ")), "--help lists exit status {status}: {out}");
+    }
+    let o = vmc(&["build", "nope.kiln"], &dir);
+    assert!(stderr(&o).starts_with("error: cannot read nope.kiln"), "{}", stderr(&o));
+}
+
+#[test]
+fn output_errors_exit_74_never_0_or_101() {
+    let dir = scratch("output");
+    std::fs::write(dir.join("hello.kiln"), HELLO).unwrap();
+    // A full disk: the final flush fails.
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
+    let o = Command::new(env!("CARGO_BIN_EXE_vmrun"))
+        .arg("hello.kiln")
+        .current_dir(&dir)
+        .stdout(full)
+        .output()
+        .expect("vmrun runs");
+    assert_eq!(o.status.code(), Some(74), "{}", stderr(&o));
+    assert!(stderr(&o).contains("cannot write output"), "{}", stderr(&o));
+    // A pipe whose reader has gone, for a program that writes a lot.
+    std::fs::write(dir.join("lots.kiln"), "fn main() { for i in 0..200000 { println(\"line {i}\"); } }\n")
+        .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vmrun"))
+        .arg("lots.kiln")
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("vmrun runs");
+    drop(child.stdout.take());
+    let o = child.wait_with_output().expect("vmrun ends");
+    assert_eq!(o.status.code(), Some(74), "{}", stderr(&o));
+    // With stderr closed too, the status still tells.
+    let o = Command::new(env!("CARGO_BIN_EXE_vmrun"))
+        .arg("hello.kiln")
+        .current_dir(&dir)
+        .stdout(std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap())
+        .stderr(std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap())
+        .output()
+        .expect("vmrun runs");
+    assert_eq!(o.status.code(), Some(74));
+    let o = Command::new(env!("CARGO_BIN_EXE_vmc"))
+        .args(["disasm", "hello.kiln"])
+        .current_dir(&dir)
+        .stdout(std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap())
+        .output()
+        .expect("vmc runs");
+    assert_eq!(o.status.code(), Some(74), "{}", stderr(&o));
+}
+
+#[test]
+fn oversized_and_endless_inputs_are_refused() {
+    let dir = scratch("big");
+    let o = vmrun(&["/dev/zero"], &dir);
+    assert_eq!(o.status.code(), Some(67), "{}", stderr(&o));
+    assert!(stderr(&o).contains("larger than the module size limit"), "{}", stderr(&o));
+    let o = vmrun(&["/dev/zero.kiln"], &dir);
+    assert_eq!(o.status.code(), Some(66), "{}", stderr(&o));
 }

@@ -7,12 +7,20 @@
 
 use crate::encode::section;
 use crate::isa::{Instr, Opcode};
-use crate::limits::{FORMAT_VERSION, MAGIC};
+use crate::limits::{FORMAT_VERSION, MAGIC, MAX_MODULE_BYTES};
 use crate::module::*;
 
 /// Why bytes are not a well-formed module.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
+    /// The input is larger than the format allows.
+    #[error("module of {size} bytes or more is larger than the limit of {limit} bytes")]
+    TooLarge {
+        /// Bytes seen (at least).
+        size: u64,
+        /// The limit, `limits::MAX_MODULE_BYTES`.
+        limit: usize,
+    },
     /// The file does not start with the Kiln magic number.
     #[error("not a Kiln bytecode file (bad magic number)")]
     BadMagic,
@@ -76,6 +84,9 @@ pub enum DecodeError {
 
 /// Decodes `.bc` bytes into a module. The result still has to be [verified](crate::verify).
 pub fn decode(bytes: &[u8]) -> Result<Module, DecodeError> {
+    if bytes.len() > MAX_MODULE_BYTES {
+        return Err(DecodeError::TooLarge { size: bytes.len() as u64, limit: MAX_MODULE_BYTES });
+    }
     let mut r = Reader { bytes, pos: 0 };
     if r.take(4).ok() != Some(&MAGIC[..]) {
         return Err(DecodeError::BadMagic);

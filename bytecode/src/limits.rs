@@ -18,3 +18,6 @@ pub const MAX_STRUCT_DEPTH: usize = 256;
 /// blocks times the registers read in some block before that block writes them. 2^24
 /// bits is 2 MiB; the compiler reports a function over it as too large.
 pub const MAX_DATAFLOW_BITS: usize = 1 << 24;
+/// Largest `.bc` file the decoder accepts, in bytes (64 MiB); `vmrun` refuses a larger
+/// input before reading all of it.
+pub const MAX_MODULE_BYTES: usize = 64 << 20;

@@ -49,19 +49,45 @@ pub fn compile_source(name: &str, text: &str) -> Result<kiln_bytecode::Module, D
 /// # Errors
 /// An I/O error message, or the diagnostics.
 pub fn compile_path(path: &Path) -> Result<kiln_bytecode::Module, CompileError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CompileError::Io(format!("cannot read {}: {e}", path.display())))?;
     let name =
         path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "main.kiln".into());
+    let text = read_source(path, &name)?;
     compile_source(&name, &text).map_err(CompileError::Diagnostics)
+}
+
+/// Largest source file the compiler reads, in bytes.
+pub const MAX_SOURCE_BYTES: u64 = 16 << 20;
+
+/// Reads a source file: at most [`MAX_SOURCE_BYTES`], and UTF-8.
+fn read_source(path: &Path, name: &str) -> Result<String, CompileError> {
+    use std::io::Read;
+    let io = |e: std::io::Error| CompileError::Io(format!("cannot read {}: {e}", path.display()));
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_SOURCE_BYTES + 1).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > MAX_SOURCE_BYTES {
+        return Err(CompileError::Invalid(format!(
+            "{name} is larger than the source size limit of {MAX_SOURCE_BYTES} bytes"
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        CompileError::Invalid(format!(
+            "{name} is not valid UTF-8: invalid byte at offset {}",
+            e.utf8_error().valid_up_to()
+        ))
+    })
 }
 
 /// Why compiling a file failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CompileError {
     /// The file could not be read.
-    #[error("{0}")]
+    #[error("error: {0}")]
     Io(String),
+    /// The file was read but is not a source file the compiler accepts (too large, not
+    /// UTF-8).
+    #[error("error: {0}")]
+    Invalid(String),
     /// The program has errors.
     #[error("{0}")]
     Diagnostics(Diagnostics),

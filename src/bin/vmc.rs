@@ -9,7 +9,7 @@ use std::process::ExitCode;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
-#[command(name = "vmc", version, about = "The Kiln compiler")]
+#[command(name = "vmc", version, about = "The Kiln compiler", after_help = EXIT_STATUS_HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -49,7 +49,7 @@ fn main() -> ExitCode {
                 match std::fs::write(&out, kiln_bytecode::encode(&module)) {
                     Ok(()) => ExitCode::SUCCESS,
                     Err(e) => {
-                        eprintln!("error: cannot write {}: {e}", out.display());
+                        report(format!("error: cannot write {}: {e}", out.display()));
                         ExitCode::from(EXIT_CANT_CREATE)
                     }
                 }
@@ -66,10 +66,10 @@ fn main() -> ExitCode {
 
 fn compile(input: &Path) -> Result<kiln_bytecode::Module, ExitCode> {
     kiln_compiler::compile_path(input).map_err(|e| {
-        eprintln!("{e}");
+        report(e.to_string().trim_end());
         match e {
             kiln_compiler::CompileError::Io(_) => ExitCode::from(EXIT_NO_INPUT),
-            kiln_compiler::CompileError::Diagnostics(_) => ExitCode::from(EXIT_COMPILE),
+            _ => ExitCode::from(EXIT_COMPILE),
         }
     })
 }
@@ -81,22 +81,29 @@ fn disasm(input: &Path) -> ExitCode {
             Err(code) => return code,
         }
     } else {
-        let bytes = match std::fs::read(input) {
-            Ok(b) => b,
+        let bytes = match read_bounded(input, kiln_bytecode::limits::MAX_MODULE_BYTES) {
+            Ok(Some(b)) => b,
+            Ok(None) => {
+                report(format!(
+                    "error: invalid bytecode: {} is larger than the module size limit",
+                    input.display()
+                ));
+                return ExitCode::from(EXIT_BAD_BYTECODE);
+            }
             Err(e) => {
-                eprintln!("error: cannot read {}: {e}", input.display());
+                report(format!("error: cannot read {}: {e}", input.display()));
                 return ExitCode::from(EXIT_NO_INPUT);
             }
         };
         let module = match kiln_bytecode::decode(&bytes) {
             Ok(m) => m,
             Err(e) => {
-                eprintln!("error: invalid bytecode: {e}");
+                report(format!("error: invalid bytecode: {e}"));
                 return ExitCode::from(EXIT_BAD_BYTECODE);
             }
         };
         if let Err(e) = kiln_bytecode::verify(&module) {
-            eprintln!("error: invalid bytecode: {e}");
+            report(format!("error: invalid bytecode: {e}"));
             return ExitCode::from(EXIT_BAD_BYTECODE);
         }
         module
@@ -107,6 +114,15 @@ fn disasm(input: &Path) -> ExitCode {
         let text = std::fs::read_to_string(dir.join(file)).ok()?;
         text.lines().nth(line.checked_sub(1)? as usize).map(str::to_string)
     };
-    print!("{}", kiln_bytecode::disasm::disassemble(&module, Some(&lookup)));
-    ExitCode::SUCCESS
+    let listing = kiln_bytecode::disasm::disassemble(&module, Some(&lookup));
+    let mut out = std::io::stdout().lock();
+    match std::io::Write::write_all(&mut out, listing.as_bytes())
+        .and_then(|()| std::io::Write::flush(&mut out))
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            report(format!("error: cannot write the listing: {e}"));
+            ExitCode::from(EXIT_IO)
+        }
+    }
 }

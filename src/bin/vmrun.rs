@@ -3,7 +3,9 @@
 
 use clap::{Parser, ValueEnum};
 use kiln::cli::*;
-use kiln_runtime::{Engine, Instance, InstanceConfig, Limits, Module, RunError};
+use kiln_bytecode::limits::MAX_MODULE_BYTES;
+use kiln_runtime::{Engine, Instance, InstanceConfig, Limits, Module, RunError, TrapKind};
+use std::ffi::OsString;
 use std::io::{BufWriter, LineWriter};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,7 +20,7 @@ enum Tier {
 }
 
 #[derive(Parser)]
-#[command(name = "vmrun", version, about = "Run a Kiln program")]
+#[command(name = "vmrun", version, about = "Run a Kiln program", after_help = EXIT_STATUS_HELP)]
 struct Cli {
     /// Execution tier.
     #[arg(long, value_enum, default_value = "interp")]
@@ -32,14 +34,18 @@ struct Cli {
     /// Collect garbage at every allocation and check the heap after each collection.
     #[arg(long)]
     gc_stress: bool,
-    /// Print run statistics to stderr.
+    /// Print run statistics to stderr when the run ends.
     #[arg(long)]
     stats: bool,
-    /// The program: a .bc file, or a .kiln file to compile first.
-    program: PathBuf,
-    /// Arguments for the program.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    args: Vec<String>,
+    /// The program (a .bc file, or a .kiln file to compile first), then its arguments.
+    /// Everything after the program's path goes to the program, flags included.
+    #[arg(
+        value_name = "PROGRAM [ARGS]",
+        required = true,
+        num_args = 1..,
+        trailing_var_arg = true
+    )]
+    command: Vec<OsString>,
 }
 
 fn main() -> ExitCode {
@@ -48,75 +54,103 @@ fn main() -> ExitCode {
         Err(e) => return usage_error(e),
     };
     let Tier::Interp = cli.tier;
-    let engine = Engine::new();
-    let module = if cli.program.extension().is_some_and(|e| e == "kiln") {
-        match kiln_compiler::compile_path(&cli.program) {
-            Ok(m) => Module::from_bytecode(&engine, m),
-            Err(e @ kiln_compiler::CompileError::Io(_)) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(EXIT_NO_INPUT);
-            }
-            Err(e) => {
-                eprintln!("{e}");
-                return ExitCode::from(EXIT_COMPILE);
+    let mut command = cli.command.into_iter();
+    let program = PathBuf::from(command.next().unwrap_or_default());
+    let mut args = Vec::new();
+    for a in command {
+        match a.into_string() {
+            Ok(a) => args.push(a),
+            Err(a) => {
+                report(format!("error: program argument {a:?} is not valid UTF-8"));
+                return ExitCode::from(EXIT_USAGE);
             }
         }
-    } else {
-        match std::fs::read(&cli.program) {
-            Ok(bytes) => Module::from_bytes(&engine, &bytes),
-            Err(e) => {
-                eprintln!("error: cannot read {}: {e}", cli.program.display());
-                return ExitCode::from(EXIT_NO_INPUT);
-            }
-        }
-    };
-    let module = match module {
+    }
+    let module = match load(&program) {
         Ok(m) => m,
-        Err(e) => {
-            eprintln!("error: invalid bytecode: {e}");
-            return ExitCode::from(EXIT_BAD_BYTECODE);
-        }
+        Err(code) => return code,
     };
     let defaults = Limits::default();
     let config = InstanceConfig {
         limits: Limits { max_heap: cli.max_heap.unwrap_or(defaults.max_heap), fuel: cli.fuel, ..defaults },
         gc_stress: cli.gc_stress,
-        args: cli.args,
+        args,
         stdout: Box::new(BufWriter::with_capacity(1 << 16, std::io::stdout())),
         stderr: Box::new(LineWriter::new(std::io::stderr())),
     };
     let mut instance = match Instance::new(&module, config) {
         Ok(i) => i,
         Err(e) => {
-            eprintln!("error: {e}");
+            report(format!("error: {e}"));
             return ExitCode::from(EXIT_TRAP);
         }
     };
     let result = instance.run();
+    let code = match &result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(RunError::Exit(code)) => ExitCode::from(*code as u8),
+        Err(RunError::Trap(t)) if matches!(t.kind, TrapKind::Io(_)) => {
+            report(format!("error: {}", t.kind));
+            ExitCode::from(EXIT_IO)
+        }
+        Err(e) => {
+            report(e.to_string().trim_end());
+            ExitCode::from(EXIT_TRAP)
+        }
+    };
     if cli.stats {
         print_stats(&instance.stats());
     }
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(RunError::Exit(code)) => ExitCode::from(code as u8),
-        Err(e) => {
-            eprint!("{e}");
-            ExitCode::from(EXIT_TRAP)
+    code
+}
+
+/// Loads the program: compiles a `.kiln` file, or reads and verifies a `.bc` file of at
+/// most `MAX_MODULE_BYTES`.
+fn load(program: &std::path::Path) -> Result<Module, ExitCode> {
+    let engine = Engine::new();
+    let module = if program.extension().is_some_and(|e| e == "kiln") {
+        match kiln_compiler::compile_path(program) {
+            Ok(m) => Module::from_bytecode(&engine, m),
+            Err(e @ kiln_compiler::CompileError::Io(_)) => {
+                report(e);
+                return Err(ExitCode::from(EXIT_NO_INPUT));
+            }
+            Err(e) => {
+                report(e.to_string().trim_end());
+                return Err(ExitCode::from(EXIT_COMPILE));
+            }
         }
-    }
+    } else {
+        match read_bounded(program, MAX_MODULE_BYTES) {
+            Ok(Some(bytes)) => Module::from_bytes(&engine, &bytes),
+            Ok(None) => {
+                report(format!(
+                    "error: invalid bytecode: {} is larger than the module size limit of {MAX_MODULE_BYTES} bytes",
+                    program.display()
+                ));
+                return Err(ExitCode::from(EXIT_BAD_BYTECODE));
+            }
+            Err(e) => {
+                report(format!("error: cannot read {}: {e}", program.display()));
+                return Err(ExitCode::from(EXIT_NO_INPUT));
+            }
+        }
+    };
+    module.map_err(|e| {
+        report(format!("error: invalid bytecode: {e}"));
+        ExitCode::from(EXIT_BAD_BYTECODE)
+    })
 }
 
 fn print_stats(s: &kiln_runtime::Stats) {
-    eprintln!("fuel used:        {}", s.fuel_used);
-    eprintln!("allocations:      {}", s.heap.allocations);
-    eprintln!("bytes allocated:  {}", s.heap.bytes_allocated);
-    eprintln!("peak heap:        {}", s.heap.peak_bytes);
-    eprintln!("gc cycles:        {}", s.heap.gc_cycles);
-    eprintln!("gc pause total:   {:.3} ms", s.heap.gc_time.as_secs_f64() * 1e3);
-    eprintln!("bytes written:    {}", s.bytes_written);
-    eprintln!("wall time:        {:.3} ms", s.wall_time.as_secs_f64() * 1e3);
-    match s.cpu_time {
-        Some(cpu) => eprintln!("cpu time:         {:.3} ms", cpu.as_secs_f64() * 1e3),
-        None => eprintln!("cpu time:         unavailable"),
-    }
+    let ms = |d: std::time::Duration| format!("{:.3} ms", d.as_secs_f64() * 1e3);
+    report(format!("fuel used:        {}", s.fuel_used));
+    report(format!("allocations:      {}", s.heap.allocations));
+    report(format!("bytes allocated:  {}", s.heap.bytes_allocated));
+    report(format!("peak heap:        {}", s.heap.peak_bytes));
+    report(format!("gc cycles:        {}", s.heap.gc_cycles));
+    report(format!("gc pause total:   {}", ms(s.heap.gc_time)));
+    report(format!("bytes written:    {}", s.bytes_written));
+    report(format!("wall time:        {}", ms(s.wall_time)));
+    report(format!("cpu time:         {}", s.cpu_time.map_or("unavailable".into(), ms)));
 }

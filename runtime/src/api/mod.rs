@@ -7,7 +7,7 @@
 use crate::gc::HeapStats;
 use crate::instance::limits::Limits;
 use crate::instance::{Io, Vm};
-use crate::interp::trap::{Stop, Trap};
+use crate::interp::trap::{Stop, Trap, TrapKind};
 use crate::loader::{prepare, PreparedModule};
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -180,9 +180,15 @@ impl Instance {
             Err(Stop::Exit(code)) => Err(RunError::Exit(code)),
             Err(Stop::Trap(kind)) => Err(RunError::Trap(self.vm.make_trap(kind))),
         };
-        let _ = self.vm.io.stdout.flush();
-        let _ = self.vm.io.stderr.flush();
-        res
+        // Output the program wrote but the sink still buffers is part of the run: failing
+        // to deliver it is an output error, unless the run already failed otherwise.
+        let flushed = self.vm.io.stdout.flush().and(self.vm.io.stderr.flush());
+        match (res, flushed) {
+            (Ok(()) | Err(RunError::Exit(_)), Err(e)) => {
+                Err(RunError::Trap(Trap { kind: TrapKind::Io(e.to_string()), trace: Vec::new() }))
+            }
+            (res, _) => res,
+        }
     }
 
     /// Statistics so far.

@@ -13,6 +13,10 @@ pub const MAX_CALL_DEPTH: usize = 1 << 22;
 /// Largest accepted `stack_slots` (2 GiB of registers); larger requests are clamped.
 pub const MAX_STACK_SLOTS: usize = 1 << 28;
 
+/// Fixed fuel cost of one output call (`print` and the others), on top of one unit per
+/// started 8 bytes: it stands for the system call a write may make.
+pub const IO_CALL_FUEL: u64 = 16;
+
 /// What one instance may use. Exceeding a limit traps the instance, never the host.
 #[derive(Clone, Debug)]
 pub struct Limits {

@@ -41,10 +41,15 @@ pub struct Vm {
     pub globals: Vec<u64>,
     /// Heap strings for the module's string constants.
     pub str_consts: Vec<u64>,
-    /// Fuel remaining; may go negative by the cost of one block before a check sees it.
+    /// The interpreter's per-instruction fuel counter: the fuel left, counting every
+    /// instruction executed so far. It may go negative before a check sees it. Without a
+    /// fuel limit it starts at `i64::MAX` and is topped up if it ever runs out.
     pub fuel: i64,
-    /// Fuel at the start, to compute what was used.
+    /// What `fuel` started at (or was last topped up to).
     pub fuel_start: i64,
+    /// Fuel used that `fuel` does not show: size-dependent charges when there is no
+    /// limit, and top-ups.
+    pub fuel_uncounted: u64,
     /// The limits this instance was created with.
     pub limits: Limits,
     /// Output sinks.
@@ -81,6 +86,7 @@ impl Vm {
             str_consts: Vec::with_capacity(module.str_consts.len()),
             fuel,
             fuel_start: fuel,
+            fuel_uncounted: 0,
             limits,
             io,
             args,
@@ -220,11 +226,19 @@ impl Vm {
     // ----- Fuel -----
 
     /// Charges `units` of fuel for work that grows with its input, trapping when the
-    /// limit is passed.
+    /// limit is passed. The check sees fuel as the spec counts it: the whole basic block
+    /// of the running instruction is charged on entry, so the instructions still to come
+    /// in that block count as spent (spec/bytecode.md, Fuel).
     pub fn charge(&mut self, units: u64) -> Result<(), Stop> {
-        let units = units.min(i64::MAX as u64) as i64;
-        self.fuel = self.fuel.saturating_sub(units);
-        if self.fuel < 0 {
+        if units == 0 {
+            return Ok(());
+        }
+        if self.limits.fuel.is_none() {
+            self.fuel_uncounted = self.fuel_uncounted.saturating_add(units);
+            return Ok(());
+        }
+        self.fuel = self.fuel.saturating_sub(i64::try_from(units).unwrap_or(i64::MAX));
+        if self.fuel.saturating_sub(self.rest_of_block()) < 0 {
             return Err(TrapKind::FuelExhausted.into());
         }
         Ok(())
@@ -235,9 +249,40 @@ impl Vm {
         self.charge((bytes as u64).div_ceil(8))
     }
 
-    /// Fuel used so far.
+    /// Charges an output call: a fixed cost plus one unit per started 8 bytes.
+    pub fn charge_io(&mut self, bytes: usize) -> Result<(), Stop> {
+        self.charge(limits::IO_CALL_FUEL + (bytes as u64).div_ceil(8))
+    }
+
+    /// Called when a fuel check finds the counter negative: traps if there is a limit,
+    /// otherwise tops the counter up (it would take centuries to get here).
+    pub fn out_of_fuel(&mut self) -> Result<(), TrapKind> {
+        if self.limits.fuel.is_some() {
+            return Err(TrapKind::FuelExhausted);
+        }
+        let spent = (self.fuel_start as i128 - self.fuel as i128).max(0);
+        self.fuel_uncounted = self.fuel_uncounted.saturating_add(u64::try_from(spent).unwrap_or(u64::MAX));
+        self.fuel = i64::MAX;
+        self.fuel_start = i64::MAX;
+        Ok(())
+    }
+
+    /// Instructions after the running one in its basic block (0 outside a run).
+    fn rest_of_block(&self) -> i64 {
+        match self.frames.last() {
+            Some(frame) => {
+                let rest = &self.module.funcs[frame.func as usize].block_rest;
+                rest.get(frame.pc as usize).map_or(0, |&n| i64::from(n))
+            }
+            None => 0,
+        }
+    }
+
+    /// Fuel used so far, as the spec counts it; never more than the limit.
     pub fn fuel_used(&self) -> u64 {
-        (self.fuel_start - self.fuel).max(0) as u64
+        let counted = u64::try_from((self.fuel_start as i128 - self.fuel as i128).max(0)).unwrap_or(u64::MAX);
+        let used = counted.saturating_add(self.fuel_uncounted);
+        self.limits.fuel.map_or(used, |limit| used.min(limit))
     }
 
     // ----- Traps -----
@@ -270,12 +315,7 @@ impl Vm {
     pub fn make_trap(&mut self, kind: TrapKind) -> Trap {
         // A trap at a function's entry check comes before its first block is entered.
         if !std::mem::take(&mut self.trapped_at_entry) {
-            if let Some(frame) = self.frames.last() {
-                let leaders = &self.module.funcs[frame.func as usize].leaders;
-                let start = frame.pc as usize + 1;
-                let rest = leaders.get(start..).map_or(0, |l| l.iter().take_while(|&&x| !x).count());
-                self.fuel = self.fuel.saturating_sub(rest as i64);
-            }
+            self.fuel = self.fuel.saturating_sub(self.rest_of_block());
         }
         Trap { kind, trace: self.trace() }
     }

@@ -14,6 +14,7 @@ use crate::gc::raw;
 use crate::instance::Vm;
 use crate::loader::PreparedFunc;
 use kiln_bytecode::ops;
+use std::cmp::Ordering as CmpOrdering;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -98,7 +99,11 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
         ($back:expr, $cond:expr, $target:expr) => {
             if $cond {
                 if $back && (fuel < 0 || interrupt.load(Ordering::Relaxed)) {
-                    trap!(limit_trap(&interrupt));
+                    vm.fuel = fuel;
+                    match limit_reached(vm, &interrupt) {
+                        Ok(()) => fuel = vm.fuel,
+                        Err(kind) => trap!(kind),
+                    }
                 }
                 pc = $target as usize;
             }
@@ -107,16 +112,13 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
     // Compares two string registers byte-wise, charging one unit of fuel per full 8 bytes
     // of the shorter one (a comparison's work grows with its input).
     macro_rules! str_compare {
-        ($a:expr, $b:expr, $op:tt) => {{
+        ($a:expr, $b:expr, $test:expr) => {{
             let (x, y) = (str_of(r!($a)), str_of(r!($b)));
-            let cost = (x.len().min(y.len()) / 8) as i64;
+            let cost = (x.len().min(y.len()) / 8) as u64;
             if cost > 0 {
-                fuel -= cost;
-                if fuel < 0 {
-                    trap!(TrapKind::FuelExhausted);
-                }
+                slow!(vm.charge(cost));
             }
-            (x $op y) as u64
+            $test(ops::str_cmp(x, y)) as u64
         }};
     }
     // Pops the running frame; returns its result slot, or leaves `execute` when the
@@ -198,10 +200,10 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                 Op::NeF { dst, a, b } => r!(dst) = (rf!(a) != rf!(b)) as u64,
                 Op::LtF { dst, a, b } => r!(dst) = (rf!(a) < rf!(b)) as u64,
                 Op::LeF { dst, a, b } => r!(dst) = (rf!(a) <= rf!(b)) as u64,
-                Op::EqS { dst, a, b } => r!(dst) = str_compare!(a, b, ==),
-                Op::NeS { dst, a, b } => r!(dst) = str_compare!(a, b, !=),
-                Op::LtS { dst, a, b } => r!(dst) = str_compare!(a, b, <),
-                Op::LeS { dst, a, b } => r!(dst) = str_compare!(a, b, <=),
+                Op::EqS { dst, a, b } => r!(dst) = str_compare!(a, b, CmpOrdering::is_eq),
+                Op::NeS { dst, a, b } => r!(dst) = str_compare!(a, b, CmpOrdering::is_ne),
+                Op::LtS { dst, a, b } => r!(dst) = str_compare!(a, b, CmpOrdering::is_lt),
+                Op::LeS { dst, a, b } => r!(dst) = str_compare!(a, b, CmpOrdering::is_le),
                 Op::Not { dst, src } => r!(dst) = r!(src) ^ 1,
 
                 Op::IntToFloat { dst, src } => r!(dst) = ops::int_to_float(ri!(src)).to_bits(),
@@ -260,8 +262,13 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                     if fuel < 0 || interrupt.load(Ordering::Relaxed) {
                         vm.fuel = fuel;
                         vm.frames.set_len(depth);
-                        vm.trapped_at_entry = true;
-                        return Err(Stop::Trap(limit_trap(&interrupt)));
+                        match limit_reached(vm, &interrupt) {
+                            Ok(()) => fuel = vm.fuel,
+                            Err(kind) => {
+                                vm.trapped_at_entry = true;
+                                return Err(Stop::Trap(kind));
+                            }
+                        }
                     }
                 }
                 Op::CallNative { dst, args, native } => {
@@ -285,7 +292,7 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                 }
 
                 Op::NewStruct { dst, ty, args } => {
-                    r!(dst) = slow!(vm.new_struct_from_slots(ty as usize, base + args as usize));
+                    r!(dst) = slow!(slow::new_struct(vm, ty as usize, base + args as usize));
                 }
                 Op::GetField { dst, obj, field } => r!(dst) = *raw::field(raw::obj(r!(obj)), field as usize),
                 Op::SetField { obj, field, src } => {
@@ -296,7 +303,7 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                 }
 
                 Op::NewArray { elem_ref, dst, args, count } => {
-                    r!(dst) = slow!(vm.new_array_from_slots(elem_ref, base + args as usize, count as usize))
+                    r!(dst) = slow!(slow::new_array(vm, elem_ref, base + args as usize, count as usize))
                 }
                 Op::ArrayFill { elem_ref, dst, val, len } => {
                     let (v, n) = (r!(val), ri!(len));
@@ -348,13 +355,14 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
     }
 }
 
-/// The trap for a failed fuel or interrupt check.
-fn limit_trap(interrupt: &std::sync::atomic::AtomicBool) -> TrapKind {
+/// A fuel or interrupt check failed: the trap to raise, or `Ok` when fuel is unlimited
+/// and the counter was only topped up.
+#[cold]
+fn limit_reached(vm: &mut Vm, interrupt: &std::sync::atomic::AtomicBool) -> Result<(), TrapKind> {
     if interrupt.load(Ordering::Relaxed) {
-        TrapKind::Interrupted
-    } else {
-        TrapKind::FuelExhausted
+        return Err(TrapKind::Interrupted);
     }
+    vm.out_of_fuel()
 }
 
 /// Nulls a new frame's reference registers that are not parameters, so that the GC,

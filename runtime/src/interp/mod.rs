@@ -13,4 +13,4 @@ pub mod text;
 pub mod trap;
 
 pub use exec::execute;
-pub(crate) use slow::slot_str;
+pub(crate) use slow::{new_substr, slot_str, split, write_str_slot};

@@ -6,6 +6,7 @@ use super::text;
 use super::trap::{Stop, TrapKind};
 use crate::gc::raw::{self, Header};
 use crate::instance::{heap_trap, Vm};
+use std::io::Write;
 
 pub fn int_to_str(vm: &mut Vm, v: i64) -> Result<u64, Stop> {
     let mut buf = [0u8; 20];
@@ -92,7 +93,9 @@ pub unsafe fn array_remove(vm: &mut Vm, o: *mut Header, idx: i64) -> Result<u64,
     }
 }
 
-/// Sorts an array in place; fuel `n * ceil(log2 n)`.
+/// Sorts an array in place. Fuel: `n * ceil(log2(n + 1))` for the comparisons, and for
+/// strings also `ceil(log2(n + 1))` units per started 8 bytes of all the strings (each
+/// merge level compares each string at most once against a neighbour).
 ///
 /// # Safety
 /// `o` is a live array whose elements have the kind `kind` (rule F5).
@@ -102,17 +105,36 @@ pub unsafe fn array_sort(vm: &mut Vm, kind: SortKind, o: *mut Header) -> Result<
     unsafe {
         let items = raw::array_slice(o);
         let n = items.len() as u64;
-        let log = 64 - n.leading_zeros() as u64;
-        vm.charge(n * log)?;
+        let levels = u64::from(64 - n.leading_zeros());
+        let mut cost = n.saturating_mul(levels);
+        if kind == SortKind::Str {
+            let bytes: u64 = items.iter().map(|&s| raw::str_len(raw::obj(s)) as u64).sum();
+            cost = cost.saturating_add(levels.saturating_mul(bytes.div_ceil(8)));
+        }
+        vm.charge(cost)?;
         match kind {
             SortKind::Int => items.sort_unstable_by_key(|&v| v as i64),
             SortKind::Float => items.sort_by(|a, b| f64::from_bits(*a).total_cmp(&f64::from_bits(*b))),
-            SortKind::Str => {
-                items.sort_by(|a, b| raw::str_bytes(raw::obj(*a)).cmp(raw::str_bytes(raw::obj(*b))))
-            }
+            SortKind::Str => items.sort_by(|a, b| {
+                kiln_bytecode::ops::str_cmp(raw::str_bytes(raw::obj(*a)), raw::str_bytes(raw::obj(*b)))
+            }),
         }
     }
     Ok(())
+}
+
+/// A new array of the `count` values in slots `first..`: one unit of fuel per full 8
+/// elements on top of the instruction's own.
+pub fn new_array(vm: &mut Vm, elem_ref: bool, first: usize, count: usize) -> Result<u64, Stop> {
+    vm.charge(count as u64 / 8)?;
+    vm.new_array_from_slots(elem_ref, first, count)
+}
+
+/// A new struct of type `ty` whose fields are slots `first..`: one unit of fuel per full 8
+/// fields on top of the instruction's own.
+pub fn new_struct(vm: &mut Vm, ty: usize, first: usize) -> Result<u64, Stop> {
+    vm.charge(u64::from(vm.module.descs[ty].n_fields) / 8)?;
+    vm.new_struct_from_slots(ty, first)
 }
 
 /// Concatenates the strings in slots `args..args+count`.
@@ -130,4 +152,82 @@ pub fn concat(vm: &mut Vm, args: usize, count: usize) -> Result<u64, Stop> {
         at += bytes.len();
     }
     Ok(o as u64)
+}
+
+/// Writes the string in register-file slot `slot` (and a newline) to the instance's
+/// stdout or stderr, without copying it first.
+pub fn write_str_slot(vm: &mut Vm, slot: usize, to_stderr: bool, newline: bool) -> std::io::Result<()> {
+    // SAFETY: the caller passes a slot typed `str` (rule M3 for a native's arguments), so it
+    // holds a live string. The string's bytes are GC heap memory, disjoint from the sinks
+    // borrowed below, and nothing here allocates, so no collection can free them.
+    let text: &[u8] = unsafe { raw::str_bytes(raw::obj(vm.stack[slot])) };
+    let sink = if to_stderr { &mut vm.io.stderr } else { &mut vm.io.stdout };
+    sink.write_all(text)?;
+    if newline {
+        sink.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// The string in register-file slot `slot`, read through its raw pointer.
+///
+/// # Safety
+/// The slot is typed `str` (rules F5, M3), so it holds a live string; the result is valid
+/// until the next collection, and the slot keeps the string alive through collections.
+unsafe fn slot_bytes<'a>(vm: &Vm, slot: usize) -> &'a [u8] {
+    // SAFETY: by the caller's contract.
+    unsafe { raw::str_bytes(raw::obj(vm.stack[slot])) }
+}
+
+/// A new string holding bytes `from..to` of the string in slot `slot` (the caller has
+/// checked the range and its character boundaries), copied heap to heap: no host buffer.
+pub fn new_substr(vm: &mut Vm, slot: usize, from: usize, to: usize) -> Result<u64, Stop> {
+    vm.reserve(raw::STR_BYTES + (to - from));
+    // SAFETY: the slot is a string argument of a native (rule M3); it stays alive through
+    // the collection `reserve` may run, and nothing collects after it.
+    let bytes = unsafe { slot_bytes(vm, slot) };
+    Ok(vm.heap.alloc_str_from(&bytes[from..to]).map_err(heap_trap)? as u64)
+}
+
+/// `s.split(sep)`: the parts between occurrences of `sep`, or the characters when `sep`
+/// is empty. Counts first, charges fuel (one unit per started 8 bytes and one per part)
+/// and the heap for everything, then builds the array: no host memory grows with `s`.
+pub fn split(vm: &mut Vm, s_slot: usize, sep_slot: usize) -> Result<u64, Stop> {
+    // SAFETY: both slots are string arguments of a native (rule M3). They are re-read
+    // after `reserve`, the only point where a collection may run.
+    let (s, sep) = unsafe { (slot_text(vm, s_slot), slot_text(vm, sep_slot)) };
+    vm.charge_bytes(s.len())?;
+    let parts = if sep.is_empty() { s.chars().count() } else { s.matches(sep).count() + 1 };
+    vm.charge(parts as u64)?;
+    let text_bytes = if sep.is_empty() { s.len() } else { s.len() - (parts - 1) * sep.len() };
+    let size = (raw::ARRAY_SIZE + parts * (8 + raw::STR_BYTES)).saturating_add(text_bytes);
+    vm.reserve(size);
+    // SAFETY: as above; no collection runs from here on.
+    let (s, sep) = unsafe { (slot_text(vm, s_slot), slot_text(vm, sep_slot)) };
+    let heap = &mut vm.heap;
+    let arr = heap.alloc_array(true, parts).map_err(heap_trap)?;
+    let push = |heap: &mut crate::gc::Heap, part: &str| -> Result<(), Stop> {
+        let o = heap.alloc_str_from(part.as_bytes()).map_err(heap_trap)?;
+        // SAFETY: `arr` is a live array (allocated above; nothing collects here).
+        unsafe { heap.array_push(arr, o as u64) }.map_err(heap_trap)
+    };
+    if sep.is_empty() {
+        for (i, c) in s.char_indices() {
+            push(heap, &s[i..i + c.len_utf8()])?;
+        }
+    } else {
+        for part in s.split(sep) {
+            push(heap, part)?;
+        }
+    }
+    Ok(arr as u64)
+}
+
+/// The text of the string in register-file slot `slot`, read through its raw pointer.
+///
+/// # Safety
+/// As for [`slot_bytes`].
+unsafe fn slot_text<'a>(vm: &Vm, slot: usize) -> &'a str {
+    // SAFETY: by the caller's contract.
+    unsafe { raw::str_text(raw::obj(vm.stack[slot])) }
 }

@@ -58,7 +58,7 @@ impl fmt::Display for TrapKind {
             TrapKind::FuelExhausted => write!(f, "fuel exhausted"),
             TrapKind::Interrupted => write!(f, "interrupted"),
             TrapKind::Unreachable => write!(f, "reached unreachable code"),
-            TrapKind::Io(e) => write!(f, "output error: {e}"),
+            TrapKind::Io(e) => write!(f, "cannot write output: {e}"),
         }
     }
 }

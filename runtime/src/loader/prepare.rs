@@ -20,8 +20,10 @@ pub struct PreparedFunc {
     pub local_ref_span: std::ops::Range<usize>,
     /// One past the last reference-typed register (0 if there is none).
     pub refs_end: usize,
-    /// `leaders[pc]`: instruction `pc` starts a basic block (for fuel accounting at traps).
-    pub leaders: Vec<bool>,
+    /// `block_rest[pc]`: how many instructions follow `pc` in its basic block. Fuel is
+    /// charged per block on entry; the interpreter counts per instruction and adds this
+    /// where fuel is observed inside a block (size-dependent charges, traps).
+    pub block_rest: Box<[u16]>,
 }
 
 /// An immutable module in run form, shared by every instance that runs it.
@@ -238,7 +240,7 @@ pub fn prepare(module: Module) -> PreparedModule {
                 let end = (0..func.regs.len()).rev().find(is_ref).map_or(0, |r| r + 1);
                 first.map_or(0..0, |first| first..end)
             },
-            leaders: kiln_bytecode::isa::block_leaders(&func.code),
+            block_rest: block_rest(&func.code),
         });
     }
     PreparedModule { bytecode: module, funcs, const_bits, str_consts, descs }
@@ -263,4 +265,15 @@ impl Narrow<i16> for kiln_bytecode::Imm {
 
 fn natives_for(module: &Module, import: usize) -> u16 {
     natives::find(&module.imports[import].name).expect("verifier rule M3").0 as u16
+}
+
+/// For each instruction, how many instructions follow it in its basic block.
+fn block_rest(code: &[Instr]) -> Box<[u16]> {
+    let leaders = kiln_bytecode::isa::block_leaders(code);
+    let mut rest = vec![0u16; code.len()];
+    for pc in (0..code.len().saturating_sub(1)).rev() {
+        // Code length is at most 65 535 (rule M5), so the count fits.
+        rest[pc] = if leaders[pc + 1] { 0 } else { rest[pc + 1] + 1 };
+    }
+    rest.into_boxed_slice()
 }

@@ -4,19 +4,17 @@ use super::Args;
 use crate::instance::Vm;
 use crate::interp::trap::{Stop, TrapKind};
 use kiln_bytecode::natives::Native;
-use std::io::Write;
 
 pub(super) fn print(vm: &mut Vm, id: Native, a: &Args) -> Result<(), Stop> {
     let newline = matches!(id, Native::Println | Native::Eprintln);
-    let text = a.str_ref(vm, 0).to_owned();
-    let len = text.len() as u64 + u64::from(newline);
-    let Vm { io, .. } = vm;
-    let sink = if matches!(id, Native::Eprint | Native::Eprintln) { &mut io.stderr } else { &mut io.stdout };
-    let res =
-        sink.write_all(text.as_bytes()).and_then(|_| if newline { sink.write_all(b"\n") } else { Ok(()) });
-    res.map_err(|e| Stop::Trap(TrapKind::Io(e.to_string())))?;
-    vm.io.bytes_written += len;
-    vm.charge_bytes(len as usize)
+    let to_stderr = matches!(id, Native::Eprint | Native::Eprintln);
+    let len = a.str_ref(vm, 0).len() + usize::from(newline);
+    // Fuel first: a run that cannot pay for the output writes none of it.
+    vm.charge_io(len)?;
+    crate::interp::write_str_slot(vm, a.slot(0), to_stderr, newline)
+        .map_err(|e| Stop::Trap(TrapKind::Io(e.to_string())))?;
+    vm.io.bytes_written += len as u64;
+    Ok(())
 }
 
 /// `panic`, `assert`, `assert_msg`, `exit`: the natives that may stop the instance.

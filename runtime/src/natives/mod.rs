@@ -18,6 +18,10 @@ pub(crate) struct Args {
 }
 
 impl Args {
+    /// The register-file slot of argument `i`.
+    fn slot(&self, i: usize) -> usize {
+        self.base + i
+    }
     fn int(&self, vm: &Vm, i: usize) -> i64 {
         vm.stack[self.base + i] as i64
     }

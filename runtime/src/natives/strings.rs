@@ -23,9 +23,8 @@ pub(super) fn call(vm: &mut Vm, id: Native, a: &Args) -> Result<u64, Stop> {
                 ))
                 .into());
             }
-            let part = s[from as usize..to as usize].to_owned();
-            vm.charge_bytes(part.len())?;
-            vm.new_str(part.as_bytes())
+            vm.charge_bytes((to - from) as usize)?;
+            crate::interp::new_substr(vm, a.slot(0), from as usize, to as usize)
         }
         Native::StrByteAt => {
             let i = a.int(vm, 1);
@@ -42,27 +41,23 @@ pub(super) fn call(vm: &mut Vm, id: Native, a: &Args) -> Result<u64, Stop> {
                 Native::StrStartsWith => s.starts_with(t),
                 _ => s.ends_with(t),
             };
-            let cost = s.len();
+            // Linear-time search: the work is bounded by both lengths.
+            let cost = s.len() + t.len();
             vm.charge_bytes(cost)?;
             Ok(u64::from(found))
         }
         Native::StrTrim => {
-            let t = a.str_ref(vm, 0).trim().to_owned();
-            vm.charge_bytes(t.len())?;
-            vm.new_str(t.as_bytes())
+            // Scanning may cover the whole string (all white space), so charge all of it.
+            let s = a.str_ref(vm, 0);
+            let len = s.len();
+            let t = s.trim();
+            let from = t.as_ptr() as usize - s.as_ptr() as usize;
+            let to = from + t.len();
+            vm.charge_bytes(len)?;
+            crate::interp::new_substr(vm, a.slot(0), from, to)
         }
-        Native::StrSplit => {
-            let (s, sep) = (a.string(vm, 0), a.string(vm, 1));
-            vm.charge_bytes(s.len())?;
-            let parts: Vec<&str> = if sep.is_empty() {
-                // Splitting on "" gives the characters, without empty ends.
-                s.char_indices().map(|(i, c)| &s[i..i + c.len_utf8()]).collect()
-            } else {
-                s.split(sep.as_str()).collect()
-            };
-            vm.charge(parts.len() as u64)?;
-            vm.new_str_array(&parts)
-        }
+        // Splitting on "" gives the characters, without empty ends.
+        Native::StrSplit => crate::interp::split(vm, a.slot(0), a.slot(1)),
         Native::FromCharCode => {
             let n = a.int(vm, 0);
             let c = u32::try_from(n).ok().and_then(char::from_u32).ok_or_else(|| {
