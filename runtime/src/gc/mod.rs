@@ -8,8 +8,9 @@
 //!    here and counted in `bytes_live`; nothing inside an object is a Rust `Vec` or `String`.
 //! 3. A collection happens only inside an allocation (a safepoint). At that moment every
 //!    reference the program can still use is reachable from the roots the caller passes:
-//!    frames (every reference register below a suspended frame's window), globals, constant strings, and
-//!    [`Heap::temp_roots`] for natives that allocate more than once.
+//!    frames (every reference register below a suspended frame's window), globals, and
+//!    [`Heap::temp_roots`] for natives that allocate more than once. A reference may also
+//!    point at an immortal object of the module (`immortal.rs`), which no heap owns.
 //! 4. Every store of a reference into an object or global goes through
 //!    [`Heap::write_barrier`]. The collector does not need it yet (it neither moves nor
 //!    works incrementally); the hook is there so a generational collector can come later
@@ -17,6 +18,7 @@
 
 mod alloc;
 mod collect;
+pub mod immortal;
 pub mod raw;
 mod verify;
 

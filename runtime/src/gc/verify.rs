@@ -48,7 +48,8 @@ impl Heap {
                         }
                     }
                 };
-                if let Some(bad) = refs.iter().find(|r| !all.contains(r)) {
+                let immortal = |r: u64| super::immortal::is_immortal(raw::obj(r));
+                if let Some(bad) = refs.iter().find(|&&r| r != 0 && !all.contains(&r) && !immortal(r)) {
                     return Err(format!("object {addr:#x} refers to {bad:#x}, which is not a live object"));
                 }
             }

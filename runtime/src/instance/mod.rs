@@ -8,9 +8,9 @@ pub mod limits;
 use crate::gc::raw;
 use crate::gc::Heap;
 use crate::interp::frame::Frame;
+use crate::interp::regfile::RegisterFile;
 use crate::interp::trap::{Stop, TraceFrame, Trap, TrapKind};
 use crate::loader::PreparedModule;
-use kiln_bytecode::{CompositeType, ValType};
 use limits::Limits;
 use std::io::Write;
 use std::sync::atomic::AtomicBool;
@@ -32,15 +32,15 @@ pub struct Vm {
     pub module: Arc<PreparedModule>,
     /// The instance's heap.
     pub heap: Heap,
-    /// The register file; frames are windows into it. Never reallocated, so raw
-    /// pointers into it stay valid for the whole run.
-    pub stack: Box<[u64]>,
-    /// Call frames, outermost first; the last is the running function.
+    /// The register file; frames are windows into it. It grows on demand (moving), up to
+    /// `limits.stack_slots`.
+    pub stack: RegisterFile,
+    /// Call frames, outermost first; the last is the running function. The interpreter
+    /// writes them through a raw pointer and grows the vector itself (re-deriving the
+    /// pointer), up to `limits.max_call_depth`.
     pub frames: Vec<Frame>,
     /// Global values.
     pub globals: Vec<u64>,
-    /// Heap strings for the module's string constants.
-    pub str_consts: Vec<u64>,
     /// The interpreter's per-instruction fuel counter: the fuel left, counting every
     /// instruction executed so far. It may go negative before a check sees it. Without a
     /// fuel limit it starts at `i64::MAX` and is topped up if it ever runs out.
@@ -65,7 +65,10 @@ pub struct Vm {
 }
 
 impl Vm {
-    /// Creates an instance: allocates constant strings and default global values.
+    /// Creates an instance. Nothing is allocated up front beyond the globals: the register
+    /// file and frame stack grow when a run needs them, constant strings are the
+    /// module's, and every global starts as 0 (a reference-typed one as "not yet
+    /// initialised": reading it traps).
     pub fn new(
         module: Arc<PreparedModule>,
         mut limits: Limits,
@@ -76,14 +79,11 @@ impl Vm {
         let fuel = limits.fuel.map_or(i64::MAX, |f| f.min(i64::MAX as u64) as i64);
         limits.max_call_depth = limits.max_call_depth.clamp(1, limits::MAX_CALL_DEPTH);
         limits.stack_slots = limits.stack_slots.min(limits::MAX_STACK_SLOTS);
-        let mut vm = Vm {
+        let vm = Vm {
             heap: Heap::new(limits.max_heap, gc_stress),
-            stack: vec![0u64; limits.stack_slots].into_boxed_slice(),
-            // The interpreter writes frames through a pointer into this buffer, so it is
-            // reserved once and never reallocated.
-            frames: Vec::with_capacity(limits.max_call_depth),
+            stack: RegisterFile::new(limits.stack_slots),
+            frames: Vec::new(),
             globals: vec![0; module.bytecode.globals.len()],
-            str_consts: Vec::with_capacity(module.str_consts.len()),
             fuel,
             fuel_start: fuel,
             fuel_uncounted: 0,
@@ -95,41 +95,7 @@ impl Vm {
             trapped_at_entry: false,
             module,
         };
-        let module = Arc::clone(&vm.module);
-        for s in &module.str_consts {
-            let o = vm.new_str(s.as_bytes()).map_err(stop_to_trap)?;
-            vm.str_consts.push(o);
-        }
-        for (i, g) in module.bytecode.globals.iter().enumerate() {
-            let v = vm.default_value(g.ty).map_err(stop_to_trap)?;
-            vm.globals[i] = v;
-        }
         Ok(vm)
-    }
-
-    /// The default value of a type: 0, 0.0, false, "", an empty array, or a struct of
-    /// defaults. Recursion depth is bounded by verifier rule M2.
-    fn default_value(&mut self, ty: ValType) -> Result<u64, Stop> {
-        let module = Arc::clone(&self.module);
-        Ok(match ty {
-            ValType::Int | ValType::Float | ValType::Bool => 0,
-            ValType::Str => self.new_str(b"")?,
-            ValType::Ref(t) => match &module.bytecode.types[t.index()] {
-                CompositeType::Array(elem) => self.new_array(elem.is_ref(), &[])?,
-                CompositeType::Struct(st) => {
-                    let mut fields = Vec::with_capacity(st.fields.len());
-                    for (_, fty) in &st.fields {
-                        let v = self.default_value(*fty)?;
-                        self.heap.temp_roots.push(v);
-                        fields.push(v);
-                    }
-                    let o = self.new_struct(t.index(), &fields);
-                    let n = self.heap.temp_roots.len() - fields.len();
-                    self.heap.temp_roots.truncate(n);
-                    o?
-                }
-            },
-        })
     }
 
     // ----- Allocation: every path that may collect goes through here -----
@@ -145,7 +111,7 @@ impl Vm {
 
     /// Runs a full collection with the instance's roots.
     pub fn collect_garbage(&mut self) {
-        let Vm { heap, frames, stack, globals, str_consts, module, .. } = self;
+        let Vm { heap, frames, stack, globals, module, .. } = self;
         heap.collect(|marker| {
             // A suspended frame's registers from its call window up belong to its callee;
             // every reference register below that holds an object or null (see
@@ -156,16 +122,13 @@ impl Vm {
                 let base = frame.base as usize;
                 let limit = frames.get(i + 1).map_or(func.n_regs, |callee| callee.base as usize - base);
                 for &r in func.refs.iter().take_while(|&&r| (r as usize) < limit) {
-                    marker.mark(stack[base + r as usize]);
+                    marker.mark(stack.get(base + r as usize));
                 }
             }
             for (v, g) in globals.iter().zip(&module.bytecode.globals) {
                 if g.ty.is_ref() {
                     marker.mark(*v);
                 }
-            }
-            for &s in str_consts.iter() {
-                marker.mark(s);
             }
         });
     }
@@ -197,7 +160,7 @@ impl Vm {
     /// An array holding the `count` values in register-file slots `first..`.
     pub fn new_array_from_slots(&mut self, elem_ref: bool, first: usize, count: usize) -> Result<u64, Stop> {
         self.safepoint(raw::ARRAY_SIZE + count * 8);
-        let values = &self.stack[first..first + count];
+        let values = self.stack.slice(first..first + count);
         Ok(self.heap.alloc_array_from(elem_ref, values).map_err(heap_trap)? as u64)
     }
 
@@ -219,7 +182,7 @@ impl Vm {
         let n = self.module.descs[ty].n_fields as usize;
         self.safepoint(raw::HEADER + n * 8);
         let desc = &self.module.descs[ty];
-        let fields = &self.stack[first..first + n];
+        let fields = self.stack.slice(first..first + n);
         Ok(self.heap.alloc_struct(desc, fields).map_err(heap_trap)? as u64)
     }
 
@@ -324,11 +287,4 @@ impl Vm {
 /// The trap for a failed allocation.
 pub fn heap_trap(e: crate::gc::HeapExhausted) -> Stop {
     Stop::Trap(TrapKind::HeapExhausted { limit: e.limit })
-}
-
-fn stop_to_trap(stop: Stop) -> TrapKind {
-    match stop {
-        Stop::Trap(kind) => kind,
-        Stop::Exit(_) => TrapKind::Unreachable,
-    }
 }

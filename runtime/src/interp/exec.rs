@@ -27,17 +27,19 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
     let interrupt = Arc::clone(&vm.interrupt);
     let funcs = &module.funcs[..];
     let entry_func = &funcs[entry as usize];
-    if entry_func.n_regs > vm.stack.len() {
+    if !vm.stack.grow_to(entry_func.n_regs) {
         return Err(TrapKind::StackOverflow.into());
     }
     vm.frames.clear();
     vm.frames.push(Frame { code: entry_func.code.as_ptr(), func: entry, pc: 0, base: 0, ret: 0 });
-    // Frames are written through this pointer; `vm.frames` has capacity for
-    // `max_depth` frames reserved when the instance was created, so it never moves.
-    let frames: *mut Frame = vm.frames.as_mut_ptr();
+    // Frames are written through this pointer, below `frames_cap`; when a call needs
+    // more, `grow` reallocates `vm.frames` and the pointer is derived again. The same
+    // goes for the register file and `stack`.
+    let mut frames: *mut Frame = vm.frames.as_mut_ptr();
+    let mut frames_cap = vm.frames.capacity();
     let mut depth: usize = 1;
-    let stack: *mut u64 = vm.stack.as_mut_ptr();
-    let stack_len = vm.stack.len();
+    let mut stack: *mut u64 = vm.stack.base();
+    let mut stack_len = vm.stack.len();
     let max_depth = vm.limits.max_call_depth;
     let mut code: *const Op = entry_func.code.as_ptr();
     let mut pc: usize = 0;
@@ -164,7 +166,7 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                 Op::Mov { dst, src } => r!(dst) = r!(src),
                 Op::LoadI { dst, imm } => r!(dst) = imm as i64 as u64,
                 Op::LoadBits { dst, k } => r!(dst) = *module.const_bits.get_unchecked(k as usize),
-                Op::LoadStr { dst, k } => r!(dst) = *vm.str_consts.get_unchecked(k as usize),
+                Op::LoadStr { dst, k } => r!(dst) = *module.strings.refs().get_unchecked(k as usize),
 
                 Op::AddI { dst, a, b } => r!(dst) = r!(a).wrapping_add(r!(b)),
                 Op::SubI { dst, a, b } => r!(dst) = r!(a).wrapping_sub(r!(b)),
@@ -242,8 +244,15 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                     // SAFETY: rule F2 (function index in range).
                     let callee = funcs.get_unchecked(func as usize);
                     let new_base = base + args as usize;
-                    if new_base + callee.n_regs > stack_len || depth >= max_depth {
-                        trap!(TrapKind::StackOverflow);
+                    if new_base + callee.n_regs > stack_len || depth >= frames_cap {
+                        vm.frames.set_len(depth);
+                        if depth >= max_depth || !grow(vm, new_base + callee.n_regs, depth + 1) {
+                            trap!(TrapKind::StackOverflow);
+                        }
+                        frames = vm.frames.as_mut_ptr();
+                        frames_cap = vm.frames.capacity();
+                        stack = vm.stack.base();
+                        stack_len = vm.stack.len();
                     }
                     (*frames.add(depth - 1)).pc = (pc - 1) as u32;
                     frames.add(depth).write(Frame {
@@ -285,6 +294,14 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                 Op::Unreachable => trap!(TrapKind::Unreachable),
 
                 Op::GetGlobal { dst, global } => r!(dst) = *vm.globals.get_unchecked(global as usize),
+                Op::GetGlobalRef { dst, global } => {
+                    let v = *vm.globals.get_unchecked(global as usize);
+                    if v == 0 {
+                        let name = module.bytecode.globals[global as usize].name.clone();
+                        trap!(TrapKind::GlobalUninitialised(name));
+                    }
+                    r!(dst) = v;
+                }
                 Op::SetGlobal { global, src } => {
                     let v = r!(src);
                     *vm.globals.get_unchecked_mut(global as usize) = v;
@@ -353,6 +370,20 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
             }
         }
     }
+}
+
+/// Makes room for `slots` register slots and `depth` frames (`vm.frames` holds every
+/// live frame); `false` if a limit or the system's memory does not allow it. Both
+/// buffers may move.
+#[cold]
+fn grow(vm: &mut Vm, slots: usize, depth: usize) -> bool {
+    if depth > vm.frames.capacity() {
+        let want = (vm.frames.capacity() * 2).max(64).min(vm.limits.max_call_depth).max(depth);
+        if vm.frames.try_reserve_exact(want - vm.frames.len()).is_err() {
+            return false;
+        }
+    }
+    vm.stack.grow_to(slots)
 }
 
 /// A fuel or interrupt check failed: the trap to raise, or `Ok` when fuel is unlimited

@@ -8,6 +8,7 @@
 mod exec;
 pub mod frame;
 pub mod op;
+pub mod regfile;
 mod slow;
 pub mod text;
 pub mod trap;

@@ -328,6 +328,12 @@ pub enum Op {
         dst: R,
         global: u16,
     },
+    /// `GetGlobal` of a reference-typed global, which is null until its initialiser
+    /// stores it: reading it then traps.
+    GetGlobalRef {
+        dst: R,
+        global: u16,
+    },
     SetGlobal {
         global: u16,
         src: R,

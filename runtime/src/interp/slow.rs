@@ -49,7 +49,7 @@ pub unsafe fn array_push(vm: &mut Vm, o: *mut Header, value: u64) -> Result<(), 
 pub fn slot_str(vm: &Vm, slot: usize) -> &str {
     // SAFETY: by the caller's contract the slot holds a live string, which stays alive
     // while `vm` is borrowed (no collection can run).
-    unsafe { raw::str_text(raw::obj(vm.stack[slot])) }
+    unsafe { raw::str_text(raw::obj(vm.stack.get(slot))) }
 }
 
 /// Inserts `value` at `idx` (0 ..= len), shifting later elements up.
@@ -160,7 +160,7 @@ pub fn write_str_slot(vm: &mut Vm, slot: usize, to_stderr: bool, newline: bool) 
     // SAFETY: the caller passes a slot typed `str` (rule M3 for a native's arguments), so it
     // holds a live string. The string's bytes are GC heap memory, disjoint from the sinks
     // borrowed below, and nothing here allocates, so no collection can free them.
-    let text: &[u8] = unsafe { raw::str_bytes(raw::obj(vm.stack[slot])) };
+    let text: &[u8] = unsafe { raw::str_bytes(raw::obj(vm.stack.get(slot))) };
     let sink = if to_stderr { &mut vm.io.stderr } else { &mut vm.io.stdout };
     sink.write_all(text)?;
     if newline {
@@ -176,7 +176,7 @@ pub fn write_str_slot(vm: &mut Vm, slot: usize, to_stderr: bool, newline: bool) 
 /// until the next collection, and the slot keeps the string alive through collections.
 unsafe fn slot_bytes<'a>(vm: &Vm, slot: usize) -> &'a [u8] {
     // SAFETY: by the caller's contract.
-    unsafe { raw::str_bytes(raw::obj(vm.stack[slot])) }
+    unsafe { raw::str_bytes(raw::obj(vm.stack.get(slot))) }
 }
 
 /// A new string holding bytes `from..to` of the string in slot `slot` (the caller has
@@ -229,5 +229,5 @@ pub fn split(vm: &mut Vm, s_slot: usize, sep_slot: usize) -> Result<u64, Stop> {
 /// As for [`slot_bytes`].
 unsafe fn slot_text<'a>(vm: &Vm, slot: usize) -> &'a str {
     // SAFETY: by the caller's contract.
-    unsafe { raw::str_text(raw::obj(vm.stack[slot])) }
+    unsafe { raw::str_text(raw::obj(vm.stack.get(slot))) }
 }

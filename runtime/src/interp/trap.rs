@@ -37,6 +37,9 @@ pub enum TrapKind {
     Unreachable,
     /// Writing to the instance's output failed.
     Io(String),
+    /// A reference-typed global (str, array, struct) was read before its initialiser
+    /// ran (from a function an earlier global's initialiser called).
+    GlobalUninitialised(String),
 }
 
 impl fmt::Display for TrapKind {
@@ -59,6 +62,7 @@ impl fmt::Display for TrapKind {
             TrapKind::Interrupted => write!(f, "interrupted"),
             TrapKind::Unreachable => write!(f, "reached unreachable code"),
             TrapKind::Io(e) => write!(f, "cannot write output: {e}"),
+            TrapKind::GlobalUninitialised(name) => write!(f, "global `{name}` read before initialisation"),
         }
     }
 }

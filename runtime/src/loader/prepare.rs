@@ -1,5 +1,6 @@
 //! Translating a verified module into the run form the interpreter executes.
 
+use crate::gc::immortal::ImmortalStrings;
 use crate::gc::raw::{ObjDesc, ObjKind};
 use crate::interp::op::{Op, SortKind};
 use kiln_bytecode::{natives, CompositeType, Const, Instr, Module, ValType};
@@ -34,8 +35,8 @@ pub struct PreparedModule {
     pub funcs: Vec<PreparedFunc>,
     /// Raw bits of int and float constants, by constant index (0 for strings).
     pub const_bits: Vec<u64>,
-    /// String constants; instances allocate one heap string per entry at start.
-    pub str_consts: Vec<String>,
+    /// String constants, as immortal objects every instance shares.
+    pub strings: ImmortalStrings,
     /// Object descriptors by type index (array types get a placeholder; arrays use the
     /// heap's own two array descriptors).
     pub descs: Vec<ObjDesc>,
@@ -45,15 +46,15 @@ pub struct PreparedModule {
 pub fn prepare(module: Module) -> PreparedModule {
     let mut const_bits = Vec::with_capacity(module.consts.len());
     let mut str_slot = Vec::with_capacity(module.consts.len());
-    let mut str_consts = Vec::new();
+    let mut n_strings = 0usize;
     for k in &module.consts {
         match k {
             Const::Int(v) => const_bits.push(*v as u64),
             Const::Float(v) => const_bits.push(v.to_bits()),
-            Const::Str(s) => {
+            Const::Str(_) => {
                 const_bits.push(0);
-                str_slot.push((const_bits.len() - 1, str_consts.len()));
-                str_consts.push(s.clone());
+                str_slot.push((const_bits.len() - 1, n_strings));
+                n_strings += 1;
             }
         }
     }
@@ -185,6 +186,9 @@ pub fn prepare(module: Module) -> PreparedModule {
                 Instr::Ret { src } => same!(Ret { src }),
                 Instr::RetVoid {} => Op::RetVoid,
                 Instr::Unreachable {} => Op::Unreachable,
+                Instr::GetGlobal { dst, global } if module.globals[global.index()].ty.is_ref() => {
+                    Op::GetGlobalRef { dst: r(dst), global: global.0 as u16 }
+                }
                 Instr::GetGlobal { dst, global } => Op::GetGlobal { dst: r(dst), global: global.0 as u16 },
                 Instr::SetGlobal { global, src } => Op::SetGlobal { global: global.0 as u16, src: r(src) },
                 Instr::NewStruct { dst, ty, args } => {
@@ -243,7 +247,11 @@ pub fn prepare(module: Module) -> PreparedModule {
             block_rest: block_rest(&func.code),
         });
     }
-    PreparedModule { bytecode: module, funcs, const_bits, str_consts, descs }
+    let strings = ImmortalStrings::new(module.consts.iter().filter_map(|k| match k {
+        Const::Str(s) => Some(s.as_str()),
+        _ => None,
+    }));
+    PreparedModule { bytecode: module, funcs, const_bits, strings, descs }
 }
 
 /// Narrowing of a branch's operands to the run form (verified to fit: rules F2, F5).

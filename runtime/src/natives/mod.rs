@@ -23,13 +23,13 @@ impl Args {
         self.base + i
     }
     fn int(&self, vm: &Vm, i: usize) -> i64 {
-        vm.stack[self.base + i] as i64
+        vm.stack.get(self.base + i) as i64
     }
     fn float(&self, vm: &Vm, i: usize) -> f64 {
-        f64::from_bits(vm.stack[self.base + i])
+        f64::from_bits(vm.stack.get(self.base + i))
     }
     fn bool(&self, vm: &Vm, i: usize) -> bool {
-        vm.stack[self.base + i] != 0
+        vm.stack.get(self.base + i) != 0
     }
     /// A string argument, copied out so the native may allocate afterwards.
     fn string(&self, vm: &Vm, i: usize) -> String {
@@ -82,7 +82,7 @@ pub fn call(vm: &mut Vm, native: u16, args: usize, dst: usize) -> Result<(), Sto
         | Native::Pow => Some(math::call(vm, id, &a)),
     };
     if let Some(v) = result {
-        vm.stack[dst] = v;
+        vm.stack.set(dst, v);
     }
     Ok(())
 }
