@@ -214,10 +214,8 @@ impl Instance {
     }
 }
 
-/// CPU time of the calling thread, from Linux's `/proc/thread-self/schedstat`
-/// (nanoseconds on the CPU); `None` where that is not available.
+/// CPU time of the calling thread (`clock_gettime(CLOCK_THREAD_CPUTIME_ID)`); `None`
+/// where the system does not report it.
 fn thread_cpu_time() -> Option<Duration> {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
-    Some(Duration::from_nanos(ns))
+    cpu_time::ThreadTime::try_now().ok().map(|t| t.as_duration())
 }

@@ -378,7 +378,7 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
 #[cold]
 fn grow(vm: &mut Vm, slots: usize, depth: usize) -> bool {
     if depth > vm.frames.capacity() {
-        let want = (vm.frames.capacity() * 2).max(64).min(vm.limits.max_call_depth).max(depth);
+        let want = (vm.frames.capacity() * 2).max(16).min(vm.limits.max_call_depth).max(depth);
         if vm.frames.try_reserve_exact(want - vm.frames.len()).is_err() {
             return false;
         }

@@ -15,7 +15,7 @@ use std::alloc::{alloc_zeroed, dealloc, realloc, Layout};
 use std::ptr::NonNull;
 
 /// Smallest size the register file grows to, in slots.
-const MIN_SLOTS: usize = 1024;
+const MIN_SLOTS: usize = 64;
 
 /// A growable, zero-initialised buffer of register slots.
 pub struct RegisterFile {
@@ -139,6 +139,7 @@ mod tests {
         assert_eq!(rf.len(), MIN_SLOTS);
         rf.set(3, 77);
         assert!(rf.grow_to(2000));
+        assert_eq!(rf.len(), 2000);
         assert_eq!(rf.get(3), 77, "values survive growth");
         assert_eq!(rf.get(1999), 0, "new slots are zero");
         assert!(rf.grow_to(5000));
