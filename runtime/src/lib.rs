@@ -22,15 +22,19 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+// Only the embedding API is public: nothing reachable from safe code outside this crate
+// can touch the heap, the register file or the run form (so safe code cannot cause
+// undefined behaviour through them).
 mod api;
-pub mod gc;
-pub mod instance;
-pub mod interp;
-pub mod loader;
+mod gc;
+mod instance;
+mod interp;
+mod loader;
 mod natives;
 mod sink;
 
 pub use api::{Engine, Instance, InstanceConfig, InterruptHandle, LoadError, Module, RunError, Stats};
+pub use gc::HeapStats;
 pub use instance::limits::Limits;
 pub use interp::trap::{TraceFrame, Trap, TrapKind};
 pub use sink::SharedBuffer;

@@ -89,12 +89,7 @@ impl Heap {
             verify_after_gc: stress || cfg!(debug_assertions),
             stats: HeapStats::default(),
             temp_roots: Vec::new(),
-            str_desc: Box::new(ObjDesc {
-                kind: raw::ObjKind::Str,
-                ref_fields: Box::new([]),
-                n_fields: 0,
-                name: "str".into(),
-            }),
+            str_desc: Box::new(ObjDesc { kind: raw::ObjKind::Str, ref_fields: Box::new([]), n_fields: 0 }),
             array_descs: [Box::new(ObjDesc::array(false)), Box::new(ObjDesc::array(true))],
             grey: Vec::new(),
             allocator: alloc::Allocator::new(),
@@ -107,6 +102,7 @@ impl Heap {
     }
 
     /// Bytes currently allocated.
+    #[cfg(test)]
     pub fn bytes_live(&self) -> usize {
         self.bytes_live
     }
@@ -333,7 +329,7 @@ mod tests {
 
     fn pair_desc() -> ObjDesc {
         // struct { value: int, next: ref }
-        ObjDesc { kind: ObjKind::Struct, ref_fields: Box::new([1]), n_fields: 2, name: "Pair".into() }
+        ObjDesc { kind: ObjKind::Struct, ref_fields: Box::new([1]), n_fields: 2 }
     }
 
     #[test]

@@ -32,19 +32,12 @@ pub struct ObjDesc {
     pub ref_fields: Box<[u32]>,
     /// Struct: number of fields.
     pub n_fields: u32,
-    /// Type name, for heap dumps and debugging.
-    pub name: Box<str>,
 }
 
 impl ObjDesc {
     /// A descriptor for arrays whose elements are (`elem_ref`) or are not references.
     pub fn array(elem_ref: bool) -> ObjDesc {
-        ObjDesc {
-            kind: ObjKind::Array,
-            ref_fields: Box::new([]),
-            n_fields: elem_ref as u32,
-            name: Box::from(""),
-        }
+        ObjDesc { kind: ObjKind::Array, ref_fields: Box::new([]), n_fields: elem_ref as u32 }
     }
 
     /// Whether an array's elements are references (arrays keep this in `n_fields`).

@@ -151,12 +151,6 @@ impl Vm {
         Ok(self.heap.alloc_str_array(parts).map_err(heap_trap)? as u64)
     }
 
-    /// An array holding `values` (rooted by the caller).
-    pub fn new_array(&mut self, elem_ref: bool, values: &[u64]) -> Result<u64, Stop> {
-        self.safepoint(raw::ARRAY_SIZE + values.len() * 8);
-        Ok(self.heap.alloc_array_from(elem_ref, values).map_err(heap_trap)? as u64)
-    }
-
     /// An array holding the `count` values in register-file slots `first..`.
     pub fn new_array_from_slots(&mut self, elem_ref: bool, first: usize, count: usize) -> Result<u64, Stop> {
         self.safepoint(raw::ARRAY_SIZE + count * 8);
@@ -168,13 +162,6 @@ impl Vm {
     pub fn new_array_filled(&mut self, elem_ref: bool, value: u64, n: usize) -> Result<u64, Stop> {
         self.safepoint(raw::ARRAY_SIZE.saturating_add(n.saturating_mul(8)));
         Ok(self.heap.alloc_array_filled(elem_ref, value, n).map_err(heap_trap)? as u64)
-    }
-
-    /// A struct of type `ty` holding `fields` (rooted by the caller).
-    pub fn new_struct(&mut self, ty: usize, fields: &[u64]) -> Result<u64, Stop> {
-        self.safepoint(raw::HEADER + fields.len() * 8);
-        let desc = &self.module.descs[ty];
-        Ok(self.heap.alloc_struct(desc, fields).map_err(heap_trap)? as u64)
     }
 
     /// A struct of type `ty` whose fields are register-file slots `first..`.

@@ -49,15 +49,17 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
     // SAFETY: the entry frame's registers fit in the register file (checked above).
     unsafe { null_local_refs(regs, entry_func) };
 
-    // Register access. SAFETY (for every use): the verifier (rule F2) proved each
-    // register operand is below the function's register count, and a frame is only
-    // entered when `base + n_regs <= stack_len` (checked at `Call`).
+    // Register access.
     macro_rules! r {
         ($i:expr) => {
             *{
                 #[cfg(feature = "checked")]
                 assert!(base + ($i as usize) < stack_len);
-                regs.add($i as usize)
+                // SAFETY: rule F2: every register operand is below the function's register
+                // count, and a frame is only entered when `base + n_regs <= stack_len`
+                // (`Call` grows the register file first). Only this loop touches slots
+                // through `regs` while it runs (natives get the slot index instead).
+                unsafe { &mut *regs.add($i as usize) }
             }
         };
     }
@@ -72,13 +74,15 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
         };
     }
     // Saves the hot state so the collector, natives and traces see it.
-    // SAFETY (for every use): frames below `depth` were written by `Call`, and
-    // `depth <= max_depth`, the reserved capacity.
     macro_rules! sync {
         () => {
             vm.fuel = fuel;
-            vm.frames.set_len(depth);
-            (*frames.add(depth - 1)).pc = (pc - 1) as u32;
+            // SAFETY: the frames below `depth` were written (by `execute` and `Call`) and
+            // `depth <= frames_cap`, the vector's capacity.
+            unsafe {
+                vm.frames.set_len(depth);
+                (*frames.add(depth - 1)).pc = (pc - 1) as u32;
+            }
         };
     }
     macro_rules! trap {
@@ -115,7 +119,11 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
     // of the shorter one (a comparison's work grows with its input).
     macro_rules! str_compare {
         ($a:expr, $b:expr, $test:expr) => {{
-            let (x, y) = (str_of(r!($a)), str_of(r!($b)));
+            // Rule F5: both operands are `str` registers, so they hold live strings;
+            // charging fuel does not collect, so the slices stay valid.
+            let (ra, rb) = (r!($a), r!($b));
+            // SAFETY: live strings (rule F5, above).
+            let (x, y) = unsafe { (str_of(ra), str_of(rb)) };
             let cost = (x.len().min(y.len()) / 8) as u64;
             if cost > 0 {
                 slow!(vm.charge(cost));
@@ -129,22 +137,27 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
         () => {{
             depth -= 1;
             if depth == 0 {
-                vm.frames.set_len(0);
+                vm.frames.clear();
                 vm.fuel = fuel;
                 return Ok(());
             }
-            let callee = *frames.add(depth);
-            let caller = *frames.add(depth - 1);
+            // SAFETY: frames `0..=depth` were written by `execute` and `Call`.
+            let (callee, caller) = unsafe { (*frames.add(depth), *frames.add(depth - 1)) };
             code = caller.code;
             pc = caller.pc as usize + 1;
+            base = caller.base as usize;
+            // SAFETY: the caller's frame was inside the register file when it was entered,
+            // and the register file only grows.
+            regs = unsafe { stack.add(base) };
             // The callee ran in the caller's registers from the call's window up; null the
             // caller's reference registers there, which now hold the callee's leftovers.
-            base = caller.base as usize;
-            // The caller's window was in bounds when it was entered.
-            regs = stack.add(base);
-            if let Op::Call { null_after: true, .. } = *code.add(caller.pc as usize) {
-                let window = callee.base as usize - base;
-                null_refs_from(regs, funcs.get_unchecked(caller.func as usize).refs_end, window);
+            // SAFETY: `caller.pc` is the caller's pending `Call` (an instruction of its code)
+            // and its function index was checked by rule F2 when it was called.
+            unsafe {
+                if let Op::Call { null_after: true, .. } = *code.add(caller.pc as usize) {
+                    let window = callee.base as usize - base;
+                    null_refs_from(regs, funcs.get_unchecked(caller.func as usize).refs_end, window);
+                }
             }
             callee.ret as usize
         }};
@@ -157,16 +170,21 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
         let op = unsafe { *code.add(pc) };
         pc += 1;
         fuel -= 1;
-        // SAFETY: see `r!`; object accesses rely on rule F5 (operand types) and on the
-        // heap invariant that a register read holds a live object (rule F8: it was
-        // written by this frame; the collector scans every reference register).
-        unsafe {
+        // Object accesses below rely on rule F5 (operand types: a register read as an
+        // array holds an array, and so on) and on heap invariant 1: a reference register
+        // that is read holds a live object (rule F8: this frame wrote it; the collector
+        // scans every reference register of every frame).
+        {
             match op {
                 Op::Nop => {}
                 Op::Mov { dst, src } => r!(dst) = r!(src),
                 Op::LoadI { dst, imm } => r!(dst) = imm as i64 as u64,
-                Op::LoadBits { dst, k } => r!(dst) = *module.const_bits.get_unchecked(k as usize),
-                Op::LoadStr { dst, k } => r!(dst) = *module.strings.refs().get_unchecked(k as usize),
+                // SAFETY: rule F2 (constant index in range); `prepare` maps it 1:1.
+                Op::LoadBits { dst, k } => r!(dst) = unsafe { *module.const_bits.get_unchecked(k as usize) },
+                // SAFETY: rule F2; `prepare` numbered exactly the module's string constants.
+                Op::LoadStr { dst, k } => {
+                    r!(dst) = unsafe { *module.strings.refs().get_unchecked(k as usize) }
+                }
 
                 Op::AddI { dst, a, b } => r!(dst) = r!(a).wrapping_add(r!(b)),
                 Op::SubI { dst, a, b } => r!(dst) = r!(a).wrapping_sub(r!(b)),
@@ -242,10 +260,11 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
 
                 Op::Call { dst, args, func, .. } => {
                     // SAFETY: rule F2 (function index in range).
-                    let callee = funcs.get_unchecked(func as usize);
+                    let callee = unsafe { funcs.get_unchecked(func as usize) };
                     let new_base = base + args as usize;
                     if new_base + callee.n_regs > stack_len || depth >= frames_cap {
-                        vm.frames.set_len(depth);
+                        // SAFETY: frames below `depth` are written; `depth <= frames_cap`.
+                        unsafe { vm.frames.set_len(depth) };
                         if depth >= max_depth || !grow(vm, new_base + callee.n_regs, depth + 1) {
                             trap!(TrapKind::StackOverflow);
                         }
@@ -254,23 +273,29 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                         stack = vm.stack.base();
                         stack_len = vm.stack.len();
                     }
-                    (*frames.add(depth - 1)).pc = (pc - 1) as u32;
-                    frames.add(depth).write(Frame {
-                        code: callee.code.as_ptr(),
-                        func: func as u32,
-                        pc: 0,
-                        base: new_base as u32,
-                        ret: (base + dst as usize) as u32,
-                    });
+                    // SAFETY: `depth < frames_cap` (grown above), so both frames are inside
+                    // the vector's buffer; the new frame's registers fit in the register
+                    // file (`new_base + n_regs <= stack_len`, grown above).
+                    unsafe {
+                        (*frames.add(depth - 1)).pc = (pc - 1) as u32;
+                        frames.add(depth).write(Frame {
+                            code: callee.code.as_ptr(),
+                            func: func as u32,
+                            pc: 0,
+                            base: new_base as u32,
+                            ret: (base + dst as usize) as u32,
+                        });
+                        regs = stack.add(new_base);
+                        null_local_refs(regs, callee);
+                    }
                     depth += 1;
                     code = callee.code.as_ptr();
                     pc = 0;
                     base = new_base;
-                    regs = stack.add(base);
-                    null_local_refs(regs, callee);
                     if fuel < 0 || interrupt.load(Ordering::Relaxed) {
                         vm.fuel = fuel;
-                        vm.frames.set_len(depth);
+                        // SAFETY: frames below `depth` are written; `depth <= frames_cap`.
+                        unsafe { vm.frames.set_len(depth) };
                         match limit_reached(vm, &interrupt) {
                             Ok(()) => fuel = vm.fuel,
                             Err(kind) => {
@@ -286,16 +311,21 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                 Op::Ret { src } => {
                     let value = r!(src);
                     let ret = pop_frame!();
-                    *stack.add(ret) = value;
+                    // SAFETY: `ret` is the caller's `dst` slot, inside its frame (rule F2).
+                    unsafe { *stack.add(ret) = value };
                 }
                 Op::RetVoid => {
                     pop_frame!();
                 }
                 Op::Unreachable => trap!(TrapKind::Unreachable),
 
-                Op::GetGlobal { dst, global } => r!(dst) = *vm.globals.get_unchecked(global as usize),
+                // SAFETY: rule F2 (global index in range; the vector has one per global).
+                Op::GetGlobal { dst, global } => {
+                    r!(dst) = unsafe { *vm.globals.get_unchecked(global as usize) }
+                }
                 Op::GetGlobalRef { dst, global } => {
-                    let v = *vm.globals.get_unchecked(global as usize);
+                    // SAFETY: rule F2, as above.
+                    let v = unsafe { *vm.globals.get_unchecked(global as usize) };
                     if v == 0 {
                         let name = module.bytecode.globals[global as usize].name.clone();
                         trap!(TrapKind::GlobalUninitialised(name));
@@ -304,18 +334,25 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                 }
                 Op::SetGlobal { global, src } => {
                     let v = r!(src);
-                    *vm.globals.get_unchecked_mut(global as usize) = v;
+                    // SAFETY: rule F2, as above.
+                    unsafe { *vm.globals.get_unchecked_mut(global as usize) = v };
                     vm.heap.write_barrier(std::ptr::null_mut(), v);
                 }
 
                 Op::NewStruct { dst, ty, args } => {
                     r!(dst) = slow!(slow::new_struct(vm, ty as usize, base + args as usize));
                 }
-                Op::GetField { dst, obj, field } => r!(dst) = *raw::field(raw::obj(r!(obj)), field as usize),
+                Op::GetField { dst, obj, field } => {
+                    let o = raw::obj(r!(obj));
+                    // SAFETY: rule F5: `obj` is a struct register with this field (heap
+                    // invariant 1: it holds a live struct of that type).
+                    r!(dst) = unsafe { *raw::field(o, field as usize) };
+                }
                 Op::SetField { obj, field, src } => {
                     let o = raw::obj(r!(obj));
                     let v = r!(src);
-                    *raw::field(o, field as usize) = v;
+                    // SAFETY: as for `GetField`; rule F5 also gives `src` the field's type.
+                    unsafe { *raw::field(o, field as usize) = v };
                     vm.heap.write_barrier(o, v);
                 }
 
@@ -329,44 +366,62 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                 Op::ArrayGet { dst, arr, idx } => {
                     let o = raw::obj(r!(arr));
                     let i = ri!(idx);
-                    let len = raw::array_len(o);
+                    // SAFETY: rule F5: `arr` holds a live array.
+                    let len = unsafe { raw::array_len(o) };
                     if i as u64 >= len as u64 {
                         trap!(TrapKind::IndexOutOfBounds { index: i, len });
                     }
-                    r!(dst) = *raw::array_buf(o).add(i as usize);
+                    // SAFETY: `0 <= i < len <= cap`, checked just above.
+                    r!(dst) = unsafe { *raw::array_buf(o).add(i as usize) };
                 }
                 Op::ArraySet { arr, idx, src } => {
                     let o = raw::obj(r!(arr));
                     let i = ri!(idx);
-                    let len = raw::array_len(o);
+                    // SAFETY: rule F5: `arr` holds a live array.
+                    let len = unsafe { raw::array_len(o) };
                     if i as u64 >= len as u64 {
                         trap!(TrapKind::IndexOutOfBounds { index: i, len });
                     }
                     let v = r!(src);
-                    *raw::array_buf(o).add(i as usize) = v;
+                    // SAFETY: `0 <= i < len <= cap`, checked just above.
+                    unsafe { *raw::array_buf(o).add(i as usize) = v };
                     vm.heap.write_barrier(o, v);
                 }
-                Op::ArrayLen { dst, arr } => r!(dst) = raw::array_len(raw::obj(r!(arr))) as u64,
+                Op::ArrayLen { dst, arr } => {
+                    let o = raw::obj(r!(arr));
+                    // SAFETY: rule F5: `arr` holds a live array.
+                    r!(dst) = unsafe { raw::array_len(o) } as u64;
+                }
                 Op::ArrayPush { arr, src } => {
                     let (o, v) = (raw::obj(r!(arr)), r!(src));
-                    slow!(slow::array_push(vm, o, v))
+                    // SAFETY: rule F5: a live array, rooted by its register across the
+                    // collection pushing may run.
+                    slow!(unsafe { slow::array_push(vm, o, v) })
                 }
                 Op::ArrayInsert { arr, idx, src } => {
                     let (o, i, v) = (raw::obj(r!(arr)), ri!(idx), r!(src));
-                    slow!(slow::array_insert(vm, o, i, v))
+                    // SAFETY: as for `ArrayPush`.
+                    slow!(unsafe { slow::array_insert(vm, o, i, v) })
                 }
                 Op::ArrayRemove { dst, arr, idx } => {
                     let (o, i) = (raw::obj(r!(arr)), ri!(idx));
-                    r!(dst) = slow!(slow::array_remove(vm, o, i));
+                    // SAFETY: rule F5: a live array.
+                    r!(dst) = slow!(unsafe { slow::array_remove(vm, o, i) });
                 }
                 Op::ArraySort { kind, arr } => {
                     let o = raw::obj(r!(arr));
-                    slow!(slow::array_sort(vm, kind, o))
+                    // SAFETY: rule F5: a live array whose elements have the kind `prepare`
+                    // recorded from the register's type.
+                    slow!(unsafe { slow::array_sort(vm, kind, o) })
                 }
                 Op::ConcatN { dst, args, count } => {
                     r!(dst) = slow!(slow::concat(vm, base + args as usize, count as usize));
                 }
-                Op::StrLen { dst, src } => r!(dst) = raw::str_len(raw::obj(r!(src))) as u64,
+                Op::StrLen { dst, src } => {
+                    let o = raw::obj(r!(src));
+                    // SAFETY: rule F5: `src` holds a live string.
+                    r!(dst) = unsafe { raw::str_len(o) } as u64;
+                }
             }
         }
     }

@@ -39,11 +39,6 @@ impl RegisterFile {
         self.len
     }
 
-    /// Whether no slot has been allocated yet.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// Slot 0. Valid until the next [`RegisterFile::grow_to`].
     #[inline(always)]
     pub fn base(&self) -> *mut u64 {
@@ -134,7 +129,7 @@ mod tests {
     #[test]
     fn grows_zeroed_up_to_its_limit() {
         let mut rf = RegisterFile::new(5000);
-        assert!(rf.is_empty());
+        assert_eq!(rf.len(), 0);
         assert!(rf.grow_to(10));
         assert_eq!(rf.len(), MIN_SLOTS);
         rf.set(3, 77);

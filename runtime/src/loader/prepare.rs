@@ -76,7 +76,6 @@ pub fn prepare(module: Module) -> PreparedModule {
                     .map(|(i, _)| i as u32)
                     .collect(),
                 n_fields: st.fields.len() as u32,
-                name: st.name.as_str().into(),
             },
             CompositeType::Array(elem) => ObjDesc::array(elem.is_ref()),
         })
