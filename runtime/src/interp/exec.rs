@@ -181,8 +181,8 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                 Op::LoadI { dst, imm } => r!(dst) = imm as i64 as u64,
                 // SAFETY: rule F2 (constant index in range); `prepare` maps it 1:1.
                 Op::LoadBits { dst, k } => r!(dst) = unsafe { *module.const_bits.get_unchecked(k as usize) },
-                // SAFETY: rule F2; `prepare` numbered exactly the module's string constants.
                 Op::LoadStr { dst, k } => {
+                    // SAFETY: rule F2; `prepare` numbered exactly the module's string constants.
                     r!(dst) = unsafe { *module.strings.refs().get_unchecked(k as usize) }
                 }
 
