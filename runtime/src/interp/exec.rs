@@ -319,8 +319,8 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                 }
                 Op::Unreachable => trap!(TrapKind::Unreachable),
 
-                // SAFETY: rule F2 (global index in range; the vector has one per global).
                 Op::GetGlobal { dst, global } => {
+                    // SAFETY: rule F2 (global index in range; the vector has one per global).
                     r!(dst) = unsafe { *vm.globals.get_unchecked(global as usize) }
                 }
                 Op::GetGlobalRef { dst, global } => {
