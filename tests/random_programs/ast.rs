@@ -1,0 +1,189 @@
+//! The generated programs' syntax tree: a small, well-typed subset of Kiln that the
+//! generator builds, the renderer prints and the reference evaluator runs.
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Ty {
+    Int,
+    Float,
+    Bool,
+    Str,
+    /// `[int]`
+    Arr,
+    /// `P { x: int, y: int }`
+    Pt,
+}
+
+impl Ty {
+    pub fn name(self) -> &'static str {
+        match self {
+            Ty::Int => "int",
+            Ty::Float => "float",
+            Ty::Bool => "bool",
+            Ty::Str => "str",
+            Ty::Arr => "[int]",
+            Ty::Pt => "P",
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Bin {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    And,
+    Or,
+    Xor,
+    Shl,
+    Shr,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    LogicAnd,
+    LogicOr,
+}
+
+impl Bin {
+    pub fn text(self) -> &'static str {
+        match self {
+            Bin::Add => "+",
+            Bin::Sub => "-",
+            Bin::Mul => "*",
+            Bin::Div => "/",
+            Bin::Rem => "%",
+            Bin::And => "&",
+            Bin::Or => "|",
+            Bin::Xor => "^",
+            Bin::Shl => "<<",
+            Bin::Shr => ">>",
+            Bin::Eq => "==",
+            Bin::Ne => "!=",
+            Bin::Lt => "<",
+            Bin::Le => "<=",
+            Bin::Gt => ">",
+            Bin::Ge => ">=",
+            Bin::LogicAnd => "&&",
+            Bin::LogicOr => "||",
+        }
+    }
+
+    /// Binding strength, higher binds tighter (language.md's table).
+    pub fn prec(self) -> u8 {
+        match self {
+            Bin::Mul | Bin::Div | Bin::Rem => 9,
+            Bin::Add | Bin::Sub => 8,
+            Bin::Shl | Bin::Shr => 7,
+            Bin::And => 6,
+            Bin::Xor => 5,
+            Bin::Or => 4,
+            Bin::Eq | Bin::Ne | Bin::Lt | Bin::Le | Bin::Gt | Bin::Ge => 3,
+            Bin::LogicAnd => 2,
+            Bin::LogicOr => 1,
+        }
+    }
+
+    pub fn is_comparison(self) -> bool {
+        self.prec() == 3
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum Expr {
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Str(String),
+    Var(String),
+    Neg(Box<Expr>),
+    Not(Box<Expr>),
+    Bin(Bin, Box<Expr>, Box<Expr>),
+    Cast(Box<Expr>, Ty),
+    If(Box<Expr>, Box<Block>, Box<Block>),
+    Block(Box<Block>),
+    Call(String, Vec<Expr>),
+    Index(Box<Expr>, Box<Expr>),
+    ArrLen(Box<Expr>),
+    StrLen(Box<Expr>),
+    Field(Box<Expr>, &'static str),
+    ArrLit(Vec<Expr>),
+    /// `P { x: .., y: .. }`; `y_first` writes (and so evaluates) `y` first.
+    PtLit {
+        x: Box<Expr>,
+        y: Box<Expr>,
+        y_first: bool,
+    },
+    Interp(Vec<Expr>),
+}
+
+#[derive(Clone, Debug)]
+pub struct Block {
+    pub stmts: Vec<Stmt>,
+    pub tail: Expr,
+}
+
+#[derive(Clone, Debug)]
+pub enum Place {
+    Var(String),
+    Index(Expr, Expr),
+    Field(Expr, &'static str),
+}
+
+#[derive(Clone, Debug)]
+pub enum Stmt {
+    Let {
+        name: String,
+        mutable: bool,
+        ty: Ty,
+        init: Expr,
+    },
+    Assign {
+        place: Place,
+        op: Option<Bin>,
+        value: Expr,
+    },
+    Print(Expr),
+    If(Expr, Vec<Stmt>, Vec<Stmt>),
+    /// `var c = 0; while c < limit { c += 1; body }`
+    While {
+        counter: String,
+        limit: i64,
+        body: Vec<Stmt>,
+    },
+    For {
+        var: String,
+        lo: Expr,
+        hi: Expr,
+        body: Vec<Stmt>,
+    },
+    Break,
+    Continue,
+    Push(Expr, Expr),
+    Expr(Expr),
+}
+
+#[derive(Clone, Debug)]
+pub struct Func {
+    pub name: String,
+    pub params: Vec<(String, Ty)>,
+    pub ret: Ty,
+    pub body: Block,
+}
+
+#[derive(Clone, Debug)]
+pub struct Const {
+    pub name: String,
+    pub ty: Ty,
+    pub value: Expr,
+}
+
+#[derive(Clone, Debug)]
+pub struct Program {
+    pub consts: Vec<Const>,
+    pub funcs: Vec<Func>,
+    pub main: Vec<Stmt>,
+}
