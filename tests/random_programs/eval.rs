@@ -60,6 +60,7 @@ pub struct Outcome {
 }
 
 const MAX_STEPS: u64 = 200_000;
+const MAX_STR: usize = 1 << 16;
 
 pub fn run(p: &Program) -> Option<Outcome> {
     let mut ev =
@@ -176,7 +177,14 @@ impl Eval<'_> {
                 other => panic!("generator bug: {other:?} on floats"),
             }),
             (V::B(a), V::B(b)) => V::B(compare(op, a, b)),
-            (V::S(a), V::S(b)) if op == Bin::Add => V::S(format!("{a}{b}").into()),
+            (V::S(a), V::S(b)) if op == Bin::Add => {
+                // Doubling a string in a loop grows it exponentially: such a program
+                // tests the heap limit, not the compiler; discard it.
+                if a.len() + b.len() > MAX_STR {
+                    return Err(Flow::TooLong);
+                }
+                V::S(format!("{a}{b}").into())
+            }
             (V::S(a), V::S(b)) => V::B(compare(op, a.as_bytes(), b.as_bytes())),
             (a, b) => panic!("generator bug: {op:?} on {a:?} and {b:?}"),
         })
@@ -413,6 +421,9 @@ impl Eval<'_> {
                         s.push('~');
                     }
                     s += &self.expr(p, scopes)?.text();
+                    if s.len() > MAX_STR {
+                        return Err(Flow::TooLong);
+                    }
                 }
                 V::S(s.into())
             }

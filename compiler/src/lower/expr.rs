@@ -231,7 +231,41 @@ impl FnLowerer<'_, '_> {
                 return v;
             }
         }
-        let a = self.expr(l, expect.filter(|_| !op.is_comparison()), None);
+        // A left-associative chain `a + b - c ...` is a left spine of binary nodes; lower
+        // it bottom-up in a loop rather than by recursion, so a chain as long as the
+        // parser allows (5 000 operators) needs no deep recursion.
+        let mut spine = vec![(op, r, span)];
+        let mut left = l;
+        while let ExprKind::Binary(inner, ll, lr) = &left.kind {
+            if matches!(inner, BinOp::And | BinOp::Or) {
+                break;
+            }
+            spine.push((*inner, lr, left.span));
+            left = ll;
+        }
+        let (first_op, ..) = *spine.last().expect("the spine holds `op`");
+        let mut a = self.expr(left, expect.filter(|_| !first_op.is_comparison()), None);
+        while let Some((op, r, span)) = spine.pop() {
+            let outermost = spine.is_empty();
+            a = self.binary_step(op, a, r, span, if outermost { dst } else { None });
+        }
+        a
+    }
+
+    /// One operator of a binary chain whose left operand `a` is already lowered.
+    fn binary_step(&mut self, op: BinOp, a: Val, r: &Expr, span: Span, dst: Option<Reg>) -> Val {
+        let saved = self.pos;
+        self.pos = span;
+        let v = self.binary_step_at(op, a, r, span, dst);
+        self.pos = saved;
+        v
+    }
+
+    fn binary_step_at(&mut self, op: BinOp, a: Val, r: &Expr, span: Span, dst: Option<Reg>) -> Val {
+        if a.ty == Ty::Error {
+            self.discard(r);
+            return Val::error();
+        }
         let a = self.protect(a, &[r]);
         if op.is_comparison() {
             return self.comparison(op, a, r, span, dst);
@@ -397,22 +431,35 @@ impl FnLowerer<'_, '_> {
         self.emit_value(Ty::Bool, dst, |d| make(d, x, y))
     }
 
-    /// `a && b`, `a || b` as values: the right side runs only when needed.
+    /// `a && b`, `a || b` as values: the right side runs only when needed. A chain of
+    /// the same operator (`a && b && c ...`) is lowered in a loop, not by recursion.
     fn logical(&mut self, op: BinOp, l: &Expr, r: &Expr, dst: Option<Reg>) -> Val {
         let reg = self.target(&Ty::Bool, dst).expect("bool has a register");
-        let a = self.expr(l, Some(&Ty::Bool), Some(reg));
-        let skip = if op == BinOp::And {
-            self.emit(Instr::JmpIfNot { cond: reg, target: Target(0) })
-        } else {
-            self.emit(Instr::JmpIf { cond: reg, target: Target(0) })
-        };
-        let b = self.expr(r, Some(&Ty::Bool), Some(reg));
-        self.patch_here(vec![skip]);
-        for (v, e) in [(&a, l), (&b, r)] {
+        let mut operands = vec![r];
+        let mut left = l;
+        while let ExprKind::Binary(inner, ll, lr) = &left.kind {
+            if *inner != op {
+                break;
+            }
+            operands.push(lr);
+            left = ll;
+        }
+        operands.push(left);
+        let mut skips = Vec::new();
+        while let Some(e) = operands.pop() {
+            let v = self.expr(e, Some(&Ty::Bool), Some(reg));
             if !v.ty.fits(&Ty::Bool) {
                 self.cx.mismatch(e.span, &Ty::Bool, &v.ty);
             }
+            if !operands.is_empty() {
+                skips.push(if op == BinOp::And {
+                    self.emit(Instr::JmpIfNot { cond: reg, target: Target(0) })
+                } else {
+                    self.emit(Instr::JmpIf { cond: reg, target: Target(0) })
+                });
+            }
         }
+        self.patch_here(skips);
         self.val(Ty::Bool, Some(reg), dst)
     }
 
