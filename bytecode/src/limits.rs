@@ -8,8 +8,12 @@ pub const FORMAT_VERSION: u32 = 1;
 pub const MAX_REGS: usize = u16::MAX as usize;
 /// Instructions per function: branch targets are 16-bit in the run form.
 pub const MAX_CODE_LEN: usize = u16::MAX as usize;
-/// Functions, types, globals, fields and imports per module (16-bit in the run form).
-pub const MAX_ITEMS: usize = u16::MAX as usize;
+/// Functions, types and globals per module (24-bit in the run form).
+pub const MAX_ITEMS: usize = 1 << 24;
+/// Fields per struct and imports per module (16-bit in the run form).
+pub const MAX_FIELDS: usize = u16::MAX as usize;
+/// Imports per module.
+pub const MAX_IMPORTS: usize = u16::MAX as usize;
 /// Constants per module.
 pub const MAX_CONSTS: usize = 1 << 24;
 /// How deeply structs may nest inside structs (inline fields of struct type).

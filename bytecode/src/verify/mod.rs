@@ -149,7 +149,7 @@ fn check_limits(module: &Module) -> Result<(), VerifyError> {
         ("functions", module.funcs.len(), MAX_ITEMS),
         ("types", module.types.len(), MAX_ITEMS),
         ("globals", module.globals.len(), MAX_ITEMS),
-        ("imports", module.imports.len(), MAX_ITEMS),
+        ("imports", module.imports.len(), MAX_IMPORTS),
         ("constants", module.consts.len(), MAX_CONSTS),
     ];
     for (what, n, max) in counts {
@@ -159,8 +159,11 @@ fn check_limits(module: &Module) -> Result<(), VerifyError> {
     }
     for ty in &module.types {
         if let CompositeType::Struct(st) = ty {
-            if st.fields.len() > MAX_ITEMS {
-                return Err(err(Rule::Limit, format!("struct `{}` has too many fields", st.name)));
+            if st.fields.len() > MAX_FIELDS {
+                return Err(err(
+                    Rule::Limit,
+                    format!("struct `{}` has {} fields, limit {MAX_FIELDS}", st.name, st.fields.len()),
+                ));
             }
         }
     }

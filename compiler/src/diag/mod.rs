@@ -79,6 +79,32 @@ impl Diagnostics {
     }
 }
 
+/// Widest source excerpt a diagnostic shows, in characters.
+const MAX_SHOWN: usize = 120;
+
+/// The part of source line `text` to show for a span starting at character `col` (0-based)
+/// and `width` characters wide: the whole line if it is short, otherwise a window around
+/// the span marked with `...`. Returns the text, the caret's offset in it and its width.
+fn excerpt(text: &str, col: usize, width: usize) -> (String, usize, usize) {
+    let chars: Vec<char> = text.chars().map(|c| if c == '\t' { ' ' } else { c }).collect();
+    if chars.len() <= MAX_SHOWN {
+        return (chars.iter().collect(), col, width.min(MAX_SHOWN));
+    }
+    let start = col.saturating_sub(MAX_SHOWN / 3).min(chars.len());
+    let end = (start + MAX_SHOWN).min(chars.len());
+    let mut shown = String::new();
+    let mut pad = col - start;
+    if start > 0 {
+        shown.push_str("...");
+        pad += 3;
+    }
+    shown.extend(&chars[start..end]);
+    if end < chars.len() {
+        shown.push_str("...");
+    }
+    (shown, pad, width.clamp(1, end.saturating_sub(col).max(1)))
+}
+
 /// Errors found most, to keep a pathological input from producing megabytes of output.
 pub const MAX_REPORTED: usize = 50;
 
@@ -93,11 +119,11 @@ impl fmt::Display for Diagnostics {
                     let gutter = line.to_string().len();
                     writeln!(f, "{:gutter$}--> {}:{line}:{col}", "", file.name)?;
                     writeln!(f, "{:gutter$} |", "")?;
-                    writeln!(f, "{line} | {}", text.replace('\t', " "))?;
                     let (end_line, end_col) = file.line_col(d.span.end);
                     let width = if end_line == line && end_col > col { end_col - col } else { 1 };
-                    let pad = (col - 1) as usize;
-                    writeln!(f, "{:gutter$} | {:pad$}{}", "", "", "^".repeat(width as usize))?;
+                    let (shown, pad, width) = excerpt(text, col as usize - 1, width as usize);
+                    writeln!(f, "{line} | {shown}")?;
+                    writeln!(f, "{:gutter$} | {}{}", "", " ".repeat(pad), "^".repeat(width))?;
                 }
                 None => writeln!(f, " --> <unknown file>")?,
             }

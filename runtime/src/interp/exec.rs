@@ -31,7 +31,14 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
         return Err(TrapKind::StackOverflow.into());
     }
     vm.frames.clear();
-    vm.frames.push(Frame { code: entry_func.code.as_ptr(), func: entry, pc: 0, base: 0, ret: 0 });
+    vm.frames.push(Frame {
+        code: entry_func.code.as_ptr(),
+        func: entry,
+        pc: 0,
+        base: 0,
+        ret: 0,
+        caller_refs_end: 0,
+    });
     // Frames are written through this pointer, below `frames_cap`; when a call needs
     // more, `grow` reallocates `vm.frames` and the pointer is derived again. The same
     // goes for the register file and `stack`.
@@ -46,6 +53,8 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
     let mut base: usize = 0;
     let mut regs: *mut u64 = stack;
     let mut fuel: i64 = vm.fuel;
+    // The running function's `refs_end`, handed to its callees' frames.
+    let mut refs_end: u32 = entry_func.refs_end as u32;
     // SAFETY: the entry frame's registers fit in the register file (checked above).
     unsafe { null_local_refs(regs, entry_func) };
 
@@ -151,15 +160,64 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
             regs = unsafe { stack.add(base) };
             // The callee ran in the caller's registers from the call's window up; null the
             // caller's reference registers there, which now hold the callee's leftovers.
-            // SAFETY: `caller.pc` is the caller's pending `Call` (an instruction of its code)
-            // and its function index was checked by rule F2 when it was called.
+            // SAFETY: the caller's frame lies inside the register file.
+            unsafe { null_refs_from(regs, callee.caller_refs_end as usize, callee.base as usize - base) };
+            refs_end = callee.caller_refs_end;
+            callee.ret as usize
+        }};
+    }
+
+    // A call: push a frame for function `func` whose registers start at `args`.
+    macro_rules! call {
+        ($dst:expr, $args:expr, $func:expr) => {{
+            let (dst, args, func): (u16, u16, usize) = ($dst, $args, $func);
+            // SAFETY: rule F2 (function index in range).
+            let callee = unsafe { funcs.get_unchecked(func) };
+            let new_base = base + args as usize;
+            if new_base + callee.n_regs > stack_len || depth >= frames_cap {
+                // SAFETY: frames below `depth` are written; `depth <= frames_cap`.
+                unsafe { vm.frames.set_len(depth) };
+                if depth >= max_depth || !grow(vm, new_base + callee.n_regs, depth + 1) {
+                    trap!(TrapKind::StackOverflow);
+                }
+                frames = vm.frames.as_mut_ptr();
+                frames_cap = vm.frames.capacity();
+                stack = vm.stack.base();
+                stack_len = vm.stack.len();
+            }
+            // SAFETY: `depth < frames_cap` (grown above), so both frames are inside
+            // the vector's buffer; the new frame's registers fit in the register
+            // file (`new_base + n_regs <= stack_len`, grown above).
             unsafe {
-                if let Op::Call { null_after: true, .. } = *code.add(caller.pc as usize) {
-                    let window = callee.base as usize - base;
-                    null_refs_from(regs, funcs.get_unchecked(caller.func as usize).refs_end, window);
+                (*frames.add(depth - 1)).pc = (pc - 1) as u32;
+                frames.add(depth).write(Frame {
+                    code: callee.code.as_ptr(),
+                    func: func as u32,
+                    pc: 0,
+                    base: new_base as u32,
+                    ret: (base + dst as usize) as u32,
+                    caller_refs_end: refs_end,
+                });
+                regs = stack.add(new_base);
+                null_local_refs(regs, callee);
+            }
+            depth += 1;
+            refs_end = callee.refs_end as u32;
+            code = callee.code.as_ptr();
+            pc = 0;
+            base = new_base;
+            if fuel < 0 || interrupt.load(Ordering::Relaxed) {
+                vm.fuel = fuel;
+                // SAFETY: frames below `depth` are written; `depth <= frames_cap`.
+                unsafe { vm.frames.set_len(depth) };
+                match limit_reached(vm, &interrupt) {
+                    Ok(()) => fuel = vm.fuel,
+                    Err(kind) => {
+                        vm.trapped_at_entry = true;
+                        return Err(Stop::Trap(kind));
+                    }
                 }
             }
-            callee.ret as usize
         }};
     }
 
@@ -258,53 +316,8 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                 Op::JgtImm { back, a, imm, target } => branch!(back, ri!(a) > imm as i64, target),
                 Op::JgeImm { back, a, imm, target } => branch!(back, ri!(a) >= imm as i64, target),
 
-                Op::Call { dst, args, func, .. } => {
-                    // SAFETY: rule F2 (function index in range).
-                    let callee = unsafe { funcs.get_unchecked(func as usize) };
-                    let new_base = base + args as usize;
-                    if new_base + callee.n_regs > stack_len || depth >= frames_cap {
-                        // SAFETY: frames below `depth` are written; `depth <= frames_cap`.
-                        unsafe { vm.frames.set_len(depth) };
-                        if depth >= max_depth || !grow(vm, new_base + callee.n_regs, depth + 1) {
-                            trap!(TrapKind::StackOverflow);
-                        }
-                        frames = vm.frames.as_mut_ptr();
-                        frames_cap = vm.frames.capacity();
-                        stack = vm.stack.base();
-                        stack_len = vm.stack.len();
-                    }
-                    // SAFETY: `depth < frames_cap` (grown above), so both frames are inside
-                    // the vector's buffer; the new frame's registers fit in the register
-                    // file (`new_base + n_regs <= stack_len`, grown above).
-                    unsafe {
-                        (*frames.add(depth - 1)).pc = (pc - 1) as u32;
-                        frames.add(depth).write(Frame {
-                            code: callee.code.as_ptr(),
-                            func: func as u32,
-                            pc: 0,
-                            base: new_base as u32,
-                            ret: (base + dst as usize) as u32,
-                        });
-                        regs = stack.add(new_base);
-                        null_local_refs(regs, callee);
-                    }
-                    depth += 1;
-                    code = callee.code.as_ptr();
-                    pc = 0;
-                    base = new_base;
-                    if fuel < 0 || interrupt.load(Ordering::Relaxed) {
-                        vm.fuel = fuel;
-                        // SAFETY: frames below `depth` are written; `depth <= frames_cap`.
-                        unsafe { vm.frames.set_len(depth) };
-                        match limit_reached(vm, &interrupt) {
-                            Ok(()) => fuel = vm.fuel,
-                            Err(kind) => {
-                                vm.trapped_at_entry = true;
-                                return Err(Stop::Trap(kind));
-                            }
-                        }
-                    }
-                }
+                Op::Call { dst, args, func } => call!(dst, args, func as usize),
+                Op::CallFar { dst, args, func } => call!(dst, args, func.get()),
                 Op::CallNative { dst, args, native } => {
                     slow!(crate::natives::call(vm, native, base + args as usize, base + dst as usize))
                 }
@@ -340,7 +353,7 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                 }
 
                 Op::NewStruct { dst, ty, args } => {
-                    r!(dst) = slow!(slow::new_struct(vm, ty as usize, base + args as usize));
+                    r!(dst) = slow!(slow::new_struct(vm, ty.get(), base + args as usize));
                 }
                 Op::GetField { dst, obj, field } => {
                     let o = raw::obj(r!(obj));

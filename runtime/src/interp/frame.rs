@@ -17,6 +17,9 @@ pub struct Frame {
     pub base: u32,
     /// Register-file slot that receives the result when this frame returns.
     pub ret: u32,
+    /// The caller's `PreparedFunc::refs_end`: on return, the caller's registers from this
+    /// frame's window up to there are nulled (kept here so a return needs no lookup).
+    pub caller_refs_end: u32,
 }
 
 // SAFETY: `code` points into the code of a prepared module that the instance holds an

@@ -307,12 +307,15 @@ pub enum Op {
         target: u16,
     },
     Call {
-        /// The caller has reference registers at or above `args`, which must be nulled
-        /// when the call returns (they hold the callee's leftovers).
-        null_after: bool,
         dst: R,
         args: R,
         func: u16,
+    },
+    /// `Call` of a function whose index does not fit in 16 bits.
+    CallFar {
+        dst: R,
+        args: R,
+        func: U24,
     },
     CallNative {
         dst: R,
@@ -326,21 +329,21 @@ pub enum Op {
     Unreachable,
     GetGlobal {
         dst: R,
-        global: u16,
+        global: u32,
     },
     /// `GetGlobal` of a reference-typed global, which is null until its initialiser
     /// stores it: reading it then traps.
     GetGlobalRef {
         dst: R,
-        global: u16,
+        global: u32,
     },
     SetGlobal {
-        global: u16,
+        global: u32,
         src: R,
     },
     NewStruct {
         dst: R,
-        ty: u16,
+        ty: U24,
         args: R,
     },
     GetField {
@@ -409,3 +412,23 @@ pub enum Op {
 }
 
 const _: () = assert!(std::mem::size_of::<Op>() == 8);
+
+/// A 24-bit index (functions and types reach 2^24), in three bytes so the ops that
+/// carry one stay 8 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct U24([u8; 3]);
+
+impl U24 {
+    /// `v` must be below 2^24 (verifier rule M5 bounds every index that gets here).
+    pub fn new(v: u32) -> U24 {
+        debug_assert!(v < 1 << 24);
+        let [a, b, c, _] = v.to_le_bytes();
+        U24([a, b, c])
+    }
+
+    #[inline(always)]
+    pub fn get(self) -> usize {
+        let [a, b, c] = self.0;
+        u32::from_le_bytes([a, b, c, 0]) as usize
+    }
+}

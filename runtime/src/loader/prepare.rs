@@ -2,7 +2,7 @@
 
 use crate::gc::immortal::ImmortalStrings;
 use crate::gc::raw::{ObjDesc, ObjKind};
-use crate::interp::op::{Op, SortKind};
+use crate::interp::op::{Op, SortKind, U24};
 use kiln_bytecode::{natives, CompositeType, Const, Instr, Module, ValType};
 
 /// A function ready to run.
@@ -171,11 +171,9 @@ pub fn prepare(module: Module) -> PreparedModule {
                 Instr::JleImm { a, imm, target } => branch!(JleImm { a, imm }, pc, target),
                 Instr::JgtImm { a, imm, target } => branch!(JgtImm { a, imm }, pc, target),
                 Instr::JgeImm { a, imm, target } => branch!(JgeImm { a, imm }, pc, target),
-                Instr::Call { dst, func: callee, args } => Op::Call {
-                    null_after: func.regs.iter().skip(args.index()).any(|t| t.is_ref()),
-                    dst: r(dst),
-                    args: r(args),
-                    func: callee.0 as u16,
+                Instr::Call { dst, func: callee, args } => match u16::try_from(callee.0) {
+                    Ok(func) => Op::Call { dst: r(dst), args: r(args), func },
+                    Err(_) => Op::CallFar { dst: r(dst), args: r(args), func: U24::new(callee.0) },
                 },
                 Instr::CallNative { dst, import, args } => Op::CallNative {
                     dst: r(dst),
@@ -186,12 +184,12 @@ pub fn prepare(module: Module) -> PreparedModule {
                 Instr::RetVoid {} => Op::RetVoid,
                 Instr::Unreachable {} => Op::Unreachable,
                 Instr::GetGlobal { dst, global } if module.globals[global.index()].ty.is_ref() => {
-                    Op::GetGlobalRef { dst: r(dst), global: global.0 as u16 }
+                    Op::GetGlobalRef { dst: r(dst), global: global.0 }
                 }
-                Instr::GetGlobal { dst, global } => Op::GetGlobal { dst: r(dst), global: global.0 as u16 },
-                Instr::SetGlobal { global, src } => Op::SetGlobal { global: global.0 as u16, src: r(src) },
+                Instr::GetGlobal { dst, global } => Op::GetGlobal { dst: r(dst), global: global.0 },
+                Instr::SetGlobal { global, src } => Op::SetGlobal { global: global.0, src: r(src) },
                 Instr::NewStruct { dst, ty, args } => {
-                    Op::NewStruct { dst: r(dst), ty: ty.0 as u16, args: r(args) }
+                    Op::NewStruct { dst: r(dst), ty: U24::new(ty.0), args: r(args) }
                 }
                 Instr::GetField { dst, obj, field } => {
                     Op::GetField { dst: r(dst), obj: r(obj), field: field.0 as u16 }
