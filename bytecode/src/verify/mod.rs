@@ -235,7 +235,10 @@ fn check_types(module: &Module) -> Result<(), VerifyError> {
     }
     if order.len() != n {
         let t = (0..n).find(|&t| n_outer[t] > 0).unwrap_or(0);
-        return Err(err(Rule::RecursiveStruct, format!("type {t} contains itself through struct fields")));
+        return Err(err(
+            Rule::RecursiveStruct,
+            format!("struct `{}` contains itself through struct fields", type_name(module, t)),
+        ));
     }
     // Outer types come first in `order`; walk it backwards to get each type's depth.
     let mut depth = vec![0usize; n];
@@ -244,11 +247,22 @@ fn check_types(module: &Module) -> Result<(), VerifyError> {
         if depth[t] > MAX_STRUCT_DEPTH {
             return Err(err(
                 Rule::Limit,
-                format!("type {t} nests structs more than {MAX_STRUCT_DEPTH} deep"),
+                format!(
+                    "struct `{}` nests structs inside structs more than {MAX_STRUCT_DEPTH} deep",
+                    type_name(module, t)
+                ),
             ));
         }
     }
     Ok(())
+}
+
+/// A type's name for messages: a struct's name, or its index.
+fn type_name(module: &Module, t: usize) -> String {
+    match &module.types[t] {
+        CompositeType::Struct(st) => st.name.clone(),
+        CompositeType::Array(_) => format!("type {t}"),
+    }
 }
 
 fn check_imports(module: &Module) -> Result<(), VerifyError> {

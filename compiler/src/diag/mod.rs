@@ -20,14 +20,31 @@ pub struct SourceFile {
     pub text: String,
     /// Byte offset where each line starts.
     line_starts: Vec<usize>,
+    /// Whether each line is ASCII, where a column is a byte offset: `line_col` need not
+    /// count characters (which made a long line quadratic to compile).
+    ascii_lines: Vec<bool>,
+    /// The last offset `line_col` counted to on a non-ASCII line, and its column.
+    last_col: std::cell::Cell<(usize, u32)>,
 }
 
 impl SourceFile {
     /// A file with its name and text.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> SourceFile {
         let text = text.into();
-        let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
-        SourceFile { name: name.into(), text, line_starts }
+        let line_starts: Vec<usize> =
+            std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        let ascii_lines = line_starts
+            .iter()
+            .enumerate()
+            .map(|(i, &start)| text[start..line_starts.get(i + 1).copied().unwrap_or(text.len())].is_ascii())
+            .collect();
+        SourceFile {
+            name: name.into(),
+            text,
+            line_starts,
+            ascii_lines,
+            last_col: std::cell::Cell::new((0, 1)),
+        }
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -35,7 +52,16 @@ impl SourceFile {
         let offset = floor_char_boundary(&self.text, (offset as usize).min(self.text.len()));
         let line = self.line_starts.partition_point(|&s| s <= offset);
         let start = self.line_starts[line - 1];
-        let col = self.text[start..offset].chars().count() as u32 + 1;
+        if self.ascii_lines[line - 1] {
+            return (line as u32, (offset - start) as u32 + 1);
+        }
+        let (last, last_col) = self.last_col.get();
+        let col = if start <= last && last <= offset {
+            last_col + self.text[last..offset].chars().count() as u32
+        } else {
+            self.text[start..offset].chars().count() as u32 + 1
+        };
+        self.last_col.set((offset, col));
         (line as u32, col)
     }
 

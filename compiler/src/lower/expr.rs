@@ -8,6 +8,9 @@ use crate::syntax::ast::*;
 use crate::syntax::span::Span;
 use kiln_bytecode::*;
 
+/// Elements of an array literal built by one `NewArray`; the rest are pushed.
+const ARRAY_WINDOW: usize = 64;
+
 /// Deepest expression recursion; the parser's own limit keeps real input far below it.
 const MAX_DEPTH: usize = 1_000;
 
@@ -583,50 +586,71 @@ impl FnLowerer<'_, '_> {
             return Val::error();
         }
         // The first element decides the type when the context does not.
-        let mut values = Vec::with_capacity(items.len());
-        for (i, e) in items.iter().enumerate() {
-            if i == 0 && elem.is_none() {
+        let first = match (&elem, items.first()) {
+            (None, Some(e)) => {
                 let v = self.expr(e, None, None);
                 elem = Some(v.ty.clone());
-                values.push(v);
-                continue;
+                Some(v)
             }
-            let want = elem.clone().unwrap_or(Ty::Error);
-            let v = self.expr(e, Some(&want), None);
-            if !v.ty.fits(&want) {
-                self.cx.mismatch(e.span, &want, &v.ty);
-            }
-            values.push(v);
-        }
+            _ => None,
+        };
         let elem = elem.unwrap_or(Ty::Error);
         let ty = Ty::Array(Box::new(elem.clone()));
         let Some(elem_vt) = self.cx.b.val_type(&elem) else {
             if elem != Ty::Error {
                 self.cx.error(span, "array elements must have a value");
             }
+            for e in items.iter().skip(usize::from(first.is_some())) {
+                self.discard(e);
+            }
             return Val::error();
         };
-        // Copy the values into a fresh window (calls inside elements may have clobbered
-        // nothing of ours: windows are always above live registers).
+        let arr_ty = self.cx.b.array_type(elem_vt);
+        // The first elements go straight into a window of fresh registers (above every
+        // live register, like a call's arguments) and `NewArray` takes them; any further
+        // ones are pushed one at a time, so registers and compile time stay linear.
+        let n_window = items.len().min(ARRAY_WINDOW);
         let start = self.top();
-        for v in &values {
-            let slot = self.fresh(elem_vt);
-            if let Some(r) = v.reg {
-                self.emit(Instr::Mov { dst: slot, src: r });
+        let window: Vec<Reg> = (0..n_window).map(|_| self.fresh(elem_vt)).collect();
+        let lower_into = |f: &mut Self, e: &Expr, slot: Reg| {
+            let v = f.expr(e, Some(&elem), Some(slot));
+            if !v.ty.fits(&elem) {
+                f.cx.mismatch(e.span, &elem, &v.ty);
+            }
+        };
+        for (i, (e, &slot)) in items.iter().zip(&window).enumerate() {
+            match (i, &first) {
+                (0, Some(v)) => {
+                    self.finish_val(v.clone(), Some(slot));
+                }
+                _ => lower_into(self, e, slot),
             }
         }
-        for v in &values {
-            self.release(v);
-        }
-        let arr_ty = self.cx.b.array_type(elem_vt);
-        let reg = self.target(&ty, dst);
+        let rest = &items[n_window..];
+        // While elements are still pushed, the array lives in a temporary: `dst` may be a
+        // variable that a later element reads.
+        let reg = if rest.is_empty() { self.target(&ty, dst) } else { self.target(&ty, None) };
         if let Some(d) = reg {
-            self.emit(Instr::NewArray { dst: d, ty: arr_ty, args: start, count: Count(values.len() as u32) });
+            self.emit(Instr::NewArray { dst: d, ty: arr_ty, args: start, count: Count(n_window as u32) });
         }
-        for i in 0..values.len() {
-            self.release_reg(Reg(start.0 + i as u32));
+        for r in window {
+            self.release_reg(r);
         }
-        self.val(ty, reg, dst)
+        if rest.is_empty() {
+            return self.val(ty, reg, dst);
+        }
+        for e in rest {
+            let v = self.expr(e, Some(&elem), None);
+            if !v.ty.fits(&elem) {
+                self.cx.mismatch(e.span, &elem, &v.ty);
+            }
+            if let (Some(arr), Some(src)) = (reg, v.reg) {
+                self.emit(Instr::ArrayPush { arr, src });
+            }
+            self.release(&v);
+        }
+        let v = self.val(ty, reg, None);
+        self.finish_val(v, dst)
     }
 
     fn array_repeat(&mut self, value: &Expr, count: &Expr, expect: Option<&Ty>, dst: Option<Reg>) -> Val {

@@ -95,9 +95,14 @@ pub fn lower_program(files: &[SourceFile], ast: &[Item], errors: &mut Vec<Diagno
         Some(_) => {}
     }
     let main = main.unwrap_or(0);
-    match start_body {
-        Some(mut start) => {
-            // `<start>` initialises globals in declaration order, then calls `main`.
+    // `<start>` initialises globals in declaration order, then calls `main`. With many
+    // globals the initialisers are split over several `<start>` functions, and one more
+    // `<start>` calls them in order, then `main`.
+    let mut chunks = start_body;
+    match chunks.len() {
+        0 => cx.b.module.entry = FuncIdx(main as u32),
+        1 => {
+            let mut start = chunks.pop().expect("one chunk");
             let ret = start.code.pop();
             debug_assert!(matches!(ret, Some(Instr::RetVoid {})));
             let args = kiln_bytecode::Reg(start.regs.len() as u32);
@@ -106,7 +111,28 @@ pub fn lower_program(files: &[SourceFile], ast: &[Item], errors: &mut Vec<Diagno
             cx.b.module.entry = FuncIdx(cx.b.module.funcs.len() as u32);
             cx.b.module.funcs.push(start);
         }
-        None => cx.b.module.entry = FuncIdx(main as u32),
+        n => {
+            let first = cx.b.module.funcs.len();
+            let calls = (0..n).map(|i| FuncIdx((first + i) as u32)).chain([FuncIdx(main as u32)]);
+            let reg0 = kiln_bytecode::Reg(0);
+            let mut code: Vec<Instr> =
+                calls.map(|func| Instr::Call { dst: reg0, func, args: reg0 }).collect();
+            code.push(Instr::RetVoid {});
+            let driver = Function {
+                name: "<start>".into(),
+                sig: Signature { params: Vec::new(), result: None },
+                regs: Vec::new(),
+                code,
+                file: 0,
+                lines: Vec::new(),
+            };
+            cx.b.module.funcs.append(&mut chunks);
+            cx.b.module.entry = FuncIdx(cx.b.module.funcs.len() as u32);
+            cx.b.module.funcs.push(driver);
+        }
+    }
+    if cx.errors.is_empty() {
+        check_with_verifier(&cx.b.module, &items, cx.errors);
     }
     if cx.errors.is_empty() {
         Some(cx.b.module)
@@ -115,15 +141,50 @@ pub fn lower_program(files: &[SourceFile], ast: &[Item], errors: &mut Vec<Diagno
     }
 }
 
-/// Evaluates constants and lowers `var` initialisers into the `<start>` function, in
-/// declaration order. Returns `<start>` if any `var` exists.
-fn lower_globals(cx: &mut Cx<'_>) -> Option<Function> {
+/// Runs the runtime's verifier on the finished module, so the compiler never emits what
+/// the runtime would reject. A broken limit (rule M5) becomes a diagnostic that says
+/// what to change; any other broken rule is a compiler bug, reported as such.
+fn check_with_verifier(module: &Module, items: &Items, errors: &mut Vec<Diagnostic>) {
+    let Err(e) = kiln_bytecode::verify(module) else {
+        return;
+    };
+    let func = e.func.as_deref();
+    let span =
+        func.and_then(|name| items.fns.iter().find(|f| f.name == name)).map_or(Span::default(), |f| f.span);
+    let message = match (e.rule, func) {
+        (kiln_bytecode::verify::Rule::Limit, Some(name)) => format!(
+            "function `{name}` is too large for the bytecode format ({}); split it into smaller functions",
+            e.detail
+        ),
+        (kiln_bytecode::verify::Rule::Limit, None) => {
+            format!("the program is too large for the bytecode format: {}", e.detail)
+        }
+        _ => {
+            format!("internal compiler error: the compiler produced invalid bytecode ({e}); please report it")
+        }
+    };
+    errors.push(Diagnostic { message, span, note: None });
+}
+
+/// Instructions after which `lower_globals` starts a new initialiser function, well below
+/// the per-function limit, so any number of globals compiles.
+const START_CHUNK: usize = 16_384;
+
+/// Evaluates constants and lowers `var` initialisers, in declaration order, into
+/// `<start>` functions of at most about `START_CHUNK` instructions each. Returns them
+/// (none if there is no `var`).
+fn lower_globals(cx: &mut Cx<'_>) -> Vec<Function> {
     let items = cx.items;
     let ast = cx.ast;
     cx.globals = items.globals.iter().map(|_| GlobalState { ty: None, value: None, idx: None }).collect();
+    let mut chunks = Vec::new();
     let mut start = FnLowerer::new_start(cx);
     let mut any_var = false;
     for (gi, g) in items.globals.iter().enumerate() {
+        if start.code.len() >= START_CHUNK {
+            chunks.push(start.finish_start());
+            start = FnLowerer::new_start(cx);
+        }
         let Item::Global(decl) = &ast[g.decl] else {
             continue;
         };
@@ -174,5 +235,8 @@ fn lower_globals(cx: &mut Cx<'_>) -> Option<Function> {
         start.cx.globals[gi].ty = Some(ty);
     }
     let func = start.finish_start();
-    any_var.then_some(func)
+    if any_var {
+        chunks.push(func);
+    }
+    chunks
 }

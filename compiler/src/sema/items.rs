@@ -102,8 +102,9 @@ impl Items {
                     continue;
                 }
                 let mut fields: Vec<(String, Ty)> = Vec::new();
+                let mut seen = std::collections::HashSet::new();
                 for (name, ty) in &s.fields {
-                    if fields.iter().any(|(n, _)| *n == name.name) {
+                    if !seen.insert(name.name.as_str()) {
                         error(errors, name.span, format!("field `{}` is declared twice", name.name));
                     }
                     let ty = out.resolve_type(ty, errors);
