@@ -112,10 +112,15 @@ pub unsafe fn array_sort(vm: &mut Vm, kind: SortKind, o: *mut Header) -> Result<
             cost = cost.saturating_add(levels.saturating_mul(bytes.div_ceil(8)));
         }
         vm.charge(cost)?;
+        // Unstable sorts work in place (no host buffer as large as the array). Elements
+        // that compare equal are indistinguishable in Kiln (equal floats in total order
+        // have equal bits; equal strings equal bytes), so stability is not observable.
         match kind {
             SortKind::Int => items.sort_unstable_by_key(|&v| v as i64),
-            SortKind::Float => items.sort_by(|a, b| f64::from_bits(*a).total_cmp(&f64::from_bits(*b))),
-            SortKind::Str => items.sort_by(|a, b| {
+            SortKind::Float => {
+                items.sort_unstable_by(|a, b| f64::from_bits(*a).total_cmp(&f64::from_bits(*b)))
+            }
+            SortKind::Str => items.sort_unstable_by(|a, b| {
                 kiln_bytecode::ops::str_cmp(raw::str_bytes(raw::obj(*a)), raw::str_bytes(raw::obj(*b)))
             }),
         }
