@@ -82,8 +82,10 @@ fn a_diagnostic_past_column_65535_is_shown_not_a_panic() {
 }
 
 #[test]
-fn a_function_too_complex_to_verify_is_a_diagnostic() {
-    // Thousands of blocks times thousands of variables live across them.
+fn a_long_function_with_thousands_of_live_variables_compiles() {
+    // Thousands of blocks and thousands of variables live across them: the verifier's
+    // definite-assignment state stays small for compiled code (hostile modules that
+    // defeat it are in tests/regressions/).
     let mut body = String::new();
     for i in 0..6_000 {
         body += &format!("    var v{i} = {i};\n");
@@ -91,6 +93,6 @@ fn a_function_too_complex_to_verify_is_a_diagnostic() {
     for i in 0..6_000 {
         body += &format!("    if v{i} > 5 {{ v{} += 1; }}\n", (i * 7) % 6_000);
     }
-    body += "    println(v0);\n";
-    rejected_with(&format!("fn main() {{\n{body}}}\n"), "split it into smaller functions");
+    body += "    println(v0 + v5999);\n";
+    assert_eq!(build_and_run(&format!("fn main() {{\n{body}}}\n")).unwrap(), "6000\n");
 }

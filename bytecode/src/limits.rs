@@ -18,10 +18,14 @@ pub const MAX_IMPORTS: usize = u16::MAX as usize;
 pub const MAX_CONSTS: usize = 1 << 24;
 /// How deeply structs may nest inside structs (inline fields of struct type).
 pub const MAX_STRUCT_DEPTH: usize = 256;
-/// Largest definite-assignment state of one function the verifier builds (rule F8): basic
-/// blocks times the registers read in some block before that block writes them. 2^24
-/// bits is 2 MiB; the compiler reports a function over it as too large.
-pub const MAX_DATAFLOW_BITS: usize = 1 << 24;
+/// Largest definite-assignment state of one function the verifier builds (rule F8), in
+/// intervals of registers summed over the function's basic blocks (8 bytes each): at
+/// most `MAX_DATAFLOW_INTERVALS_BASE` + 2 per instruction and register of the function,
+/// and never more than this (8 MiB). Compiled code needs a few per block; the compiler
+/// reports a function over it as too large.
+pub const MAX_DATAFLOW_INTERVALS: usize = 1 << 20;
+/// See [`MAX_DATAFLOW_INTERVALS`].
+pub const MAX_DATAFLOW_INTERVALS_BASE: usize = 1 << 12;
 /// Largest `.bc` file the decoder accepts, in bytes (64 MiB); `vmrun` refuses a larger
 /// input before reading all of it.
 pub const MAX_MODULE_BYTES: usize = 64 << 20;

@@ -4,18 +4,48 @@ use super::{check_val_type, err, Rule, VerifyError};
 use crate::isa::{flags, Instr, OperandKind};
 use crate::module::*;
 
-use crate::limits::MAX_DATAFLOW_BITS;
-/// Upper bound on the dataflow's work (instructions visited plus state words merged) for
-/// one function, so a hostile module cannot make verification take unbounded time.
-const MAX_DATAFLOW_WORK: usize = 1 << 28;
+use super::intervals::IntervalSet;
+use crate::limits::{MAX_DATAFLOW_INTERVALS, MAX_DATAFLOW_INTERVALS_BASE};
+/// Upper bound on the dataflow's work (instructions visited plus intervals copied and
+/// merged) for a function of `size` instructions and registers, so that verifying takes
+/// time linear in the module's size whatever the module.
+fn max_dataflow_work(size: usize) -> usize {
+    (1 << 20) + 64 * size
+}
 
-/// What one instruction does to registers, for the F8 dataflow.
-#[derive(Default)]
+/// Upper bound on the intervals the dataflow stores at once (8 bytes each): compiled code
+/// needs a few per basic block.
+fn max_dataflow_intervals(size: usize) -> usize {
+    (MAX_DATAFLOW_INTERVALS_BASE + 2 * size).min(MAX_DATAFLOW_INTERVALS)
+}
+
+/// What one instruction does to registers, for the F8 dataflow. Plain data, computed
+/// again whenever needed (storing it per instruction would cost more memory than the
+/// bytecode itself).
+#[derive(Clone, Copy, Default)]
 struct Effects {
-    uses: Vec<Reg>,
+    /// Single registers read (at most three per instruction today).
+    uses: [u32; 4],
+    n_uses: u8,
+    /// A register window read: `(first, count)`.
+    window: (u32, u32),
     /// Registers from this index up lose their values (a call's callee window).
     kill_from: Option<u32>,
-    def: Option<Reg>,
+    def: Option<u32>,
+}
+
+impl Effects {
+    fn uses(&self) -> &[u32] {
+        &self.uses[..self.n_uses as usize]
+    }
+}
+
+/// Total register-window length the verifier checks per function, beyond which it gives
+/// up (rule M5): windows are checked register by register, so this bounds the time a
+/// hostile module can make it spend. Generous next to compiled code (argument lists,
+/// struct and array literals of up to 64 elements).
+fn window_budget(func: &Function) -> u64 {
+    (1 << 20) + 16 * (func.code.len() as u64 + func.regs.len() as u64)
 }
 
 /// Immediates of `AddImm` and the compare-with-immediate branches are 16-bit in the
@@ -25,20 +55,6 @@ fn check_imm16(imm: Imm) -> Result<(), VerifyError> {
         Ok(_) => Ok(()),
         Err(_) => Err(err(Rule::OperandType, format!("immediate {} does not fit in 16 bits", imm.0))),
     }
-}
-
-/// The single registers an instruction reads, from the instruction table: every
-/// register operand but `dst` and a window base (`check_instr` lists window reads).
-fn register_reads(instr: &Instr) -> impl Iterator<Item = Reg> + '_ {
-    let names = instr.opcode().info().operands.iter().map(|(name, _)| *name);
-    instr
-        .operand_values()
-        .iter()
-        .zip(names)
-        .filter(|((kind, _), name)| *kind == OperandKind::Reg && *name != "dst" && *name != "args")
-        .map(|((_, v), _)| Reg(v as u32))
-        .collect::<Vec<_>>()
-        .into_iter()
 }
 
 struct Checker<'a> {
@@ -78,19 +94,64 @@ pub(super) fn verify_function(module: &Module, func: &Function) -> Result<(), Ve
         return Err(err(Rule::Debug, "line table not sorted or outside the code"));
     }
     let checker = Checker { module, func };
-    let mut effects = Vec::with_capacity(func.code.len());
+    let mut windows = 0u64;
     for (pc, instr) in func.code.iter().enumerate() {
         checker.check_ranges(instr).map_err(|e| at(pc, e))?;
-        let mut fx = checker.check_instr(instr).map_err(|e| at(pc, e))?;
-        fx.uses.extend(register_reads(instr));
-        effects.push(fx);
+        windows += u64::from(checker.effects(instr).window.1);
+        if windows > window_budget(func) {
+            return Err(at(pc, err(Rule::Limit, "register windows too large in total to verify")));
+        }
+        checker.check_instr(instr).map_err(|e| at(pc, e))?;
     }
-    checker.check_initialized(&effects)
+    checker.check_initialized()
 }
 
 impl Checker<'_> {
     fn n_regs(&self) -> usize {
         self.func.regs.len()
+    }
+
+    /// The registers `instr` reads, writes and loses. Its operands are in range (F2).
+    fn effects(&self, instr: &Instr) -> Effects {
+        let mut fx = Effects::default();
+        let names = instr.opcode().info().operands.iter().map(|(name, _)| *name);
+        for ((kind, v), name) in instr.operand_values().iter().zip(names) {
+            match (kind, name) {
+                (OperandKind::Reg, "dst") => fx.def = Some(v as u32),
+                (OperandKind::Reg, "args") => {}
+                (OperandKind::Reg, _) => {
+                    fx.uses[fx.n_uses as usize] = v as u32;
+                    fx.n_uses += 1;
+                }
+                _ => {}
+            }
+        }
+        let m = self.module;
+        match *instr {
+            Instr::Call { dst, func, args } => {
+                let sig = &m.funcs[func.index()].sig;
+                fx.window = (args.0, sig.params.len() as u32);
+                fx.kill_from = Some(args.0);
+                fx.def = sig.result.map(|_| dst.0);
+            }
+            Instr::CallNative { dst, import, args } => {
+                let sig = &m.imports[import.index()].sig;
+                fx.window = (args.0, sig.params.len() as u32);
+                fx.def = sig.result.map(|_| dst.0);
+            }
+            Instr::NewStruct { ty, args, .. } => {
+                let n = match &m.types[ty.index()] {
+                    CompositeType::Struct(st) => st.fields.len(),
+                    CompositeType::Array(_) => 0,
+                };
+                fx.window = (args.0, n as u32);
+            }
+            Instr::NewArray { args, count, .. } | Instr::ConcatN { args, count, .. } => {
+                fx.window = (args.0, count.0)
+            }
+            _ => {}
+        }
+        fx
     }
 
     /// F2 and F3 for the operands the table describes.
@@ -217,45 +278,37 @@ impl Checker<'_> {
         }
     }
 
-    /// F5-F7 for one instruction; returns its register effects for F8.
-    fn check_instr(&self, instr: &Instr) -> Result<Effects, VerifyError> {
+    /// F5-F7 for one instruction.
+    fn check_instr(&self, instr: &Instr) -> Result<(), VerifyError> {
         use ValType::*;
-        let mut fx = Effects::default();
-        let same3 = |fx: &mut Effects, dst: Reg, a: Reg, b: Reg, operand: ValType, result: ValType| {
+        let same3 = |dst: Reg, a: Reg, b: Reg, operand: ValType, result: ValType| {
             self.expect(a, operand)?;
             self.expect(b, operand)?;
             self.expect(dst, result)?;
-            fx.uses = vec![a, b];
-            fx.def = Some(dst);
             Ok::<(), VerifyError>(())
         };
-        let unary = |fx: &mut Effects, dst: Reg, src: Reg, from: ValType, to: ValType| {
+        let unary = |dst: Reg, src: Reg, from: ValType, to: ValType| {
             self.expect(src, from)?;
             self.expect(dst, to)?;
-            fx.uses = vec![src];
-            fx.def = Some(dst);
             Ok::<(), VerifyError>(())
         };
         match *instr {
             Instr::Nop {} | Instr::Jmp { .. } | Instr::Unreachable {} => {}
             Instr::Mov { dst, src } => {
                 let ty = self.ty(src)?;
-                unary(&mut fx, dst, src, ty, ty)?;
+                unary(dst, src, ty, ty)?;
             }
             Instr::LoadI { dst, .. } => {
                 self.expect(dst, Int)?;
-                fx.def = Some(dst);
             }
             Instr::LoadBool { dst, imm } => {
                 self.expect(dst, Bool)?;
                 if !(0..=1).contains(&imm.0) {
                     return Err(err(Rule::OperandType, "bool immediate must be 0 or 1"));
                 }
-                fx.def = Some(dst);
             }
             Instr::LoadK { dst, k } => {
                 self.expect(dst, self.module.consts[k.index()].val_type())?;
-                fx.def = Some(dst);
             }
             Instr::AddI { dst, a, b }
             | Instr::SubI { dst, a, b }
@@ -266,10 +319,10 @@ impl Checker<'_> {
             | Instr::OrI { dst, a, b }
             | Instr::XorI { dst, a, b }
             | Instr::ShlI { dst, a, b }
-            | Instr::ShrI { dst, a, b } => same3(&mut fx, dst, a, b, Int, Int)?,
+            | Instr::ShrI { dst, a, b } => same3(dst, a, b, Int, Int)?,
             Instr::AddImm { dst, a, imm } => {
                 check_imm16(imm)?;
-                unary(&mut fx, dst, a, Int, Int)?
+                unary(dst, a, Int, Int)?
             }
             Instr::JeqImm { a, imm, .. }
             | Instr::JneImm { a, imm, .. }
@@ -280,38 +333,37 @@ impl Checker<'_> {
                 check_imm16(imm)?;
                 self.expect(a, Int)?;
             }
-            Instr::NegI { dst, src } => unary(&mut fx, dst, src, Int, Int)?,
+            Instr::NegI { dst, src } => unary(dst, src, Int, Int)?,
             Instr::AddF { dst, a, b }
             | Instr::SubF { dst, a, b }
             | Instr::MulF { dst, a, b }
             | Instr::DivF { dst, a, b }
-            | Instr::RemF { dst, a, b } => same3(&mut fx, dst, a, b, Float, Float)?,
-            Instr::NegF { dst, src } => unary(&mut fx, dst, src, Float, Float)?,
+            | Instr::RemF { dst, a, b } => same3(dst, a, b, Float, Float)?,
+            Instr::NegF { dst, src } => unary(dst, src, Float, Float)?,
             Instr::EqI { dst, a, b }
             | Instr::NeI { dst, a, b }
             | Instr::LtI { dst, a, b }
-            | Instr::LeI { dst, a, b } => same3(&mut fx, dst, a, b, Int, Bool)?,
+            | Instr::LeI { dst, a, b } => same3(dst, a, b, Int, Bool)?,
             Instr::EqF { dst, a, b }
             | Instr::NeF { dst, a, b }
             | Instr::LtF { dst, a, b }
-            | Instr::LeF { dst, a, b } => same3(&mut fx, dst, a, b, Float, Bool)?,
+            | Instr::LeF { dst, a, b } => same3(dst, a, b, Float, Bool)?,
             Instr::EqB { dst, a, b }
             | Instr::NeB { dst, a, b }
             | Instr::LtB { dst, a, b }
-            | Instr::LeB { dst, a, b } => same3(&mut fx, dst, a, b, Bool, Bool)?,
+            | Instr::LeB { dst, a, b } => same3(dst, a, b, Bool, Bool)?,
             Instr::EqS { dst, a, b }
             | Instr::NeS { dst, a, b }
             | Instr::LtS { dst, a, b }
-            | Instr::LeS { dst, a, b } => same3(&mut fx, dst, a, b, Str, Bool)?,
-            Instr::Not { dst, src } => unary(&mut fx, dst, src, Bool, Bool)?,
-            Instr::IntToFloat { dst, src } => unary(&mut fx, dst, src, Int, Float)?,
-            Instr::FloatToInt { dst, src } => unary(&mut fx, dst, src, Float, Int)?,
-            Instr::IntToStr { dst, src } => unary(&mut fx, dst, src, Int, Str)?,
-            Instr::FloatToStr { dst, src } => unary(&mut fx, dst, src, Float, Str)?,
-            Instr::BoolToStr { dst, src } => unary(&mut fx, dst, src, Bool, Str)?,
+            | Instr::LeS { dst, a, b } => same3(dst, a, b, Str, Bool)?,
+            Instr::Not { dst, src } => unary(dst, src, Bool, Bool)?,
+            Instr::IntToFloat { dst, src } => unary(dst, src, Int, Float)?,
+            Instr::FloatToInt { dst, src } => unary(dst, src, Float, Int)?,
+            Instr::IntToStr { dst, src } => unary(dst, src, Int, Str)?,
+            Instr::FloatToStr { dst, src } => unary(dst, src, Float, Str)?,
+            Instr::BoolToStr { dst, src } => unary(dst, src, Bool, Str)?,
             Instr::JmpIf { cond, .. } | Instr::JmpIfNot { cond, .. } => {
                 self.expect(cond, Bool)?;
-                fx.uses = vec![cond];
             }
             Instr::JeqI { a, b, .. }
             | Instr::JneI { a, b, .. }
@@ -323,20 +375,14 @@ impl Checker<'_> {
                 self.expect(b, Int)?;
             }
             Instr::Call { dst, func, args } => {
-                let sig = &self.module.funcs[func.index()].sig;
-                fx.uses = self.check_call(sig, dst, args)?;
-                fx.kill_from = Some(args.0);
-                fx.def = sig.result.map(|_| dst);
+                self.check_call(&self.module.funcs[func.index()].sig, dst, args)?;
             }
             Instr::CallNative { dst, import, args } => {
-                let sig = &self.module.imports[import.index()].sig;
-                fx.uses = self.check_call(sig, dst, args)?;
-                fx.def = sig.result.map(|_| dst);
+                self.check_call(&self.module.imports[import.index()].sig, dst, args)?;
             }
             Instr::Ret { src } => match self.func.sig.result {
                 Some(want) => {
                     self.expect(src, want).map_err(|e| VerifyError { rule: Rule::Return, ..e })?;
-                    fx.uses = vec![src];
                 }
                 None => return Err(err(Rule::Return, "`Ret` in a function without a result")),
             },
@@ -347,11 +393,9 @@ impl Checker<'_> {
             }
             Instr::GetGlobal { dst, global } => {
                 self.expect(dst, self.module.globals[global.index()].ty)?;
-                fx.def = Some(dst);
             }
             Instr::SetGlobal { global, src } => {
                 self.expect(src, self.module.globals[global.index()].ty)?;
-                fx.uses = vec![src];
             }
             Instr::NewStruct { dst, ty, args } => {
                 let st = self.struct_type(ty)?;
@@ -360,17 +404,12 @@ impl Checker<'_> {
                 for (r, (_, want)) in window.iter().zip(&st.fields) {
                     self.expect(*r, *want)?;
                 }
-                fx.uses = window;
-                fx.def = Some(dst);
             }
             Instr::GetField { dst, obj, field } => {
                 self.expect(dst, self.field(obj, field)?)?;
-                fx.uses = vec![obj];
-                fx.def = Some(dst);
             }
             Instr::SetField { obj, field, src } => {
                 self.expect(src, self.field(obj, field)?)?;
-                fx.uses = vec![obj, src];
             }
             Instr::NewArray { dst, ty, args, count } => {
                 let elem = self.array_elem(ty)?;
@@ -379,43 +418,32 @@ impl Checker<'_> {
                 for r in &window {
                     self.expect(*r, elem)?;
                 }
-                fx.uses = window;
-                fx.def = Some(dst);
             }
             Instr::ArrayFill { dst, ty, val, len } => {
                 let elem = self.array_elem(ty)?;
                 self.expect(dst, Ref(ty))?;
                 self.expect(val, elem)?;
                 self.expect(len, Int)?;
-                fx.uses = vec![val];
-                fx.def = Some(dst);
             }
             Instr::ArrayGet { dst, arr, idx } | Instr::ArrayRemove { dst, arr, idx } => {
                 self.expect(dst, self.array_reg(arr)?)?;
                 self.expect(idx, Int)?;
-                fx.uses = vec![arr];
-                fx.def = Some(dst);
             }
             Instr::ArraySet { arr, idx, src } | Instr::ArrayInsert { arr, idx, src } => {
                 self.expect(src, self.array_reg(arr)?)?;
                 self.expect(idx, Int)?;
-                fx.uses = vec![arr, src];
             }
             Instr::ArrayLen { dst, arr } => {
                 self.array_reg(arr)?;
                 self.expect(dst, Int)?;
-                fx.uses = vec![arr];
-                fx.def = Some(dst);
             }
             Instr::ArrayPush { arr, src } => {
                 self.expect(src, self.array_reg(arr)?)?;
-                fx.uses = vec![arr, src];
             }
             Instr::ArraySort { arr } => {
                 if !matches!(self.array_reg(arr)?, Int | Float | Str) {
                     return Err(err(Rule::OperandType, "sort needs int, float or str elements"));
                 }
-                fx.uses = vec![arr];
             }
             Instr::ConcatN { dst, args, count } => {
                 self.expect(dst, Str)?;
@@ -423,12 +451,10 @@ impl Checker<'_> {
                 for r in &window {
                     self.expect(*r, Str)?;
                 }
-                fx.uses = window;
-                fx.def = Some(dst);
             }
-            Instr::StrLen { dst, src } => unary(&mut fx, dst, src, Str, Int)?,
+            Instr::StrLen { dst, src } => unary(dst, src, Str, Int)?,
         }
-        Ok(fx)
+        Ok(())
     }
 
     /// F8: forward dataflow over basic blocks of "registers written on every path".
@@ -437,29 +463,43 @@ impl Checker<'_> {
     /// those are tracked; the state is a bit set of them per block. The state's size,
     /// blocks x tracked registers, is bounded by `MAX_DATAFLOW_BITS` (rule M5), which the
     /// compiler checks too.
-    fn check_initialized(&self, effects: &[Effects]) -> Result<(), VerifyError> {
-        let code = &self.func.code;
+    fn check_initialized(&self) -> Result<(), VerifyError> {
+        let code = &self.func.code[..];
         let n_regs = self.n_regs();
         let n_params = self.func.sig.params.len();
         let leader = crate::isa::block_leaders(code);
         let starts: Vec<usize> = (0..code.len()).filter(|&pc| leader[pc]).collect();
         let end_of = |b: usize| starts.get(b + 1).copied().unwrap_or(code.len());
-        // Registers read in a block before that block writes them.
+        // Registers read in a block before that block writes them; every register of a
+        // window, to keep this linear (tracking more registers is only slower).
         let mut written_in = vec![usize::MAX; n_regs];
         let mut tracked = vec![false; n_regs];
+        let mut window_marks = vec![0i32; n_regs + 1];
         for b in 0..starts.len() {
-            for fx in &effects[starts[b]..end_of(b)] {
-                for r in &fx.uses {
-                    if written_in[r.index()] != b {
-                        tracked[r.index()] = true;
+            for instr in &code[starts[b]..end_of(b)] {
+                let fx = self.effects(instr);
+                for &r in fx.uses() {
+                    if written_in[r as usize] != b {
+                        tracked[r as usize] = true;
                     }
                 }
+                let (first, n) = fx.window;
+                if n > 0 {
+                    window_marks[first as usize] += 1;
+                    window_marks[(first + n) as usize] -= 1;
+                }
                 if let Some(d) = fx.def {
-                    written_in[d.index()] = b;
+                    written_in[d as usize] = b;
                 }
             }
         }
         drop(written_in);
+        let mut depth = 0i32;
+        for (r, t) in tracked.iter_mut().enumerate() {
+            depth += window_marks[r];
+            *t |= depth > 0;
+        }
+        drop(window_marks);
         // Tracked registers get dense indices, in register order, so a call's "from
         // `args` up" is a suffix of the bit set.
         let mut slot = vec![u32::MAX; n_regs];
@@ -472,69 +512,69 @@ impl Checker<'_> {
         if n_tracked == 0 {
             return Ok(());
         }
-        let n_words = n_tracked.div_ceil(64);
-        if starts.len().saturating_mul(n_tracked) > MAX_DATAFLOW_BITS {
-            return Err(err(
-                Rule::Limit,
-                format!(
-                    "function too large to verify: {} blocks x {n_tracked} registers live across blocks \
-                     (limit {MAX_DATAFLOW_BITS})",
-                    starts.len()
-                ),
-            ));
-        }
         // first_tracked_from[r]: the dense index of the first tracked register at or above r.
         let mut first_tracked_from = vec![n_tracked; n_regs + 1];
         for r in (0..n_regs).rev() {
             first_tracked_from[r] =
                 if slot[r] != u32::MAX { slot[r] as usize } else { first_tracked_from[r + 1] };
         }
-        let kill_slot: Vec<Option<usize>> = effects
-            .iter()
-            .map(|fx| fx.kill_from.map(|from| first_tracked_from[(from as usize).min(n_regs)]))
-            .collect();
-        drop(first_tracked_from);
+        let dense = |r: u32| first_tracked_from[(r as usize).min(n_regs)] as u32;
         let mut block_of = vec![0u32; code.len()];
         for (b, &s) in starts.iter().enumerate() {
             block_of[s..end_of(b)].fill(b as u32);
         }
-        let mut state_in: Vec<Option<Box<[u64]>>> = vec![None; starts.len()];
-        let mut entry = vec![0u64; n_words].into_boxed_slice();
+        let mut state_in: Vec<Option<IntervalSet>> = vec![None; starts.len()];
+        let mut entry = IntervalSet::default();
         for &i in slot.iter().take(n_params).filter(|&&i| i != u32::MAX) {
-            entry[i as usize / 64] |= 1 << (i % 64);
+            entry.insert(i);
         }
+        let mut stored = entry.len();
         state_in[0] = Some(entry);
         let mut worklist = vec![0usize];
         let mut queued = vec![false; starts.len()];
         queued[0] = true;
         let mut work = 0usize;
-        let mut state = vec![0u64; n_words];
+        let size = code.len() + n_regs;
+        let (max_work, max_stored) = (max_dataflow_work(size), max_dataflow_intervals(size));
+        let too_large = || {
+            err(
+                Rule::Limit,
+                format!(
+                    "function too large to verify: its definite-assignment state needs more than \
+                     {max_stored} intervals, or more than {max_work} steps"
+                ),
+            )
+        };
         while let Some(b) = worklist.pop() {
             queued[b] = false;
             let end = end_of(b);
-            work += (end - starts[b]) + 2 * n_words;
-            if work > MAX_DATAFLOW_WORK {
-                return Err(err(Rule::Limit, "function too complex to verify"));
+            let mut state = state_in[b].clone().expect("queued blocks have a state");
+            work += (end - starts[b]) + 2 * state.len();
+            if work > max_work {
+                return Err(too_large());
             }
-            state.copy_from_slice(state_in[b].as_deref().expect("queued blocks have a state"));
-            for pc in starts[b]..end {
-                let fx = &effects[pc];
-                for r in &fx.uses {
-                    let i = slot[r.index()] as usize;
-                    if i < n_tracked && state[i / 64] & (1 << (i % 64)) == 0 {
-                        return Err(at(
-                            pc,
-                            err(Rule::Uninit, format!("register {} read before it is written", r.0)),
-                        ));
+            for (pc, instr) in code.iter().enumerate().take(end).skip(starts[b]) {
+                let fx = self.effects(instr);
+                let unwritten = |r: u32| err(Rule::Uninit, format!("register {r} read before it is written"));
+                for &r in fx.uses() {
+                    let i = slot[r as usize];
+                    if i != u32::MAX && !state.contains(i) {
+                        return Err(at(pc, unwritten(r)));
                     }
                 }
-                if let Some(from) = kill_slot[pc] {
-                    clear_from(&mut state, from, n_tracked);
+                let (first, n) = fx.window;
+                if n > 0 && !state.contains_range(dense(first), dense(first + n)) {
+                    let r = (first..first + n)
+                        .find(|&r| slot[r as usize] != u32::MAX && !state.contains(slot[r as usize]));
+                    return Err(at(pc, unwritten(r.unwrap_or(first))));
+                }
+                if let Some(from) = fx.kill_from {
+                    state.clear_from(dense(from));
                 }
                 if let Some(d) = fx.def {
-                    let i = slot[d.index()] as usize;
-                    if i < n_tracked {
-                        state[i / 64] |= 1 << (i % 64);
+                    let i = slot[d as usize];
+                    if i != u32::MAX {
+                        state.insert(i);
                     }
                 }
             }
@@ -542,39 +582,26 @@ impl Checker<'_> {
             let fall = last.opcode().info().flags & flags::TERMINATOR == 0 && end < code.len();
             let succs = [last.branch_target().map(|t| block_of[t.index()] as usize), fall.then_some(b + 1)];
             for s in succs.into_iter().flatten() {
-                let changed = match &mut state_in[s] {
-                    None => {
-                        state_in[s] = Some(state.clone().into_boxed_slice());
-                        true
-                    }
-                    Some(old) => {
-                        let mut changed = false;
-                        for (o, n) in old.iter_mut().zip(&state) {
-                            let merged = *o & *n;
-                            changed |= merged != *o;
-                            *o = merged;
-                        }
-                        changed
-                    }
+                let merged = match &state_in[s] {
+                    None => state.clone(),
+                    Some(old) => old.intersection(&state),
                 };
-                if changed && !queued[s] {
-                    queued[s] = true;
-                    worklist.push(s);
+                let old_len = state_in[s].as_ref().map_or(0, IntervalSet::len);
+                let changed = state_in[s].as_ref() != Some(&merged);
+                if changed {
+                    stored = stored - old_len + merged.len();
+                    work += merged.len() + old_len;
+                    if stored > max_stored {
+                        return Err(too_large());
+                    }
+                    state_in[s] = Some(merged);
+                    if !queued[s] {
+                        queued[s] = true;
+                        worklist.push(s);
+                    }
                 }
             }
         }
         Ok(())
-    }
-}
-
-/// Clears bits `from..n` of a bit set.
-fn clear_from(bits: &mut [u64], from: usize, n: usize) {
-    if from >= n {
-        return;
-    }
-    let (w, b) = (from / 64, from % 64);
-    bits[w] &= (1u64 << b).wrapping_sub(1);
-    for word in &mut bits[w + 1..] {
-        *word = 0;
     }
 }

@@ -37,6 +37,7 @@
 //! run time), and termination (bounded by fuel).
 
 mod func;
+mod intervals;
 
 use crate::limits::*;
 use crate::module::*;
