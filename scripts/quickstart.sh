@@ -12,7 +12,8 @@ fi
 if ! command -v cc >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
     apt-get install -y gcc >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y gcc >/dev/null; }
 fi
-cargo build --release --quiet
+echo "building Kiln (release; the first build takes about a minute)" >&2
+cargo build --release
 mkdir -p target/sample
 ./target/release/vmc build examples/sample/app.kiln -o target/sample/app.bc
 ./target/release/vmrun --stats target/sample/app.bc from the quick start

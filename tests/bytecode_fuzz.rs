@@ -1,7 +1,8 @@
 //! Mutated `.bc` files: decoding and verifying never panic, and whatever still passes
 //! the verifier runs under a fuel and heap limit without crashing the host.
 
-use kiln_runtime::{Engine, Instance, InstanceConfig, Limits, Module};
+use kiln_bytecode::{CompositeType, Instr, OperandKind, ValType};
+use kiln_runtime::{Engine, Instance, InstanceConfig, Limits, Module, RunError, SharedBuffer};
 use proptest::prelude::*;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -66,7 +67,7 @@ fn apply(bytes: &mut Vec<u8>, m: &Mutation) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(3000))]
+    #![proptest_config(ProptestConfig::with_cases(2000))]
 
     #[test]
     fn mutated_bytecode_never_crashes_the_host(seed in 0usize..8, mutations in prop::collection::vec(mutation(), 1..4)) {
@@ -78,30 +79,48 @@ proptest! {
     }
 }
 
-/// Runs bytes that passed loading under tight limits; the heap must stay consistent.
+/// Runs bytes that passed loading, with and without GC stress: the heap must stay
+/// consistent, and both runs must give the same output, the same trap (or none) and the
+/// same fuel (spec/runtime.md: only peak heap and GC counts may differ). The heap limit
+/// is far above what 20 000 units of fuel can allocate, so it never decides.
 fn run_if_valid(bytes: &[u8]) -> Result<bool, TestCaseError> {
     let engine = Engine::new();
     let Ok(module) = Module::from_bytes(&engine, bytes) else {
         return Ok(false);
     };
-    let config = InstanceConfig {
-        limits: Limits {
-            fuel: Some(200_000),
-            max_heap: 4 << 20,
-            max_call_depth: 1_000,
-            stack_slots: 1 << 16,
-        },
-        ..InstanceConfig::default()
-    };
-    if let Ok(mut instance) = Instance::new(&module, config) {
-        let _ = instance.run();
+    let run = |gc_stress: bool| -> Result<Option<(String, String, u64)>, TestCaseError> {
+        let out = SharedBuffer::default();
+        let config = InstanceConfig {
+            limits: Limits {
+                fuel: Some(20_000),
+                max_heap: 256 << 20,
+                max_call_depth: 1_000,
+                stack_slots: 1 << 16,
+            },
+            gc_stress,
+            stdout: Box::new(out.clone()),
+            ..InstanceConfig::default()
+        };
+        let Ok(mut instance) = Instance::new(&module, config) else {
+            return Ok(None);
+        };
+        let ended = match instance.run() {
+            Ok(()) => "ok".to_string(),
+            Err(RunError::Trap(t)) => t.kind.to_string(),
+            Err(other) => other.to_string(),
+        };
+        let fuel = instance.stats().fuel_used;
         prop_assert!(instance.check_heap().is_ok());
-    }
+        Ok(Some((String::from_utf8_lossy(&out.contents()).into_owned(), ended, fuel)))
+    };
+    let plain = run(false)?;
+    let stressed = run(true)?;
+    prop_assert_eq!(plain, stressed, "GC stress changed what the program did");
     Ok(true)
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(6000))]
+    #![proptest_config(ProptestConfig::with_cases(4000))]
 
     /// Structural mutations reach the verifier far more often than byte flips: replace
     /// one instruction with an arbitrary one whose operands are small numbers.
@@ -126,6 +145,130 @@ proptest! {
             },
         );
         code[at] = built.expect("small operands fit");
+        run_if_valid(&kiln_bytecode::encode(&module))?;
+    }
+}
+
+/// A mutation of a module's structure rather than its bytes.
+#[derive(Debug, Clone)]
+enum Structural {
+    /// Replace operand `which` of one instruction with `value`.
+    Operand { func: usize, pc: usize, which: usize, value: i64 },
+    /// Change the type of one register.
+    RegisterType { func: usize, reg: usize, ty: u8 },
+    /// Add, drop or retype a parameter or the result of a function's signature.
+    Signature { func: usize, param: Option<usize>, ty: u8 },
+    /// Retype a struct field or an array's elements, or drop a field.
+    TypeDecl { ty: usize, field: usize, new_ty: u8, drop_field: bool },
+}
+
+fn structural() -> impl Strategy<Value = Structural> {
+    prop_oneof![
+        (any::<usize>(), any::<usize>(), 0usize..4, -2i64..40)
+            .prop_map(|(func, pc, which, value)| Structural::Operand { func, pc, which, value }),
+        (any::<usize>(), any::<usize>(), any::<u8>()).prop_map(|(func, reg, ty)| Structural::RegisterType {
+            func,
+            reg,
+            ty
+        }),
+        (any::<usize>(), prop::option::of(0usize..4), any::<u8>())
+            .prop_map(|(func, param, ty)| Structural::Signature { func, param, ty }),
+        (any::<usize>(), any::<usize>(), any::<u8>(), any::<bool>()).prop_map(
+            |(ty, field, new_ty, drop_field)| Structural::TypeDecl { ty, field, new_ty, drop_field }
+        ),
+    ]
+}
+
+/// A value type from a byte, with indices into the module's types.
+fn val_type(b: u8, n_types: usize) -> ValType {
+    match b % 5 {
+        0 => ValType::Int,
+        1 => ValType::Float,
+        2 => ValType::Bool,
+        3 => ValType::Str,
+        _ => ValType::Ref(kiln_bytecode::TypeIdx((b as usize / 5 % (n_types + 1)) as u32)),
+    }
+}
+
+fn apply_structural(module: &mut kiln_bytecode::Module, m: &Structural) {
+    let n_types = module.types.len();
+    let n_funcs = module.funcs.len();
+    match *m {
+        Structural::Operand { func, pc, which, value } => {
+            let f = &mut module.funcs[func % n_funcs];
+            let at = pc % f.code.len();
+            let old = f.code[at].clone();
+            let mut k = 0;
+            let rebuilt: Result<Instr, ()> = Instr::from_operands(old.opcode(), |kind| {
+                let v = old.operand_values().iter().nth(k).map_or(0, |(_, v)| v);
+                k += 1;
+                Ok(if k - 1 == which {
+                    if kind == OperandKind::Imm {
+                        value
+                    } else {
+                        value.max(0)
+                    }
+                } else {
+                    v
+                })
+            });
+            if let Ok(instr) = rebuilt {
+                f.code[at] = instr;
+            }
+        }
+        Structural::RegisterType { func, reg, ty } => {
+            let f = &mut module.funcs[func % n_funcs];
+            if !f.regs.is_empty() {
+                let r = reg % f.regs.len();
+                f.regs[r] = val_type(ty, n_types);
+            }
+        }
+        Structural::Signature { func, param, ty } => {
+            let f = &mut module.funcs[func % n_funcs];
+            let t = val_type(ty, n_types);
+            match param {
+                Some(p) if p < f.sig.params.len() => f.sig.params[p] = t,
+                Some(_) => f.sig.params.push(t),
+                None if ty % 2 == 0 => f.sig.result = None,
+                None => f.sig.result = Some(t),
+            }
+        }
+        Structural::TypeDecl { ty, field, new_ty, drop_field } => {
+            if n_types == 0 {
+                return;
+            }
+            let t = val_type(new_ty, n_types);
+            match &mut module.types[ty % n_types] {
+                CompositeType::Struct(st) if !st.fields.is_empty() => {
+                    let i = field % st.fields.len();
+                    if drop_field {
+                        st.fields.remove(i);
+                    } else {
+                        st.fields[i].1 = t;
+                    }
+                }
+                CompositeType::Array(elem) => *elem = t,
+                CompositeType::Struct(_) => {}
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4000))]
+
+    /// Mutations of operands, register types, signatures and type declarations: the
+    /// verifier rejects what is unsafe, and whatever it accepts runs the same with and
+    /// without GC stress.
+    #[test]
+    fn structurally_mutated_modules_never_crash_the_host(
+        seed in 0usize..8,
+        mutations in prop::collection::vec(structural(), 1..3),
+    ) {
+        let mut module = kiln_bytecode::decode(&seeds()[seed % seeds().len()]).expect("seed decodes");
+        for m in &mutations {
+            apply_structural(&mut module, m);
+        }
         run_if_valid(&kiln_bytecode::encode(&module))?;
     }
 }
