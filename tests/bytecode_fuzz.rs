@@ -197,7 +197,7 @@ fn apply_structural(module: &mut kiln_bytecode::Module, m: &Structural) {
         Structural::Operand { func, pc, which, value } => {
             let f = &mut module.funcs[func % n_funcs];
             let at = pc % f.code.len();
-            let old = f.code[at].clone();
+            let old = f.code[at];
             let mut k = 0;
             let rebuilt: Result<Instr, ()> = Instr::from_operands(old.opcode(), |kind| {
                 let v = old.operand_values().iter().nth(k).map_or(0, |(_, v)| v);
