@@ -8,3 +8,5 @@ cargo test --workspace --all-targets
 cargo test --workspace --doc
 # The corpus again with the interpreter re-checking what it trusts the verifier for.
 cargo test --test programs --features checked
+# The unsafe code under valgrind memcheck (Miri needs a nightly toolchain).
+scripts/memcheck.sh

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Memory-safety check of the unsafe code (heap, register file, dispatch loop) under
+# valgrind memcheck, standing in for Miri, which needs a nightly toolchain: the runtime's
+# unit tests (gc, register file), the hand-made sandbox modules, random programs with
+# and without GC stress (in-process, on the system allocator), and a slice of the golden
+# corpus through `vmrun --gc-stress`. Any memcheck error fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v valgrind >/dev/null || { echo "memcheck: valgrind is needed (apt-get install valgrind)" >&2; exit 1; }
+vg=(valgrind --quiet --error-exitcode=99 --leak-check=no --track-origins=no)
+
+test_binary() { # target name, cargo args...
+    local name=$1
+    shift
+    cargo test --no-run --message-format=json "$@" 2>/dev/null |
+        grep "\"name\":\"$name\"" | grep '"test":true' |
+        sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1
+}
+
+runtime_lib=$(test_binary kiln_runtime -p kiln-runtime --lib)
+sandbox=$(test_binary sandbox --test sandbox)
+random=$(test_binary random_programs --test random_programs)
+echo "memcheck: runtime unit tests"
+"${vg[@]}" "$runtime_lib" --test-threads=1 -q >/dev/null
+echo "memcheck: sandbox modules"
+"${vg[@]}" "$sandbox" --test-threads=1 -q >/dev/null
+echo "memcheck: 40 random programs (module, bytes, GC stress)"
+KILN_RANDOM_PROGRAMS=40 "${vg[@]}" "$random" --test-threads=1 -q >/dev/null
+cargo build --release --quiet
+echo "memcheck: corpus slice under vmrun --gc-stress"
+for p in tests/programs/gc/*.kiln tests/programs/structs/*.kiln tests/programs/strings/*.kiln; do
+    flags=$(sed -n 's|^// flags: ||p' "$p")
+    # shellcheck disable=SC2086
+    "${vg[@]}" target/release/vmrun --gc-stress $flags "$p" >/dev/null 2>&1 || {
+        status=$?
+        if [ "$status" = 99 ]; then echo "memcheck: errors in $p" >&2; exit 1; fi
+    }
+done
+echo "memcheck: clean"
