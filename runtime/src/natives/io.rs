@@ -20,19 +20,32 @@ pub(super) fn print(vm: &mut Vm, id: Native, a: &Args) -> Result<(), Stop> {
 /// `panic`, `assert`, `assert_msg`, `exit`: the natives that may stop the instance.
 pub(super) fn check(vm: &mut Vm, id: Native, a: &Args) -> Result<(), Stop> {
     match id {
-        Native::Panic => Err(TrapKind::Panic(a.string(vm, 0)).into()),
+        // The message is copied into the trap: charged like output.
+        Native::Panic => {
+            vm.charge_bytes(a.str_ref(vm, 0).len())?;
+            Err(TrapKind::Panic(a.string(vm, 0)).into())
+        }
         // Exit statuses are 0 to 255; a status outside that range is a failure, 255.
         Native::Exit => Err(Stop::Exit(u8::try_from(a.int(vm, 0)).map_or(255, i32::from))),
         Native::Assert if !a.bool(vm, 0) => Err(TrapKind::AssertionFailed(None).into()),
-        Native::AssertMsg if !a.bool(vm, 0) => Err(TrapKind::AssertionFailed(Some(a.string(vm, 1))).into()),
+        Native::AssertMsg if !a.bool(vm, 0) => {
+            vm.charge_bytes(a.str_ref(vm, 1).len())?;
+            Err(TrapKind::AssertionFailed(Some(a.string(vm, 1))).into())
+        }
         _ => Ok(()),
     }
 }
 
+/// `args()`: one unit per argument and per started 8 bytes of them.
 pub(super) fn args(vm: &mut Vm) -> Result<u64, Stop> {
-    let list = vm.args.clone();
+    let list = std::mem::take(&mut vm.args);
+    let bytes: usize = list.iter().map(String::len).sum();
+    let charged = vm.charge(list.len() as u64).and_then(|()| vm.charge_bytes(bytes));
     let parts: Vec<&str> = list.iter().map(String::as_str).collect();
-    vm.new_str_array(&parts)
+    let made = charged.and_then(|()| vm.new_str_array(&parts));
+    drop(parts);
+    vm.args = list;
+    made
 }
 
 /// Nanoseconds since the instance was created (monotonic).
