@@ -7,7 +7,7 @@
 //! The default run checks a few hundred programs. For a long run:
 //! `KILN_RANDOM_PROGRAMS=5000 cargo test --release --test random_programs`; a failing
 //! program is written to `target/random-program-SEED.kiln`, and
-//! `KILN_RANDOM_SEED=SEED` reruns that one program.
+//! `KILN_RANDOM_SEED=SEED` reruns that one program (`KILN_RANDOM_SHOW=1` prints it).
 
 mod random_programs {
     pub mod ast;
@@ -52,6 +52,9 @@ fn check(seed: u64) -> Result<bool, String> {
         return Ok(false);
     };
     let source = render::program(&program);
+    if std::env::var_os("KILN_RANDOM_SHOW").is_some() {
+        println!("{source}");
+    }
     let fail = |what: String| -> String {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join(format!("target/random-program-{seed}.kiln"));

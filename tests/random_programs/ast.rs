@@ -164,6 +164,8 @@ pub enum Stmt {
     Continue,
     Push(Expr, Expr),
     Expr(Expr),
+    /// `return value;` (only in function bodies).
+    Return(Expr),
 }
 
 #[derive(Clone, Debug)]
@@ -184,6 +186,8 @@ pub struct Const {
 #[derive(Clone, Debug)]
 pub struct Program {
     pub consts: Vec<Const>,
+    /// `var NAME: T = value;` globals, initialised in order.
+    pub globals: Vec<Const>,
     pub funcs: Vec<Func>,
     pub main: Vec<Stmt>,
 }

@@ -44,6 +44,8 @@ impl V {
 pub enum Flow {
     Break,
     Continue,
+    /// `return value;` leaving the current function.
+    Return(V),
     /// A trap, with the message `vmrun` prints after `error: `.
     Trap(String),
     /// The program runs too long for a test: discard it.
@@ -63,8 +65,15 @@ const MAX_STEPS: u64 = 200_000;
 const MAX_STR: usize = 1 << 16;
 
 pub fn run(p: &Program) -> Option<Outcome> {
-    let mut ev =
-        Eval { p, arrs: Vec::new(), pts: Vec::new(), out: String::new(), steps: 0, consts: HashMap::new() };
+    let mut ev = Eval {
+        p,
+        arrs: Vec::new(),
+        pts: Vec::new(),
+        out: String::new(),
+        steps: 0,
+        consts: HashMap::new(),
+        globals: HashMap::new(),
+    };
     for c in &p.consts {
         let mut scopes = vec![HashMap::new()];
         match ev.expr(&c.value, &mut scopes) {
@@ -75,12 +84,30 @@ pub fn run(p: &Program) -> Option<Outcome> {
         }
     }
     let mut scopes = vec![HashMap::new()];
-    let trap = match ev.stmts(&p.main, &mut scopes) {
-        Ok(()) => None,
-        Err(Flow::Trap(t)) => Some(t),
-        Err(Flow::TooLong) => return None,
-        Err(Flow::Break | Flow::Continue) => panic!("generator bug: break outside a loop"),
-    };
+    let mut trap = None;
+    for g in &p.globals {
+        match ev.expr(&g.value, &mut scopes) {
+            Ok(v) => {
+                ev.globals.insert(g.name.clone(), v);
+            }
+            Err(Flow::Trap(t)) => {
+                trap = Some(t);
+                break;
+            }
+            Err(Flow::TooLong) => return None,
+            Err(_) => panic!("generator bug: control flow out of a global's initialiser"),
+        }
+    }
+    if trap.is_none() {
+        trap = match ev.stmts(&p.main, &mut scopes) {
+            Ok(()) => None,
+            Err(Flow::Trap(t)) => Some(t),
+            Err(Flow::TooLong) => return None,
+            Err(Flow::Break | Flow::Continue | Flow::Return(_)) => {
+                panic!("generator bug: break or return in main")
+            }
+        };
+    }
     Some(Outcome { stdout: ev.out, trap })
 }
 
@@ -91,6 +118,7 @@ struct Eval<'p> {
     out: String,
     steps: u64,
     consts: HashMap<String, V>,
+    globals: HashMap<String, V>,
 }
 
 type Scopes = Vec<HashMap<String, V>>;
@@ -199,15 +227,24 @@ impl Eval<'_> {
             }
             Stmt::Assign { place, op, value } => match place {
                 Place::Var(name) => {
+                    let global = self.globals.contains_key(name);
                     let v = match op {
                         None => self.expr(value, scopes)?,
                         Some(op) => {
-                            let old = lookup(scopes, name).clone();
+                            let old = if global {
+                                self.globals[name].clone()
+                            } else {
+                                lookup(scopes, name).clone()
+                            };
                             let rhs = self.expr(value, scopes)?;
                             self.binop(*op, old, rhs)?
                         }
                     };
-                    *lookup(scopes, name) = v;
+                    if global {
+                        self.globals.insert(name.clone(), v);
+                    } else {
+                        *lookup(scopes, name) = v;
+                    }
                 }
                 Place::Index(arr, idx) => {
                     let V::A(a) = self.expr(arr, scopes)? else {
@@ -289,6 +326,7 @@ impl Eval<'_> {
             Stmt::Expr(e) => {
                 self.expr(e, scopes)?;
             }
+            Stmt::Return(e) => return Err(Flow::Return(self.expr(e, scopes)?)),
         }
         Ok(())
     }
@@ -320,9 +358,9 @@ impl Eval<'_> {
             Expr::Float(v) => V::F(*v),
             Expr::Bool(v) => V::B(*v),
             Expr::Str(s) => V::S(s.as_str().into()),
-            Expr::Var(n) => match self.consts.get(n) {
-                Some(v) => v.clone(),
-                None => lookup(scopes, n).clone(),
+            Expr::Var(n) => match (self.consts.get(n), self.globals.get(n)) {
+                (Some(v), _) | (None, Some(v)) => v.clone(),
+                _ => lookup(scopes, n).clone(),
             },
             Expr::Neg(inner) => match self.expr(inner, scopes)? {
                 V::I(v) => V::I(v.wrapping_neg()),
@@ -373,7 +411,7 @@ impl Eval<'_> {
                 let frame: HashMap<String, V> = f.params.iter().map(|(n, _)| n.clone()).zip(vals).collect();
                 let mut callee = vec![frame];
                 match self.block(&f.body, &mut callee) {
-                    Ok(v) => v,
+                    Ok(v) | Err(Flow::Return(v)) => v,
                     Err(Flow::Break | Flow::Continue) => panic!("generator bug: break escaped a function"),
                     Err(e) => return Err(e),
                 }

@@ -52,6 +52,10 @@ pub struct Gen {
     env: Vec<Var>,
     fns: Vec<FnSig>,
     consts: Vec<(String, Ty)>,
+    /// Globals, visible (and assignable) in every function.
+    globals: Vec<Var>,
+    /// The return type of the function being generated (`None` in `main`).
+    ret: Option<Ty>,
     loop_depth: usize,
 }
 
@@ -70,6 +74,8 @@ impl Gen {
             env: Vec::new(),
             fns: Vec::new(),
             consts: Vec::new(),
+            globals: Vec::new(),
+            ret: None,
             loop_depth: 0,
         }
     }
@@ -87,6 +93,15 @@ impl Gen {
             let name = self.fresh("K");
             consts.push(Const { name: name.clone(), ty, value });
             self.consts.push((name, ty));
+        }
+        // Globals, initialised in order from literals, constants and earlier globals.
+        let mut globals = Vec::new();
+        for _ in 0..self.rng.below(4) {
+            let ty = self.rng.pick(&[Ty::Int, Ty::Int, Ty::Str, Ty::Bool, Ty::Float]);
+            let value = self.expr(ty, 2);
+            let name = self.fresh("G");
+            globals.push(Const { name: name.clone(), ty, value });
+            self.globals.push(Var { name, ty, mutable: true });
         }
         let mut funcs = Vec::new();
         for _ in 0..1 + self.rng.below(4) {
@@ -107,7 +122,7 @@ impl Gen {
         }
         let n = 4 + self.rng.below(8);
         main.extend(self.stmts(n, 3));
-        Program { consts, funcs, main }
+        Program { consts, globals, funcs, main }
     }
 
     fn function(&mut self) -> Func {
@@ -123,9 +138,11 @@ impl Gen {
         let saved = std::mem::take(&mut self.env);
         let saved_loops = std::mem::replace(&mut self.loop_depth, 0);
         self.env = params.iter().map(|(n, t)| Var { name: n.clone(), ty: *t, mutable: true }).collect();
+        self.ret = Some(ret);
         let n = self.rng.below(4);
         let stmts = self.stmts(n, 2);
         let tail = self.expr(ret, 3);
+        self.ret = None;
         self.env = saved;
         self.loop_depth = saved_loops;
         Func { name, params, ret, body: Block { stmts, tail } }
@@ -173,7 +190,12 @@ impl Gen {
     }
 
     fn vars_of(&self, ty: Ty, mutable: bool) -> Vec<Var> {
-        self.env.iter().filter(|v| v.ty == ty && (v.mutable || !mutable)).cloned().collect()
+        self.env
+            .iter()
+            .chain(&self.globals)
+            .filter(|v| v.ty == ty && (v.mutable || !mutable))
+            .cloned()
+            .collect()
     }
 
     fn stmt(&mut self, depth: usize) -> Stmt {
@@ -248,6 +270,12 @@ impl Gen {
                 let i = self.rng.below(self.fns.len());
                 Stmt::Expr(self.call(i, depth))
             }
+            93..=96 if self.ret.is_some() => {
+                let ret = self.ret.expect("in a function");
+                let c = self.expr(Ty::Bool, 1);
+                let value = self.expr(ret, depth.min(2));
+                Stmt::If(c, vec![Stmt::Return(value)], vec![])
+            }
             _ => Stmt::Print(self.expr(Ty::Str, depth)),
         }
     }
@@ -270,7 +298,8 @@ impl Gen {
             let value = self.int_operand(op, depth);
             return Stmt::Assign { place: Place::Field(Expr::Var(p), field), op, value };
         }
-        let candidates: Vec<Var> = self.env.iter().filter(|v| v.mutable).cloned().collect();
+        let candidates: Vec<Var> =
+            self.env.iter().chain(&self.globals).filter(|v| v.mutable).cloned().collect();
         let Some(v) = candidates.get(self.rng.below(candidates.len().max(1))).cloned() else {
             return Stmt::Print(self.expr(Ty::Int, depth));
         };

@@ -12,6 +12,9 @@ pub fn program(p: &Program) -> String {
     for c in &p.consts {
         out += &format!("const {}: {} = {};\n", c.name, c.ty.name(), expr(&c.value, 0));
     }
+    for g in &p.globals {
+        out += &format!("var {}: {} = {};\n", g.name, g.ty.name(), expr(&g.value, 0));
+    }
     for f in &p.funcs {
         let params: Vec<String> = f.params.iter().map(|(n, t)| format!("{n}: {}", t.name())).collect();
         out += &format!("fn {}({}) -> {} {}\n", f.name, params.join(", "), f.ret.name(), block(&f.body));
@@ -159,5 +162,6 @@ fn stmt(s: &Stmt, indent: usize) -> String {
         Stmt::Continue => format!("{pad}continue;\n"),
         Stmt::Push(a, v) => format!("{pad}{}.push({});\n", at(a, ATOM), expr(v, 0)),
         Stmt::Expr(e) => format!("{pad}{};\n", expr(e, 0)),
+        Stmt::Return(e) => format!("{pad}return {};\n", expr(e, 0)),
     }
 }
