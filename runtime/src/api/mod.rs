@@ -105,7 +105,9 @@ pub enum RunError {
     /// The program trapped.
     #[error("{0}")]
     Trap(Trap),
-    /// The instance could not even start (its constants did not fit in the heap).
+    /// The instance could not even start. Creating an instance allocates nothing on its
+    /// heap today (globals start uninitialised, constants belong to the module), so this
+    /// is kept for limits that future start-up work may hit.
     #[error("instance could not start: {0}")]
     Start(crate::interp::trap::TrapKind),
 }
@@ -148,7 +150,7 @@ impl Instance {
     /// Creates an instance of `module`.
     ///
     /// # Errors
-    /// [`RunError::Start`] if the module's constants do not fit in the heap limit.
+    /// [`RunError::Start`] if the instance cannot start (see its documentation).
     pub fn new(module: &Module, config: InstanceConfig) -> Result<Instance, RunError> {
         let io = Io { stdout: config.stdout, stderr: config.stderr, bytes_written: 0 };
         let vm = Vm::new(Arc::clone(&module.prepared), config.limits, config.gc_stress, io, config.args)
