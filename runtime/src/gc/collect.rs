@@ -31,6 +31,7 @@ impl Heap {
     /// Runs a full collection. `roots` marks every root.
     pub fn collect(&mut self, roots: impl FnOnce(&mut Marker<'_>)) {
         let start = Instant::now();
+        self.allocator.begin_census();
         let mut grey = std::mem::take(&mut self.grey);
         {
             let mut marker = Marker { grey: &mut grey };
@@ -39,12 +40,20 @@ impl Heap {
                 marker.mark(r);
             }
             while let Some(o) = marker.grey.pop() {
-                // SAFETY: grey objects are live objects of this heap.
-                unsafe { trace(o, &mut marker) };
+                // SAFETY: grey objects are live objects of this heap (immortal ones are
+                // never marked, so never grey); an array's buffer is its block too.
+                unsafe {
+                    self.allocator.note_live(o as *mut u8, (*o).size as usize);
+                    if (*(*o).desc).kind == ObjKind::Array {
+                        self.allocator.note_live(raw::array_buf(o) as *mut u8, raw::array_cap(o) * 8);
+                    }
+                    trace(o, &mut marker);
+                }
             }
         }
         self.grey = grey;
         self.sweep();
+        self.allocator.end_census();
         self.next_gc = (self.bytes_live * 2).max(super::MIN_GC_THRESHOLD);
         self.stats.gc_cycles += 1;
         self.stats.gc_time += start.elapsed();
@@ -67,7 +76,7 @@ impl Heap {
                     link = &mut (*o).next;
                 } else {
                     *link = (*o).next;
-                    self.bytes_live -= raw::free_object(&mut self.allocator, o);
+                    self.bytes_live -= raw::sweep_object(&mut self.allocator, o);
                 }
             }
         }

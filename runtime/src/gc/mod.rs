@@ -110,13 +110,26 @@ impl Heap {
     /// Whether allocating `size` more bytes should first run a collection.
     #[inline]
     pub fn wants_collection(&self, size: usize) -> bool {
-        self.stress || self.bytes_live + size > self.next_gc || self.bytes_live + size > self.limit
+        self.stress
+            || self.bytes_live + size > self.next_gc
+            || self.bytes_live + size > self.limit
+            || self.allocator.footprint().saturating_add(size) > self.limit
     }
 
     /// Reserves `size` bytes against the limit. The caller has already collected if
     /// [`Heap::wants_collection`] said so.
     fn charge(&mut self, size: usize) -> Result<(), HeapExhausted> {
         if self.bytes_live.saturating_add(size) > self.limit {
+            return Err(HeapExhausted { limit: self.limit });
+        }
+        // What the allocator holds from the system for the heap (whole chunks: slack and
+        // fragmentation included) stays within the limit too. `size` is within the limit
+        // here, so the sums cannot overflow.
+        let footprint = self.allocator.footprint();
+        if footprint + size.max(alloc::CHUNK) > self.limit
+            && size > 0
+            && footprint + self.allocator.growth_for(size) > self.limit
+        {
             return Err(HeapExhausted { limit: self.limit });
         }
         self.bytes_live += size;
@@ -311,13 +324,16 @@ impl Heap {
 
 impl Drop for Heap {
     fn drop(&mut self) {
+        // With no block counted live, sweeping every object frees only the large blocks;
+        // the chunks go when the allocator is dropped.
+        self.allocator.begin_census();
         let mut o = self.objects;
         while !o.is_null() {
             // SAFETY: every object in the list is live and owned by this heap; we read
             // `next` before freeing it.
             unsafe {
                 let next = (*o).next;
-                raw::free_object(&mut self.allocator, o);
+                raw::sweep_object(&mut self.allocator, o);
                 o = next;
             }
         }
@@ -376,13 +392,13 @@ mod tests {
 
     #[test]
     fn the_limit_is_enforced_and_freed_blocks_are_reused() {
-        let mut heap = Heap::new(4096, false);
+        let mut heap = Heap::new(256 << 10, false);
         let mut n = 0;
         while heap.alloc_str_from(b"0123456789abcdef").is_ok() {
             n += 1;
         }
-        assert!(n > 10 && heap.bytes_live() <= 4096);
-        assert_eq!(heap.alloc_str_from(b"x"), Err(HeapExhausted { limit: 4096 }));
+        assert!(n > 10 && heap.bytes_live() <= 256 << 10);
+        assert_eq!(heap.alloc_str_from(b"x"), Err(HeapExhausted { limit: 256 << 10 }));
         heap.collect(|_| {});
         assert_eq!(heap.bytes_live(), 0);
         for _ in 0..n {

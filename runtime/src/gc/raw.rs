@@ -86,22 +86,27 @@ pub unsafe fn alloc_object(heap: &mut Allocator, desc: *const ObjDesc, size: usi
     p
 }
 
-/// Frees an object (and an array's buffer). Returns the bytes released.
+/// Frees a dead object (and an array's buffer) during a collection's sweep. Returns the
+/// bytes released.
 ///
 /// # Safety
 /// `obj` was returned by [`alloc_object`] from the same allocator, is not used
-/// afterwards, and its buffer (for arrays) was allocated with [`alloc_words`].
-pub unsafe fn free_object(heap: &mut Allocator, obj: *mut Header) -> usize {
-    // SAFETY: caller guarantees `obj` is a live object of this heap.
+/// afterwards, and its buffer (for arrays) was allocated with [`alloc_words`]; marking
+/// has counted the live blocks (`Allocator::note_live`).
+pub unsafe fn sweep_object(heap: &mut Allocator, obj: *mut Header) -> usize {
+    // SAFETY: caller guarantees `obj` is a dead object of this heap.
     unsafe {
         let size = (*obj).size as usize;
         let mut freed = size;
         if (*(*obj).desc).kind == ObjKind::Array {
             let cap = array_cap(obj);
-            free_words(heap, array_buf(obj), cap);
+            let buf = array_buf(obj);
+            if !buf.is_null() {
+                heap.sweep_free(buf as *mut u8, cap * 8);
+            }
             freed += cap * 8;
         }
-        heap.free(obj as *mut u8, size);
+        heap.sweep_free(obj as *mut u8, size);
         freed
     }
 }
