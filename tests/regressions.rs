@@ -286,7 +286,12 @@ fn hostile_sources_behave() {
             assert!(stderr.contains(&line), "{name}: stderr lacks {line:?}: {stderr}");
         }
         if let Some(limit) = header("rss-below-mib").first() {
-            let limit: u64 = limit.parse().expect("rss limit");
+            let mut limit: u64 = limit.parse().expect("rss limit");
+            // Debug builds check the whole heap after every collection, with a host-side
+            // set of every object: allow for it (the bound is about release builds).
+            if cfg!(debug_assertions) {
+                limit += limit / 2;
+            }
             assert!(peak_mib <= limit, "{name}: peak memory {peak_mib} MiB, limit {limit} MiB");
         }
     }
