@@ -191,62 +191,62 @@ unsafe fn slot_bytes<'a>(vm: &Vm, slot: usize) -> &'a [u8] {
 unsafe fn slot_text<'a>(vm: &Vm, slot: usize) -> &'a str {
     // SAFETY: by the caller's contract.
     unsafe { raw::str_text(raw::obj(vm.stack.get(slot))) }
+}
 
-    /// A new string holding bytes `from..to` of the string in slot `slot` (the caller has
-    /// checked the range and its character boundaries), copied heap to heap: no host buffer.
-    pub fn new_substr(vm: &mut Vm, slot: usize, from: usize, to: usize) -> Result<u64, Stop> {
-        vm.reserve(raw::STR_BYTES + (to - from));
-        // SAFETY: the slot is a string argument of a native (rule M3); it stays alive through
-        // the collection `reserve` may run, and nothing collects after it.
-        let bytes = unsafe { slot_bytes(vm, slot) };
-        Ok(vm.heap.alloc_str_from(&bytes[from..to]).map_err(heap_trap)? as u64)
-    }
+/// A new string holding bytes `from..to` of the string in slot `slot` (the caller has
+/// checked the range and its character boundaries), copied heap to heap: no host buffer.
+pub fn new_substr(vm: &mut Vm, slot: usize, from: usize, to: usize) -> Result<u64, Stop> {
+    vm.reserve(raw::STR_BYTES + (to - from));
+    // SAFETY: the slot is a string argument of a native (rule M3); it stays alive through
+    // the collection `reserve` may run, and nothing collects after it.
+    let bytes = unsafe { slot_bytes(vm, slot) };
+    Ok(vm.heap.alloc_str_from(&bytes[from..to]).map_err(heap_trap)? as u64)
+}
 
-    /// `s.split(sep)`: the parts between occurrences of `sep`, or the characters when `sep`
-    /// is empty. Counts first, charges fuel (one unit per started 8 bytes and one per part)
-    /// and the heap for everything, then builds the array: no host memory grows with `s`.
-    pub fn split(vm: &mut Vm, s_slot: usize, sep_slot: usize) -> Result<u64, Stop> {
-        // SAFETY: both slots are string arguments of a native (rule M3). They are re-read
-        // after `reserve`, the only point where a collection may run.
-        let (s, sep) = unsafe { (slot_text(vm, s_slot), slot_text(vm, sep_slot)) };
-        vm.charge_bytes(s.len())?;
-        // A one-byte separator (the common case) is searched for byte-wise, faster than a
-        // substring search.
-        let byte_sep = match sep.as_bytes() {
-            [b] if b.is_ascii() => Some(*b),
-            _ => None,
-        };
-        let parts = match byte_sep {
-            _ if sep.is_empty() => s.chars().count(),
-            Some(b) => s.bytes().filter(|&c| c == b).count() + 1,
-            None => s.matches(sep).count() + 1,
-        };
-        vm.charge(parts as u64)?;
-        let text_bytes = if sep.is_empty() { s.len() } else { s.len() - (parts - 1) * sep.len() };
-        let size = (raw::ARRAY_SIZE + parts * (8 + raw::STR_BYTES)).saturating_add(text_bytes);
-        vm.reserve(size);
-        // SAFETY: as above; no collection runs from here on.
-        let (s, sep) = unsafe { (slot_text(vm, s_slot), slot_text(vm, sep_slot)) };
-        let heap = &mut vm.heap;
-        let arr = heap.alloc_array(true, parts).map_err(heap_trap)?;
-        let push = |heap: &mut crate::gc::Heap, part: &str| -> Result<(), Stop> {
-            let o = heap.alloc_str_from(part.as_bytes()).map_err(heap_trap)?;
-            // SAFETY: `arr` is a live array (allocated above; nothing collects here).
-            unsafe { heap.array_push(arr, o as u64) }.map_err(heap_trap)
-        };
-        if sep.is_empty() {
-            for (i, c) in s.char_indices() {
-                push(heap, &s[i..i + c.len_utf8()])?;
-            }
-        } else if let Some(b) = byte_sep {
-            for part in s.split(char::from(b)) {
-                push(heap, part)?;
-            }
-        } else {
-            for part in s.split(sep) {
-                push(heap, part)?;
-            }
+/// `s.split(sep)`: the parts between occurrences of `sep`, or the characters when `sep`
+/// is empty. Counts first, charges fuel (one unit per started 8 bytes and one per part)
+/// and the heap for everything, then builds the array: no host memory grows with `s`.
+pub fn split(vm: &mut Vm, s_slot: usize, sep_slot: usize) -> Result<u64, Stop> {
+    // SAFETY: both slots are string arguments of a native (rule M3). They are re-read
+    // after `reserve`, the only point where a collection may run.
+    let (s, sep) = unsafe { (slot_text(vm, s_slot), slot_text(vm, sep_slot)) };
+    vm.charge_bytes(s.len())?;
+    // A one-byte separator (the common case) is searched for byte-wise, faster than a
+    // substring search.
+    let byte_sep = match sep.as_bytes() {
+        [b] if b.is_ascii() => Some(*b),
+        _ => None,
+    };
+    let parts = match byte_sep {
+        _ if sep.is_empty() => s.chars().count(),
+        Some(b) => s.bytes().filter(|&c| c == b).count() + 1,
+        None => s.matches(sep).count() + 1,
+    };
+    vm.charge(parts as u64)?;
+    let text_bytes = if sep.is_empty() { s.len() } else { s.len() - (parts - 1) * sep.len() };
+    let size = (raw::ARRAY_SIZE + parts * (8 + raw::STR_BYTES)).saturating_add(text_bytes);
+    vm.reserve(size);
+    // SAFETY: as above; no collection runs from here on.
+    let (s, sep) = unsafe { (slot_text(vm, s_slot), slot_text(vm, sep_slot)) };
+    let heap = &mut vm.heap;
+    let arr = heap.alloc_array(true, parts).map_err(heap_trap)?;
+    let push = |heap: &mut crate::gc::Heap, part: &str| -> Result<(), Stop> {
+        let o = heap.alloc_str_from(part.as_bytes()).map_err(heap_trap)?;
+        // SAFETY: `arr` is a live array (allocated above; nothing collects here).
+        unsafe { heap.array_push(arr, o as u64) }.map_err(heap_trap)
+    };
+    if sep.is_empty() {
+        for (i, c) in s.char_indices() {
+            push(heap, &s[i..i + c.len_utf8()])?;
         }
-        Ok(arr as u64)
+    } else if let Some(b) = byte_sep {
+        for part in s.split(char::from(b)) {
+            push(heap, part)?;
+        }
+    } else {
+        for part in s.split(sep) {
+            push(heap, part)?;
+        }
     }
+    Ok(arr as u64)
 }
