@@ -24,7 +24,7 @@ fn max_dataflow_intervals(size: usize) -> usize {
 /// bytecode itself).
 #[derive(Clone, Copy, Default)]
 struct Effects {
-    /// Single registers read (at most three per instruction today).
+    /// Single registers read (at most three per instruction in today's table).
     uses: [u32; 4],
     n_uses: u8,
     /// A register window read: `(first, count)`.

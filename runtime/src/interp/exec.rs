@@ -232,209 +232,207 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
         // array holds an array, and so on) and on heap invariant 1: a reference register
         // that is read holds a live object (rule F8: this frame wrote it; the collector
         // scans every reference register of every frame).
-        {
-            match op {
-                Op::Nop => {}
-                Op::Mov { dst, src } => r!(dst) = r!(src),
-                Op::LoadI { dst, imm } => r!(dst) = imm as i64 as u64,
-                // SAFETY: rule F2 (constant index in range); `prepare` maps it 1:1.
-                Op::LoadBits { dst, k } => r!(dst) = unsafe { *module.const_bits.get_unchecked(k as usize) },
-                Op::LoadStr { dst, k } => {
-                    // SAFETY: rule F2; `prepare` numbered exactly the module's string constants.
-                    r!(dst) = unsafe { *module.strings.refs().get_unchecked(k as usize) }
-                }
+        match op {
+            Op::Nop => {}
+            Op::Mov { dst, src } => r!(dst) = r!(src),
+            Op::LoadI { dst, imm } => r!(dst) = imm as i64 as u64,
+            // SAFETY: rule F2 (constant index in range); `prepare` maps it 1:1.
+            Op::LoadBits { dst, k } => r!(dst) = unsafe { *module.const_bits.get_unchecked(k as usize) },
+            Op::LoadStr { dst, k } => {
+                // SAFETY: rule F2; `prepare` numbered exactly the module's string constants.
+                r!(dst) = unsafe { *module.strings.refs().get_unchecked(k as usize) }
+            }
 
-                Op::AddI { dst, a, b } => r!(dst) = r!(a).wrapping_add(r!(b)),
-                Op::SubI { dst, a, b } => r!(dst) = r!(a).wrapping_sub(r!(b)),
-                Op::MulI { dst, a, b } => r!(dst) = ri!(a).wrapping_mul(ri!(b)) as u64,
-                Op::DivI { dst, a, b } => match ops::int_div(ri!(a), ri!(b)) {
-                    Ok(v) => r!(dst) = v as u64,
-                    Err(_) => trap!(TrapKind::DivisionByZero),
-                },
-                Op::RemI { dst, a, b } => match ops::int_rem(ri!(a), ri!(b)) {
-                    Ok(v) => r!(dst) = v as u64,
-                    Err(_) => trap!(TrapKind::DivisionByZero),
-                },
-                Op::AndI { dst, a, b } => r!(dst) = r!(a) & r!(b),
-                Op::OrI { dst, a, b } => r!(dst) = r!(a) | r!(b),
-                Op::XorI { dst, a, b } => r!(dst) = r!(a) ^ r!(b),
-                Op::ShlI { dst, a, b } => r!(dst) = ops::int_shl(ri!(a), ri!(b)) as u64,
-                Op::ShrI { dst, a, b } => r!(dst) = ops::int_shr(ri!(a), ri!(b)) as u64,
-                Op::NegI { dst, src } => r!(dst) = ops::int_neg(ri!(src)) as u64,
-                Op::AddImm { dst, a, imm } => r!(dst) = ri!(a).wrapping_add(imm as i64) as u64,
+            Op::AddI { dst, a, b } => r!(dst) = r!(a).wrapping_add(r!(b)),
+            Op::SubI { dst, a, b } => r!(dst) = r!(a).wrapping_sub(r!(b)),
+            Op::MulI { dst, a, b } => r!(dst) = ri!(a).wrapping_mul(ri!(b)) as u64,
+            Op::DivI { dst, a, b } => match ops::int_div(ri!(a), ri!(b)) {
+                Ok(v) => r!(dst) = v as u64,
+                Err(_) => trap!(TrapKind::DivisionByZero),
+            },
+            Op::RemI { dst, a, b } => match ops::int_rem(ri!(a), ri!(b)) {
+                Ok(v) => r!(dst) = v as u64,
+                Err(_) => trap!(TrapKind::DivisionByZero),
+            },
+            Op::AndI { dst, a, b } => r!(dst) = r!(a) & r!(b),
+            Op::OrI { dst, a, b } => r!(dst) = r!(a) | r!(b),
+            Op::XorI { dst, a, b } => r!(dst) = r!(a) ^ r!(b),
+            Op::ShlI { dst, a, b } => r!(dst) = ops::int_shl(ri!(a), ri!(b)) as u64,
+            Op::ShrI { dst, a, b } => r!(dst) = ops::int_shr(ri!(a), ri!(b)) as u64,
+            Op::NegI { dst, src } => r!(dst) = ops::int_neg(ri!(src)) as u64,
+            Op::AddImm { dst, a, imm } => r!(dst) = ri!(a).wrapping_add(imm as i64) as u64,
 
-                Op::AddF { dst, a, b } => r!(dst) = (rf!(a) + rf!(b)).to_bits(),
-                Op::SubF { dst, a, b } => r!(dst) = (rf!(a) - rf!(b)).to_bits(),
-                Op::MulF { dst, a, b } => r!(dst) = (rf!(a) * rf!(b)).to_bits(),
-                Op::DivF { dst, a, b } => r!(dst) = (rf!(a) / rf!(b)).to_bits(),
-                Op::RemF { dst, a, b } => r!(dst) = ops::float_rem(rf!(a), rf!(b)).to_bits(),
-                Op::NegF { dst, src } => r!(dst) = (-rf!(src)).to_bits(),
+            Op::AddF { dst, a, b } => r!(dst) = (rf!(a) + rf!(b)).to_bits(),
+            Op::SubF { dst, a, b } => r!(dst) = (rf!(a) - rf!(b)).to_bits(),
+            Op::MulF { dst, a, b } => r!(dst) = (rf!(a) * rf!(b)).to_bits(),
+            Op::DivF { dst, a, b } => r!(dst) = (rf!(a) / rf!(b)).to_bits(),
+            Op::RemF { dst, a, b } => r!(dst) = ops::float_rem(rf!(a), rf!(b)).to_bits(),
+            Op::NegF { dst, src } => r!(dst) = (-rf!(src)).to_bits(),
 
-                Op::EqI { dst, a, b } => r!(dst) = (r!(a) == r!(b)) as u64,
-                Op::NeI { dst, a, b } => r!(dst) = (r!(a) != r!(b)) as u64,
-                Op::LtI { dst, a, b } => r!(dst) = (ri!(a) < ri!(b)) as u64,
-                Op::LeI { dst, a, b } => r!(dst) = (ri!(a) <= ri!(b)) as u64,
-                Op::EqF { dst, a, b } => r!(dst) = (rf!(a) == rf!(b)) as u64,
-                Op::NeF { dst, a, b } => r!(dst) = (rf!(a) != rf!(b)) as u64,
-                Op::LtF { dst, a, b } => r!(dst) = (rf!(a) < rf!(b)) as u64,
-                Op::LeF { dst, a, b } => r!(dst) = (rf!(a) <= rf!(b)) as u64,
-                Op::EqS { dst, a, b } => r!(dst) = str_compare!(a, b, CmpOrdering::is_eq),
-                Op::NeS { dst, a, b } => r!(dst) = str_compare!(a, b, CmpOrdering::is_ne),
-                Op::LtS { dst, a, b } => r!(dst) = str_compare!(a, b, CmpOrdering::is_lt),
-                Op::LeS { dst, a, b } => r!(dst) = str_compare!(a, b, CmpOrdering::is_le),
-                Op::Not { dst, src } => r!(dst) = r!(src) ^ 1,
+            Op::EqI { dst, a, b } => r!(dst) = (r!(a) == r!(b)) as u64,
+            Op::NeI { dst, a, b } => r!(dst) = (r!(a) != r!(b)) as u64,
+            Op::LtI { dst, a, b } => r!(dst) = (ri!(a) < ri!(b)) as u64,
+            Op::LeI { dst, a, b } => r!(dst) = (ri!(a) <= ri!(b)) as u64,
+            Op::EqF { dst, a, b } => r!(dst) = (rf!(a) == rf!(b)) as u64,
+            Op::NeF { dst, a, b } => r!(dst) = (rf!(a) != rf!(b)) as u64,
+            Op::LtF { dst, a, b } => r!(dst) = (rf!(a) < rf!(b)) as u64,
+            Op::LeF { dst, a, b } => r!(dst) = (rf!(a) <= rf!(b)) as u64,
+            Op::EqS { dst, a, b } => r!(dst) = str_compare!(a, b, CmpOrdering::is_eq),
+            Op::NeS { dst, a, b } => r!(dst) = str_compare!(a, b, CmpOrdering::is_ne),
+            Op::LtS { dst, a, b } => r!(dst) = str_compare!(a, b, CmpOrdering::is_lt),
+            Op::LeS { dst, a, b } => r!(dst) = str_compare!(a, b, CmpOrdering::is_le),
+            Op::Not { dst, src } => r!(dst) = r!(src) ^ 1,
 
-                Op::IntToFloat { dst, src } => r!(dst) = ops::int_to_float(ri!(src)).to_bits(),
-                Op::FloatToInt { dst, src } => r!(dst) = ops::float_to_int(rf!(src)) as u64,
-                Op::IntToStr { dst, src } => {
-                    let v = ri!(src);
-                    r!(dst) = slow!(slow::int_to_str(vm, v));
-                }
-                Op::FloatToStr { dst, src } => {
-                    let v = rf!(src);
-                    r!(dst) = slow!(slow::float_to_str(vm, v));
-                }
-                Op::BoolToStr { dst, src } => {
-                    let v = r!(src) != 0;
-                    r!(dst) = slow!(slow::bool_to_str(vm, v));
-                }
+            Op::IntToFloat { dst, src } => r!(dst) = ops::int_to_float(ri!(src)).to_bits(),
+            Op::FloatToInt { dst, src } => r!(dst) = ops::float_to_int(rf!(src)) as u64,
+            Op::IntToStr { dst, src } => {
+                let v = ri!(src);
+                r!(dst) = slow!(slow::int_to_str(vm, v));
+            }
+            Op::FloatToStr { dst, src } => {
+                let v = rf!(src);
+                r!(dst) = slow!(slow::float_to_str(vm, v));
+            }
+            Op::BoolToStr { dst, src } => {
+                let v = r!(src) != 0;
+                r!(dst) = slow!(slow::bool_to_str(vm, v));
+            }
 
-                Op::Jmp { target } => pc = target as usize,
-                Op::Loop { target } => branch!(true, true, target),
-                Op::JmpIf { back, cond, target } => branch!(back, r!(cond) != 0, target),
-                Op::JmpIfNot { back, cond, target } => branch!(back, r!(cond) == 0, target),
-                Op::JeqI { back, a, b, target } => branch!(back, r!(a) == r!(b), target),
-                Op::JneI { back, a, b, target } => branch!(back, r!(a) != r!(b), target),
-                Op::JltI { back, a, b, target } => branch!(back, ri!(a) < ri!(b), target),
-                Op::JleI { back, a, b, target } => branch!(back, ri!(a) <= ri!(b), target),
-                Op::JgtI { back, a, b, target } => branch!(back, ri!(a) > ri!(b), target),
-                Op::JgeI { back, a, b, target } => branch!(back, ri!(a) >= ri!(b), target),
-                Op::JeqImm { back, a, imm, target } => branch!(back, ri!(a) == imm as i64, target),
-                Op::JneImm { back, a, imm, target } => branch!(back, ri!(a) != imm as i64, target),
-                Op::JltImm { back, a, imm, target } => branch!(back, ri!(a) < imm as i64, target),
-                Op::JleImm { back, a, imm, target } => branch!(back, ri!(a) <= imm as i64, target),
-                Op::JgtImm { back, a, imm, target } => branch!(back, ri!(a) > imm as i64, target),
-                Op::JgeImm { back, a, imm, target } => branch!(back, ri!(a) >= imm as i64, target),
+            Op::Jmp { target } => pc = target as usize,
+            Op::Loop { target } => branch!(true, true, target),
+            Op::JmpIf { back, cond, target } => branch!(back, r!(cond) != 0, target),
+            Op::JmpIfNot { back, cond, target } => branch!(back, r!(cond) == 0, target),
+            Op::JeqI { back, a, b, target } => branch!(back, r!(a) == r!(b), target),
+            Op::JneI { back, a, b, target } => branch!(back, r!(a) != r!(b), target),
+            Op::JltI { back, a, b, target } => branch!(back, ri!(a) < ri!(b), target),
+            Op::JleI { back, a, b, target } => branch!(back, ri!(a) <= ri!(b), target),
+            Op::JgtI { back, a, b, target } => branch!(back, ri!(a) > ri!(b), target),
+            Op::JgeI { back, a, b, target } => branch!(back, ri!(a) >= ri!(b), target),
+            Op::JeqImm { back, a, imm, target } => branch!(back, ri!(a) == imm as i64, target),
+            Op::JneImm { back, a, imm, target } => branch!(back, ri!(a) != imm as i64, target),
+            Op::JltImm { back, a, imm, target } => branch!(back, ri!(a) < imm as i64, target),
+            Op::JleImm { back, a, imm, target } => branch!(back, ri!(a) <= imm as i64, target),
+            Op::JgtImm { back, a, imm, target } => branch!(back, ri!(a) > imm as i64, target),
+            Op::JgeImm { back, a, imm, target } => branch!(back, ri!(a) >= imm as i64, target),
 
-                Op::Call { dst, args, func } => call!(dst, args, func as usize),
-                Op::CallFar { dst, args, func } => call!(dst, args, func.get()),
-                Op::CallNative { dst, args, native } => {
-                    slow!(crate::natives::call(vm, native, base + args as usize, base + dst as usize))
-                }
-                Op::Ret { src } => {
-                    let value = r!(src);
-                    let ret = pop_frame!();
-                    // SAFETY: `ret` is the caller's `dst` slot, inside its frame (rule F2).
-                    unsafe { *stack.add(ret) = value };
-                }
-                Op::RetVoid => {
-                    pop_frame!();
-                }
-                Op::Unreachable => trap!(TrapKind::Unreachable),
+            Op::Call { dst, args, func } => call!(dst, args, func as usize),
+            Op::CallFar { dst, args, func } => call!(dst, args, func.get()),
+            Op::CallNative { dst, args, native } => {
+                slow!(crate::natives::call(vm, native, base + args as usize, base + dst as usize))
+            }
+            Op::Ret { src } => {
+                let value = r!(src);
+                let ret = pop_frame!();
+                // SAFETY: `ret` is the caller's `dst` slot, inside its frame (rule F2).
+                unsafe { *stack.add(ret) = value };
+            }
+            Op::RetVoid => {
+                pop_frame!();
+            }
+            Op::Unreachable => trap!(TrapKind::Unreachable),
 
-                Op::GetGlobal { dst, global } => {
-                    // SAFETY: rule F2 (global index in range; the vector has one per global).
-                    r!(dst) = unsafe { *vm.globals.get_unchecked(global as usize) }
+            Op::GetGlobal { dst, global } => {
+                // SAFETY: rule F2 (global index in range; the vector has one per global).
+                r!(dst) = unsafe { *vm.globals.get_unchecked(global as usize) }
+            }
+            Op::GetGlobalRef { dst, global } => {
+                // SAFETY: rule F2, as above.
+                let v = unsafe { *vm.globals.get_unchecked(global as usize) };
+                if v == 0 {
+                    let name = module.bytecode.globals[global as usize].name.clone();
+                    trap!(TrapKind::GlobalUninitialised(name));
                 }
-                Op::GetGlobalRef { dst, global } => {
-                    // SAFETY: rule F2, as above.
-                    let v = unsafe { *vm.globals.get_unchecked(global as usize) };
-                    if v == 0 {
-                        let name = module.bytecode.globals[global as usize].name.clone();
-                        trap!(TrapKind::GlobalUninitialised(name));
-                    }
-                    r!(dst) = v;
-                }
-                Op::SetGlobal { global, src } => {
-                    let v = r!(src);
-                    // SAFETY: rule F2, as above.
-                    unsafe { *vm.globals.get_unchecked_mut(global as usize) = v };
-                    vm.heap.write_barrier(std::ptr::null_mut(), v);
-                }
+                r!(dst) = v;
+            }
+            Op::SetGlobal { global, src } => {
+                let v = r!(src);
+                // SAFETY: rule F2, as above.
+                unsafe { *vm.globals.get_unchecked_mut(global as usize) = v };
+                vm.heap.write_barrier(std::ptr::null_mut(), v);
+            }
 
-                Op::NewStruct { dst, ty, args } => {
-                    r!(dst) = slow!(slow::new_struct(vm, ty.get(), base + args as usize));
-                }
-                Op::GetField { dst, obj, field } => {
-                    let o = raw::obj(r!(obj));
-                    // SAFETY: rule F5: `obj` is a struct register with this field (heap
-                    // invariant 1: it holds a live struct of that type).
-                    r!(dst) = unsafe { *raw::field(o, field as usize) };
-                }
-                Op::SetField { obj, field, src } => {
-                    let o = raw::obj(r!(obj));
-                    let v = r!(src);
-                    // SAFETY: as for `GetField`; rule F5 also gives `src` the field's type.
-                    unsafe { *raw::field(o, field as usize) = v };
-                    vm.heap.write_barrier(o, v);
-                }
+            Op::NewStruct { dst, ty, args } => {
+                r!(dst) = slow!(slow::new_struct(vm, ty.get(), base + args as usize));
+            }
+            Op::GetField { dst, obj, field } => {
+                let o = raw::obj(r!(obj));
+                // SAFETY: rule F5: `obj` is a struct register with this field (heap
+                // invariant 1: it holds a live struct of that type).
+                r!(dst) = unsafe { *raw::field(o, field as usize) };
+            }
+            Op::SetField { obj, field, src } => {
+                let o = raw::obj(r!(obj));
+                let v = r!(src);
+                // SAFETY: as for `GetField`; rule F5 also gives `src` the field's type.
+                unsafe { *raw::field(o, field as usize) = v };
+                vm.heap.write_barrier(o, v);
+            }
 
-                Op::NewArray { elem_ref, dst, args, count } => {
-                    r!(dst) = slow!(slow::new_array(vm, elem_ref, base + args as usize, count as usize))
+            Op::NewArray { elem_ref, dst, args, count } => {
+                r!(dst) = slow!(slow::new_array(vm, elem_ref, base + args as usize, count as usize))
+            }
+            Op::ArrayFill { elem_ref, dst, val, len } => {
+                let (v, n) = (r!(val), ri!(len));
+                r!(dst) = slow!(slow::array_fill(vm, elem_ref, v, n));
+            }
+            Op::ArrayGet { dst, arr, idx } => {
+                let o = raw::obj(r!(arr));
+                let i = ri!(idx);
+                // SAFETY: rule F5: `arr` holds a live array.
+                let len = unsafe { raw::array_len(o) };
+                if i as u64 >= len as u64 {
+                    trap!(TrapKind::IndexOutOfBounds { index: i, len });
                 }
-                Op::ArrayFill { elem_ref, dst, val, len } => {
-                    let (v, n) = (r!(val), ri!(len));
-                    r!(dst) = slow!(slow::array_fill(vm, elem_ref, v, n));
+                // SAFETY: `0 <= i < len <= cap`, checked just above.
+                r!(dst) = unsafe { *raw::array_buf(o).add(i as usize) };
+            }
+            Op::ArraySet { arr, idx, src } => {
+                let o = raw::obj(r!(arr));
+                let i = ri!(idx);
+                // SAFETY: rule F5: `arr` holds a live array.
+                let len = unsafe { raw::array_len(o) };
+                if i as u64 >= len as u64 {
+                    trap!(TrapKind::IndexOutOfBounds { index: i, len });
                 }
-                Op::ArrayGet { dst, arr, idx } => {
-                    let o = raw::obj(r!(arr));
-                    let i = ri!(idx);
-                    // SAFETY: rule F5: `arr` holds a live array.
-                    let len = unsafe { raw::array_len(o) };
-                    if i as u64 >= len as u64 {
-                        trap!(TrapKind::IndexOutOfBounds { index: i, len });
-                    }
-                    // SAFETY: `0 <= i < len <= cap`, checked just above.
-                    r!(dst) = unsafe { *raw::array_buf(o).add(i as usize) };
-                }
-                Op::ArraySet { arr, idx, src } => {
-                    let o = raw::obj(r!(arr));
-                    let i = ri!(idx);
-                    // SAFETY: rule F5: `arr` holds a live array.
-                    let len = unsafe { raw::array_len(o) };
-                    if i as u64 >= len as u64 {
-                        trap!(TrapKind::IndexOutOfBounds { index: i, len });
-                    }
-                    let v = r!(src);
-                    // SAFETY: `0 <= i < len <= cap`, checked just above.
-                    unsafe { *raw::array_buf(o).add(i as usize) = v };
-                    vm.heap.write_barrier(o, v);
-                }
-                Op::ArrayLen { dst, arr } => {
-                    let o = raw::obj(r!(arr));
-                    // SAFETY: rule F5: `arr` holds a live array.
-                    r!(dst) = unsafe { raw::array_len(o) } as u64;
-                }
-                Op::ArrayPush { arr, src } => {
-                    let (o, v) = (raw::obj(r!(arr)), r!(src));
-                    // SAFETY: rule F5: a live array, rooted by its register across the
-                    // collection pushing may run.
-                    slow!(unsafe { slow::array_push(vm, o, v) })
-                }
-                Op::ArrayInsert { arr, idx, src } => {
-                    let (o, i, v) = (raw::obj(r!(arr)), ri!(idx), r!(src));
-                    // SAFETY: as for `ArrayPush`.
-                    slow!(unsafe { slow::array_insert(vm, o, i, v) })
-                }
-                Op::ArrayRemove { dst, arr, idx } => {
-                    let (o, i) = (raw::obj(r!(arr)), ri!(idx));
-                    // SAFETY: rule F5: a live array.
-                    r!(dst) = slow!(unsafe { slow::array_remove(vm, o, i) });
-                }
-                Op::ArraySort { kind, arr } => {
-                    let o = raw::obj(r!(arr));
-                    // SAFETY: rule F5: a live array whose elements have the kind `prepare`
-                    // recorded from the register's type.
-                    slow!(unsafe { slow::array_sort(vm, kind, o) })
-                }
-                Op::ConcatN { dst, args, count } => {
-                    r!(dst) = slow!(slow::concat(vm, base + args as usize, count as usize));
-                }
-                Op::StrLen { dst, src } => {
-                    let o = raw::obj(r!(src));
-                    // SAFETY: rule F5: `src` holds a live string.
-                    r!(dst) = unsafe { raw::str_len(o) } as u64;
-                }
+                let v = r!(src);
+                // SAFETY: `0 <= i < len <= cap`, checked just above.
+                unsafe { *raw::array_buf(o).add(i as usize) = v };
+                vm.heap.write_barrier(o, v);
+            }
+            Op::ArrayLen { dst, arr } => {
+                let o = raw::obj(r!(arr));
+                // SAFETY: rule F5: `arr` holds a live array.
+                r!(dst) = unsafe { raw::array_len(o) } as u64;
+            }
+            Op::ArrayPush { arr, src } => {
+                let (o, v) = (raw::obj(r!(arr)), r!(src));
+                // SAFETY: rule F5: a live array, rooted by its register across the
+                // collection pushing may run.
+                slow!(unsafe { slow::array_push(vm, o, v) })
+            }
+            Op::ArrayInsert { arr, idx, src } => {
+                let (o, i, v) = (raw::obj(r!(arr)), ri!(idx), r!(src));
+                // SAFETY: as for `ArrayPush`.
+                slow!(unsafe { slow::array_insert(vm, o, i, v) })
+            }
+            Op::ArrayRemove { dst, arr, idx } => {
+                let (o, i) = (raw::obj(r!(arr)), ri!(idx));
+                // SAFETY: rule F5: a live array.
+                r!(dst) = slow!(unsafe { slow::array_remove(vm, o, i) });
+            }
+            Op::ArraySort { kind, arr } => {
+                let o = raw::obj(r!(arr));
+                // SAFETY: rule F5: a live array whose elements have the kind `prepare`
+                // recorded from the register's type.
+                slow!(unsafe { slow::array_sort(vm, kind, o) })
+            }
+            Op::ConcatN { dst, args, count } => {
+                r!(dst) = slow!(slow::concat(vm, base + args as usize, count as usize));
+            }
+            Op::StrLen { dst, src } => {
+                let o = raw::obj(r!(src));
+                // SAFETY: rule F5: `src` holds a live string.
+                r!(dst) = unsafe { raw::str_len(o) } as u64;
             }
         }
     }
