@@ -265,7 +265,13 @@ impl<'a> Reader<'a> {
         if count.saturating_mul(min_item_bytes as u64) > remaining {
             return Err(DecodeError::CountTooLarge { what, count, offset });
         }
-        (0..count).map(|_| item(self)).collect()
+        // Exactly `count` items follow, so reserve them at once: growing by doubling
+        // would hold up to twice the module's decoded size.
+        let mut items = Vec::with_capacity(count as usize);
+        for _ in 0..count {
+            items.push(item(self)?);
+        }
+        Ok(items)
     }
 
     fn string(&mut self) -> Result<String, DecodeError> {

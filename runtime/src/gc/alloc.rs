@@ -15,6 +15,7 @@
 //! then waits until its chunk empties. Collections come after at least the live size
 //! has been allocated again, so little waits.
 
+use super::os;
 use std::alloc::{alloc, dealloc, Layout};
 use std::ptr;
 
@@ -29,8 +30,8 @@ const N_CLASSES: usize = MAX_SMALL / GRANULE + 1;
 pub const CHUNK: usize = 64 << 10;
 /// Bytes at the start of a chunk holding its [`ChunkHeader`].
 const CHUNK_HEADER: usize = 16;
-/// Pooled empty chunks beyond this many bytes, and beyond a quarter of the chunks in use,
-/// go back to the system after a collection.
+/// Pooled empty chunks beyond this many bytes, and beyond what the program may allocate
+/// before the next collection, go back to the system after a collection.
 const POOL_KEEP: usize = 1 << 20;
 
 /// A free block, linked into its size class.
@@ -64,10 +65,6 @@ pub fn rounded(size: usize) -> usize {
 
 fn large_layout(size: usize) -> Layout {
     Layout::from_size_align(size, GRANULE).expect("sizes are bounded by the heap limit")
-}
-
-fn chunk_layout() -> Layout {
-    Layout::from_size_align(CHUNK, CHUNK).expect("a power of two")
 }
 
 /// The header of the chunk holding small block `p`.
@@ -138,8 +135,7 @@ impl Allocator {
     fn new_chunk(&mut self) -> bool {
         let chunk = match self.pool.pop() {
             Some(chunk) => chunk,
-            // SAFETY: non-zero size.
-            None => unsafe { alloc(chunk_layout()) },
+            None => os::map_chunk(CHUNK),
         };
         if chunk.is_null() {
             return false;
@@ -206,9 +202,10 @@ impl Allocator {
             }
         }
     }
-    /// Ends the census: chunks without a live block go to the pool, and the pool's excess
+    /// Ends the census: chunks without a live block go to the pool, and what the pool
+    /// holds beyond `headroom` bytes (what may be allocated before the next collection)
     /// back to the system.
-    pub fn end_census(&mut self) {
+    pub fn end_census(&mut self, headroom: usize) {
         // SAFETY: every chunk pointer is a chunk with its header; no free-list block lies
         // in an empty chunk (`sweep_free` and `begin_census` saw to that).
         unsafe {
@@ -225,9 +222,9 @@ impl Allocator {
                 }
                 keep
             });
-            let keep = (POOL_KEEP / CHUNK).max(self.chunks.len() / 4);
+            let keep = (POOL_KEEP.max(headroom)).div_ceil(CHUNK);
             for c in self.pool.drain(keep.min(self.pool.len())..) {
-                dealloc(c, chunk_layout());
+                os::unmap_chunk(c, CHUNK);
             }
         }
     }
@@ -236,9 +233,9 @@ impl Allocator {
 impl Drop for Allocator {
     fn drop(&mut self) {
         for &chunk in self.chunks.iter().chain(&self.pool) {
-            // SAFETY: every chunk was allocated with this layout and no object in it is
-            // used once the heap is dropped.
-            unsafe { dealloc(chunk, chunk_layout()) };
+            // SAFETY: every chunk came from `map_chunk` and no object in it is used once
+            // the heap is dropped.
+            unsafe { os::unmap_chunk(chunk, CHUNK) };
         }
     }
 }

@@ -19,6 +19,7 @@
 mod alloc;
 mod collect;
 pub mod immortal;
+mod os;
 pub mod raw;
 mod verify;
 
