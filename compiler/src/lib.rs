@@ -1,14 +1,17 @@
 //! The Kiln compiler: source text to a bytecode [`Module`](kiln_bytecode::Module).
 //!
-//! Phases: [`syntax`] (lex, parse), [`sema`] (declarations, types, constants), `lower`
-//! (type-check bodies and emit register bytecode), with errors collected in [`diag`].
-//! The output is deterministic: the same sources give the same bytes.
+//! Phases, each a module: [`syntax`] (lex, parse) → [`sema`] (declarations, types,
+//! constants) → [`check`] (type-check bodies into the typed IR, [`tir`]) → `lower`
+//! (typed IR to register bytecode, then the runtime's own verifier). Errors are collected
+//! in [`diag`]. The output is deterministic: the same sources give the same bytes.
 #![forbid(unsafe_code)]
 
+pub mod check;
 pub mod diag;
 mod lower;
 pub mod sema;
 pub mod syntax;
+pub mod tir;
 
 use diag::{Diagnostics, SourceFile};
 use std::path::Path;
@@ -100,12 +103,14 @@ fn compile_files(files: Vec<SourceFile>) -> Result<kiln_bytecode::Module, Diagno
         let tokens = syntax::lexer::lex(&file.text, i as u32, &mut errors);
         items.extend(syntax::parser::parse(tokens, &mut errors));
     }
-    let module = if errors.is_empty() {
-        lower::lower_program(&files, &items, &mut errors)
-    } else {
-        // Still check what parsed, to report type errors too; but never emit.
-        let _ = lower::lower_program(&files, &items, &mut errors);
-        None
+    // Even after syntax errors, check what parsed, to report type errors too; but never
+    // emit.
+    let parsed = errors.is_empty();
+    let decls = sema::items::Items::collect(&items, &mut errors);
+    let program = check::check_program(&items, &decls, &mut errors);
+    let module = match program {
+        Some(program) if parsed => lower::lower_program(&files, &decls, &program, &mut errors),
+        _ => None,
     };
     // Dropping a deeply nested tree recurses; do it here, on the big stack.
     drop(items);

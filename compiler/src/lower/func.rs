@@ -1,11 +1,11 @@
-//! Per-function lowering state: registers, scopes, loops, code and line table; and the
+//! Per-function lowering state: registers, locals, loops, code and line table; and the
 //! statement and control-flow forms.
 
-use super::{Cx, GlobalState};
-use crate::sema::items::FnInfo;
+use super::Cx;
 use crate::sema::types::Ty;
-use crate::syntax::ast::*;
+use crate::syntax::ast::{BinOp, UnOp};
 use crate::syntax::span::Span;
+use crate::tir::{self, ExprKind, LocalDecl, LocalId, Stmt};
 use kiln_bytecode::limits::{MAX_CODE_LEN, MAX_REGS};
 use kiln_bytecode::*;
 use std::collections::HashMap;
@@ -15,7 +15,7 @@ use std::collections::HashMap;
 pub(crate) struct Val {
     /// Its type.
     pub ty: Ty,
-    /// Where it is; `None` for unit, never and error values.
+    /// Where it is; `None` for unit and never values.
     pub reg: Option<Reg>,
     /// Whether `reg` is a temporary the consumer should release.
     pub temp: bool,
@@ -26,22 +26,10 @@ impl Val {
         Val { ty, reg: None, temp: false }
     }
 
-    pub fn error() -> Val {
-        Val::none(Ty::Error)
-    }
-
-    /// The register, or register 0 when an error already made the module unusable.
+    /// The register (register 0 for a value that never exists: unreachable code).
     pub fn r(&self) -> Reg {
         self.reg.unwrap_or_default()
     }
-}
-
-/// A local variable.
-#[derive(Debug, Clone)]
-pub(crate) struct Local {
-    pub reg: Option<Reg>,
-    pub ty: Ty,
-    pub mutable: bool,
 }
 
 /// Jumps to patch when a loop's `break` and `continue` targets are known.
@@ -60,14 +48,15 @@ pub(crate) struct FnLowerer<'c, 'a> {
     last_pos: (u32, u32),
     /// The span whose position new instructions get.
     pub pos: Span,
-    scopes: Vec<Vec<(String, Local)>>,
+    /// Each local's type and register (once declared).
+    locals: Vec<(Ty, Option<Reg>)>,
     pub loops: Vec<LoopCtx>,
     pub ret: Ty,
     name: String,
-    /// How deeply expressions are being lowered (bounded by the parser's nesting limit).
-    pub depth: usize,
     /// How many loops (bodies or back-edge tests) enclose the code being lowered.
     pub loop_depth: usize,
+    /// The current values of the places being assigned by compound assignments.
+    pub place_values: Vec<Reg>,
     /// Constants used inside loops, loaded once in the prologue: key to register.
     pub(super) hoisted: HashMap<(u8, u64, String), Reg>,
     /// The prologue's loads, in first-use order.
@@ -75,7 +64,7 @@ pub(crate) struct FnLowerer<'c, 'a> {
 }
 
 impl<'c, 'a> FnLowerer<'c, 'a> {
-    fn new(cx: &'c mut Cx<'a>, name: String, ret: Ty, pos: Span) -> Self {
+    pub fn new(cx: &'c mut Cx<'a>, name: String, ret: Ty, locals: &[LocalDecl], pos: Span) -> Self {
         FnLowerer {
             cx,
             regs: Vec::new(),
@@ -84,124 +73,83 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
             lines: Vec::new(),
             last_pos: (0, 0),
             pos,
-            scopes: vec![Vec::new()],
+            locals: locals.iter().map(|l| (l.ty.clone(), None)).collect(),
             loops: Vec::new(),
             ret,
             name,
-            depth: 0,
             loop_depth: 0,
+            place_values: Vec::new(),
             hoisted: HashMap::new(),
             prologue: Vec::new(),
         }
     }
 
     /// Lowers one function or method.
-    pub fn lower_fn(cx: &'c mut Cx<'a>, info: &FnInfo, decl: &FnDecl) -> Function {
-        let mut f = FnLowerer::new(cx, info.name.clone(), info.ret.clone(), decl.name.span);
+    pub fn lower_fn(cx: &'c mut Cx<'a>, name: &str, body: &tir::Body, span: Span) -> Function {
+        let mut f = FnLowerer::new(cx, name.to_string(), body.ret.clone(), &body.locals, span);
         let mut params = Vec::new();
-        for (name, ty) in &info.params {
-            let reg = f.cx.b.val_type(ty).map(|vt| {
+        for i in 0..body.n_params {
+            let ty = body.locals[i].ty.clone();
+            if let Some(vt) = f.cx.b.val_type(&ty) {
                 params.push(vt);
-                f.fresh(vt)
-            });
-            f.declare(name, Local { reg, ty: ty.clone(), mutable: true });
-        }
-        let want = info.ret.clone();
-        f.return_block(&decl.body, &want, &info.name);
-        let result = f.cx.b.val_type(&info.ret);
-        f.finish(Signature { params, result }, decl.name.span)
-    }
-
-    /// Lowers a function body so that every path ends in its own `Ret`: a tail `if`
-    /// returns from each branch instead of joining first.
-    fn return_block(&mut self, b: &Block, want: &Ty, fn_name: &str) {
-        self.push_scope();
-        let mut diverges = false;
-        for s in &b.stmts {
-            diverges |= self.stmt(s);
-        }
-        match &b.tail {
-            Some(tail) => self.return_expr(tail, want, fn_name),
-            None => {
-                self.pos = Span { start: b.span.end.saturating_sub(1), ..b.span };
-                if diverges {
-                    self.emit(Instr::Unreachable {});
-                } else if *want == Ty::Unit {
-                    self.emit(Instr::RetVoid {});
-                } else {
-                    let w = self.cx.items.type_name(want);
-                    self.cx.error(
-                        b.span,
-                        format!("function `{fn_name}` must return `{w}`, but its body has no final value"),
-                    );
-                }
+                let r = f.fresh(vt);
+                f.locals[i].1 = Some(r);
             }
         }
-        self.pop_scope();
+        f.return_expr(&body.expr);
+        let result = f.cx.b.val_type(&body.ret);
+        f.finish(Signature { params, result }, span)
     }
 
-    fn return_expr(&mut self, e: &Expr, want: &Ty, fn_name: &str) {
+    /// Lowers a function's final expression: every path ends in its own `Ret`, and a
+    /// final `if` returns from each branch instead of joining first.
+    fn return_expr(&mut self, e: &tir::Expr) {
         match &e.kind {
-            ExprKind::If(cond, then, Some(els)) if *want != Ty::Unit => {
+            ExprKind::If(cond, then, Some(els)) if self.ret != Ty::Unit => {
                 let to_else = self.cond_jump(cond, false);
-                self.return_block(then, want, fn_name);
+                self.return_expr(then);
                 self.patch_here(to_else);
-                self.return_expr(els, want, fn_name);
+                self.return_expr(els);
             }
-            ExprKind::Block(b) => self.return_block(b, want, fn_name),
+            ExprKind::Block(b) => {
+                let declared = self.stmts(&b.stmts);
+                match &b.tail {
+                    Some(tail) => self.return_expr(tail),
+                    None => {
+                        self.pos = b.end;
+                        if e.ty == Ty::Never {
+                            self.emit(Instr::Unreachable {});
+                        } else {
+                            self.emit(Instr::RetVoid {});
+                        }
+                    }
+                }
+                self.release_locals(&declared);
+            }
             _ => {
-                let v = self.expr(e, Some(want), None);
+                let v = self.expr(e, None);
                 let saved = self.pos;
                 self.pos = e.span;
-                match (&v.ty, want) {
-                    (Ty::Never, _) => {
-                        self.emit(Instr::Unreachable {});
-                    }
-                    (_, Ty::Unit) => {
-                        self.emit(Instr::RetVoid {});
-                    }
-                    (got, want) => {
-                        if *got == Ty::Unit {
-                            let w = self.cx.items.type_name(want);
-                            self.cx.error(
-                                e.span,
-                                format!(
-                                    "function `{fn_name}` must return `{w}`, but its body has no final value"
-                                ),
-                            );
-                        } else if !got.fits(want) {
-                            self.cx.mismatch(e.span, want, got);
-                        }
-                        self.emit(Instr::Ret { src: v.r() });
-                    }
-                }
+                match (&v.ty, self.ret == Ty::Unit) {
+                    (Ty::Never, _) => self.emit(Instr::Unreachable {}),
+                    (_, true) => self.emit(Instr::RetVoid {}),
+                    _ => self.emit(Instr::Ret { src: v.r() }),
+                };
                 self.pos = saved;
                 self.release(&v);
             }
         }
     }
 
-    /// The `<start>` function that initialises globals.
-    pub fn new_start(cx: &'c mut Cx<'a>) -> Self {
-        FnLowerer::new(cx, "<start>".into(), Ty::Unit, Span::default())
+    /// A `<start>` function, which initialises globals; `locals` are those declared in
+    /// initialisers.
+    pub fn new_start(cx: &'c mut Cx<'a>, locals: &[LocalDecl]) -> Self {
+        FnLowerer::new(cx, "<start>".into(), Ty::Unit, locals, Span::default())
     }
 
-    /// Lowers a `var` initialiser into a register.
-    pub fn lower_global_init(&mut self, init: &Expr, declared: Option<&Ty>) -> Val {
-        let v = self.expr(init, declared, None);
-        if let Some(want) = declared {
-            if !v.ty.fits(want) {
-                self.cx.mismatch(init.span, want, &v.ty);
-                return Val::none(want.clone());
-            }
-            if v.ty == Ty::Never {
-                return Val::none(want.clone());
-            }
-        }
-        v
-    }
-
-    pub fn store_global(&mut self, idx: GlobalIdx, v: Val) {
+    /// Lowers global `idx`'s initialiser into the `<start>` function being built.
+    pub fn store_global(&mut self, idx: GlobalIdx, init: &tir::Expr) {
+        let v = self.expr(init, None);
         if let Some(src) = v.reg {
             self.emit(Instr::SetGlobal { global: idx, src });
         }
@@ -293,23 +241,17 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
         self.val(ty, reg, dst)
     }
 
-    /// Lowers `e` for its effects (and its errors), drops its value, and returns its type.
-    pub fn discard(&mut self, e: &Expr) -> Ty {
-        let v = self.expr(e, None, None);
+    /// Lowers `e` for its effects and drops its value; returns its type.
+    pub fn discard(&mut self, e: &tir::Expr) -> Ty {
+        let v = self.expr(e, None);
         self.release(&v);
         v.ty
-    }
-
-    /// Reports a call with the wrong number of arguments.
-    pub fn arg_count_error(&mut self, span: Span, what: &str, expected: usize, given: usize) {
-        let plural = if expected == 1 { "" } else { "s" };
-        self.cx.error(span, format!("{what} takes {expected} argument{plural}, but {given} were given"));
     }
 
     /// Keeps an already evaluated operand `v` safe from `later`, the operands still to be
     /// evaluated: if `v` is a variable's own register and `later` may assign a variable,
     /// `v` is copied to a temporary first (operands are evaluated left to right).
-    pub fn protect(&mut self, v: Val, later: &[&Expr]) -> Val {
+    pub fn protect(&mut self, v: Val, later: &[&tir::Expr]) -> Val {
         let Some(r) = v.reg else { return v };
         if v.temp || !later.iter().any(|e| e.may_assign_local()) {
             return v;
@@ -381,126 +323,97 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
         }
     }
 
-    // ----- Scopes -----
+    // ----- Locals -----
 
-    pub fn declare(&mut self, name: &str, local: Local) {
-        self.scopes.last_mut().expect("a scope").push((name.to_string(), local));
+    /// Gives local `id` a register (if its type has values) and returns it.
+    pub fn bind(&mut self, id: LocalId, reg: Option<Reg>) {
+        self.locals[id.0 as usize].1 = reg;
     }
 
-    pub fn lookup(&self, name: &str) -> Option<&Local> {
-        self.scopes.iter().rev().flat_map(|s| s.iter().rev()).find(|(n, _)| n == name).map(|(_, l)| l)
+    /// A fresh or recycled register for local `id`.
+    pub fn local_target(&mut self, id: LocalId) -> Option<Reg> {
+        let ty = self.locals[id.0 as usize].0.clone();
+        self.cx.b.val_type(&ty).map(|vt| self.alloc(vt))
     }
 
-    pub fn push_scope(&mut self) {
-        self.scopes.push(Vec::new());
+    /// Local `id`'s type and register.
+    pub fn local(&self, id: LocalId) -> (Ty, Option<Reg>) {
+        self.locals[id.0 as usize].clone()
     }
 
-    /// Ends a scope; its variables' registers become free for reuse.
-    pub fn pop_scope(&mut self) {
-        let scope = self.scopes.pop().expect("a scope");
-        for (_, local) in scope {
-            if let Some(r) = local.reg {
+    /// Ends the scope of `ids`: their registers become free for reuse.
+    pub fn release_locals(&mut self, ids: &[LocalId]) {
+        for &id in ids {
+            if let Some(r) = self.locals[id.0 as usize].1 {
                 self.release_reg(r);
             }
         }
     }
 
-    /// A global by name, with its state.
-    pub fn global(&self, name: &str) -> Option<(usize, &GlobalState)> {
-        let &i = self.cx.items.global_by_name.get(name)?;
-        Some((i, &self.cx.globals[i]))
-    }
-
     // ----- Blocks and statements -----
 
-    /// `{ stmts; tail }`: the tail's value, or unit, or never if a statement diverges.
-    pub fn block(&mut self, b: &Block, expect: Option<&Ty>, dst: Option<Reg>) -> Val {
-        self.push_scope();
-        let mut diverges = false;
-        for s in &b.stmts {
-            diverges |= self.stmt(s);
+    /// Lowers statements; returns the locals they declared.
+    fn stmts(&mut self, stmts: &[Stmt]) -> Vec<LocalId> {
+        let mut declared = Vec::new();
+        for s in stmts {
+            match s {
+                Stmt::Let(id, init) => {
+                    self.let_stmt(*id, init);
+                    declared.push(*id);
+                }
+                Stmt::Expr(e) => {
+                    self.discard(e);
+                }
+            }
         }
+        declared
+    }
+
+    /// `{ stmts; tail }`: the tail's value, or nothing.
+    pub fn block(&mut self, b: &tir::Block, dst: Option<Reg>) -> Val {
+        let declared = self.stmts(&b.stmts);
         let v = match &b.tail {
-            Some(tail) => self.expr(tail, expect, dst),
-            None if diverges => Val::none(Ty::Never),
+            Some(tail) => self.expr(tail, dst),
             None => Val::none(Ty::Unit),
         };
-        // A tail value held in a block-local register must outlive the scope.
+        // A tail value held in a block-local register must outlive the block.
         let v = match (&v.reg, v.temp) {
-            (Some(r), false) if dst.is_none() && self.is_scope_local(*r) => {
+            (Some(r), false) if dst.is_none() && declared.iter().any(|&id| self.local(id).1 == Some(*r)) => {
                 let out = self.target(&v.ty.clone(), None);
-                let moved = Val { ty: v.ty.clone(), reg: out, temp: true };
                 if let Some(o) = out {
                     self.emit(Instr::Mov { dst: o, src: *r });
                 }
-                moved
+                Val { ty: v.ty.clone(), reg: out, temp: true }
             }
             _ => v,
         };
-        self.pop_scope();
+        self.release_locals(&declared);
         v
     }
 
-    fn is_scope_local(&self, r: Reg) -> bool {
-        self.scopes.last().is_some_and(|s| s.iter().any(|(_, l)| l.reg == Some(r)))
-    }
-
-    /// Lowers a statement; returns whether it diverges.
-    fn stmt(&mut self, s: &Stmt) -> bool {
-        match s {
-            Stmt::Let { mutable, name, ty, init } => {
-                let declared = ty.as_ref().map(|t| self.cx.items.resolve_type(t, self.cx.errors));
-                let saved = self.pos;
-                self.pos = name.span;
-                let probe = declared.clone();
-                let dst = probe.as_ref().and_then(|t| self.cx.b.val_type(t)).map(|vt| self.alloc(vt));
-                let v = self.expr(init, declared.as_ref(), dst);
-                let ty = match declared {
-                    Some(want) => {
-                        if !v.ty.fits(&want) {
-                            self.cx.mismatch(init.span, &want, &v.ty);
-                        }
-                        want
-                    }
-                    None => v.ty.clone(),
-                };
-                let reg = match (dst, &v.reg) {
-                    (Some(d), _) => Some(d),
-                    (None, Some(r)) if v.temp => Some(*r),
-                    (None, Some(r)) => {
-                        // The value lives in another variable's register: copy it.
-                        let vt = self.cx.b.val_type(&ty).expect("a register type");
-                        let d = self.alloc(vt);
-                        self.emit(Instr::Mov { dst: d, src: *r });
-                        Some(d)
-                    }
-                    (None, None) => None,
-                };
-                self.pos = saved;
-                if ty == Ty::Unit {
-                    self.cx.error(
-                        name.span,
-                        format!("`{}` would have no value (its initialiser returns nothing)", name.name),
-                    );
-                }
-                self.declare(
-                    &name.name,
-                    Local { reg, ty: if ty == Ty::Never { Ty::Error } else { ty }, mutable: *mutable },
-                );
-                v.ty == Ty::Never
-            }
-            Stmt::Expr(e) => self.discard(e) == Ty::Never,
-        }
+    /// `let x = init;`: the variable's register is chosen first and the value computed
+    /// straight into it.
+    fn let_stmt(&mut self, id: LocalId, init: &tir::Expr) {
+        let saved = self.pos;
+        let dst = self.local_target(id);
+        self.expr(init, dst);
+        self.pos = saved;
+        self.bind(id, dst);
     }
 
     // ----- Control flow -----
 
     /// Emits jumps taken when `cond` evaluates to `when`; returns them for patching.
-    pub fn cond_jump(&mut self, cond: &Expr, when: bool) -> Vec<usize> {
+    pub fn cond_jump(&mut self, cond: &tir::Expr, when: bool) -> Vec<usize> {
         match &cond.kind {
             // `while true`: the test never fails, and its back-edge is a plain jump.
-            ExprKind::Bool(b) if *b == when => return vec![self.emit(Instr::Jmp { target: Target(0) })],
-            ExprKind::Bool(_) => return Vec::new(),
+            ExprKind::Const(crate::sema::consts::ConstVal::Bool(b)) => {
+                return if *b == when {
+                    vec![self.emit(Instr::Jmp { target: Target(0) })]
+                } else {
+                    Vec::new()
+                };
+            }
             ExprKind::Unary(UnOp::Not, inner) => return self.cond_jump(inner, !when),
             ExprKind::Binary(op @ (BinOp::And | BinOp::Or), l, r) => {
                 // `a && b` jumps on false if either is false; on true only if both are.
@@ -515,24 +428,13 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
                 self.patch_here(skip);
                 return jumps;
             }
-            ExprKind::Binary(op, l, r) if op.is_comparison() => {
-                let a = self.expr(l, None, None);
-                if a.ty == Ty::Int {
-                    return self.int_compare_jump(*op, a, r, when, cond.span);
-                }
-                let v = self.comparison(*op, a, r, cond.span, None);
-                return self.jump_on_bool(v, cond.span, when);
+            ExprKind::Binary(op, l, r) if op.is_comparison() && l.ty == Ty::Int => {
+                let a = self.expr(l, None);
+                return self.int_compare_jump(*op, a, r, when, cond.span);
             }
             _ => {}
         }
-        let v = self.expr(cond, Some(&Ty::Bool), None);
-        self.jump_on_bool(v, cond.span, when)
-    }
-
-    fn jump_on_bool(&mut self, v: Val, span: Span, when: bool) -> Vec<usize> {
-        if !v.ty.fits(&Ty::Bool) {
-            self.cx.mismatch(span, &Ty::Bool, &v.ty);
-        }
+        let v = self.expr(cond, None);
         self.release(&v);
         let at = if when {
             self.emit(Instr::JmpIf { cond: v.r(), target: Target(0) })
@@ -543,34 +445,28 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
     }
 
     /// A fused compare-and-branch on an int left operand `a`.
-    fn int_compare_jump(&mut self, op: BinOp, a: Val, r: &Expr, when: bool, span: Span) -> Vec<usize> {
+    fn int_compare_jump(&mut self, op: BinOp, a: Val, r: &tir::Expr, when: bool, span: Span) -> Vec<usize> {
         let op = if when { op } else { negate(op) };
         let a = self.protect(a, &[r]);
-        // Against a small literal, compare with an immediate.
-        if let ExprKind::Int(k) = r.kind {
-            if let Ok(imm) = i16::try_from(k) {
-                let saved = self.pos;
-                self.pos = span;
-                let (a_r, imm, t) = (a.r(), Imm(i32::from(imm)), Target(0));
-                let at = self.emit(match op {
-                    BinOp::Eq => Instr::JeqImm { a: a_r, imm, target: t },
-                    BinOp::Ne => Instr::JneImm { a: a_r, imm, target: t },
-                    BinOp::Lt => Instr::JltImm { a: a_r, imm, target: t },
-                    BinOp::Le => Instr::JleImm { a: a_r, imm, target: t },
-                    BinOp::Gt => Instr::JgtImm { a: a_r, imm, target: t },
-                    _ => Instr::JgeImm { a: a_r, imm, target: t },
-                });
-                self.pos = saved;
-                self.release(&a);
-                return vec![at];
-            }
-        }
-        let b = self.expr(r, Some(&Ty::Int), None);
         let saved = self.pos;
-        self.pos = span;
-        if !b.ty.fits(&Ty::Int) {
-            self.cx.mismatch(r.span, &Ty::Int, &b.ty);
+        // Against a small constant, compare with an immediate.
+        if let Some(imm) = small_int(r) {
+            self.pos = span;
+            let (a_r, imm, t) = (a.r(), Imm(i32::from(imm)), Target(0));
+            let at = self.emit(match op {
+                BinOp::Eq => Instr::JeqImm { a: a_r, imm, target: t },
+                BinOp::Ne => Instr::JneImm { a: a_r, imm, target: t },
+                BinOp::Lt => Instr::JltImm { a: a_r, imm, target: t },
+                BinOp::Le => Instr::JleImm { a: a_r, imm, target: t },
+                BinOp::Gt => Instr::JgtImm { a: a_r, imm, target: t },
+                _ => Instr::JgeImm { a: a_r, imm, target: t },
+            });
+            self.pos = saved;
+            self.release(&a);
+            return vec![at];
         }
+        let b = self.expr(r, None);
+        self.pos = span;
         let (a_r, b_r, t) = (a.r(), b.r(), Target(0));
         let at = self.emit(match op {
             BinOp::Eq => Instr::JeqI { a: a_r, b: b_r, target: t },
@@ -587,32 +483,21 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
     }
 
     /// `if cond { then } else { els }`
-    pub fn if_expr(
-        &mut self,
-        cond: &Expr,
-        then: &Block,
-        els: Option<&Expr>,
-        expect: Option<&Ty>,
-        dst: Option<Reg>,
-    ) -> Val {
+    pub fn if_expr(&mut self, e: &tir::Expr, dst: Option<Reg>) -> Val {
+        let ExprKind::If(cond, then, els) = &e.kind else { unreachable!("an if") };
         let to_else = self.cond_jump(cond, false);
         let Some(els) = els else {
-            let v = self.block(then, Some(&Ty::Unit), None);
-            self.release(&v);
-            if !matches!(v.ty, Ty::Unit | Ty::Never | Ty::Error) {
-                let t = self.cx.items.type_name(&v.ty);
-                self.cx.error(
-                    then.tail.as_ref().map_or(then.span, |t| t.span),
-                    format!("`if` without `else` cannot produce a value (found `{t}`); add an `else` branch or a `;`"),
-                );
-                self.patch_here(to_else);
-                return Val::error();
-            }
+            self.discard(then);
             self.patch_here(to_else);
             return Val::none(Ty::Unit);
         };
-        let then_v = self.block(then, expect, dst);
+        let has_value = self.cx.b.val_type(&e.ty).is_some();
+        let then_v = self.expr(then, dst);
         let result_reg = match then_v.reg {
+            Some(_) if !has_value => {
+                self.release(&then_v);
+                None
+            }
             Some(_) if dst.is_some() => dst,
             Some(_) => {
                 let r = self.target(&then_v.ty.clone(), None);
@@ -623,133 +508,107 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
         };
         let over = self.emit(Instr::Jmp { target: Target(0) });
         self.patch_here(to_else);
-        let want = if then_v.ty == Ty::Never { expect.cloned() } else { Some(then_v.ty.clone()) };
-        let else_dst = result_reg.or(dst);
-        let else_v = self.expr(els, want.as_ref().or(expect), else_dst);
-        let (ty, reg) = match (&then_v.ty, &else_v.ty) {
+        let else_dst = if has_value { result_reg.or(dst) } else { None };
+        let else_v = self.expr(els, else_dst);
+        let reg = match (&then_v.ty, &else_v.ty) {
+            _ if !has_value => {
+                self.release(&else_v);
+                None
+            }
             (Ty::Never, _) => {
                 // Only the else branch produces a value; it is already where it goes.
-                let v = if else_dst.is_none() {
+                if else_dst.is_none() {
                     let r = self.target(&else_v.ty.clone(), None);
-                    self.finish_val(else_v.clone(), r)
+                    self.finish_val(else_v, r).reg
                 } else {
-                    else_v.clone()
-                };
-                (else_v.ty.clone(), v.reg)
+                    else_v.reg
+                }
             }
-            (t, Ty::Never) => (t.clone(), result_reg),
-            (t, e) => {
-                if !e.fits(t) && !t.fits(e) {
-                    self.cx.error(
-                        els.span,
-                        format!(
-                            "`if` and `else` have different types: `{}` and `{}`",
-                            self.cx.items.type_name(t),
-                            self.cx.items.type_name(e)
-                        ),
-                    );
-                }
+            (_, Ty::Never) => result_reg,
+            _ => {
                 if let Some(r) = result_reg {
-                    self.finish_val(else_v.clone(), Some(r));
+                    self.finish_val(else_v, Some(r));
                 }
-                (t.clone(), result_reg)
+                result_reg
             }
         };
         self.patch(over, self.here());
-        Val { temp: reg.is_some() && dst.is_none(), ty, reg }
+        Val { temp: reg.is_some() && dst.is_none(), ty: e.ty.clone(), reg }
     }
 
     /// `while cond { body }`, rotated: one test before the loop, and the back-edge is a
     /// conditional branch after the body, so an iteration dispatches no extra jump.
-    pub fn while_loop(&mut self, cond: &Expr, body: &Block) -> Val {
+    pub fn while_loop(&mut self, cond: &tir::Expr, body: &tir::Expr) -> Val {
         let exit = self.cond_jump(cond, false);
         let top = self.here();
-        self.loop_body(body, top, |f| {
-            // The condition was already checked above; do not report its errors twice.
-            let n_errors = f.cx.errors.len();
-            let back = f.cond_jump(cond, true);
-            f.cx.errors.truncate(n_errors);
-            back
-        });
+        self.loop_body(body, top, |f| f.cond_jump(cond, true));
         self.patch_here(exit);
         Val::none(Ty::Unit)
     }
 
-    /// `for var in a..b { body }` and `for var in array { body }`
-    pub fn for_loop(&mut self, var: &Ident, iter: &Expr, body: &Block) -> Val {
-        self.push_scope();
-        if let ExprKind::Range(from, to) = &iter.kind {
-            let i = self.fresh(ValType::Int);
-            let end = self.fresh(ValType::Int);
-            let a = self.expr(from, Some(&Ty::Int), Some(i));
-            let b = self.expr(to, Some(&Ty::Int), Some(end));
-            for (v, e) in [(&a, from), (&b, to)] {
-                if !v.ty.fits(&Ty::Int) {
-                    self.cx.mismatch(e.span, &Ty::Int, &v.ty);
-                }
+    /// `for var in a..b { body }`
+    pub fn for_range(&mut self, var: LocalId, from: &tir::Expr, to: &tir::Expr, body: &tir::Expr) -> Val {
+        let i = self.fresh(ValType::Int);
+        let end = self.fresh(ValType::Int);
+        self.expr(from, Some(i));
+        self.expr(to, Some(end));
+        let exit = self.emit(Instr::JgeI { a: i, b: end, target: Target(0) });
+        let top = self.here();
+        // The variable is immutable in the body, so it can be the counter itself.
+        self.bind(var, Some(i));
+        self.loop_body(body, top, |f| {
+            f.emit(Instr::AddImm { dst: i, a: i, imm: Imm(1) });
+            vec![f.emit(Instr::JltI { a: i, b: end, target: Target(0) })]
+        });
+        self.patch_here(vec![exit]);
+        self.release_reg(i);
+        self.release_reg(end);
+        Val::none(Ty::Unit)
+    }
+
+    /// `for var in array { body }`
+    pub fn for_array(&mut self, var: LocalId, iter: &tir::Expr, body: &tir::Expr) -> Val {
+        let arr = self.expr(iter, None);
+        // Keep the array in a register of its own for the whole loop.
+        let arr_reg = match (arr.temp, arr.reg, self.cx.b.val_type(&arr.ty)) {
+            (false, Some(r), Some(vt)) => {
+                let own = self.fresh(vt);
+                self.emit(Instr::Mov { dst: own, src: r });
+                own
             }
-            let exit = self.emit(Instr::JgeI { a: i, b: end, target: Target(0) });
-            let top = self.here();
-            // The variable is immutable in the body, so it can be the counter itself.
-            self.declare(&var.name, Local { reg: Some(i), ty: Ty::Int, mutable: false });
-            self.loop_body(body, top, |f| {
-                f.emit(Instr::AddImm { dst: i, a: i, imm: Imm(1) });
-                vec![f.emit(Instr::JltI { a: i, b: end, target: Target(0) })]
-            });
-            self.patch_here(vec![exit]);
-        } else {
-            let arr = self.expr(iter, None, None);
-            let elem_ty = match &arr.ty {
-                Ty::Array(elem) => (**elem).clone(),
-                Ty::Error => Ty::Error,
-                other => {
-                    let t = self.cx.items.type_name(other);
-                    self.cx.error(
-                        iter.span,
-                        format!("cannot iterate over `{t}`; expected an array or a range `a..b`"),
-                    );
-                    Ty::Error
-                }
-            };
-            // Keep the array in a register of its own for the whole loop.
-            let arr_reg = match (arr.temp, arr.reg, self.cx.b.val_type(&arr.ty)) {
-                (false, Some(r), Some(vt)) => {
-                    let own = self.fresh(vt);
-                    self.emit(Instr::Mov { dst: own, src: r });
-                    own
-                }
-                _ => arr.r(),
-            };
-            let idx = self.fresh(ValType::Int);
-            let len = self.fresh(ValType::Int);
-            self.emit(Instr::LoadI { dst: idx, imm: Imm(0) });
-            self.emit(Instr::ArrayLen { dst: len, arr: arr_reg });
-            let exit = self.emit(Instr::JgeI { a: idx, b: len, target: Target(0) });
-            let top = self.here();
-            let elem_reg = self.cx.b.val_type(&elem_ty).map(|vt| self.fresh(vt));
-            if let Some(e) = elem_reg {
-                self.emit(Instr::ArrayGet { dst: e, arr: arr_reg, idx });
-            }
-            self.declare(&var.name, Local { reg: elem_reg, ty: elem_ty, mutable: false });
-            self.loop_body(body, top, |f| {
-                f.emit(Instr::AddImm { dst: idx, a: idx, imm: Imm(1) });
-                // The body may change the array's length: read it again each time.
-                f.emit(Instr::ArrayLen { dst: len, arr: arr_reg });
-                vec![f.emit(Instr::JltI { a: idx, b: len, target: Target(0) })]
-            });
-            self.patch_here(vec![exit]);
+            _ => arr.r(),
+        };
+        let idx = self.fresh(ValType::Int);
+        let len = self.fresh(ValType::Int);
+        self.emit(Instr::LoadI { dst: idx, imm: Imm(0) });
+        self.emit(Instr::ArrayLen { dst: len, arr: arr_reg });
+        let exit = self.emit(Instr::JgeI { a: idx, b: len, target: Target(0) });
+        let top = self.here();
+        let elem_ty = self.local(var).0;
+        let elem_reg = self.cx.b.val_type(&elem_ty).map(|vt| self.fresh(vt));
+        if let Some(e) = elem_reg {
+            self.emit(Instr::ArrayGet { dst: e, arr: arr_reg, idx });
         }
-        self.pop_scope();
+        self.bind(var, elem_reg);
+        self.loop_body(body, top, |f| {
+            f.emit(Instr::AddImm { dst: idx, a: idx, imm: Imm(1) });
+            // The body may change the array's length: read it again each time.
+            f.emit(Instr::ArrayLen { dst: len, arr: arr_reg });
+            vec![f.emit(Instr::JltI { a: idx, b: len, target: Target(0) })]
+        });
+        self.patch_here(vec![exit]);
+        for r in [Some(arr_reg), Some(idx), Some(len), elem_reg].into_iter().flatten() {
+            self.release_reg(r);
+        }
         Val::none(Ty::Unit)
     }
 
     /// A loop body, then `back_edge` (which emits the step and the branches that jump
     /// back to `top`); `continue` goes to the back-edge, `break` past it.
-    fn loop_body(&mut self, body: &Block, top: usize, back_edge: impl FnOnce(&mut Self) -> Vec<usize>) {
+    fn loop_body(&mut self, body: &tir::Expr, top: usize, back_edge: impl FnOnce(&mut Self) -> Vec<usize>) {
         self.loop_depth += 1;
         self.loops.push(LoopCtx::default());
-        let v = self.block(body, Some(&Ty::Unit), None);
-        self.release(&v);
+        self.discard(body);
         let ctx = self.loops.pop().expect("loop");
         self.patch_here(ctx.continues);
         for j in back_edge(self) {
@@ -757,6 +616,14 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
         }
         self.loop_depth -= 1;
         self.patch_here(ctx.breaks);
+    }
+}
+
+/// A constant int operand that fits an instruction's 16-bit immediate.
+pub fn small_int(e: &tir::Expr) -> Option<i16> {
+    match e.kind {
+        ExprKind::Const(crate::sema::consts::ConstVal::Int(k)) => i16::try_from(k).ok(),
+        _ => None,
     }
 }
 

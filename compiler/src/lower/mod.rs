@@ -1,6 +1,6 @@
-//! Lowering: checks each function body's types and emits its register bytecode in the
-//! same walk. Declarations were collected by `sema::items` first, so bodies may refer to
-//! items declared later.
+//! Lowering: the typed IR of a checked program ([`crate::check::Program`]) to register
+//! bytecode. Every diagnostic about the program was reported by the checker; the only
+//! ones left here are the bytecode format's limits.
 //!
 //! **Register discipline** (what the bytecode verifier relies on, rule F8): every register
 //! has one type; a call's argument window is always a block of *fresh* registers above
@@ -13,56 +13,40 @@ mod expr;
 mod func;
 mod prologue;
 
+use crate::check::{GlobalDef, Program};
 use crate::diag::{Diagnostic, SourceFile};
-use crate::sema::consts::{self, ConstVal};
 use crate::sema::items::Items;
-use crate::sema::types::Ty;
-use crate::syntax::ast::*;
 use crate::syntax::span::Span;
 use builder::ModuleBuilder;
 use func::FnLowerer;
 use kiln_bytecode::{FuncIdx, Function, Global, GlobalIdx, Instr, Module, Signature};
 
-/// What the lowering knows about a global while bodies are being lowered.
-pub(crate) struct GlobalState {
-    /// Type, once known (from the annotation or the initialiser).
-    pub ty: Option<Ty>,
-    /// The value, for constants.
-    pub value: Option<ConstVal>,
-    /// The bytecode global, for `var`s.
-    pub idx: Option<GlobalIdx>,
-}
-
 /// State shared by every function's lowering.
 pub(crate) struct Cx<'a> {
     pub items: &'a Items,
-    pub ast: &'a [Item],
     pub b: ModuleBuilder,
     pub errors: &'a mut Vec<Diagnostic>,
     pub files: &'a [SourceFile],
-    pub globals: Vec<GlobalState>,
+    /// The bytecode global of each `var` (by index in `Items::globals`).
+    pub global_idx: Vec<Option<GlobalIdx>>,
 }
 
 impl Cx<'_> {
     pub fn error(&mut self, span: Span, message: impl Into<String>) {
         self.errors.push(Diagnostic { message: message.into(), span, note: None });
     }
-
-    pub fn mismatch(&mut self, span: Span, want: &Ty, got: &Ty) {
-        if matches!(want, Ty::Error) || matches!(got, Ty::Error) {
-            return;
-        }
-        let (w, g) = (self.items.type_name(want), self.items.type_name(got));
-        self.error(span, format!("mismatched types: expected `{w}`, found `{g}`"));
-    }
 }
 
-/// Lowers a parsed program (all files' items, entry file first) to a bytecode module.
-/// Returns `None` if any error was reported.
-pub fn lower_program(files: &[SourceFile], ast: &[Item], errors: &mut Vec<Diagnostic>) -> Option<Module> {
-    let items = Items::collect(ast, errors);
-    let b = ModuleBuilder::new(&items);
-    let mut cx = Cx { items: &items, ast, b, errors, files, globals: Vec::new() };
+/// Lowers a checked program to a bytecode module. Returns `None` if a limit of the
+/// bytecode format was broken (reported in `errors`).
+pub fn lower_program(
+    files: &[SourceFile],
+    items: &Items,
+    program: &Program,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<Module> {
+    let b = ModuleBuilder::new(items);
+    let mut cx = Cx { items, b, errors, files, global_idx: Vec::new() };
     cx.b.module.files = files.iter().map(|f| f.name.clone()).collect();
     cx.b.module.funcs = items
         .fns
@@ -76,25 +60,12 @@ pub fn lower_program(files: &[SourceFile], ast: &[Item], errors: &mut Vec<Diagno
             lines: Vec::new(),
         })
         .collect();
-    let start_body = lower_globals(&mut cx);
-    for (i, f) in items.fns.iter().enumerate() {
-        let decl = match (&ast[f.decl.0], f.decl.1) {
-            (Item::Fn(d), None) => d,
-            (Item::Impl(imp), Some(m)) => &imp.methods[m],
-            _ => continue,
-        };
-        let func = FnLowerer::lower_fn(&mut cx, f, decl);
+    let start_body = lower_globals(&mut cx, program);
+    for (i, (f, body)) in items.fns.iter().zip(&program.bodies).enumerate() {
+        let func = FnLowerer::lower_fn(&mut cx, &f.name, body, f.span);
         cx.b.module.funcs[i] = func;
     }
-    let main = items.fn_by_name.get("main").copied();
-    match main.map(|m| &items.fns[m]) {
-        None => cx.error(Span::default(), "the program has no `fn main()`"),
-        Some(m) if !m.params.is_empty() || m.ret != Ty::Unit => {
-            cx.error(m.span, "`main` must take no parameters and return nothing")
-        }
-        Some(_) => {}
-    }
-    let main = main.unwrap_or(0);
+    let main = program.main;
     // `<start>` initialises globals in declaration order, then calls `main`. With many
     // globals the initialisers are split over several `<start>` functions, and one more
     // `<start>` calls them in order, then `main`.
@@ -132,7 +103,7 @@ pub fn lower_program(files: &[SourceFile], ast: &[Item], errors: &mut Vec<Diagno
         }
     }
     if cx.errors.is_empty() {
-        check_with_verifier(&cx.b.module, &items, cx.errors);
+        check_with_verifier(&cx.b.module, items, cx.errors);
     }
     if cx.errors.is_empty() {
         Some(cx.b.module)
@@ -170,69 +141,26 @@ fn check_with_verifier(module: &Module, items: &Items, errors: &mut Vec<Diagnost
 /// the per-function limit, so any number of globals compiles.
 const START_CHUNK: usize = 16_384;
 
-/// Evaluates constants and lowers `var` initialisers, in declaration order, into
-/// `<start>` functions of at most about `START_CHUNK` instructions each. Returns them
-/// (none if there is no `var`).
-fn lower_globals(cx: &mut Cx<'_>) -> Vec<Function> {
+/// Lowers `var` initialisers, in declaration order, into `<start>` functions of at most
+/// about `START_CHUNK` instructions each. Returns them (none if there is no `var`).
+fn lower_globals(cx: &mut Cx<'_>, program: &Program) -> Vec<Function> {
     let items = cx.items;
-    let ast = cx.ast;
-    cx.globals = items.globals.iter().map(|_| GlobalState { ty: None, value: None, idx: None }).collect();
+    cx.global_idx = vec![None; program.globals.len()];
     let mut chunks = Vec::new();
-    let mut start = FnLowerer::new_start(cx);
+    let mut start = FnLowerer::new_start(cx, &program.start_locals);
     let mut any_var = false;
-    for (gi, g) in items.globals.iter().enumerate() {
+    for (gi, g) in program.globals.iter().enumerate() {
+        let GlobalDef::Var(init) = &g.def else { continue };
         if start.code.len() >= START_CHUNK {
             chunks.push(start.finish_start());
-            start = FnLowerer::new_start(cx);
-        }
-        let Item::Global(decl) = &ast[g.decl] else {
-            continue;
-        };
-        let declared = decl.ty.as_ref().map(|t| items.resolve_type(t, start.cx.errors));
-        if g.is_const {
-            let globals = &start.cx.globals;
-            let lookup = |name: &str| -> Option<ConstVal> {
-                let &i = items.global_by_name.get(name)?;
-                globals[i].value.clone()
-            };
-            match consts::eval(&decl.init, &lookup) {
-                Ok(v) => {
-                    let ty = match &v {
-                        ConstVal::Int(_) => Ty::Int,
-                        ConstVal::Float(_) => Ty::Float,
-                        ConstVal::Bool(_) => Ty::Bool,
-                        ConstVal::Str(_) => Ty::Str,
-                    };
-                    if let Some(want) = &declared {
-                        if !ty.fits(want) {
-                            start.cx.mismatch(decl.init.span, want, &ty);
-                        }
-                    }
-                    start.cx.globals[gi].ty = Some(ty);
-                    start.cx.globals[gi].value = Some(v);
-                }
-                Err(msg) => {
-                    start.cx.error(decl.init.span, msg);
-                    start.cx.globals[gi].ty = Some(declared.unwrap_or(Ty::Error));
-                }
-            }
-            continue;
+            start = FnLowerer::new_start(cx, &program.start_locals);
         }
         any_var = true;
-        let value = start.lower_global_init(&decl.init, declared.as_ref());
-        let ty = value.ty.clone();
-        let vt = start.cx.b.val_type(&ty);
-        match vt {
-            Some(vt) => {
-                let idx = GlobalIdx(start.cx.b.module.globals.len() as u32);
-                start.cx.b.module.globals.push(Global { name: g.name.clone(), ty: vt });
-                start.cx.globals[gi].idx = Some(idx);
-                start.store_global(idx, value);
-            }
-            None if ty != Ty::Error => start.cx.error(decl.name.span, "a global must have a value type"),
-            None => {}
-        }
-        start.cx.globals[gi].ty = Some(ty);
+        let vt = start.cx.b.val_type(&g.ty).expect("a `var` global has a value type");
+        let idx = GlobalIdx(start.cx.b.module.globals.len() as u32);
+        start.cx.b.module.globals.push(Global { name: items.globals[gi].name.clone(), ty: vt });
+        start.cx.global_idx[gi] = Some(idx);
+        start.store_global(idx, init);
     }
     let func = start.finish_start();
     if any_var {

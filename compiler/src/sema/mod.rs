@@ -1,6 +1,5 @@
 //! Semantic model shared by the compiler's later phases: types, declarations and
-//! compile-time constants. Function bodies are checked in `lower`, which types each
-//! expression as it emits its code.
+//! compile-time constants. Function bodies are checked in [`crate::check`].
 
 pub mod consts;
 pub mod items;

@@ -232,53 +232,6 @@ pub enum ExprKind {
     ArrayRepeat(Box<Expr>, Box<Expr>),
 }
 
-impl Expr {
-    /// Whether evaluating this expression may assign a local variable (conservatively:
-    /// it contains an assignment to a plain name). A caller holding a variable's register
-    /// as an operand must copy it first, since operands are evaluated left to right.
-    pub fn may_assign_local(&self) -> bool {
-        let block = |b: &Block| {
-            b.stmts.iter().any(|s| match s {
-                Stmt::Let { init, .. } => init.may_assign_local(),
-                Stmt::Expr(e) => e.may_assign_local(),
-            }) || b.tail.as_ref().is_some_and(|t| t.may_assign_local())
-        };
-        let any = |es: &[Expr]| es.iter().any(Expr::may_assign_local);
-        match &self.kind {
-            ExprKind::Assign(_, target, value) => {
-                matches!(target.kind, ExprKind::Name(_))
-                    || target.may_assign_local()
-                    || value.may_assign_local()
-            }
-            ExprKind::Int(_)
-            | ExprKind::Float(_)
-            | ExprKind::Bool(_)
-            | ExprKind::Name(_)
-            | ExprKind::Break
-            | ExprKind::Continue => false,
-            ExprKind::Str(pieces) => pieces.iter().any(|p| match p {
-                StrPiece::Lit(_) => false,
-                StrPiece::Expr(e) => e.may_assign_local(),
-            }),
-            ExprKind::Binary(_, a, b) | ExprKind::Index(a, b) | ExprKind::Range(a, b) => {
-                a.may_assign_local() || b.may_assign_local()
-            }
-            ExprKind::ArrayRepeat(a, b) => a.may_assign_local() || b.may_assign_local(),
-            ExprKind::Unary(_, e) | ExprKind::Field(e, _) | ExprKind::Cast(e, _) => e.may_assign_local(),
-            ExprKind::Call(callee, args) => callee.may_assign_local() || any(args),
-            ExprKind::MethodCall(recv, _, args) => recv.may_assign_local() || any(args),
-            ExprKind::If(c, then, els) => {
-                c.may_assign_local() || block(then) || els.as_ref().is_some_and(|e| e.may_assign_local())
-            }
-            ExprKind::While(c, body) | ExprKind::For(_, c, body) => c.may_assign_local() || block(body),
-            ExprKind::Block(b) => block(b),
-            ExprKind::Return(e) => e.as_ref().is_some_and(|e| e.may_assign_local()),
-            ExprKind::StructLit(_, fields) => fields.iter().any(|(_, e)| e.may_assign_local()),
-            ExprKind::ArrayLit(items) => any(items),
-        }
-    }
-}
-
 impl ExprKind {
     /// Whether this is a block-shaped expression that needs no `;` as a statement.
     pub fn is_block_like(&self) -> bool {

@@ -1,0 +1,302 @@
+//! Calls: user functions and methods, built-in functions and methods, natives.
+
+use super::expr::invalid;
+use super::Checker;
+use crate::sema::types::Ty;
+use crate::syntax::ast::{self, ExprKind};
+use crate::syntax::span::Span;
+use crate::tir::{self, Expr, Intrinsic};
+use kiln_bytecode::natives::{self, NativeType};
+
+/// The language type of a native's parameter or result type.
+fn native_ty(t: NativeType) -> Ty {
+    match t {
+        NativeType::Int => Ty::Int,
+        NativeType::Float => Ty::Float,
+        NativeType::Bool => Ty::Bool,
+        NativeType::Str => Ty::Str,
+        NativeType::StrArray => Ty::Array(Box::new(Ty::Str)),
+    }
+}
+
+impl Checker<'_> {
+    /// `callee(args)`: a function by name, or a built-in.
+    pub fn call(&mut self, callee: &ast::Expr, args: &[ast::Expr], span: Span) -> Expr {
+        let ExprKind::Name(name) = &callee.kind else {
+            self.error(callee.span, "only named functions can be called");
+            return invalid(Ty::Error, span);
+        };
+        if self.lookup(name).is_some() {
+            self.error(callee.span, format!("`{name}` is a variable, not a function"));
+            return invalid(Ty::Error, span);
+        }
+        if let Some(&f) = self.items.fn_by_name.get(name) {
+            return self.call_user(f, None, args, span);
+        }
+        self.builtin(name, callee.span, args, span)
+    }
+
+    /// `recv.name(args)`: a method, a built-in method, or `Type.f(args)`.
+    pub fn method_call(
+        &mut self,
+        recv: &ast::Expr,
+        name: &ast::Ident,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> Expr {
+        if let ExprKind::Name(type_name) = &recv.kind {
+            if self.lookup(type_name).is_none() && self.global_named(type_name).is_none() {
+                if let Some(&sid) = self.items.struct_by_name.get(type_name) {
+                    return match self.items.methods.get(&(sid, name.name.clone())) {
+                        Some(&f) => self.call_user(f, None, args, span),
+                        None => {
+                            self.error(name.span, format!("`{type_name}` has no function `{}`", name.name));
+                            invalid(Ty::Error, span)
+                        }
+                    };
+                }
+            }
+        }
+        let r = self.expr(recv, None);
+        match r.ty.clone() {
+            Ty::Struct(sid) => match self.items.methods.get(&(sid, name.name.clone())).copied() {
+                Some(f) if self.items.fns[f].has_self => self.call_user(f, Some(r), args, span),
+                Some(_) => {
+                    let sname = &self.items.structs[sid].name;
+                    let m = &name.name;
+                    self.error(
+                        name.span,
+                        format!("`{sname}.{m}` has no `self`; call it as `{sname}.{m}(...)`"),
+                    );
+                    invalid(Ty::Error, span)
+                }
+                None => {
+                    let sname = &self.items.structs[sid].name;
+                    self.error(name.span, format!("struct `{sname}` has no method `{}`", name.name));
+                    invalid(Ty::Error, span)
+                }
+            },
+            Ty::Str => self.str_method(r, name, args, span),
+            Ty::Array(elem) => self.array_method(r, &elem, name, args, span),
+            Ty::Error => invalid(Ty::Error, span),
+            other => {
+                let t = self.type_name(&other);
+                self.error(name.span, format!("type `{t}` has no method `{}`", name.name));
+                invalid(Ty::Error, span)
+            }
+        }
+    }
+
+    /// Reports a call with the wrong number of arguments.
+    fn arg_count_error(&mut self, span: Span, what: &str, expected: usize, given: usize) {
+        let plural = if expected == 1 { "" } else { "s" };
+        self.error(span, format!("{what} takes {expected} argument{plural}, but {given} were given"));
+    }
+
+    /// Checks `args` against `params`; `first` is an already checked first argument (a
+    /// method's receiver). `None` if the count is wrong (reported).
+    fn args(
+        &mut self,
+        params: &[Ty],
+        first: Option<Expr>,
+        args: &[ast::Expr],
+        what: &str,
+        span: Span,
+    ) -> Option<Vec<Expr>> {
+        let n_given = args.len() + usize::from(first.is_some());
+        if n_given != params.len() {
+            let expected = params.len() - usize::from(first.is_some());
+            self.arg_count_error(span, what, expected, args.len());
+            for a in args {
+                self.expr(a, None);
+            }
+            return None;
+        }
+        let mut out = Vec::with_capacity(params.len());
+        out.extend(first);
+        for (want, a) in params[out.len()..].iter().zip(args) {
+            let v = self.expr(a, Some(want));
+            self.expect_fits(a.span, want, &v.ty);
+            out.push(v);
+        }
+        Some(out)
+    }
+
+    fn call_user(&mut self, f: usize, recv: Option<Expr>, args: &[ast::Expr], span: Span) -> Expr {
+        let info = &self.items.fns[f];
+        let params: Vec<Ty> = info.params.iter().map(|(_, t)| t.clone()).collect();
+        let what = format!("`{}`", info.name);
+        let ret = info.ret.clone();
+        match self.args(&params, recv, args, &what, span) {
+            Some(args) => Expr::new(tir::ExprKind::Call(f, args), ret, span),
+            None => invalid(ret, span),
+        }
+    }
+
+    /// Calls native `name` with `args` (receiver first when given).
+    fn native(
+        &mut self,
+        name: &'static str,
+        recv: Option<Expr>,
+        args: &[ast::Expr],
+        span: Span,
+        what: &str,
+    ) -> Expr {
+        let (_, decl) = natives::find(name).expect("the compiler only calls declared natives");
+        let params: Vec<Ty> = decl.params.iter().map(|t| native_ty(*t)).collect();
+        let ret = decl.result.map_or(Ty::Unit, native_ty);
+        match self.args(&params, recv, args, what, span) {
+            Some(args) => Expr::new(tir::ExprKind::Native(name, args), ret, span),
+            None => invalid(Ty::Error, span),
+        }
+    }
+
+    /// A native that ends the instance: its value never exists.
+    fn diverging_native(&mut self, name: &'static str, args: &[ast::Expr], span: Span, what: &str) -> Expr {
+        let mut call = self.native(name, None, args, span, what);
+        call.ty = Ty::Never;
+        call
+    }
+
+    /// Built-in free functions (the prelude).
+    fn builtin(&mut self, name: &str, name_span: Span, args: &[ast::Expr], span: Span) -> Expr {
+        let what = format!("`{name}`");
+        let simple: Option<&'static str> = match name {
+            "args" => Some("args"),
+            "clock_ns" => Some("clock_ns"),
+            "from_char_code" => Some("from_char_code"),
+            "sqrt" => Some("sqrt"),
+            "floor" => Some("floor"),
+            "ceil" => Some("ceil"),
+            "round" => Some("round"),
+            "sin" => Some("sin"),
+            "cos" => Some("cos"),
+            "exp" => Some("exp"),
+            "ln" => Some("ln"),
+            "pow" => Some("pow"),
+            _ => None,
+        };
+        if let Some(native) = simple {
+            return self.native(native, None, args, span, &what);
+        }
+        match name {
+            "print" | "println" | "eprint" | "eprintln" => {
+                let native: &'static str = match name {
+                    "print" => "print",
+                    "println" => "println",
+                    "eprint" => "eprint",
+                    _ => "eprintln",
+                };
+                let arg = match args {
+                    [] if name.ends_with("ln") => None,
+                    [arg] => {
+                        let v = self.expr(arg, None);
+                        self.check_text(&v.ty, arg.span);
+                        Some(Box::new(v))
+                    }
+                    _ => {
+                        self.arg_count_error(span, &what, 1, args.len());
+                        return invalid(Ty::Unit, span);
+                    }
+                };
+                Expr::new(tir::ExprKind::Print(native, arg), Ty::Unit, span)
+            }
+            "panic" => self.diverging_native("panic", args, span, &what),
+            "exit" => self.diverging_native("exit", args, span, &what),
+            "assert" if args.len() == 2 => self.native("assert_msg", None, args, span, &what),
+            "assert" => self.native("assert", None, args, span, &what),
+            "abs" | "min" | "max" => {
+                // Overloaded on int and float: the first argument decides.
+                let Some(first) = args.first() else {
+                    self.error(span, format!("{what} needs arguments"));
+                    return invalid(Ty::Error, span);
+                };
+                let v = self.expr(first, None);
+                let native: &'static str = match (name, &v.ty) {
+                    ("abs", Ty::Int) => "abs_int",
+                    ("abs", Ty::Float) => "abs_float",
+                    ("min", Ty::Int) => "min_int",
+                    ("min", Ty::Float) => "min_float",
+                    ("max", Ty::Int) => "max_int",
+                    ("max", Ty::Float) => "max_float",
+                    (_, Ty::Error) => return invalid(Ty::Error, span),
+                    (_, t) => {
+                        let t = self.type_name(t);
+                        self.error(first.span, format!("{what} works on `int` or `float`, not `{t}`"));
+                        return invalid(Ty::Error, span);
+                    }
+                };
+                self.native(native, Some(v), &args[1..], span, &what)
+            }
+            _ => {
+                self.error(name_span, format!("cannot find function `{name}`"));
+                for a in args {
+                    self.expr(a, None);
+                }
+                invalid(Ty::Error, span)
+            }
+        }
+    }
+
+    fn str_method(&mut self, s: Expr, name: &ast::Ident, args: &[ast::Expr], span: Span) -> Expr {
+        let what = format!("`str.{}`", name.name);
+        let native: &'static str = match name.name.as_str() {
+            "len" => {
+                if !args.is_empty() {
+                    self.arg_count_error(span, &what, 0, args.len());
+                }
+                return Expr::new(tir::ExprKind::Intrinsic(Intrinsic::StrLen, vec![s]), Ty::Int, span);
+            }
+            "slice" => "str_slice",
+            "byte_at" => "str_byte_at",
+            "contains" => "str_contains",
+            "starts_with" => "str_starts_with",
+            "ends_with" => "str_ends_with",
+            "split" => "str_split",
+            "trim" => "str_trim",
+            other => {
+                self.error(name.span, format!("type `str` has no method `{other}`"));
+                return invalid(Ty::Error, span);
+            }
+        };
+        self.native(native, Some(s), args, span, &what)
+    }
+
+    fn array_method(
+        &mut self,
+        arr: Expr,
+        elem: &Ty,
+        name: &ast::Ident,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> Expr {
+        let what = format!("`[T].{}`", name.name);
+        let (op, params, ret) = match name.name.as_str() {
+            "len" => (Intrinsic::ArrayLen, vec![], Ty::Int),
+            "sort" => (Intrinsic::ArraySort, vec![], Ty::Unit),
+            "push" => (Intrinsic::ArrayPush, vec![elem.clone()], Ty::Unit),
+            "remove" => (Intrinsic::ArrayRemove, vec![Ty::Int], elem.clone()),
+            "insert" => (Intrinsic::ArrayInsert, vec![Ty::Int, elem.clone()], Ty::Unit),
+            other => {
+                let t = self.type_name(&arr.ty);
+                self.error(name.span, format!("type `{t}` has no method `{other}`"));
+                return invalid(Ty::Error, span);
+            }
+        };
+        if args.len() != params.len() {
+            self.arg_count_error(span, &what, params.len(), args.len());
+            return invalid(Ty::Error, span);
+        }
+        let mut operands = vec![arr];
+        for (a, want) in args.iter().zip(&params) {
+            let v = self.expr(a, Some(want));
+            self.expect_fits(a.span, want, &v.ty);
+            operands.push(v);
+        }
+        if op == Intrinsic::ArraySort && !matches!(elem, Ty::Int | Ty::Float | Ty::Str | Ty::Error) {
+            let t = self.type_name(elem);
+            self.error(name.span, format!("`sort` needs `int`, `float` or `str` elements, not `{t}`"));
+        }
+        Expr::new(tir::ExprKind::Intrinsic(op, operands), ret, span)
+    }
+}

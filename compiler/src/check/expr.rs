@@ -1,0 +1,561 @@
+//! Expressions: literals, names, operators, casts, struct and array literals, field and
+//! index access, assignment and string interpolation.
+
+use super::{Checker, GlobalDef};
+use crate::sema::consts::ConstVal;
+use crate::sema::types::Ty;
+use crate::syntax::ast::{self, BinOp, ExprKind, StrPiece, UnOp};
+use crate::syntax::span::Span;
+use crate::tir::{self, Expr, Place};
+
+/// Deepest expression recursion; the parser's own limit keeps real input far below it.
+const MAX_DEPTH: usize = 1_000;
+
+/// Operands of a string `+` chain beyond which it is checked (and lowered) as nested
+/// pairs rather than one concatenation.
+pub const MAX_CONCAT: usize = 64;
+
+/// An expression whose error was already reported (or that is never lowered).
+pub fn invalid(ty: Ty, span: Span) -> Expr {
+    Expr::new(tir::ExprKind::Unreachable, ty, span)
+}
+
+impl Checker<'_> {
+    /// Checks `e`. `expect` guides literals such as `[]`; the caller checks the result's
+    /// type against what it needs.
+    pub fn expr(&mut self, e: &ast::Expr, expect: Option<&Ty>) -> Expr {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            self.depth -= 1;
+            self.error(e.span, "expression nested too deeply");
+            return invalid(Ty::Error, e.span);
+        }
+        let v = self.expr_kind(e, expect);
+        self.depth -= 1;
+        v
+    }
+
+    fn expr_kind(&mut self, e: &ast::Expr, expect: Option<&Ty>) -> Expr {
+        let span = e.span;
+        match &e.kind {
+            ExprKind::Int(v) => constant(ConstVal::Int(*v), span),
+            ExprKind::Float(v) => constant(ConstVal::Float(*v), span),
+            ExprKind::Bool(v) => constant(ConstVal::Bool(*v), span),
+            ExprKind::Str(pieces) => self.string(pieces, span),
+            ExprKind::Name(name) => self.name(name, span),
+            ExprKind::Binary(op, l, r) => self.binary(*op, l, r, span, expect),
+            ExprKind::Unary(op, inner) => self.unary(*op, inner, span),
+            ExprKind::Assign(op, target, value) => self.assign(*op, target, value, span),
+            ExprKind::Call(callee, args) => self.call(callee, args, span),
+            ExprKind::MethodCall(recv, name, args) => self.method_call(recv, name, args, span),
+            ExprKind::Field(obj, name) => match self.field_of(obj, name) {
+                Some((o, field, ty)) => Expr::new(tir::ExprKind::Field(Box::new(o), field), ty, span),
+                None => invalid(Ty::Error, span),
+            },
+            ExprKind::Index(arr, idx) => match self.index_of(arr, idx) {
+                Some((a, i, elem)) => Expr::new(tir::ExprKind::Index(Box::new(a), Box::new(i)), elem, span),
+                None => invalid(Ty::Error, span),
+            },
+            ExprKind::Cast(inner, ty) => self.cast(inner, ty, span),
+            ExprKind::If(cond, then, els) => self.if_expr(cond, then, els.as_deref(), expect, span),
+            ExprKind::While(cond, body) => self.while_loop(cond, body, span),
+            ExprKind::For(var, iter, body) => self.for_loop(var, iter, body, span),
+            ExprKind::Range(..) => {
+                self.error(span, "a range `a..b` can only be used in a `for` loop");
+                invalid(Ty::Error, span)
+            }
+            ExprKind::Block(b) => self.block(b, expect),
+            ExprKind::Break | ExprKind::Continue => self.jump(e),
+            ExprKind::Return(value) => self.ret(value.as_deref(), span),
+            ExprKind::StructLit(name, fields) => self.struct_lit(name, fields, span),
+            ExprKind::ArrayLit(items) => self.array_lit(items, expect, span),
+            ExprKind::ArrayRepeat(value, count) => self.array_repeat(value, count, expect, span),
+        }
+    }
+
+    fn string(&mut self, pieces: &[StrPiece], span: Span) -> Expr {
+        if let [StrPiece::Lit(s)] = pieces {
+            return constant(ConstVal::Str(s.clone()), span);
+        }
+        let mut out = Vec::with_capacity(pieces.len());
+        for piece in pieces {
+            out.push(match piece {
+                StrPiece::Lit(s) => tir::Piece::Lit(s.clone()),
+                StrPiece::Expr(e) => {
+                    let v = self.expr(e, None);
+                    self.check_text(&v.ty, e.span);
+                    tir::Piece::Value(v)
+                }
+            });
+        }
+        Expr::new(tir::ExprKind::Interp(out), Ty::Str, span)
+    }
+
+    /// Checks that a value of type `ty` can be shown as text.
+    pub fn check_text(&mut self, ty: &Ty, span: Span) {
+        if !matches!(ty, Ty::Int | Ty::Float | Ty::Bool | Ty::Str | Ty::Error) {
+            let t = self.type_name(ty);
+            self.error(span, format!("cannot turn a value of type `{t}` into text"));
+        }
+    }
+
+    fn name(&mut self, name: &str, span: Span) -> Expr {
+        if let Some((id, ty, _)) = self.lookup(name) {
+            return Expr::new(tir::ExprKind::Local(id), ty, span);
+        }
+        if let Some((gi, g)) = self.global_named(name) {
+            return match g {
+                Some(g) => match &g.def {
+                    GlobalDef::Const(v) => constant(v.clone(), span),
+                    GlobalDef::Var(_) => Expr::new(tir::ExprKind::Global(gi), g.ty.clone(), span),
+                    GlobalDef::Invalid => invalid(Ty::Error, span),
+                },
+                None => {
+                    self.error(
+                        span,
+                        format!("global `{name}` is used before its declaration is initialised"),
+                    );
+                    invalid(Ty::Error, span)
+                }
+            };
+        }
+        let what = if self.items.fn_by_name.contains_key(name) {
+            format!("function `{name}` cannot be used as a value (call it with `{name}(...)`)")
+        } else if self.items.struct_by_name.contains_key(name) {
+            format!("type `{name}` cannot be used as a value")
+        } else {
+            format!("cannot find `{name}` in this scope")
+        };
+        self.error(span, what);
+        invalid(Ty::Error, span)
+    }
+
+    fn unary(&mut self, op: UnOp, inner: &ast::Expr, span: Span) -> Expr {
+        match (op, &inner.kind) {
+            (UnOp::Neg, ExprKind::Int(v)) => return constant(ConstVal::Int(v.wrapping_neg()), span),
+            (UnOp::Neg, ExprKind::Float(v)) => return constant(ConstVal::Float(-v), span),
+            _ => {}
+        }
+        let v = self.expr(inner, None);
+        let ty = match (op, &v.ty) {
+            (UnOp::Neg, Ty::Int) => Ty::Int,
+            (UnOp::Neg, Ty::Float) => Ty::Float,
+            (UnOp::Not, Ty::Bool) => Ty::Bool,
+            (_, Ty::Error) => return invalid(Ty::Error, span),
+            (op, t) => {
+                let t = self.type_name(t);
+                let o = if op == UnOp::Neg { "-" } else { "!" };
+                self.error(span, format!("operator `{o}` cannot be applied to `{t}`"));
+                return invalid(Ty::Error, span);
+            }
+        };
+        Expr::new(tir::ExprKind::Unary(op, Box::new(v)), ty, span)
+    }
+
+    fn binary(&mut self, op: BinOp, l: &ast::Expr, r: &ast::Expr, span: Span, expect: Option<&Ty>) -> Expr {
+        if matches!(op, BinOp::And | BinOp::Or) {
+            return self.logical(op, l, r, span);
+        }
+        if op == BinOp::Add {
+            if let Some(v) = self.concat_chain(l, r, expect, span) {
+                return v;
+            }
+        }
+        // A left-associative chain `a + b - c ...` is a left spine of binary nodes; check
+        // it bottom-up in a loop rather than by recursion, so a chain as long as the
+        // parser allows (5 000 operators) needs no deep recursion.
+        let mut spine = vec![(op, r, span)];
+        let mut left = l;
+        while let ExprKind::Binary(inner, ll, lr) = &left.kind {
+            if matches!(inner, BinOp::And | BinOp::Or) {
+                break;
+            }
+            spine.push((*inner, lr, left.span));
+            left = ll;
+        }
+        let (first_op, ..) = *spine.last().expect("the spine holds `op`");
+        let mut a = self.expr(left, expect.filter(|_| !first_op.is_comparison()));
+        while let Some((op, r, span)) = spine.pop() {
+            a = self.binary_step(op, a, r, span);
+        }
+        a
+    }
+
+    /// One operator whose left operand `a` is already checked.
+    pub fn binary_step(&mut self, op: BinOp, a: Expr, r: &ast::Expr, span: Span) -> Expr {
+        if a.ty == Ty::Error {
+            self.expr(r, None);
+            return invalid(Ty::Error, span);
+        }
+        if op.is_comparison() {
+            return self.comparison(op, a, r, span);
+        }
+        if op == BinOp::Add && a.ty == Ty::Str {
+            let b = self.expr(r, Some(&Ty::Str));
+            if !b.ty.fits(&Ty::Str) {
+                let t = self.type_name(&b.ty);
+                self.error(r.span, format!("cannot add `{t}` to a string (use interpolation: \"{{x}}\")"));
+            }
+            return Expr::new(tir::ExprKind::Binary(op, Box::new(a), Box::new(b)), Ty::Str, span);
+        }
+        let Some(b) = self.same_type_operand(&a, r, span, |ta, tb| {
+            format!("operator `{}` cannot combine `{ta}` and `{tb}` (convert with `as`)", op.text())
+        }) else {
+            return invalid(Ty::Error, span);
+        };
+        let valid = match &a.ty {
+            Ty::Int => !matches!(op, BinOp::And | BinOp::Or),
+            Ty::Float => matches!(op, BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem),
+            _ => false,
+        };
+        if !valid {
+            let t = self.type_name(&a.ty);
+            self.error(span, format!("operator `{}` cannot be applied to `{t}`", op.text()));
+            return invalid(Ty::Error, span);
+        }
+        let ty = a.ty.clone();
+        Expr::new(tir::ExprKind::Binary(op, Box::new(a), Box::new(b)), ty, span)
+    }
+
+    /// `a + b + c ...` on strings: one concatenation of every operand.
+    fn concat_chain(
+        &mut self,
+        l: &ast::Expr,
+        r: &ast::Expr,
+        expect: Option<&Ty>,
+        span: Span,
+    ) -> Option<Expr> {
+        // Only when the leftmost operand is visibly a string literal or interpolation, or
+        // the context wants a string; otherwise the general path decides by type.
+        let mut operands = vec![r];
+        let mut left = l;
+        while let ExprKind::Binary(BinOp::Add, ll, lr) = &left.kind {
+            operands.push(lr);
+            left = ll;
+        }
+        operands.push(left);
+        operands.reverse();
+        let looks_str = matches!(left.kind, ExprKind::Str(_)) || expect == Some(&Ty::Str);
+        if !looks_str || operands.len() > MAX_CONCAT {
+            return None;
+        }
+        let mut pieces = Vec::with_capacity(operands.len());
+        for e in operands {
+            let v = self.expr(e, Some(&Ty::Str));
+            if !v.ty.fits(&Ty::Str) {
+                let t = self.type_name(&v.ty);
+                self.error(e.span, format!("cannot add `{t}` to a string (use interpolation: \"{{x}}\")"));
+            }
+            pieces.push(tir::Piece::Value(v));
+        }
+        Some(Expr::new(tir::ExprKind::Interp(pieces), Ty::Str, span))
+    }
+
+    /// Checks the right operand `r` of a binary operator whose left operand `a` is
+    /// already checked, and that both have one type (`message` words the error).
+    fn same_type_operand(
+        &mut self,
+        a: &Expr,
+        r: &ast::Expr,
+        span: Span,
+        message: impl FnOnce(&str, &str) -> String,
+    ) -> Option<Expr> {
+        let b = self.expr(r, Some(&a.ty));
+        if a.ty == Ty::Error || b.ty == Ty::Error {
+            return None;
+        }
+        if a.ty != b.ty {
+            let (ta, tb) = (self.type_name(&a.ty), self.type_name(&b.ty));
+            self.error(span, message(&ta, &tb));
+            return None;
+        }
+        Some(b)
+    }
+
+    /// A comparison whose left operand `a` is already checked; yields a bool.
+    pub fn comparison(&mut self, op: BinOp, a: Expr, r: &ast::Expr, span: Span) -> Expr {
+        let Some(b) =
+            self.same_type_operand(&a, r, span, |ta, tb| format!("cannot compare `{ta}` with `{tb}`"))
+        else {
+            return invalid(Ty::Error, span);
+        };
+        if !matches!(a.ty, Ty::Int | Ty::Float | Ty::Bool | Ty::Str) {
+            let t = self.type_name(&a.ty);
+            self.error(span, format!("values of type `{t}` cannot be compared with `{}`", op.text()));
+            return invalid(Ty::Error, span);
+        }
+        Expr::new(tir::ExprKind::Binary(op, Box::new(a), Box::new(b)), Ty::Bool, span)
+    }
+
+    /// `a && b`, `a || b`. A chain of the same operator is checked in a loop.
+    fn logical(&mut self, op: BinOp, l: &ast::Expr, r: &ast::Expr, span: Span) -> Expr {
+        let mut operands = vec![(r, span)];
+        let mut left = l;
+        while let ExprKind::Binary(inner, ll, lr) = &left.kind {
+            if *inner != op {
+                break;
+            }
+            operands.push((lr, left.span));
+            left = ll;
+        }
+        let check = |c: &mut Self, e: &ast::Expr| {
+            let v = c.expr(e, Some(&Ty::Bool));
+            c.expect_fits(e.span, &Ty::Bool, &v.ty);
+            v
+        };
+        let mut acc = check(self, left);
+        while let Some((e, span)) = operands.pop() {
+            let b = check(self, e);
+            acc = Expr::new(tir::ExprKind::Binary(op, Box::new(acc), Box::new(b)), Ty::Bool, span);
+        }
+        acc
+    }
+
+    fn cast(&mut self, inner: &ast::Expr, ty: &ast::TypeExpr, span: Span) -> Expr {
+        let to = self.resolve_type(ty);
+        let v = self.expr(inner, None);
+        match (&v.ty, &to) {
+            (Ty::Error, _) | (_, Ty::Error) => invalid(Ty::Error, span),
+            (a, b) if a == b => v,
+            (Ty::Int, Ty::Float) | (Ty::Float, Ty::Int) => {
+                Expr::new(tir::ExprKind::Cast(Box::new(v)), to, span)
+            }
+            (a, b) => {
+                let (a, b) = (self.type_name(a), self.type_name(b));
+                self.error(span, format!("cannot cast `{a}` to `{b}`"));
+                invalid(Ty::Error, span)
+            }
+        }
+    }
+
+    fn struct_lit(&mut self, name: &ast::Ident, fields: &[(ast::Ident, ast::Expr)], span: Span) -> Expr {
+        let Some(&sid) = self.items.struct_by_name.get(&name.name) else {
+            self.error(name.span, format!("cannot find struct `{}`", name.name));
+            for (_, e) in fields {
+                self.expr(e, None);
+            }
+            return invalid(Ty::Error, span);
+        };
+        let items = self.items;
+        let decl = &items.structs[sid].fields;
+        let mut seen = vec![false; decl.len()];
+        let mut out = Vec::with_capacity(fields.len());
+        for (fname, e) in fields {
+            match decl.iter().position(|(n, _)| *n == fname.name) {
+                Some(i) if seen[i] => {
+                    self.error(fname.span, format!("field `{}` is given twice", fname.name));
+                }
+                Some(i) => {
+                    seen[i] = true;
+                    let v = self.expr(e, Some(&decl[i].1));
+                    self.expect_fits(e.span, &decl[i].1, &v.ty);
+                    out.push((i as u32, v));
+                }
+                None => {
+                    self.error(fname.span, format!("struct `{}` has no field `{}`", name.name, fname.name));
+                    self.expr(e, None);
+                }
+            }
+        }
+        let missing: Vec<String> =
+            decl.iter().zip(&seen).filter(|(_, s)| !**s).map(|((n, _), _)| format!("`{n}`")).collect();
+        if !missing.is_empty() {
+            let plural = if missing.len() > 1 { "s" } else { "" };
+            self.error(span, format!("missing field{plural} {} in `{}`", missing.join(", "), name.name));
+        }
+        Expr::new(tir::ExprKind::StructLit(sid, out), Ty::Struct(sid), span)
+    }
+
+    fn array_lit(&mut self, items: &[ast::Expr], expect: Option<&Ty>, span: Span) -> Expr {
+        let mut elem = match expect {
+            Some(Ty::Array(e)) => Some((**e).clone()),
+            _ => None,
+        };
+        if items.is_empty() && elem.is_none() {
+            self.error(
+                span,
+                "cannot infer the element type of `[]`; annotate it, as in `let a: [int] = [];`",
+            );
+            return invalid(Ty::Error, span);
+        }
+        let mut out = Vec::with_capacity(items.len());
+        // The first element decides the type when the context does not.
+        if elem.is_none() {
+            let v = self.expr(&items[0], None);
+            elem = Some(v.ty.clone());
+            out.push(v);
+        }
+        let elem = elem.unwrap_or(Ty::Error);
+        if !elem.has_value() {
+            if elem != Ty::Error {
+                self.error(span, "array elements must have a value");
+            }
+            for e in &items[out.len()..] {
+                self.expr(e, None);
+            }
+            return invalid(Ty::Error, span);
+        }
+        for e in &items[out.len()..] {
+            let v = self.expr(e, Some(&elem));
+            self.expect_fits(e.span, &elem, &v.ty);
+            out.push(v);
+        }
+        Expr::new(tir::ExprKind::ArrayLit(out), Ty::Array(Box::new(elem)), span)
+    }
+
+    fn array_repeat(
+        &mut self,
+        value: &ast::Expr,
+        count: &ast::Expr,
+        expect: Option<&Ty>,
+        span: Span,
+    ) -> Expr {
+        let want = match expect {
+            Some(Ty::Array(e)) => Some((**e).clone()),
+            _ => None,
+        };
+        let v = self.expr(value, want.as_ref());
+        let n = self.expr(count, Some(&Ty::Int));
+        self.expect_fits(count.span, &Ty::Int, &n.ty);
+        if !v.ty.has_value() {
+            if v.ty != Ty::Error {
+                self.error(value.span, "array elements must have a value");
+            }
+            return invalid(Ty::Error, span);
+        }
+        let ty = Ty::Array(Box::new(v.ty.clone()));
+        Expr::new(tir::ExprKind::ArrayRepeat(Box::new(v), Box::new(n)), ty, span)
+    }
+
+    /// Checks `obj` and that it is a struct with field `name`: (object, field, type).
+    fn field_of(&mut self, obj: &ast::Expr, name: &ast::Ident) -> Option<(Expr, u32, Ty)> {
+        if let ExprKind::Name(n) = &obj.kind {
+            if self.lookup(n).is_none() && self.items.struct_by_name.contains_key(n) {
+                self.error(name.span, format!("`{n}.{}` is a function; call it with `(...)`", name.name));
+                return None;
+            }
+        }
+        let o = self.expr(obj, None);
+        match &o.ty {
+            Ty::Struct(s) => {
+                let st = &self.items.structs[*s];
+                match st.fields.iter().position(|(n, _)| *n == name.name) {
+                    Some(i) => {
+                        let fty = st.fields[i].1.clone();
+                        Some((o, i as u32, fty))
+                    }
+                    None => {
+                        let sname = st.name.clone();
+                        self.error(name.span, format!("struct `{sname}` has no field `{}`", name.name));
+                        None
+                    }
+                }
+            }
+            Ty::Error => None,
+            other => {
+                let t = self.type_name(other);
+                self.error(name.span, format!("type `{t}` has no field `{}`", name.name));
+                None
+            }
+        }
+    }
+
+    /// Checks `arr[idx]`'s operands: (array, index, element type).
+    fn index_of(&mut self, arr: &ast::Expr, idx: &ast::Expr) -> Option<(Expr, Expr, Ty)> {
+        let a = self.expr(arr, None);
+        let i = self.expr(idx, Some(&Ty::Int));
+        self.expect_fits(idx.span, &Ty::Int, &i.ty);
+        match &a.ty {
+            Ty::Array(elem) => {
+                let elem = (**elem).clone();
+                Some((a, i, elem))
+            }
+            Ty::Error => None,
+            other => {
+                let t = self.type_name(other);
+                self.error(arr.span, format!("type `{t}` cannot be indexed"));
+                None
+            }
+        }
+    }
+
+    /// `target = value` and `target op= value`. A compound assignment's value is
+    /// `current op value`, where the current value of a field or element is
+    /// [`tir::ExprKind::PlaceValue`] (its object and index are evaluated once).
+    fn assign(&mut self, op: Option<BinOp>, target: &ast::Expr, value: &ast::Expr, span: Span) -> Expr {
+        let unit = |kind| Expr::new(kind, Ty::Unit, span);
+        match &target.kind {
+            ExprKind::Name(name) => {
+                if let Some((id, ty, mutable)) = self.lookup(name) {
+                    if !mutable {
+                        self.error(
+                            target.span,
+                            format!("cannot assign to `{name}`: it was declared with `let` (use `var`)"),
+                        );
+                    }
+                    let v = match op {
+                        Some(op) => self.binary(op, target, value, span, Some(&ty)),
+                        None => self.expr(value, Some(&ty)),
+                    };
+                    self.expect_fits(value.span, &ty, &v.ty);
+                    return unit(tir::ExprKind::Assign(Place::Local(id), Box::new(v)));
+                }
+                if let Some((gi, g)) = self.global_named(name) {
+                    if let Some(GlobalDef::Const(_)) = g.map(|g| &g.def) {
+                        self.error(target.span, format!("cannot assign to constant `{name}`"));
+                        return invalid(Ty::Unit, span);
+                    }
+                    let ty = g.map_or(Ty::Error, |g| g.ty.clone());
+                    let v = match op {
+                        Some(op) => self.binary(op, target, value, span, Some(&ty)),
+                        None => self.expr(value, Some(&ty)),
+                    };
+                    self.expect_fits(value.span, &ty, &v.ty);
+                    return unit(tir::ExprKind::Assign(Place::Global(gi), Box::new(v)));
+                }
+                self.name(name, target.span);
+                invalid(Ty::Unit, span)
+            }
+            ExprKind::Field(obj, name) => {
+                let Some((o, field, fty)) = self.field_of(obj, name) else {
+                    self.expr(value, None);
+                    return invalid(Ty::Unit, span);
+                };
+                let v = self.compound(op, &fty, value, span);
+                unit(tir::ExprKind::Assign(Place::Field(Box::new(o), field), Box::new(v)))
+            }
+            ExprKind::Index(arr, idx) => {
+                let Some((a, i, elem)) = self.index_of(arr, idx) else {
+                    self.expr(value, None);
+                    return invalid(Ty::Unit, span);
+                };
+                let v = self.compound(op, &elem, value, span);
+                unit(tir::ExprKind::Assign(Place::Index(Box::new(a), Box::new(i)), Box::new(v)))
+            }
+            _ => {
+                self.error(target.span, "cannot assign to this expression");
+                invalid(Ty::Unit, span)
+            }
+        }
+    }
+
+    /// The value to store for `place = value` or `place op= value`, where the place
+    /// holds a `ty`.
+    fn compound(&mut self, op: Option<BinOp>, ty: &Ty, value: &ast::Expr, span: Span) -> Expr {
+        let v = match op {
+            None => self.expr(value, Some(ty)),
+            Some(op) => {
+                let current = Expr::new(tir::ExprKind::PlaceValue, ty.clone(), span);
+                self.binary_step(op, current, value, span)
+            }
+        };
+        self.expect_fits(value.span, ty, &v.ty);
+        v
+    }
+}
+
+/// A compile-time value as an expression.
+pub fn constant(v: ConstVal, span: Span) -> Expr {
+    let ty = super::const_type(&v);
+    Expr::new(tir::ExprKind::Const(v), ty, span)
+}

@@ -1,0 +1,245 @@
+//! Type checking: function bodies and global initialisers, from the syntax tree to the
+//! typed IR ([`crate::tir`]). Declarations were collected by `sema::items` first, so
+//! bodies may use items declared later. Every diagnostic about a body is reported here;
+//! the lowering that follows only sees programs without errors.
+
+mod call;
+mod control;
+mod expr;
+
+use crate::diag::Diagnostic;
+use crate::sema::consts::{self, ConstVal};
+use crate::sema::items::Items;
+use crate::sema::types::Ty;
+use crate::syntax::ast::{self, Item};
+use crate::syntax::span::Span;
+use crate::tir::{self, LocalDecl, LocalId};
+
+/// A module-level global, as checked.
+#[derive(Debug, Clone)]
+pub enum GlobalDef {
+    /// A `const`: its folded value.
+    Const(ConstVal),
+    /// A `var` with a value type: its initialiser, run by `<start>`.
+    Var(tir::Expr),
+    /// A global that cannot exist (an error was reported).
+    Invalid,
+}
+
+/// A checked global.
+#[derive(Debug, Clone)]
+pub struct Global {
+    /// Its type.
+    pub ty: Ty,
+    /// What it is.
+    pub def: GlobalDef,
+}
+
+/// The whole program, checked.
+#[derive(Debug)]
+pub struct Program {
+    /// Globals in declaration order (as in `Items::globals`).
+    pub globals: Vec<Global>,
+    /// Locals declared inside global initialisers (blocks in them), shared by all.
+    pub start_locals: Vec<LocalDecl>,
+    /// One body per function of `Items::fns`, in order.
+    pub bodies: Vec<tir::Body>,
+    /// The function `main`.
+    pub main: usize,
+}
+
+/// What a name in scope stands for.
+#[derive(Debug, Clone)]
+pub(crate) struct ScopeEntry {
+    name: String,
+    id: LocalId,
+    mutable: bool,
+}
+
+/// The checker's state: the program's declarations, and the function being checked.
+pub(crate) struct Checker<'a> {
+    pub items: &'a Items,
+    pub errors: &'a mut Vec<Diagnostic>,
+    /// Globals checked so far (`None`: declared later, not yet known).
+    pub globals: Vec<Option<Global>>,
+    pub locals: Vec<LocalDecl>,
+    scopes: Vec<Vec<ScopeEntry>>,
+    /// Loops enclosing the expression being checked.
+    pub loop_depth: usize,
+    /// The current function's result type.
+    pub ret: Ty,
+    /// How deeply expressions are being checked (bounded by the parser's nesting limit).
+    pub depth: usize,
+}
+
+/// Checks every global and function body of a program whose declarations are `items`.
+/// Returns `None` when anything was reported (the errors are in `errors`).
+pub fn check_program(ast: &[Item], items: &Items, errors: &mut Vec<Diagnostic>) -> Option<Program> {
+    let mut c = Checker {
+        items,
+        errors,
+        globals: vec![None; items.globals.len()],
+        locals: Vec::new(),
+        scopes: vec![Vec::new()],
+        loop_depth: 0,
+        ret: Ty::Unit,
+        depth: 0,
+    };
+    for (gi, g) in items.globals.iter().enumerate() {
+        let Item::Global(decl) = &ast[g.decl] else { continue };
+        let global = c.global(decl);
+        c.globals[gi] = Some(global);
+    }
+    let start_locals = std::mem::take(&mut c.locals);
+    let mut bodies = Vec::with_capacity(items.fns.len());
+    for f in &items.fns {
+        let decl = match (&ast[f.decl.0], f.decl.1) {
+            (Item::Fn(d), None) => d,
+            (Item::Impl(imp), Some(m)) => &imp.methods[m],
+            _ => unreachable!("a function's declaration is a function"),
+        };
+        bodies.push(c.function(f, decl));
+    }
+    let main = items.fn_by_name.get("main").copied();
+    match main.map(|m| &items.fns[m]) {
+        None => c.error(Span::default(), "the program has no `fn main()`"),
+        Some(m) if !m.params.is_empty() || m.ret != Ty::Unit => {
+            c.error(m.span, "`main` must take no parameters and return nothing")
+        }
+        Some(_) => {}
+    }
+    if !c.errors.is_empty() {
+        return None;
+    }
+    let globals = c.globals.into_iter().map(|g| g.expect("every global is checked")).collect();
+    Some(Program { globals, start_locals, bodies, main: main.expect("checked above") })
+}
+
+impl Checker<'_> {
+    pub fn error(&mut self, span: Span, message: impl Into<String>) {
+        self.errors.push(Diagnostic { message: message.into(), span, note: None });
+    }
+
+    /// Reports `got` where `want` was expected, unless either is already an error.
+    pub fn mismatch(&mut self, span: Span, want: &Ty, got: &Ty) {
+        if matches!(want, Ty::Error) || matches!(got, Ty::Error) {
+            return;
+        }
+        let (w, g) = (self.items.type_name(want), self.items.type_name(got));
+        self.error(span, format!("mismatched types: expected `{w}`, found `{g}`"));
+    }
+
+    /// Checks that `e` (of type `got`) fits `want`, reporting a mismatch if not.
+    pub fn expect_fits(&mut self, span: Span, want: &Ty, got: &Ty) {
+        if !got.fits(want) {
+            self.mismatch(span, want, got);
+        }
+    }
+
+    pub fn type_name(&self, ty: &Ty) -> String {
+        self.items.type_name(ty)
+    }
+
+    pub fn resolve_type(&mut self, ty: &ast::TypeExpr) -> Ty {
+        self.items.resolve_type(ty, self.errors)
+    }
+
+    /// Checks one `const` or `var` declaration.
+    fn global(&mut self, decl: &ast::GlobalDecl) -> Global {
+        let declared = decl.ty.as_ref().map(|t| self.resolve_type(t));
+        if decl.is_const {
+            let lookup = |name: &str| -> Option<ConstVal> {
+                let &i = self.items.global_by_name.get(name)?;
+                match &self.globals[i] {
+                    Some(Global { def: GlobalDef::Const(v), .. }) => Some(v.clone()),
+                    _ => None,
+                }
+            };
+            return match consts::eval(&decl.init, &lookup) {
+                Ok(v) => {
+                    let ty = const_type(&v);
+                    if let Some(want) = &declared {
+                        self.expect_fits(decl.init.span, want, &ty);
+                    }
+                    Global { ty, def: GlobalDef::Const(v) }
+                }
+                Err(msg) => {
+                    self.error(decl.init.span, msg);
+                    Global { ty: declared.unwrap_or(Ty::Error), def: GlobalDef::Invalid }
+                }
+            };
+        }
+        self.ret = Ty::Unit;
+        let init = self.expr(&decl.init, declared.as_ref());
+        let ty = match declared {
+            Some(want) => {
+                self.expect_fits(decl.init.span, &want, &init.ty);
+                want
+            }
+            None => init.ty.clone(),
+        };
+        if ty.has_value() {
+            Global { ty, def: GlobalDef::Var(init) }
+        } else {
+            if ty != Ty::Error {
+                self.error(decl.name.span, "a global must have a value type");
+            }
+            Global { ty, def: GlobalDef::Invalid }
+        }
+    }
+
+    /// Checks one function or method body.
+    fn function(&mut self, info: &crate::sema::items::FnInfo, decl: &ast::FnDecl) -> tir::Body {
+        self.locals.clear();
+        self.scopes = vec![Vec::new()];
+        self.loop_depth = 0;
+        self.ret = info.ret.clone();
+        for (name, ty) in &info.params {
+            self.declare(name, ty.clone(), true);
+        }
+        let n_params = self.locals.len();
+        let expr = self.return_block(&decl.body, &info.name);
+        tir::Body { locals: std::mem::take(&mut self.locals), n_params, ret: info.ret.clone(), expr }
+    }
+
+    // ----- Scopes -----
+
+    /// Declares a new local in the innermost scope.
+    pub fn declare(&mut self, name: &str, ty: Ty, mutable: bool) -> LocalId {
+        let id = LocalId(self.locals.len() as u32);
+        self.locals.push(LocalDecl { name: name.to_string(), ty });
+        self.scopes.last_mut().expect("a scope").push(ScopeEntry { name: name.to_string(), id, mutable });
+        id
+    }
+
+    /// The local `name` refers to here: (id, type, mutable).
+    pub fn lookup(&self, name: &str) -> Option<(LocalId, Ty, bool)> {
+        let entry = self.scopes.iter().rev().flat_map(|s| s.iter().rev()).find(|e| e.name == name)?;
+        Some((entry.id, self.locals[entry.id.0 as usize].ty.clone(), entry.mutable))
+    }
+
+    pub fn push_scope(&mut self) {
+        self.scopes.push(Vec::new());
+    }
+
+    pub fn pop_scope(&mut self) {
+        self.scopes.pop();
+    }
+
+    /// A global by name, with what is known of it so far (`None` if it is declared
+    /// later and not checked yet).
+    pub fn global_named(&self, name: &str) -> Option<(usize, Option<&Global>)> {
+        let &i = self.items.global_by_name.get(name)?;
+        Some((i, self.globals[i].as_ref()))
+    }
+}
+
+/// The type of a compile-time value.
+pub fn const_type(v: &ConstVal) -> Ty {
+    match v {
+        ConstVal::Int(_) => Ty::Int,
+        ConstVal::Float(_) => Ty::Float,
+        ConstVal::Bool(_) => Ty::Bool,
+        ConstVal::Str(_) => Ty::Str,
+    }
+}
