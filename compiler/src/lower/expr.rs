@@ -146,16 +146,11 @@ impl FnLowerer<'_, '_> {
                 (Ty::Str, Box::new(move |d| Instr::LoadK { dst: d, k }))
             }
         };
-        // Inside a loop, a constant is loaded once, in the function's prologue.
+        // Inside a loop, a constant is loaded once, at the start of the function.
         if dst.is_none() && self.loop_depth > 0 {
-            let key = match v {
-                ConstVal::Int(i) => (0, *i as u64, String::new()),
-                ConstVal::Float(f) => (1, f.to_bits(), String::new()),
-                ConstVal::Bool(b) => (2, u64::from(*b), String::new()),
-                ConstVal::Str(s) => (3, 0, s.clone()),
-            };
-            let reg = self.hoisted_const(key, &ty, &instr);
-            return Val { ty, reg, temp: false };
+            if let Some(reg) = self.hoisted_const(v) {
+                return Val { ty, reg: Some(reg), temp: false };
+            }
         }
         self.emit_value(ty, dst, instr)
     }

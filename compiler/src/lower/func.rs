@@ -1,7 +1,9 @@
 //! Per-function lowering state: registers, locals, loops, code and line table; and the
 //! statement and control-flow forms.
 
+use super::hoist::{HoistKey, Hoisting};
 use super::Cx;
+use crate::sema::consts::ConstVal;
 use crate::sema::types::Ty;
 use crate::syntax::ast::{BinOp, UnOp};
 use crate::syntax::span::Span;
@@ -57,10 +59,12 @@ pub(crate) struct FnLowerer<'c, 'a> {
     pub loop_depth: usize,
     /// The current values of the places being assigned by compound assignments.
     pub place_values: Vec<Reg>,
-    /// Constants used inside loops, loaded once in the prologue: key to register.
-    pub(super) hoisted: HashMap<(u8, u64, String), Reg>,
-    /// The prologue's loads, in first-use order.
-    pub(super) prologue: Vec<Instr>,
+    /// Whether constants used inside loops are loaded once, at the start.
+    pub(super) hoisting: Hoisting,
+    /// Hoisted constants and their registers.
+    pub(super) hoisted: HashMap<HoistKey, Reg>,
+    /// Constants hoisted by a probing pass, in first-use order.
+    pub(super) hoist_order: Vec<ConstVal>,
 }
 
 impl<'c, 'a> FnLowerer<'c, 'a> {
@@ -79,13 +83,30 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
             name,
             loop_depth: 0,
             place_values: Vec::new(),
+            hoisting: Hoisting::Off,
             hoisted: HashMap::new(),
-            prologue: Vec::new(),
+            hoist_order: Vec::new(),
         }
     }
 
-    /// Lowers one function or method.
+    /// Lowers one function or method; twice if its loops use constants (`hoist.rs`).
     pub fn lower_fn(cx: &'c mut Cx<'a>, name: &str, body: &tir::Body, span: Span) -> Function {
+        let (mut f, sig) = FnLowerer::with_params(&mut *cx, name, body, span);
+        f.hoisting = Hoisting::Probe;
+        f.return_expr(&body.expr);
+        if f.hoist_order.is_empty() {
+            return f.finish(sig, span);
+        }
+        let constants = std::mem::take(&mut f.hoist_order);
+        drop(f);
+        let (mut f, sig) = FnLowerer::with_params(cx, name, body, span);
+        f.load_hoisted(&constants);
+        f.return_expr(&body.expr);
+        f.finish(sig, span)
+    }
+
+    /// A lowerer for `body` whose parameters have their registers, and the signature.
+    fn with_params(cx: &'c mut Cx<'a>, name: &str, body: &tir::Body, span: Span) -> (Self, Signature) {
         let mut f = FnLowerer::new(cx, name.to_string(), body.ret.clone(), &body.locals, span);
         let mut params = Vec::new();
         for i in 0..body.n_params {
@@ -96,9 +117,8 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
                 f.locals[i].1 = Some(r);
             }
         }
-        f.return_expr(&body.expr);
         let result = f.cx.b.val_type(&body.ret);
-        f.finish(Signature { params, result }, span)
+        (f, Signature { params, result })
     }
 
     /// Lowers a function's final expression: every path ends in its own `Ret`, and a
@@ -161,8 +181,7 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
         self.finish(Signature { params: Vec::new(), result: None }, Span::default())
     }
 
-    fn finish(mut self, sig: Signature, span: Span) -> Function {
-        self.place_prologue(sig.params.len());
+    fn finish(self, sig: Signature, span: Span) -> Function {
         if self.regs.len() > MAX_REGS || self.code.len() > MAX_CODE_LEN {
             self.cx.error(
                 span,

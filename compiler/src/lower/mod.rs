@@ -11,7 +11,7 @@ mod builder;
 mod call;
 mod expr;
 mod func;
-mod prologue;
+mod hoist;
 
 use crate::check::{GlobalDef, Program};
 use crate::diag::{Diagnostic, SourceFile};
