@@ -239,7 +239,7 @@ fn apply_structural(module: &mut kiln_bytecode::Module, m: &Structural) {
             }
             let t = val_type(new_ty, n_types);
             match &mut module.types[ty % n_types] {
-                CompositeType::Struct(st) if !st.fields.is_empty() => {
+                CompositeType::Struct(st) | CompositeType::Variant(st) if !st.fields.is_empty() => {
                     let i = field % st.fields.len();
                     if drop_field {
                         st.fields.remove(i);
@@ -248,7 +248,16 @@ fn apply_structural(module: &mut kiln_bytecode::Module, m: &Structural) {
                     }
                 }
                 CompositeType::Array(elem) => *elem = t,
-                CompositeType::Struct(_) => {}
+                // An enum's variant list: point one entry elsewhere.
+                CompositeType::Enum(en) if !en.variants.is_empty() => {
+                    let i = field % en.variants.len();
+                    if drop_field {
+                        en.variants.remove(i);
+                    } else {
+                        en.variants[i] = kiln_bytecode::TypeIdx((new_ty as usize % n_types) as u32);
+                    }
+                }
+                CompositeType::Struct(_) | CompositeType::Variant(_) | CompositeType::Enum(_) => {}
             }
         }
     }

@@ -32,6 +32,15 @@ pub enum DecodeError {
         /// The newest version this build reads.
         supported: u32,
     },
+    /// The file was written in an older format version, which this runtime no longer
+    /// reads.
+    #[error("bytecode format version {found} is older than this runtime reads (version {supported}); rebuild the program with this version's vmc")]
+    OlderVersion {
+        /// The file's version.
+        found: u32,
+        /// The only version this build reads.
+        supported: u32,
+    },
     /// Format version 0 does not exist.
     #[error("bytecode format version 0 is invalid")]
     InvalidVersion,
@@ -97,6 +106,9 @@ pub fn decode(bytes: &[u8]) -> Result<Module, DecodeError> {
     }
     if version > FORMAT_VERSION {
         return Err(DecodeError::NewerVersion { found: version, supported: FORMAT_VERSION });
+    }
+    if version < FORMAT_VERSION {
+        return Err(DecodeError::OlderVersion { found: version, supported: FORMAT_VERSION });
     }
     let mut module = Module::default();
     for id in section::ALL {
@@ -213,6 +225,14 @@ impl<'a> Reader<'a> {
                 fields: self.list("field", 2, |r| Ok((r.string()?, r.val_type()?)))?,
             })),
             1 => Ok(CompositeType::Array(self.val_type()?)),
+            2 => Ok(CompositeType::Enum(EnumType {
+                name: self.string()?,
+                variants: self.list("variant", 1, |r| Ok(TypeIdx(r.u32("variant type")?)))?,
+            })),
+            3 => Ok(CompositeType::Variant(StructType {
+                name: self.string()?,
+                fields: self.list("field", 2, |r| Ok((r.string()?, r.val_type()?)))?,
+            })),
             _ => Err(DecodeError::Invalid { what: "type kind", offset }),
         }
     }

@@ -22,6 +22,14 @@ pub fn disassemble(module: &Module, source: Option<SourceLookup<'_>>) -> String 
             CompositeType::Array(elem) => {
                 writeln!(out, "type t{i} = [{}]", type_name(module, *elem))
             }
+            CompositeType::Enum(en) => {
+                let variants: Vec<String> = en.variants.iter().map(|t| format!("t{}", t.0)).collect();
+                writeln!(out, "type t{i} = enum {} {{ {} }}", en.name, variants.join(", "))
+            }
+            CompositeType::Variant(st) => {
+                let fields: Vec<String> = st.fields.iter().map(|(_, t)| type_name(module, *t)).collect();
+                writeln!(out, "type t{i} = variant {}({})", st.name, fields.join(", "))
+            }
         };
     }
     for (i, k) in module.consts.iter().enumerate() {
@@ -101,7 +109,8 @@ fn type_name_at(module: &Module, ty: ValType, depth: usize) -> String {
         ValType::Bool => "bool".into(),
         ValType::Str => "str".into(),
         ValType::Ref(t) => match module.types.get(t.index()) {
-            Some(CompositeType::Struct(st)) => st.name.clone(),
+            Some(CompositeType::Struct(st) | CompositeType::Variant(st)) => st.name.clone(),
+            Some(CompositeType::Enum(en)) => en.name.clone(),
             Some(CompositeType::Array(elem)) => {
                 format!("[{}]", type_name_at(module, *elem, depth + 1))
             }

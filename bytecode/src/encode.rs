@@ -77,6 +77,19 @@ fn write_composite(out: &mut Vec<u8>, ty: &CompositeType) {
             out.push(1);
             write_val_type(out, *elem);
         }
+        CompositeType::Enum(en) => {
+            out.push(2);
+            write_str(out, &en.name);
+            write_list(out, &en.variants, |out, t| write_uleb(out, u64::from(t.0)));
+        }
+        CompositeType::Variant(st) => {
+            out.push(3);
+            write_str(out, &st.name);
+            write_list(out, &st.fields, |out, (name, ty)| {
+                write_str(out, name);
+                write_val_type(out, *ty);
+            });
+        }
     }
 }
 

@@ -145,9 +145,11 @@ macro_rules! for_each_op {
             GetGlobal = 0x70 { dst: Reg, global: GlobalIdx } [] "r[dst] := globals[global]";
             SetGlobal = 0x71 { global: GlobalIdx, src: Reg } [] "globals[global] := r[src] (write barrier)";
 
-            NewStruct = 0x80 { dst: Reg, ty: TypeIdx, args: Reg } [ALLOC, MAY_TRAP] "r[dst] := new struct ty with fields r[args..args+n_fields]";
-            GetField = 0x81 { dst: Reg, obj: Reg, field: FieldIdx } [] "r[dst] := r[obj].field";
+            NewStruct = 0x80 { dst: Reg, ty: TypeIdx, args: Reg } [ALLOC, MAY_TRAP] "r[dst] := new struct or enum variant ty with fields r[args..args+n_fields] (a variant's dst has its enum's type)";
+            GetField = 0x81 { dst: Reg, obj: Reg, field: FieldIdx } [] "r[dst] := r[obj].field (a struct, or a variant after AsVariant)";
             SetField = 0x82 { obj: Reg, field: FieldIdx, src: Reg } [] "r[obj].field := r[src] (write barrier)";
+            GetTag = 0x83 { dst: Reg, src: Reg } [] "r[dst]:int := the tag (variant index) of enum value r[src]";
+            AsVariant = 0x84 { dst: Reg, src: Reg, ty: TypeIdx } [MAY_TRAP] "r[dst] := r[src] seen as variant ty of its enum (traps if it is another variant)";
 
             NewArray = 0x90 { dst: Reg, ty: TypeIdx, args: Reg, count: Count } [ALLOC, MAY_TRAP] "r[dst] := new array ty of r[args..args+count]";
             ArrayFill = 0x91 { dst: Reg, ty: TypeIdx, val: Reg, len: Reg } [ALLOC, MAY_TRAP] "r[dst] := new array ty of r[len]:int copies of r[val] (traps if negative; fuel per element)";

@@ -2,8 +2,10 @@
 
 /// Magic number at the start of every `.bc` file.
 pub const MAGIC: [u8; 4] = *b"\x7fKBC";
-/// The format version this crate writes and the newest one it reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format version this crate writes and the only one it reads (2 added enums).
+pub const FORMAT_VERSION: u32 = 2;
+/// Variants per enum: the run form holds a tag in 16 bits.
+pub const MAX_VARIANTS: usize = u16::MAX as usize;
 /// Registers per function: the run form addresses registers with 16 bits.
 pub const MAX_REGS: usize = u16::MAX as usize;
 /// Instructions per function: branch targets are 16-bit in the run form.

@@ -69,6 +69,20 @@ pub enum CompositeType {
     Struct(StructType),
     /// A growable array of elements of one type.
     Array(ValType),
+    /// An enum: a closed set of variants, each a composite type of its own. References to
+    /// an enum point at an object of one of its variants.
+    Enum(EnumType),
+    /// One variant of exactly one enum: payload fields stored inline, as a struct's.
+    Variant(StructType),
+}
+
+/// An enum type.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnumType {
+    /// The enum's name, for diagnostics and the disassembler.
+    pub name: String,
+    /// Its variants' types, by tag: variant `i` has tag `i`.
+    pub variants: Vec<TypeIdx>,
 }
 
 /// A struct type.

@@ -52,6 +52,10 @@ fn composite() -> impl Strategy<Value = CompositeType> {
         val_type().prop_map(CompositeType::Array),
         ("[A-Z][a-z]{0,6}", prop::collection::vec(("[a-z]{1,4}", val_type()), 0..4))
             .prop_map(|(name, fields)| CompositeType::Struct(StructType { name, fields })),
+        ("[A-Z][a-z]{0,6}", prop::collection::vec(("[a-z]{1,4}", val_type()), 0..4))
+            .prop_map(|(name, fields)| CompositeType::Variant(StructType { name, fields })),
+        ("[A-Z][a-z]{0,6}", prop::collection::vec((0u32..8).prop_map(TypeIdx), 0..4))
+            .prop_map(|(name, variants)| CompositeType::Enum(EnumType { name, variants })),
     ]
 }
 
@@ -103,7 +107,7 @@ proptest! {
     #[test]
     fn decoding_arbitrary_bytes_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
         let _ = decode(&bytes);
-        let mut with_header = b"\x7fKBC\x01\x00\x00\x00".to_vec();
+        let mut with_header = b"\x7fKBC\x02\x00\x00\x00".to_vec();
         with_header.extend_from_slice(&bytes);
         if let Ok(m) = decode(&with_header) {
             let _ = verify(&m);
@@ -112,12 +116,16 @@ proptest! {
 }
 
 #[test]
-fn newer_version_is_refused_with_a_clear_message() {
+fn other_versions_are_refused_with_a_clear_message() {
     let mut bytes = encode(&Module::default());
-    bytes[4..8].copy_from_slice(&2u32.to_le_bytes());
-    let e = decode(&bytes).expect_err("version 2 is from the future");
-    assert_eq!(e, DecodeError::NewerVersion { found: 2, supported: 1 });
+    bytes[4..8].copy_from_slice(&3u32.to_le_bytes());
+    let e = decode(&bytes).expect_err("version 3 is from the future");
+    assert_eq!(e, DecodeError::NewerVersion { found: 3, supported: 2 });
     assert!(e.to_string().contains("newer than this runtime supports"));
+    bytes[4..8].copy_from_slice(&1u32.to_le_bytes());
+    let e = decode(&bytes).expect_err("version 1 is no longer read");
+    assert_eq!(e, DecodeError::OlderVersion { found: 1, supported: 2 });
+    assert!(e.to_string().contains("rebuild the program"));
 }
 
 #[test]

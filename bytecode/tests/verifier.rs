@@ -68,9 +68,79 @@ fn main_code(m: &mut Module) -> &mut Vec<Instr> {
     &mut m.funcs[0].code
 }
 
+/// Adds `enum E { A(int), B }` as types 2, 3 and 4, registers for an `E` and an `E.A` to
+/// main, and code (before its `RetVoid`) that builds an `E.A`, reads its tag, and reads
+/// its field after `AsVariant`. Returns (the E register, the E.A register).
+fn with_enum(m: &mut Module) -> (Reg, Reg) {
+    m.types.push(CompositeType::Enum(EnumType { name: "E".into(), variants: vec![TypeIdx(3), TypeIdx(4)] }));
+    m.types.push(CompositeType::Variant(StructType { name: "E.A".into(), fields: vec![("0".into(), ValType::Int)] }));
+    m.types.push(CompositeType::Variant(StructType { name: "E.B".into(), fields: vec![] }));
+    let regs = &mut m.funcs[0].regs;
+    let (e, a) = (r(regs.len() as u32), r(regs.len() as u32 + 1));
+    regs.push(ValType::Ref(TypeIdx(2)));
+    regs.push(ValType::Ref(TypeIdx(3)));
+    let code = main_code(m);
+    let end = code.len() - 1;
+    code.splice(
+        end..end,
+        [
+            Instr::NewStruct { dst: e, ty: TypeIdx(3), args: r(0) },
+            Instr::GetTag { dst: r(0), src: e },
+            Instr::AsVariant { dst: a, src: e, ty: TypeIdx(3) },
+            Instr::GetField { dst: r(0), obj: a, field: FieldIdx(0) },
+        ],
+    );
+    (e, a)
+}
+
+/// The instruction `with_enum` added at position `i` (0 to 3).
+fn enum_instr(m: &mut Module, i: usize) -> &mut Instr {
+    let code = main_code(m);
+    let at = code.len() - 5 + i;
+    &mut code[at]
+}
+
 type Case = (&'static str, Rule, fn(&mut Module));
 
 const CASES: &[Case] = &[
+    ("enum lists a struct", Rule::Enum, |m| {
+        with_enum(m);
+        if let CompositeType::Enum(en) = &mut m.types[2] {
+            en.variants[1] = TypeIdx(0);
+        }
+    }),
+    ("variant listed twice", Rule::Enum, |m| {
+        with_enum(m);
+        if let CompositeType::Enum(en) = &mut m.types[2] {
+            en.variants[1] = TypeIdx(3);
+        }
+    }),
+    ("variant of no enum", Rule::Enum, |m| {
+        with_enum(m);
+        if let CompositeType::Enum(en) = &mut m.types[2] {
+            en.variants.pop();
+        }
+    }),
+    ("variant built as a value of its own type", Rule::OperandType, |m| {
+        let (_, a) = with_enum(m);
+        *enum_instr(m, 0) = Instr::NewStruct { dst: a, ty: TypeIdx(3), args: r(0) };
+    }),
+    ("tag of a struct", Rule::OperandType, |m| {
+        with_enum(m);
+        *enum_instr(m, 1) = Instr::GetTag { dst: r(0), src: r(2) };
+    }),
+    ("AsVariant to a struct type", Rule::OperandType, |m| {
+        let (e, _) = with_enum(m);
+        *enum_instr(m, 2) = Instr::AsVariant { dst: r(2), src: e, ty: TypeIdx(0) };
+    }),
+    ("AsVariant into a register of another variant", Rule::OperandType, |m| {
+        let (e, a) = with_enum(m);
+        *enum_instr(m, 2) = Instr::AsVariant { dst: a, src: e, ty: TypeIdx(4) };
+    }),
+    ("field of an enum value without AsVariant", Rule::OperandType, |m| {
+        let (e, _) = with_enum(m);
+        *enum_instr(m, 3) = Instr::GetField { dst: r(0), obj: e, field: FieldIdx(0) };
+    }),
     ("global of unknown type", Rule::TypeIndex, |m| m.globals[0].ty = ValType::Ref(TypeIdx(9))),
     ("field of unknown type", Rule::TypeIndex, |m| {
         m.types[1] = CompositeType::Array(ValType::Ref(TypeIdx(7)));
@@ -218,6 +288,9 @@ const CASES: &[Case] = &[
 #[test]
 fn base_module_is_valid() {
     verify(&base()).expect("the base module is valid");
+    let mut m = base();
+    with_enum(&mut m);
+    verify(&m).expect("the base module with an enum is valid");
 }
 
 #[test]

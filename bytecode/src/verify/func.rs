@@ -59,6 +59,8 @@ fn check_imm16(imm: Imm) -> Result<(), VerifyError> {
 
 struct Checker<'a> {
     module: &'a Module,
+    /// Each variant type's enum and tag (rule M7).
+    owners: &'a [Option<(TypeIdx, u32)>],
     func: &'a Function,
 }
 
@@ -66,7 +68,11 @@ fn at(pc: usize, e: VerifyError) -> VerifyError {
     VerifyError { pc: Some(pc), ..e }
 }
 
-pub(super) fn verify_function(module: &Module, func: &Function) -> Result<(), VerifyError> {
+pub(super) fn verify_function(
+    module: &Module,
+    owners: &[Option<(TypeIdx, u32)>],
+    func: &Function,
+) -> Result<(), VerifyError> {
     for ty in &func.regs {
         check_val_type(module, *ty)?;
     }
@@ -93,7 +99,7 @@ pub(super) fn verify_function(module: &Module, func: &Function) -> Result<(), Ve
     if !sorted || func.lines.iter().any(|e| e.pc as usize >= func.code.len()) {
         return Err(err(Rule::Debug, "line table not sorted or outside the code"));
     }
-    let checker = Checker { module, func };
+    let checker = Checker { module, owners, func };
     let mut windows = 0u64;
     for (pc, instr) in func.code.iter().enumerate() {
         checker.check_ranges(instr).map_err(|e| at(pc, e))?;
@@ -141,8 +147,8 @@ impl Checker<'_> {
             }
             Instr::NewStruct { ty, args, .. } => {
                 let n = match &m.types[ty.index()] {
-                    CompositeType::Struct(st) => st.fields.len(),
-                    CompositeType::Array(_) => 0,
+                    CompositeType::Struct(st) | CompositeType::Variant(st) => st.fields.len(),
+                    CompositeType::Array(_) | CompositeType::Enum(_) => 0,
                 };
                 fx.window = (args.0, n as u32);
             }
@@ -222,17 +228,34 @@ impl Checker<'_> {
         Ok((0..n).map(|i| Reg(base.0 + i as u32)).collect())
     }
 
+    /// The fields of a struct or variant type.
     fn struct_type(&self, t: TypeIdx) -> Result<&StructType, VerifyError> {
         match &self.module.types[t.index()] {
-            CompositeType::Struct(st) => Ok(st),
-            CompositeType::Array(_) => Err(err(Rule::OperandType, format!("type {} is not a struct", t.0))),
+            CompositeType::Struct(st) | CompositeType::Variant(st) => Ok(st),
+            _ => Err(err(Rule::OperandType, format!("type {} is not a struct or variant", t.0))),
         }
     }
 
     fn array_elem(&self, t: TypeIdx) -> Result<ValType, VerifyError> {
         match &self.module.types[t.index()] {
             CompositeType::Array(elem) => Ok(*elem),
-            CompositeType::Struct(_) => Err(err(Rule::OperandType, format!("type {} is not an array", t.0))),
+            _ => Err(err(Rule::OperandType, format!("type {} is not an array", t.0))),
+        }
+    }
+
+    /// The enum a variant type belongs to (rule M7 made it exactly one).
+    fn variant_enum(&self, t: TypeIdx) -> Result<TypeIdx, VerifyError> {
+        self.owners[t.index()]
+            .map(|(e, _)| e)
+            .ok_or_else(|| err(Rule::OperandType, format!("type {} is not an enum variant", t.0)))
+    }
+
+    /// The enum type a reference register holds.
+    fn enum_reg(&self, r: Reg) -> Result<TypeIdx, VerifyError> {
+        let t = self.ref_type(r)?;
+        match &self.module.types[t.index()] {
+            CompositeType::Enum(_) => Ok(t),
+            _ => Err(err(Rule::OperandType, format!("register {} does not hold an enum", r.0))),
         }
     }
 
@@ -399,7 +422,12 @@ impl Checker<'_> {
             }
             Instr::NewStruct { dst, ty, args } => {
                 let st = self.struct_type(ty)?;
-                self.expect(dst, Ref(ty))?;
+                // A variant is built as a value of its enum.
+                let result = match self.owners[ty.index()] {
+                    Some((en, _)) => en,
+                    None => ty,
+                };
+                self.expect(dst, Ref(result))?;
                 let window = self.window(args, st.fields.len())?;
                 for (r, (_, want)) in window.iter().zip(&st.fields) {
                     self.expect(*r, *want)?;
@@ -410,6 +438,15 @@ impl Checker<'_> {
             }
             Instr::SetField { obj, field, src } => {
                 self.expect(src, self.field(obj, field)?)?;
+            }
+            Instr::GetTag { dst, src } => {
+                self.enum_reg(src)?;
+                self.expect(dst, Int)?;
+            }
+            Instr::AsVariant { dst, src, ty } => {
+                let en = self.variant_enum(ty)?;
+                self.expect(src, Ref(en))?;
+                self.expect(dst, Ref(ty))?;
             }
             Instr::NewArray { dst, ty, args, count } => {
                 let elem = self.array_elem(ty)?;

@@ -13,6 +13,8 @@
 //! - **M5 limit**: counts stay within `limits.rs` (functions, types, globals, imports,
 //!   fields, constants, registers and instructions per function).
 //! - **M6 debug**: file indices name a file; line tables are sorted and inside the code.
+//! - **M7 enum**: an enum lists only variant types, and every variant type is listed by
+//!   exactly one enum, once (its tag is its position there).
 //!
 //! Function rules:
 //! - **F1 params**: the first registers have the parameter types, in order.
@@ -58,6 +60,8 @@ pub enum Rule {
     Limit,
     /// M6 debug.
     Debug,
+    /// M7 enum.
+    Enum,
     /// F1 params.
     Params,
     /// F2 operand-range.
@@ -86,6 +90,7 @@ impl Rule {
             Rule::Entry => "M4 entry",
             Rule::Limit => "M5 limit",
             Rule::Debug => "M6 debug",
+            Rule::Enum => "M7 enum",
             Rule::Params => "F1 params",
             Rule::OperandRange => "F2 operand-range",
             Rule::BranchTarget => "F3 branch-target",
@@ -131,13 +136,14 @@ fn err(rule: Rule, detail: impl Into<String>) -> VerifyError {
 pub fn verify(module: &Module) -> Result<(), VerifyError> {
     check_limits(module)?;
     check_types(module)?;
+    let owners = variant_owners(module)?;
     check_imports(module)?;
     for global in &module.globals {
         check_val_type(module, global.ty)?;
     }
     check_entry(module)?;
     for func in &module.funcs {
-        func::verify_function(module, func).map_err(|mut e| {
+        func::verify_function(module, &owners, func).map_err(|mut e| {
             e.func = Some(func.name.clone());
             e
         })?;
@@ -159,7 +165,15 @@ fn check_limits(module: &Module) -> Result<(), VerifyError> {
         }
     }
     for ty in &module.types {
-        if let CompositeType::Struct(st) = ty {
+        if let CompositeType::Enum(en) = ty {
+            if en.variants.len() > MAX_VARIANTS {
+                return Err(err(
+                    Rule::Limit,
+                    format!("enum `{}` has {} variants, limit {MAX_VARIANTS}", en.name, en.variants.len()),
+                ));
+            }
+        }
+        if let CompositeType::Struct(st) | CompositeType::Variant(st) = ty {
             if st.fields.len() > MAX_FIELDS {
                 return Err(err(
                     Rule::Limit,
@@ -184,6 +198,29 @@ fn check_limits(module: &Module) -> Result<(), VerifyError> {
     Ok(())
 }
 
+/// For each type: `Some((enum, tag))` if it is a variant. Checks rule M7.
+pub(crate) fn variant_owners(module: &Module) -> Result<Vec<Option<(TypeIdx, u32)>>, VerifyError> {
+    let mut owner: Vec<Option<(TypeIdx, u32)>> = vec![None; module.types.len()];
+    for (e, ty) in module.types.iter().enumerate() {
+        let CompositeType::Enum(en) = ty else { continue };
+        for (tag, v) in en.variants.iter().enumerate() {
+            if !matches!(module.types[v.index()], CompositeType::Variant(_)) {
+                return Err(err(Rule::Enum, format!("enum `{}` lists type {}, which is not a variant", en.name, v.0)));
+            }
+            if owner[v.index()].is_some() {
+                return Err(err(Rule::Enum, format!("variant type {} is listed twice", v.0)));
+            }
+            owner[v.index()] = Some((TypeIdx(e as u32), tag as u32));
+        }
+    }
+    for (t, ty) in module.types.iter().enumerate() {
+        if let (CompositeType::Variant(st), None) = (ty, owner[t]) {
+            return Err(err(Rule::Enum, format!("variant `{}` belongs to no enum", st.name)));
+        }
+    }
+    Ok(owner)
+}
+
 pub(crate) fn check_val_type(module: &Module, ty: ValType) -> Result<(), VerifyError> {
     match ty {
         ValType::Ref(t) if t.index() >= module.types.len() => Err(err(
@@ -197,12 +234,17 @@ pub(crate) fn check_val_type(module: &Module, ty: ValType) -> Result<(), VerifyE
 fn check_types(module: &Module) -> Result<(), VerifyError> {
     for ty in &module.types {
         match ty {
-            CompositeType::Struct(st) => {
+            CompositeType::Struct(st) | CompositeType::Variant(st) => {
                 for (_, field) in &st.fields {
                     check_val_type(module, *field)?;
                 }
             }
             CompositeType::Array(elem) => check_val_type(module, *elem)?,
+            CompositeType::Enum(en) => {
+                for v in &en.variants {
+                    check_val_type(module, ValType::Ref(*v))?;
+                }
+            }
         }
     }
     // Kahn's algorithm over "struct A has an inline struct field of type B" edges: what
@@ -261,7 +303,8 @@ fn check_types(module: &Module) -> Result<(), VerifyError> {
 /// A type's name for messages: a struct's name, or its index.
 fn type_name(module: &Module, t: usize) -> String {
     match &module.types[t] {
-        CompositeType::Struct(st) => st.name.clone(),
+        CompositeType::Struct(st) | CompositeType::Variant(st) => st.name.clone(),
+        CompositeType::Enum(en) => en.name.clone(),
         CompositeType::Array(_) => format!("type {t}"),
     }
 }

@@ -32,12 +32,14 @@ pub struct ObjDesc {
     pub ref_fields: Box<[u32]>,
     /// Struct: number of fields.
     pub n_fields: u32,
+    /// Enum variant: its tag (0 for every other object).
+    pub tag: u32,
 }
 
 impl ObjDesc {
     /// A descriptor for arrays whose elements are (`elem_ref`) or are not references.
     pub fn array(elem_ref: bool) -> ObjDesc {
-        ObjDesc { kind: ObjKind::Array, ref_fields: Box::new([]), n_fields: elem_ref as u32 }
+        ObjDesc { kind: ObjKind::Array, ref_fields: Box::new([]), n_fields: elem_ref as u32, tag: 0 }
     }
 
     /// Whether an array's elements are references (arrays keep this in `n_fields`).
@@ -144,6 +146,16 @@ pub fn obj(r: u64) -> *mut Header {
 pub unsafe fn field(o: *mut Header, i: usize) -> *mut u64 {
     // SAFETY: in bounds of the object by the caller's guarantee.
     unsafe { (o as *mut u8).add(HEADER + i * 8) as *mut u64 }
+}
+
+/// The tag of enum value `o` (the variant its descriptor describes).
+///
+/// # Safety
+/// `o` is a live object of this heap or an immortal one.
+#[inline(always)]
+pub unsafe fn tag(o: *mut Header) -> u32 {
+    // SAFETY: every object's header points at a descriptor that outlives it.
+    unsafe { (*(*o).desc).tag }
 }
 
 macro_rules! word_accessor {

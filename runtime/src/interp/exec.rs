@@ -367,6 +367,20 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                 unsafe { *raw::field(o, field as usize) = v };
                 vm.heap.write_barrier(o, v);
             }
+            Op::GetTag { dst, src } => {
+                let o = raw::obj(r!(src));
+                // SAFETY: rule F5: `src` holds an enum value, a live object of one of its
+                // variants (heap invariant 1), whose descriptor carries the tag.
+                r!(dst) = u64::from(unsafe { raw::tag(o) });
+            }
+            Op::AsVariant { dst, src, tag } => {
+                let v = r!(src);
+                // SAFETY: as for `GetTag`.
+                if unsafe { raw::tag(raw::obj(v)) } != u32::from(tag) {
+                    trap!(TrapKind::WrongVariant);
+                }
+                r!(dst) = v;
+            }
 
             Op::NewArray { elem_ref, dst, args, count } => {
                 r!(dst) = slow!(slow::new_array(vm, elem_ref, base + args as usize, count as usize))

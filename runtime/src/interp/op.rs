@@ -356,6 +356,16 @@ pub enum Op {
         field: u16,
         src: R,
     },
+    GetTag {
+        dst: R,
+        src: R,
+    },
+    /// `AsVariant`: the run form needs only the variant's tag.
+    AsVariant {
+        dst: R,
+        src: R,
+        tag: u16,
+    },
     NewArray {
         elem_ref: bool,
         dst: R,

@@ -35,6 +35,9 @@ pub enum TrapKind {
     Interrupted,
     /// Code the compiler marked unreachable was reached.
     Unreachable,
+    /// `AsVariant` met another variant than the one named (the compiler checks the
+    /// tag first, so only hand-written bytecode gets here).
+    WrongVariant,
     /// Writing to the instance's output failed.
     Io(String),
     /// A reference-typed global (str, array, struct) was read before its initialiser
@@ -61,6 +64,7 @@ impl fmt::Display for TrapKind {
             TrapKind::FuelExhausted => write!(f, "fuel exhausted"),
             TrapKind::Interrupted => write!(f, "interrupted"),
             TrapKind::Unreachable => write!(f, "reached unreachable code"),
+            TrapKind::WrongVariant => write!(f, "enum value is not the variant the code expected"),
             TrapKind::Io(e) => write!(f, "cannot write output: {e}"),
             TrapKind::GlobalUninitialised(name) => write!(f, "global `{name}` read before initialisation"),
         }

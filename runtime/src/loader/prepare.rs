@@ -62,11 +62,20 @@ pub fn prepare(module: Module) -> PreparedModule {
         let pos = str_slot.partition_point(|&(c, _)| c < k);
         str_slot[pos].1 as u32
     };
+    let mut tags = vec![0u32; module.types.len()];
+    for ty in &module.types {
+        if let CompositeType::Enum(en) = ty {
+            for (tag, v) in en.variants.iter().enumerate() {
+                tags[v.index()] = tag as u32;
+            }
+        }
+    }
     let descs = module
         .types
         .iter()
-        .map(|ty| match ty {
-            CompositeType::Struct(st) => ObjDesc {
+        .zip(&tags)
+        .map(|(ty, &tag)| match ty {
+            CompositeType::Struct(st) | CompositeType::Variant(st) => ObjDesc {
                 kind: ObjKind::Struct,
                 ref_fields: st
                     .fields
@@ -76,15 +85,18 @@ pub fn prepare(module: Module) -> PreparedModule {
                     .map(|(i, _)| i as u32)
                     .collect(),
                 n_fields: st.fields.len() as u32,
+                tag,
             },
             CompositeType::Array(elem) => ObjDesc::array(elem.is_ref()),
+            // No object is ever an enum's own type: values are objects of its variants.
+            CompositeType::Enum(_) => ObjDesc { kind: ObjKind::Struct, ref_fields: Box::new([]), n_fields: 0, tag: 0 },
         })
         .collect();
     let array_elem = |arr_ty: ValType| -> ValType {
         match arr_ty {
             ValType::Ref(t) => match &module.types[t.index()] {
                 CompositeType::Array(elem) => *elem,
-                CompositeType::Struct(_) => unreachable!("verifier rule F5"),
+                _ => unreachable!("verifier rule F5"),
             },
             _ => unreachable!("verifier rule F5"),
         }
@@ -196,6 +208,10 @@ pub fn prepare(module: Module) -> PreparedModule {
                 }
                 Instr::SetField { obj, field, src } => {
                     Op::SetField { obj: r(obj), field: field.0 as u16, src: r(src) }
+                }
+                Instr::GetTag { dst, src } => same!(GetTag { dst, src }),
+                Instr::AsVariant { dst, src, ty } => {
+                    Op::AsVariant { dst: r(dst), src: r(src), tag: tags[ty.index()] as u16 }
                 }
                 Instr::NewArray { dst, ty: _, args, count } => Op::NewArray {
                     elem_ref: array_elem(func.regs[dst.index()]).is_ref(),
