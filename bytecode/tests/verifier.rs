@@ -73,7 +73,10 @@ fn main_code(m: &mut Module) -> &mut Vec<Instr> {
 /// its field after `AsVariant`. Returns (the E register, the E.A register).
 fn with_enum(m: &mut Module) -> (Reg, Reg) {
     m.types.push(CompositeType::Enum(EnumType { name: "E".into(), variants: vec![TypeIdx(3), TypeIdx(4)] }));
-    m.types.push(CompositeType::Variant(StructType { name: "E.A".into(), fields: vec![("0".into(), ValType::Int)] }));
+    m.types.push(CompositeType::Variant(StructType {
+        name: "E.A".into(),
+        fields: vec![("0".into(), ValType::Int)],
+    }));
     m.types.push(CompositeType::Variant(StructType { name: "E.B".into(), fields: vec![] }));
     let regs = &mut m.funcs[0].regs;
     let (e, a) = (r(regs.len() as u32), r(regs.len() as u32 + 1));

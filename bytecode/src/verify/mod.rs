@@ -205,7 +205,10 @@ pub(crate) fn variant_owners(module: &Module) -> Result<Vec<Option<(TypeIdx, u32
         let CompositeType::Enum(en) = ty else { continue };
         for (tag, v) in en.variants.iter().enumerate() {
             if !matches!(module.types[v.index()], CompositeType::Variant(_)) {
-                return Err(err(Rule::Enum, format!("enum `{}` lists type {}, which is not a variant", en.name, v.0)));
+                return Err(err(
+                    Rule::Enum,
+                    format!("enum `{}` lists type {}, which is not a variant", en.name, v.0),
+                ));
             }
             if owner[v.index()].is_some() {
                 return Err(err(Rule::Enum, format!("variant type {} is listed twice", v.0)));

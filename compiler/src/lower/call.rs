@@ -8,12 +8,11 @@ use crate::tir::{self, Intrinsic};
 use kiln_bytecode::*;
 
 impl FnLowerer<'_, '_> {
-    /// Lowers `args` into a fresh window of registers, each straight into its slot.
-    /// Returns the window base.
-    fn arg_window(&mut self, args: &[tir::Expr]) -> Reg {
+    /// Lowers `args` into a fresh window of registers of the callee's parameter types
+    /// `params`, each straight into its slot. Returns the window base.
+    fn arg_window(&mut self, params: &[ValType], args: &[tir::Expr]) -> Reg {
         let base = self.top();
-        let window: Vec<Option<Reg>> =
-            args.iter().map(|a| self.cx.b.val_type(&a.ty).map(|vt| self.fresh(vt))).collect();
+        let window: Vec<Option<Reg>> = params.iter().map(|&vt| Some(self.fresh(vt))).collect();
         for (a, slot) in args.iter().zip(&window) {
             self.expr(a, *slot);
         }
@@ -26,7 +25,10 @@ impl FnLowerer<'_, '_> {
     /// A call of user function `f`.
     pub fn call(&mut self, f: usize, args: &[tir::Expr], ret: &Ty, dst: Option<Reg>) -> Val {
         let span = self.pos;
-        let base = self.arg_window(args);
+        let items = self.cx.items;
+        let params: Vec<ValType> =
+            items.fns[f].params.iter().filter_map(|(_, t)| self.cx.b.val_type(t)).collect();
+        let base = self.arg_window(&params, args);
         let reg = self.target(ret, dst);
         self.pos = span;
         self.emit(Instr::Call { dst: reg.unwrap_or_default(), func: FuncIdx(f as u32), args: base });
@@ -36,8 +38,8 @@ impl FnLowerer<'_, '_> {
     /// A call of native `name`.
     pub fn native(&mut self, name: &'static str, args: &[tir::Expr], ret: &Ty, dst: Option<Reg>) -> Val {
         let span = self.pos;
-        let (import, _) = self.cx.b.import(name);
-        let base = self.arg_window(args);
+        let (import, sig) = self.cx.b.import(name);
+        let base = self.arg_window(&sig.params, args);
         let reg = self.target(ret, dst);
         self.pos = span;
         self.emit(Instr::CallNative {

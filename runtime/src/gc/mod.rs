@@ -90,7 +90,12 @@ impl Heap {
             verify_after_gc: stress || cfg!(debug_assertions),
             stats: HeapStats::default(),
             temp_roots: Vec::new(),
-            str_desc: Box::new(ObjDesc { kind: raw::ObjKind::Str, ref_fields: Box::new([]), n_fields: 0, tag: 0 }),
+            str_desc: Box::new(ObjDesc {
+                kind: raw::ObjKind::Str,
+                ref_fields: Box::new([]),
+                n_fields: 0,
+                tag: 0,
+            }),
             array_descs: [Box::new(ObjDesc::array(false)), Box::new(ObjDesc::array(true))],
             grey: Vec::new(),
             allocator: alloc::Allocator::new(),

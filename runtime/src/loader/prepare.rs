@@ -89,7 +89,9 @@ pub fn prepare(module: Module) -> PreparedModule {
             },
             CompositeType::Array(elem) => ObjDesc::array(elem.is_ref()),
             // No object is ever an enum's own type: values are objects of its variants.
-            CompositeType::Enum(_) => ObjDesc { kind: ObjKind::Struct, ref_fields: Box::new([]), n_fields: 0, tag: 0 },
+            CompositeType::Enum(_) => {
+                ObjDesc { kind: ObjKind::Struct, ref_fields: Box::new([]), n_fields: 0, tag: 0 }
+            }
         })
         .collect();
     let array_elem = |arr_ty: ValType| -> ValType {
