@@ -20,11 +20,28 @@ use std::path::Path;
 /// recurses a few hundred levels in the parser and the lowering.
 const COMPILER_STACK: usize = 256 << 20;
 
+/// A compiled program and the warnings its compilation gave.
+#[derive(Debug)]
+pub struct Compiled {
+    /// The bytecode.
+    pub module: kiln_bytecode::Module,
+    /// Warnings (no errors), with the files they point into.
+    pub warnings: Diagnostics,
+}
+
 /// Compiles one source text named `name` (as recorded in traces).
 ///
 /// # Errors
 /// Every diagnostic found, when the program is not valid.
 pub fn compile_source(name: &str, text: &str) -> Result<kiln_bytecode::Module, Diagnostics> {
+    compile_source_with_warnings(name, text).map(|c| c.module)
+}
+
+/// Like [`compile_source`], keeping the warnings.
+///
+/// # Errors
+/// Every diagnostic found, when the program is not valid.
+pub fn compile_source_with_warnings(name: &str, text: &str) -> Result<Compiled, Diagnostics> {
     let files = vec![SourceFile::new(name, text)];
     let name = name.to_string();
     let run = move || compile_files(files);
@@ -39,6 +56,7 @@ pub fn compile_source(name: &str, text: &str) -> Result<kiln_bytecode::Module, D
                     span: Default::default(),
                     note: None,
                 }],
+                warnings: Vec::new(),
             })
         }),
         // No thread available: compile here, with the caller's stack.
@@ -52,10 +70,18 @@ pub fn compile_source(name: &str, text: &str) -> Result<kiln_bytecode::Module, D
 /// # Errors
 /// An I/O error message, or the diagnostics.
 pub fn compile_path(path: &Path) -> Result<kiln_bytecode::Module, CompileError> {
+    compile_path_with_warnings(path).map(|c| c.module)
+}
+
+/// Like [`compile_path`], keeping the warnings.
+///
+/// # Errors
+/// An I/O error message, or the diagnostics.
+pub fn compile_path_with_warnings(path: &Path) -> Result<Compiled, CompileError> {
     let name =
         path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "main.kiln".into());
     let text = read_source(path, &name)?;
-    compile_source(&name, &text).map_err(CompileError::Diagnostics)
+    compile_source_with_warnings(&name, &text).map_err(CompileError::Diagnostics)
 }
 
 /// Largest source file the compiler reads, in bytes.
@@ -96,8 +122,9 @@ pub enum CompileError {
     Diagnostics(Diagnostics),
 }
 
-fn compile_files(files: Vec<SourceFile>) -> Result<kiln_bytecode::Module, Diagnostics> {
+fn compile_files(files: Vec<SourceFile>) -> Result<Compiled, Diagnostics> {
     let mut errors = Vec::new();
+    let mut warnings = Vec::new();
     let mut items = Vec::new();
     for (i, file) in files.iter().enumerate() {
         let tokens = syntax::lexer::lex(&file.text, i as u32, &mut errors);
@@ -107,7 +134,7 @@ fn compile_files(files: Vec<SourceFile>) -> Result<kiln_bytecode::Module, Diagno
     // emit.
     let parsed = errors.is_empty();
     let decls = sema::items::Items::collect(&items, &mut errors);
-    let program = check::check_program(&items, &decls, &mut errors);
+    let program = check::check_program(&items, &decls, &mut errors, &mut warnings);
     let module = match program {
         Some(program) if parsed => lower::lower_program(&files, &decls, &program, &mut errors),
         _ => None,
@@ -115,7 +142,9 @@ fn compile_files(files: Vec<SourceFile>) -> Result<kiln_bytecode::Module, Diagno
     // Dropping a deeply nested tree recurses; do it here, on the big stack.
     drop(items);
     match module {
-        Some(m) if errors.is_empty() => Ok(m),
-        _ => Err(Diagnostics { files, errors }),
+        Some(module) if errors.is_empty() => {
+            Ok(Compiled { module, warnings: Diagnostics { files, errors, warnings } })
+        }
+        _ => Err(Diagnostics { files, errors, warnings }),
     }
 }

@@ -170,8 +170,47 @@ pub enum ExprKind {
     ArrayLit(Vec<Expr>),
     /// `[value; count]`
     ArrayRepeat(Box<Expr>, Box<Expr>),
+    /// A value of enum variant `tag` of enum `enum` (index in `Items::enums`), with its
+    /// payload.
+    Variant(usize, u32, Vec<Expr>),
+    /// `match scrutinee { arms }`: arms are tried in order; the checker proved that one
+    /// always matches.
+    Match(Box<Expr>, Vec<Arm>),
     /// Ends the instance (after `panic` or `exit`): control never continues.
     Unreachable,
+}
+
+/// One arm of a `match`.
+#[derive(Debug, Clone)]
+pub struct Arm {
+    /// The pattern; its bindings are locals of the arm.
+    pub pat: Pat,
+    /// The arm's value.
+    pub body: Expr,
+}
+
+/// A checked pattern.
+#[derive(Debug, Clone)]
+pub struct Pat {
+    /// What it matches.
+    pub kind: PatKind,
+    /// The type of the value it matches.
+    pub ty: Ty,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// Pattern kinds.
+#[derive(Debug, Clone)]
+pub enum PatKind {
+    /// Matches anything.
+    Wild,
+    /// Matches anything and binds it to a local.
+    Bind(LocalId),
+    /// Matches one int, bool or str value.
+    Const(ConstVal),
+    /// Matches variant `tag` of enum `enum` whose payload matches the sub-patterns.
+    Variant(usize, u32, Vec<Pat>),
 }
 
 impl Expr {
@@ -240,7 +279,12 @@ impl Expr {
                 }
                 f(value);
             }
+            ExprKind::Match(s, arms) => {
+                f(s);
+                arms.iter().for_each(|a| f(&a.body));
+            }
             ExprKind::Call(_, args)
+            | ExprKind::Variant(_, _, args)
             | ExprKind::Native(_, args)
             | ExprKind::Intrinsic(_, args)
             | ExprKind::ArrayLit(args) => args.iter().for_each(f),

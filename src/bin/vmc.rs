@@ -64,14 +64,20 @@ fn main() -> ExitCode {
     }
 }
 
+/// Compiles `input`, printing warnings (and, on failure, errors) to stderr.
 fn compile(input: &Path) -> Result<kiln_bytecode::Module, ExitCode> {
-    kiln_compiler::compile_path(input).map_err(|e| {
+    let compiled = kiln_compiler::compile_path_with_warnings(input).map_err(|e| {
         report(e.to_string().trim_end());
         match e {
             kiln_compiler::CompileError::Io(_) => ExitCode::from(EXIT_NO_INPUT),
             _ => ExitCode::from(EXIT_COMPILE),
         }
-    })
+    })?;
+    let warnings = compiled.warnings.warnings_text();
+    if !warnings.is_empty() {
+        report(warnings.trim_end());
+    }
+    Ok(compiled.module)
 }
 
 fn disasm(input: &Path) -> ExitCode {

@@ -44,38 +44,40 @@ impl Checker<'_> {
         args: &[ast::Expr],
         span: Span,
     ) -> Expr {
-        if let ExprKind::Name(type_name) = &recv.kind {
-            if self.lookup(type_name).is_none() && self.global_named(type_name).is_none() {
-                if let Some(&sid) = self.items.struct_by_name.get(type_name) {
-                    return match self.items.methods.get(&(sid, name.name.clone())) {
-                        Some(&f) => self.call_user(f, None, args, span),
-                        None => {
-                            self.error(name.span, format!("`{type_name}` has no function `{}`", name.name));
-                            invalid(Ty::Error, span)
-                        }
-                    };
+        if let Some(ty) = self.type_path(recv) {
+            if let Ty::Enum(e) = ty {
+                if let Some((tag, _)) = self.items.enums[e].variant(&name.name) {
+                    return self.variant_value(e, tag, args, span);
                 }
             }
+            return match self.items.methods.get(&(ty.clone(), name.name.clone())) {
+                Some(&f) => self.call_user(f, None, args, span),
+                None => {
+                    let t = self.type_name(&ty);
+                    self.error(name.span, format!("`{t}` has no function `{}`", name.name));
+                    invalid(Ty::Error, span)
+                }
+            };
         }
         let r = self.expr(recv, None);
         match r.ty.clone() {
-            Ty::Struct(sid) => match self.items.methods.get(&(sid, name.name.clone())).copied() {
-                Some(f) if self.items.fns[f].has_self => self.call_user(f, Some(r), args, span),
-                Some(_) => {
-                    let sname = &self.items.structs[sid].name;
-                    let m = &name.name;
-                    self.error(
-                        name.span,
-                        format!("`{sname}.{m}` has no `self`; call it as `{sname}.{m}(...)`"),
-                    );
-                    invalid(Ty::Error, span)
+            ty @ (Ty::Struct(_) | Ty::Enum(_)) => {
+                match self.items.methods.get(&(ty.clone(), name.name.clone())).copied() {
+                    Some(f) if self.items.fns[f].has_self => self.call_user(f, Some(r), args, span),
+                    Some(_) => {
+                        let t = self.type_name(&ty);
+                        let m = &name.name;
+                        self.error(name.span, format!("`{t}.{m}` has no `self`; call it as `{t}.{m}(...)`"));
+                        invalid(Ty::Error, span)
+                    }
+                    None => {
+                        let t = self.type_name(&ty);
+                        let kind = if matches!(ty, Ty::Struct(_)) { "struct" } else { "enum" };
+                        self.error(name.span, format!("{kind} `{t}` has no method `{}`", name.name));
+                        invalid(Ty::Error, span)
+                    }
                 }
-                None => {
-                    let sname = &self.items.structs[sid].name;
-                    self.error(name.span, format!("struct `{sname}` has no method `{}`", name.name));
-                    invalid(Ty::Error, span)
-                }
-            },
+            }
             Ty::Str => self.str_method(r, name, args, span),
             Ty::Array(elem) => self.array_method(r, &elem, name, args, span),
             Ty::Error => invalid(Ty::Error, span),
@@ -84,6 +86,28 @@ impl Checker<'_> {
                 self.error(name.span, format!("type `{t}` has no method `{}`", name.name));
                 invalid(Ty::Error, span)
             }
+        }
+    }
+
+    /// The struct or enum type `e` names, when it is a bare type name (not shadowed by a
+    /// local or global): the receiver of `Type.f(...)` and `Enum.Variant`.
+    pub fn type_path(&self, e: &ast::Expr) -> Option<Ty> {
+        let ExprKind::Name(n) = &e.kind else { return None };
+        if self.lookup(n).is_some() || self.global_named(n).is_some() {
+            return None;
+        }
+        self.items.type_named(n)
+    }
+
+    /// `Enum.Variant(args)` (and `Enum.Variant` with no payload).
+    pub fn variant_value(&mut self, e: usize, tag: u32, args: &[ast::Expr], span: Span) -> Expr {
+        let en = &self.items.enums[e];
+        let (vname, fields) = &en.variants[tag as usize];
+        let what = format!("`{}.{vname}`", en.name);
+        let fields = fields.clone();
+        match self.args(&fields, None, args, &what, span) {
+            Some(args) => Expr::new(tir::ExprKind::Variant(e, tag, args), Ty::Enum(e), span),
+            None => invalid(Ty::Enum(e), span),
         }
     }
 

@@ -48,6 +48,11 @@ impl Checker<'_> {
             ExprKind::Assign(op, target, value) => self.assign(*op, target, value, span),
             ExprKind::Call(callee, args) => self.call(callee, args, span),
             ExprKind::MethodCall(recv, name, args) => self.method_call(recv, name, args, span),
+            ExprKind::Field(obj, name) if matches!(self.type_path(obj), Some(Ty::Enum(_))) => {
+                let Some(Ty::Enum(e)) = self.type_path(obj) else { unreachable!("matched above") };
+                self.unit_variant(e, name, span)
+            }
+            ExprKind::Match(scrutinee, arms) => self.match_expr(scrutinee, arms, expect, span),
             ExprKind::Field(obj, name) => match self.field_of(obj, name) {
                 Some((o, field, ty)) => Expr::new(tir::ExprKind::Field(Box::new(o), field), ty, span),
                 None => invalid(Ty::Error, span),
@@ -121,7 +126,7 @@ impl Checker<'_> {
         }
         let what = if self.items.fn_by_name.contains_key(name) {
             format!("function `{name}` cannot be used as a value (call it with `{name}(...)`)")
-        } else if self.items.struct_by_name.contains_key(name) {
+        } else if self.items.type_named(name).is_some() {
             format!("type `{name}` cannot be used as a value")
         } else {
             format!("cannot find `{name}` in this scope")
@@ -427,10 +432,30 @@ impl Checker<'_> {
         Expr::new(tir::ExprKind::ArrayRepeat(Box::new(v), Box::new(n)), ty, span)
     }
 
+    /// `Enum.Variant` written without arguments: a variant without payload.
+    fn unit_variant(&mut self, e: usize, name: &ast::Ident, span: Span) -> Expr {
+        match self.items.enums[e].variant(&name.name) {
+            Some((tag, [])) => self.variant_value(e, tag, &[], span),
+            Some((_, fields)) => {
+                let (en, n) = (&self.items.enums[e].name, fields.len());
+                let plural = if n == 1 { "" } else { "s" };
+                let v = &name.name;
+                let msg = format!("`{en}.{v}` holds {n} value{plural}; write `{en}.{v}(...)`");
+                self.error(span, msg);
+                invalid(Ty::Enum(e), span)
+            }
+            None => {
+                let en = &self.items.enums[e].name;
+                self.error(name.span, format!("enum `{en}` has no variant `{}`", name.name));
+                invalid(Ty::Error, span)
+            }
+        }
+    }
+
     /// Checks `obj` and that it is a struct with field `name`: (object, field, type).
     fn field_of(&mut self, obj: &ast::Expr, name: &ast::Ident) -> Option<(Expr, u32, Ty)> {
         if let ExprKind::Name(n) = &obj.kind {
-            if self.lookup(n).is_none() && self.items.struct_by_name.contains_key(n) {
+            if self.lookup(n).is_none() && self.items.type_named(n).is_some() {
                 self.error(name.span, format!("`{n}.{}` is a function; call it with `(...)`", name.name));
                 return None;
             }

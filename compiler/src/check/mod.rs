@@ -5,7 +5,9 @@
 
 mod call;
 mod control;
+mod exhaustive;
 mod expr;
+mod patterns;
 
 use crate::diag::Diagnostic;
 use crate::sema::consts::{self, ConstVal};
@@ -60,6 +62,7 @@ pub(crate) struct ScopeEntry {
 pub(crate) struct Checker<'a> {
     pub items: &'a Items,
     pub errors: &'a mut Vec<Diagnostic>,
+    pub warnings: &'a mut Vec<Diagnostic>,
     /// Globals checked so far (`None`: declared later, not yet known).
     pub globals: Vec<Option<Global>>,
     pub locals: Vec<LocalDecl>,
@@ -74,10 +77,16 @@ pub(crate) struct Checker<'a> {
 
 /// Checks every global and function body of a program whose declarations are `items`.
 /// Returns `None` when anything was reported (the errors are in `errors`).
-pub fn check_program(ast: &[Item], items: &Items, errors: &mut Vec<Diagnostic>) -> Option<Program> {
+pub fn check_program(
+    ast: &[Item],
+    items: &Items,
+    errors: &mut Vec<Diagnostic>,
+    warnings: &mut Vec<Diagnostic>,
+) -> Option<Program> {
     let mut c = Checker {
         items,
         errors,
+        warnings,
         globals: vec![None; items.globals.len()],
         locals: Vec::new(),
         scopes: vec![Vec::new()],
@@ -118,6 +127,10 @@ pub fn check_program(ast: &[Item], items: &Items, errors: &mut Vec<Diagnostic>) 
 impl Checker<'_> {
     pub fn error(&mut self, span: Span, message: impl Into<String>) {
         self.errors.push(Diagnostic { message: message.into(), span, note: None });
+    }
+
+    pub fn warn(&mut self, span: Span, message: impl Into<String>) {
+        self.warnings.push(Diagnostic { message: message.into(), span, note: None });
     }
 
     /// Reports `got` where `want` was expected, unless either is already an error.
@@ -242,4 +255,79 @@ pub fn const_type(v: &ConstVal) -> Ty {
         ConstVal::Bool(_) => Ty::Bool,
         ConstVal::Str(_) => Ty::Str,
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::{lexer, parser};
+    use crate::tir::{ExprKind, Stmt};
+
+    /// Checks `src`; returns the program or the error messages.
+    fn check(src: &str) -> Result<(Items, Program), Vec<String>> {
+        let mut errors = Vec::new();
+        let items = parser::parse(lexer::lex(src, 0, &mut errors), &mut errors);
+        let decls = Items::collect(&items, &mut errors);
+        let mut warnings = Vec::new();
+        let program = check_program(&items, &decls, &mut errors, &mut warnings);
+        match program {
+            Some(p) if errors.is_empty() => Ok((decls, p)),
+            _ => Err(errors.into_iter().map(|e| e.message).collect()),
+        }
+    }
+
+    fn main_stmts(p: &Program, items: &Items) -> Vec<Stmt> {
+        let ExprKind::Block(b) = &p.bodies[items.fn_by_name["main"]].expr.kind else { panic!("a block") };
+        b.stmts.clone()
+    }
+
+    #[test]
+    fn names_resolve_to_locals_and_constants_fold() {
+        let (items, p) = check("const K: int = 2 * 3; fn main() { let a = K; let b = a; }").expect("valid");
+        let stmts = main_stmts(&p, &items);
+        let Stmt::Let(a, init) = &stmts[0] else { panic!("a let") };
+        assert!(matches!(init.kind, ExprKind::Const(ConstVal::Int(6))), "{init:?}");
+        let Stmt::Let(_, init) = &stmts[1] else { panic!("a let") };
+        assert!(matches!(init.kind, ExprKind::Local(id) if id == *a));
+        assert_eq!(init.ty, Ty::Int);
+    }
+
+    #[test]
+    fn constant_comparisons_on_every_type_fold() {
+        let (_, p) = check(
+            "const A: bool = false < true; const B: bool = \"a\" < \"b\"; const C: bool = 1.5 >= 2.0; fn main() {}",
+        )
+        .expect("valid");
+        let values: Vec<_> = p.globals.iter().map(|g| g.def.clone()).collect();
+        assert!(matches!(
+            values[..],
+            [
+                GlobalDef::Const(ConstVal::Bool(true)),
+                GlobalDef::Const(ConstVal::Bool(true)),
+                GlobalDef::Const(ConstVal::Bool(false))
+            ]
+        ));
+    }
+
+    #[test]
+    fn compound_assignment_reads_the_place_once() {
+        let (items, p) =
+            check("struct S { n: int } fn main() { let s = S { n: 1 }; s.n += 2; }").expect("valid");
+        let stmts = main_stmts(&p, &items);
+        let Stmt::Expr(e) = &stmts[1] else { panic!("an expression") };
+        let ExprKind::Assign(tir::Place::Field(_, 0), value) = &e.kind else { panic!("{e:?}") };
+        let ExprKind::Binary(BinOp::Add, l, _) = &value.kind else { panic!("{value:?}") };
+        assert!(matches!(l.kind, ExprKind::PlaceValue));
+    }
+
+    #[test]
+    fn match_reports_the_missing_case_and_checks_patterns() {
+        let e = check("enum E { A(int), B } fn main() { match E.B { E.A(1) => {} E.B => {} } }").unwrap_err();
+        assert_eq!(e, ["non-exhaustive match: `E.A(_)` is not covered"]);
+        let e = check("enum E { A, B } fn main() { match 1 { E.A => {} _ => {} } }").unwrap_err();
+        assert_eq!(e, ["mismatched types: expected `int`, found `E`"]);
+        check("enum E { A(int), B } fn main() { match E.B { E.A(_) => {} E.B => {} } }").expect("exhaustive");
+    }
+
+    use crate::syntax::ast::BinOp;
 }

@@ -96,6 +96,8 @@ pub struct Diagnostics {
     pub files: Vec<SourceFile>,
     /// Errors in the order found.
     pub errors: Vec<Diagnostic>,
+    /// Warnings in the order found (they do not stop compilation).
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl Diagnostics {
@@ -134,29 +136,53 @@ fn excerpt(text: &str, col: usize, width: usize) -> (String, usize, usize) {
 /// Errors found most, to keep a pathological input from producing megabytes of output.
 pub const MAX_REPORTED: usize = 50;
 
+impl Diagnostics {
+    /// Writes one diagnostic with its source excerpt, headed `kind: message`.
+    fn render(&self, f: &mut fmt::Formatter<'_>, kind: &str, d: &Diagnostic) -> fmt::Result {
+        writeln!(f, "{kind}: {}", d.message)?;
+        match self.files.get(d.span.file as usize) {
+            Some(file) => {
+                let (line, col) = file.line_col(d.span.start);
+                let text = file.line_text(line);
+                let gutter = line.to_string().len();
+                writeln!(f, "{:gutter$}--> {}:{line}:{col}", "", file.name)?;
+                writeln!(f, "{:gutter$} |", "")?;
+                let (end_line, end_col) = file.line_col(d.span.end);
+                let width = if end_line == line && end_col > col { end_col - col } else { 1 };
+                let (shown, pad, width) = excerpt(text, col as usize - 1, width as usize);
+                writeln!(f, "{line} | {shown}")?;
+                writeln!(f, "{:gutter$} | {}{}", "", " ".repeat(pad), "^".repeat(width))?;
+            }
+            None => writeln!(f, " --> <unknown file>")?,
+        }
+        if let Some(note) = &d.note {
+            writeln!(f, "  = note: {note}")?;
+        }
+        writeln!(f)
+    }
+
+    /// The warnings alone, as text (for a compilation that succeeded).
+    pub fn warnings_text(&self) -> String {
+        struct Warnings<'a>(&'a Diagnostics);
+        impl fmt::Display for Warnings<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                for d in self.0.warnings.iter().take(MAX_REPORTED) {
+                    self.0.render(f, "warning", d)?;
+                }
+                Ok(())
+            }
+        }
+        Warnings(self).to_string()
+    }
+}
+
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for d in self.warnings.iter().take(MAX_REPORTED) {
+            self.render(f, "warning", d)?;
+        }
         for d in self.errors.iter().take(MAX_REPORTED) {
-            writeln!(f, "error: {}", d.message)?;
-            match self.files.get(d.span.file as usize) {
-                Some(file) => {
-                    let (line, col) = file.line_col(d.span.start);
-                    let text = file.line_text(line);
-                    let gutter = line.to_string().len();
-                    writeln!(f, "{:gutter$}--> {}:{line}:{col}", "", file.name)?;
-                    writeln!(f, "{:gutter$} |", "")?;
-                    let (end_line, end_col) = file.line_col(d.span.end);
-                    let width = if end_line == line && end_col > col { end_col - col } else { 1 };
-                    let (shown, pad, width) = excerpt(text, col as usize - 1, width as usize);
-                    writeln!(f, "{line} | {shown}")?;
-                    writeln!(f, "{:gutter$} | {}{}", "", " ".repeat(pad), "^".repeat(width))?;
-                }
-                None => writeln!(f, " --> <unknown file>")?,
-            }
-            if let Some(note) = &d.note {
-                writeln!(f, "  = note: {note}")?;
-            }
-            writeln!(f)?;
+            self.render(f, "error", d)?;
         }
         if self.errors.len() > MAX_REPORTED {
             writeln!(f, "... and {} more errors", self.errors.len() - MAX_REPORTED)?;

@@ -16,6 +16,8 @@ pub struct ModuleBuilder {
     floats: HashMap<u64, ConstIdx>,
     strs: HashMap<String, ConstIdx>,
     imports: HashMap<&'static str, ImportIdx>,
+    /// Each enum's type, and its variants' types by tag.
+    enums: Vec<(TypeIdx, Vec<TypeIdx>)>,
 }
 
 impl ModuleBuilder {
@@ -28,11 +30,39 @@ impl ModuleBuilder {
             floats: HashMap::new(),
             strs: HashMap::new(),
             imports: HashMap::new(),
+            enums: Vec::new(),
         };
         for st in &items.structs {
             b.module
                 .types
                 .push(CompositeType::Struct(StructType { name: st.name.clone(), fields: Vec::new() }));
+        }
+        // Each enum, then its variants.
+        for en in &items.enums {
+            let e = TypeIdx(b.module.types.len() as u32);
+            let first = e.0 + 1;
+            let variants: Vec<TypeIdx> = (0..en.variants.len() as u32).map(|v| TypeIdx(first + v)).collect();
+            b.module
+                .types
+                .push(CompositeType::Enum(EnumType { name: en.name.clone(), variants: variants.clone() }));
+            for (name, _) in &en.variants {
+                let name = format!("{}.{name}", en.name);
+                b.module.types.push(CompositeType::Variant(StructType { name, fields: Vec::new() }));
+            }
+            b.enums.push((e, variants));
+        }
+        for (e, en) in items.enums.iter().enumerate() {
+            for (tag, (_, fields)) in en.variants.iter().enumerate() {
+                let fields: Vec<(String, ValType)> = fields
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| (i.to_string(), b.val_type(t).unwrap_or(ValType::Int)))
+                    .collect();
+                let v = b.enums[e].1[tag];
+                if let CompositeType::Variant(st) = &mut b.module.types[v.index()] {
+                    st.fields = fields;
+                }
+            }
         }
         for (i, st) in items.structs.iter().enumerate() {
             let fields =
@@ -52,12 +82,18 @@ impl ModuleBuilder {
             Ty::Bool => ValType::Bool,
             Ty::Str => ValType::Str,
             Ty::Struct(s) => ValType::Ref(TypeIdx(*s as u32)),
+            Ty::Enum(e) => ValType::Ref(self.enums[*e].0),
             Ty::Array(elem) => {
                 let elem = self.val_type(elem).unwrap_or(ValType::Int);
                 ValType::Ref(self.array_type(elem))
             }
             Ty::Unit | Ty::Never | Ty::Error => return None,
         })
+    }
+
+    /// The type of variant `tag` of enum `e`.
+    pub fn variant_type(&self, e: usize, tag: u32) -> TypeIdx {
+        self.enums[e].1[tag as usize]
     }
 
     /// The composite type index of `[elem]`.

@@ -96,6 +96,8 @@ impl FnLowerer<'_, '_> {
             }
             ExprKind::Return(value) => self.ret(value.as_deref()),
             ExprKind::StructLit(sid, fields) => self.struct_lit(*sid, fields, dst),
+            ExprKind::Variant(en, tag, args) => self.variant(*en, *tag, args, &e.ty, dst),
+            ExprKind::Match(..) => self.match_expr(e, dst),
             ExprKind::ArrayLit(items) => self.array_lit(items, &e.ty, dst),
             ExprKind::ArrayRepeat(value, count) => {
                 let v = self.expr(value, None);
@@ -390,6 +392,27 @@ impl FnLowerer<'_, '_> {
         self.val(ty, reg, dst)
     }
 
+    /// A value of variant `tag` of enum `en`: its payload in a window, then `NewStruct`.
+    fn variant(&mut self, en: usize, tag: u32, args: &[tir::Expr], ty: &Ty, dst: Option<Reg>) -> Val {
+        let items = self.cx.items;
+        let fields = &items.enums[en].variants[tag as usize].1;
+        let base = self.top();
+        let window: Vec<Option<Reg>> =
+            fields.iter().map(|t| self.cx.b.val_type(t).map(|vt| self.fresh(vt))).collect();
+        for (a, slot) in args.iter().zip(&window) {
+            self.expr(a, *slot);
+        }
+        let vty = self.cx.b.variant_type(en, tag);
+        let reg = self.target(ty, dst);
+        if let Some(d) = reg {
+            self.emit(Instr::NewStruct { dst: d, ty: vty, args: base });
+        }
+        for r in window.into_iter().flatten() {
+            self.release_reg(r);
+        }
+        self.val(ty.clone(), reg, dst)
+    }
+
     fn array_lit(&mut self, items: &[tir::Expr], ty: &Ty, dst: Option<Reg>) -> Val {
         let Ty::Array(elem) = ty else { unreachable!("an array literal has an array type") };
         let elem_vt = self.cx.b.val_type(elem).expect("array elements have values");
@@ -446,7 +469,10 @@ impl FnLowerer<'_, '_> {
                 // anything that branches computes into a temporary first.
                 let direct = !matches!(
                     value.kind,
-                    ExprKind::Binary(BinOp::And | BinOp::Or, ..) | ExprKind::If(..) | ExprKind::Block(_)
+                    ExprKind::Binary(BinOp::And | BinOp::Or, ..)
+                        | ExprKind::If(..)
+                        | ExprKind::Block(_)
+                        | ExprKind::Match(..)
                 );
                 if direct {
                     self.expr(value, reg);

@@ -12,6 +12,7 @@ mod call;
 mod expr;
 mod func;
 mod hoist;
+mod matching;
 
 use crate::check::{GlobalDef, Program};
 use crate::diag::{Diagnostic, SourceFile};
@@ -167,4 +168,37 @@ fn lower_globals(cx: &mut Cx<'_>, program: &Program) -> Vec<Function> {
         chunks.push(func);
     }
     chunks
+}
+
+#[cfg(test)]
+mod tests {
+    use kiln_bytecode::Instr;
+
+    fn main_code(src: &str) -> Vec<Instr> {
+        let m = crate::compile_source("t.kiln", src).expect("compiles");
+        m.funcs.iter().find(|f| f.name == "main").expect("main").code.clone()
+    }
+
+    #[test]
+    fn loop_constants_are_loaded_once_before_the_loop() {
+        let code = main_code("fn main() { var s = 0.0; for i in 0..10 { s = s + 2.5; } println(s); }");
+        let loads: Vec<usize> = code
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| matches!(i, Instr::LoadK { .. }))
+            .map(|(pc, _)| pc)
+            .collect();
+        assert_eq!(loads.len(), 2, "0.0 and the hoisted 2.5: {code:?}");
+        let first_branch = code.iter().position(|i| i.branch_target().is_some()).expect("a loop");
+        assert!(loads.iter().all(|&pc| pc < first_branch), "{code:?}");
+    }
+
+    #[test]
+    fn a_match_on_an_enum_reads_the_tag_once() {
+        let code = main_code(
+            "enum E { A, B, C } fn main() { let e = E.C; let n = match e { E.A => 1, E.B => 2, E.C => 3 }; println(n); }",
+        );
+        assert_eq!(code.iter().filter(|i| matches!(i, Instr::GetTag { .. })).count(), 1, "{code:?}");
+        assert_eq!(code.iter().filter(|i| matches!(i, Instr::JneImm { .. })).count(), 3, "{code:?}");
+    }
 }

@@ -18,6 +18,25 @@ pub struct StructInfo {
     pub span: Span,
 }
 
+/// An enum declaration, resolved.
+#[derive(Debug)]
+pub struct EnumInfo {
+    /// Name.
+    pub name: String,
+    /// Variants in order (a variant's tag is its position): name and payload types.
+    pub variants: Vec<(String, Vec<Ty>)>,
+    /// Where it was declared.
+    pub span: Span,
+}
+
+impl EnumInfo {
+    /// The variant named `name`: (tag, payload types).
+    pub fn variant(&self, name: &str) -> Option<(u32, &[Ty])> {
+        let i = self.variants.iter().position(|(n, _)| n == name)?;
+        Some((i as u32, &self.variants[i].1))
+    }
+}
+
 /// A function or method signature, resolved.
 #[derive(Debug)]
 pub struct FnInfo {
@@ -25,8 +44,8 @@ pub struct FnInfo {
     pub name: String,
     /// Parameter names and types, `self` first for methods.
     pub params: Vec<(String, Ty)>,
-    /// Struct the function belongs to, for methods and static functions.
-    pub owner: Option<usize>,
+    /// The type the function belongs to, for methods and static functions.
+    pub owner: Option<Ty>,
     /// Whether the first parameter is `self`.
     pub has_self: bool,
     /// Result type (`Ty::Unit` if none).
@@ -55,12 +74,16 @@ pub struct Items {
     pub structs: Vec<StructInfo>,
     /// Struct index by name.
     pub struct_by_name: HashMap<String, usize>,
+    /// Enums in declaration order.
+    pub enums: Vec<EnumInfo>,
+    /// Enum index by name.
+    pub enum_by_name: HashMap<String, usize>,
     /// Functions, then methods, in declaration order (bytecode function index).
     pub fns: Vec<FnInfo>,
     /// Free function index by name.
     pub fn_by_name: HashMap<String, usize>,
-    /// Method or static function by (struct, name).
-    pub methods: HashMap<(usize, String), usize>,
+    /// Method or static function by (owner type, name).
+    pub methods: HashMap<(Ty, String), usize>,
     /// Globals in declaration order.
     pub globals: Vec<GlobalInfo>,
     /// Global index by name.
@@ -78,20 +101,53 @@ impl Items {
     pub fn collect(items: &[Item], errors: &mut Vec<Diagnostic>) -> Items {
         let mut out = Items::default();
         for item in items {
-            if let Item::Struct(s) = item {
-                if BUILTIN_TYPES.contains(&s.name.name.as_str())
-                    || out.struct_by_name.contains_key(&s.name.name)
-                {
-                    error(errors, s.name.span, format!("type `{}` is defined more than once", s.name.name));
+            let name = match item {
+                Item::Struct(s) => &s.name,
+                Item::Enum(e) => &e.name,
+                _ => continue,
+            };
+            if BUILTIN_TYPES.contains(&name.name.as_str()) || out.type_named(&name.name).is_some() {
+                error(errors, name.span, format!("type `{}` is defined more than once", name.name));
+                continue;
+            }
+            match item {
+                Item::Struct(_) => {
+                    out.struct_by_name.insert(name.name.clone(), out.structs.len());
+                    out.structs.push(StructInfo {
+                        name: name.name.clone(),
+                        fields: Vec::new(),
+                        span: name.span,
+                    });
+                }
+                _ => {
+                    out.enum_by_name.insert(name.name.clone(), out.enums.len());
+                    out.enums.push(EnumInfo {
+                        name: name.name.clone(),
+                        variants: Vec::new(),
+                        span: name.span,
+                    });
+                }
+            }
+        }
+        for item in items {
+            let Item::Enum(e) = item else { continue };
+            let Some(&id) = out.enum_by_name.get(&e.name.name) else { continue };
+            if out.enums[id].span != e.name.span {
+                continue;
+            }
+            let mut variants: Vec<(String, Vec<Ty>)> = Vec::new();
+            for (vname, fields) in &e.variants {
+                if variants.iter().any(|(n, _)| *n == vname.name) {
+                    error(errors, vname.span, format!("variant `{}` is declared twice", vname.name));
                     continue;
                 }
-                out.struct_by_name.insert(s.name.name.clone(), out.structs.len());
-                out.structs.push(StructInfo {
-                    name: s.name.name.clone(),
-                    fields: Vec::new(),
-                    span: s.name.span,
-                });
+                let fields = fields.iter().map(|t| out.resolve_type(t, errors)).collect();
+                variants.push((vname.name.clone(), fields));
             }
+            if variants.is_empty() {
+                error(errors, e.name.span, format!("enum `{}` has no variants", e.name.name));
+            }
+            out.enums[id].variants = variants;
         }
         for item in items {
             if let Item::Struct(s) = item {
@@ -130,13 +186,13 @@ impl Items {
                     out.fns.push(info);
                 }
                 Item::Impl(imp) => {
-                    let Some(&owner) = out.struct_by_name.get(&imp.ty.name) else {
+                    let Some(owner) = out.type_named(&imp.ty.name) else {
                         error(errors, imp.ty.span, format!("cannot find struct `{}`", imp.ty.name));
                         continue;
                     };
                     for (m, f) in imp.methods.iter().enumerate() {
                         // A method may share a field's name: `p.len` and `p.len()` differ.
-                        let key = (owner, f.name.name.clone());
+                        let key = (owner.clone(), f.name.name.clone());
                         if out.methods.contains_key(&key) {
                             error(
                                 errors,
@@ -145,7 +201,7 @@ impl Items {
                             );
                             continue;
                         }
-                        let info = out.fn_info(f, Some(owner), (i, Some(m)), errors);
+                        let info = out.fn_info(f, Some(owner.clone()), (i, Some(m)), errors);
                         out.methods.insert(key, out.fns.len());
                         out.fns.push(info);
                     }
@@ -163,7 +219,7 @@ impl Items {
                     out.global_by_name.insert(g.name.name.clone(), out.globals.len());
                     out.globals.push(GlobalInfo { name: g.name.name.clone(), is_const: g.is_const, decl: i });
                 }
-                Item::Struct(_) => {}
+                Item::Struct(_) | Item::Enum(_) => {}
             }
         }
         out
@@ -172,14 +228,14 @@ impl Items {
     fn fn_info(
         &self,
         f: &FnDecl,
-        owner: Option<usize>,
+        owner: Option<Ty>,
         decl: (usize, Option<usize>),
         errors: &mut Vec<Diagnostic>,
     ) -> FnInfo {
         let mut params = Vec::new();
         if f.has_self {
             // `self` outside an `impl` was already reported by the parser.
-            params.push(("self".to_string(), owner.map_or(Ty::Error, Ty::Struct)));
+            params.push(("self".to_string(), owner.clone().unwrap_or(Ty::Error)));
         }
         for (name, ty) in &f.params {
             if params.iter().any(|(n, _)| *n == name.name) {
@@ -188,8 +244,8 @@ impl Items {
             params.push((name.name.clone(), self.resolve_type(ty, errors)));
         }
         let ret = f.ret.as_ref().map_or(Ty::Unit, |t| self.resolve_type(t, errors));
-        let name = match owner {
-            Some(o) => format!("{}.{}", self.structs[o].name, f.name.name),
+        let name = match &owner {
+            Some(o) => format!("{}.{}", self.type_name(o), f.name.name),
             None => f.name.name.clone(),
         };
         FnInfo { name, params, owner, has_self: f.has_self, ret, decl, span: f.name.span }
@@ -204,8 +260,8 @@ impl Items {
                 "float" => Ty::Float,
                 "bool" => Ty::Bool,
                 "str" => Ty::Str,
-                name => match self.struct_by_name.get(name) {
-                    Some(&s) => Ty::Struct(s),
+                name => match self.type_named(name) {
+                    Some(ty) => ty,
                     None => {
                         error(errors, id.span, format!("cannot find type `{name}`"));
                         Ty::Error
@@ -213,6 +269,14 @@ impl Items {
                 },
             },
         }
+    }
+
+    /// The struct or enum type named `name`.
+    pub fn type_named(&self, name: &str) -> Option<Ty> {
+        if let Some(&s) = self.struct_by_name.get(name) {
+            return Some(Ty::Struct(s));
+        }
+        self.enum_by_name.get(name).map(|&e| Ty::Enum(e))
     }
 
     /// A struct that contains itself through struct fields has no finite value.
@@ -253,6 +317,7 @@ impl Items {
             Ty::Never => "!".into(),
             Ty::Array(t) => format!("[{}]", self.type_name(t)),
             Ty::Struct(s) => self.structs[*s].name.clone(),
+            Ty::Enum(e) => self.enums[*e].name.clone(),
             Ty::Error => "{error}".into(),
         }
     }

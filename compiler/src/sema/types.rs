@@ -19,6 +19,8 @@ pub enum Ty {
     Array(Box<Ty>),
     /// A struct, by index in [`crate::sema::items::Items::structs`].
     Struct(usize),
+    /// An enum, by index in [`crate::sema::items::Items::enums`].
+    Enum(usize),
     /// A type error was already reported; suppresses follow-on errors.
     Error,
 }

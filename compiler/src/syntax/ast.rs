@@ -37,6 +37,8 @@ pub enum Item {
     Fn(FnDecl),
     /// `struct Name { field: T, ... }`
     Struct(StructDecl),
+    /// `enum Name { A(T, ...), B, ... }`
+    Enum(EnumDecl),
     /// `impl Name { fn ... }`
     Impl(ImplDecl),
     /// `const NAME: T = expr;` or `var name: T = expr;`
@@ -65,6 +67,15 @@ pub struct StructDecl {
     pub name: Ident,
     /// Fields in order.
     pub fields: Vec<(Ident, TypeExpr)>,
+}
+
+/// An enum declaration.
+#[derive(Debug, Clone)]
+pub struct EnumDecl {
+    /// Name.
+    pub name: Ident,
+    /// Variants in order: name and payload types.
+    pub variants: Vec<(Ident, Vec<TypeExpr>)>,
 }
 
 /// An `impl` block.
@@ -230,11 +241,56 @@ pub enum ExprKind {
     StructLit(Ident, Vec<(Ident, Expr)>),
     ArrayLit(Vec<Expr>),
     ArrayRepeat(Box<Expr>, Box<Expr>),
+    /// `match scrutinee { pat => body, ... }`
+    Match(Box<Expr>, Vec<Arm>),
+}
+
+/// One arm of a `match`.
+#[derive(Debug, Clone)]
+pub struct Arm {
+    /// The pattern.
+    pub pat: Pattern,
+    /// What the arm evaluates to.
+    pub body: Expr,
+}
+
+/// A pattern, as written.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    /// What it matches.
+    pub kind: PatternKind,
+    /// Where.
+    pub span: Span,
+}
+
+/// Pattern kinds.
+#[derive(Debug, Clone)]
+pub enum PatternKind {
+    /// `_`
+    Wild,
+    /// A lowercase name: matches anything and binds it.
+    Bind(String),
+    /// An int literal (possibly negative).
+    Int(i64),
+    /// `true` or `false`.
+    Bool(bool),
+    /// A string literal without interpolation.
+    Str(String),
+    /// A variant, by its path (`Shape.Circle`, `Some`), with payload patterns (none for a
+    /// variant written without parentheses).
+    Variant(Vec<Ident>, Vec<Pattern>),
 }
 
 impl ExprKind {
     /// Whether this is a block-shaped expression that needs no `;` as a statement.
     pub fn is_block_like(&self) -> bool {
-        matches!(self, ExprKind::If(..) | ExprKind::While(..) | ExprKind::For(..) | ExprKind::Block(_))
+        matches!(
+            self,
+            ExprKind::If(..)
+                | ExprKind::While(..)
+                | ExprKind::For(..)
+                | ExprKind::Block(_)
+                | ExprKind::Match(..)
+        )
     }
 }

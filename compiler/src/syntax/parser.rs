@@ -194,13 +194,14 @@ impl Parser<'_> {
             Tok::Kw("fn") => Ok(Item::Fn(self.fn_decl(false)?)),
             Tok::Kw("struct") => self.struct_decl(),
             Tok::Kw("impl") => self.impl_decl(),
+            Tok::Kw("enum") => self.enum_decl(),
             Tok::Kw("const") | Tok::Kw("var") => self.global_decl(),
-            Tok::Kw(k @ ("import" | "enum" | "interface" | "match")) => {
+            Tok::Kw(k @ ("import" | "interface" | "match")) => {
                 let k = *k;
                 let span = self.span();
                 self.error_at(span, format!("`{k}` is not supported by this compiler yet"))
             }
-            _ => self.expected("an item (`fn`, `struct`, `impl`, `const` or `var`)"),
+            _ => self.expected("an item (`fn`, `struct`, `enum`, `impl`, `const` or `var`)"),
         }
     }
 
@@ -253,6 +254,33 @@ impl Parser<'_> {
         }
         self.expect_punct("}")?;
         Ok(Item::Struct(StructDecl { name, fields }))
+    }
+
+    // enum_decl -> 'enum' name '{' { variant [ '(' type { ',' type } ')' ] ',' } '}'
+    fn enum_decl(&mut self) -> PResult<Item> {
+        self.bump();
+        let name = self.ident()?;
+        self.expect_punct("{")?;
+        let mut variants = Vec::new();
+        while !self.is_punct("}") {
+            let vname = self.ident()?;
+            let mut fields = Vec::new();
+            if self.eat_punct("(") {
+                while !self.is_punct(")") {
+                    fields.push(self.type_expr()?);
+                    if !self.eat_punct(",") {
+                        break;
+                    }
+                }
+                self.expect_punct(")")?;
+            }
+            variants.push((vname, fields));
+            if !self.eat_punct(",") {
+                break;
+            }
+        }
+        self.expect_punct("}")?;
+        Ok(Item::Enum(EnumDecl { name, variants }))
     }
 
     // impl_decl -> 'impl' name '{' { fn_decl } '}'
@@ -343,12 +371,12 @@ impl Parser<'_> {
             self.expect_punct(";")?;
             return Ok(Some(StmtOrTail::Stmt(Stmt::Let { mutable, name, ty, init })));
         }
-        if matches!(self.peek(), Tok::Kw("fn" | "struct" | "impl" | "const")) {
+        if matches!(self.peek(), Tok::Kw("fn" | "struct" | "enum" | "impl" | "const")) {
             let span = self.span();
             return self.error_at(span, "items cannot be declared inside a function");
         }
         // A block-shaped expression at the start of a statement ends at its `}`.
-        let block_like = matches!(self.peek(), Tok::Kw("if" | "while" | "for") | Tok::Punct("{"));
+        let block_like = matches!(self.peek(), Tok::Kw("if" | "while" | "for" | "match") | Tok::Punct("{"));
         let e = if block_like { self.primary(true)? } else { self.expr(true)? };
         if self.eat_punct(";") {
             return Ok(Some(StmtOrTail::Stmt(Stmt::Expr(e))));
@@ -593,9 +621,9 @@ impl Parser<'_> {
                     return Ok(Expr { kind: ExprKind::Return(Some(Box::new(value))), span });
                 }
             }
-            Tok::Kw(k @ ("match" | "fn")) => {
-                return self
-                    .error_at(span, format!("`{k}` expressions are not supported by this compiler yet"))
+            Tok::Kw("match") => return self.match_expr(),
+            Tok::Kw("fn") => {
+                return self.error_at(span, "`fn` expressions are not supported by this compiler yet")
             }
             Tok::Punct("|") | Tok::Punct("||") => {
                 return self.error_at(span, "closures are not supported by this compiler yet")
@@ -603,6 +631,118 @@ impl Parser<'_> {
             _ => return self.expected("an expression"),
         };
         Ok(Expr { kind, span })
+    }
+
+    // match_expr -> 'match' expr '{' { pattern '=>' expr [','] } '}'
+    // An arm whose body is a block needs no comma.
+    fn match_expr(&mut self) -> PResult<Expr> {
+        let start = self.bump().span;
+        self.enter()?;
+        let res = (|| {
+            let scrutinee = self.expr(false)?;
+            self.expect_punct("{")?;
+            let mut arms = Vec::new();
+            while !self.is_punct("}") && !self.at_eof() {
+                let pat = self.pattern()?;
+                self.expect_punct("=>")?;
+                let body = if self.is_punct("{") {
+                    let b = self.block()?;
+                    let span = b.span;
+                    let body = Expr { kind: ExprKind::Block(b), span };
+                    self.eat_punct(",");
+                    body
+                } else {
+                    let body = self.expr(true)?;
+                    if !self.eat_punct(",") && !self.is_punct("}") {
+                        return self.expected("`,` or `}` after a match arm");
+                    }
+                    body
+                };
+                arms.push(Arm { pat, body });
+            }
+            let end = self.expect_punct("}")?;
+            Ok(Expr { kind: ExprKind::Match(Box::new(scrutinee), arms), span: start.to(end) })
+        })();
+        self.leave();
+        res
+    }
+
+    // pattern -> '_' | name | ['-'] int | 'true' | 'false' | string
+    //          | path [ '(' pattern { ',' pattern } ')' ]      (path: Name { '.' Name })
+    fn pattern(&mut self) -> PResult<Pattern> {
+        let span = self.span();
+        let kind = match self.peek().clone() {
+            Tok::Int(v) => {
+                self.bump();
+                match i64::try_from(v) {
+                    Ok(v) => PatternKind::Int(v),
+                    Err(_) => return self.error_at(span, "integer literal is too large for `int`"),
+                }
+            }
+            Tok::Punct("-") => {
+                self.bump();
+                let Tok::Int(v) = *self.peek() else {
+                    return self.expected("an integer after `-` in a pattern");
+                };
+                let end = self.bump().span;
+                let v = if v == 1u64 << 63 {
+                    i64::MIN
+                } else {
+                    match i64::try_from(v) {
+                        Ok(v) => -v,
+                        Err(_) => {
+                            return self.error_at(span.to(end), "integer literal is too large for `int`")
+                        }
+                    }
+                };
+                return Ok(Pattern { kind: PatternKind::Int(v), span: span.to(end) });
+            }
+            Tok::Kw("true") | Tok::Kw("false") => PatternKind::Bool(self.bump().tok == Tok::Kw("true")),
+            Tok::Str(parts) => {
+                self.bump();
+                match &parts[..] {
+                    [] => PatternKind::Str(String::new()),
+                    [StrPart::Lit(s)] => PatternKind::Str(s.clone()),
+                    _ => return self.error_at(span, "a string pattern cannot interpolate"),
+                }
+            }
+            Tok::Ident(name) if name == "_" => {
+                self.bump();
+                PatternKind::Wild
+            }
+            Tok::Ident(name) => {
+                self.bump();
+                let mut path = vec![Ident { name: name.clone(), span }];
+                while self.eat_punct(".") {
+                    path.push(self.ident()?);
+                }
+                let lowercase = !name.starts_with(|c: char| c.is_ascii_uppercase());
+                if path.len() == 1 && lowercase && !self.is_punct("(") {
+                    PatternKind::Bind(name)
+                } else {
+                    let mut args = Vec::new();
+                    if self.eat_punct("(") {
+                        self.enter()?;
+                        let res = (|| {
+                            while !self.is_punct(")") {
+                                args.push(self.pattern()?);
+                                if !self.eat_punct(",") {
+                                    break;
+                                }
+                            }
+                            Ok(())
+                        })();
+                        self.leave();
+                        res?;
+                        self.expect_punct(")")?;
+                    }
+                    let span = span.to(self.prev_span());
+                    return Ok(Pattern { kind: PatternKind::Variant(path, args), span });
+                }
+            }
+            _ => return self.expected("a pattern"),
+        };
+        Ok(Pattern { kind, span })
     }
 
     // if_expr -> 'if' expr block [ 'else' ( if_expr | block ) ]

@@ -1,0 +1,132 @@
+//! `match` and its patterns.
+
+use super::exhaustive;
+use super::expr::invalid;
+use super::Checker;
+use crate::sema::consts::ConstVal;
+use crate::sema::types::Ty;
+use crate::syntax::ast::{self, PatternKind};
+use crate::syntax::span::Span;
+use crate::tir::{self, Expr, Pat, PatKind};
+
+impl Checker<'_> {
+    /// `match scrutinee { arms }`: each arm's pattern against the scrutinee's type, the
+    /// arms' values to one type, and the arms together exhaustive.
+    pub fn match_expr(
+        &mut self,
+        scrutinee: &ast::Expr,
+        arms: &[ast::Arm],
+        expect: Option<&Ty>,
+        span: Span,
+    ) -> Expr {
+        let s = self.expr(scrutinee, None);
+        let n_errors = self.errors.len();
+        let mut out = Vec::with_capacity(arms.len());
+        let mut result: Option<Ty> = None;
+        for arm in arms {
+            self.push_scope();
+            let pat = self.pattern(&arm.pat, &s.ty);
+            let want = result.clone().or_else(|| expect.cloned());
+            let body = self.expr(&arm.body, want.as_ref());
+            match (&result, &body.ty) {
+                (_, Ty::Never) => {}
+                (None, t) => result = Some(t.clone()),
+                (Some(r), t) => {
+                    if !t.fits(r) && !r.fits(t) {
+                        let (r, t) = (self.type_name(r), self.type_name(t));
+                        self.error(
+                            arm.body.span,
+                            format!("`match` arms have different types: `{r}` and `{t}`"),
+                        );
+                    }
+                }
+            }
+            self.pop_scope();
+            out.push(tir::Arm { pat, body });
+        }
+        // Patterns that did not check would give confusing follow-on reports.
+        if self.errors.len() == n_errors && s.ty != Ty::Error {
+            let report = exhaustive::check(self.items, &s.ty, &out);
+            for (i, arm) in out.iter().enumerate() {
+                if report.unreachable.contains(&i) {
+                    self.warn(arm.pat.span, "unreachable match arm: earlier arms match every value it does");
+                }
+            }
+            if let Some(missing) = report.missing {
+                self.error(span, format!("non-exhaustive match: `{missing}` is not covered"));
+            }
+        }
+        if s.ty == Ty::Error {
+            return invalid(Ty::Error, span);
+        }
+        let ty = result.unwrap_or(Ty::Never);
+        Expr::new(tir::ExprKind::Match(Box::new(s), out), ty, span)
+    }
+
+    /// Checks pattern `p` against a value of type `ty`, declaring its bindings.
+    fn pattern(&mut self, p: &ast::Pattern, ty: &Ty) -> Pat {
+        let pat = |kind| Pat { kind, ty: ty.clone(), span: p.span };
+        let literal = |c: &mut Self, v: ConstVal, lit_ty: Ty| {
+            if *ty != lit_ty && *ty != Ty::Error {
+                c.mismatch(p.span, ty, &lit_ty);
+            }
+            pat(PatKind::Const(v))
+        };
+        match &p.kind {
+            PatternKind::Wild => pat(PatKind::Wild),
+            PatternKind::Bind(name) => {
+                let id = self.declare(name, ty.clone(), false);
+                pat(PatKind::Bind(id))
+            }
+            PatternKind::Int(v) => literal(self, ConstVal::Int(*v), Ty::Int),
+            PatternKind::Bool(v) => literal(self, ConstVal::Bool(*v), Ty::Bool),
+            PatternKind::Str(v) => literal(self, ConstVal::Str(v.clone()), Ty::Str),
+            PatternKind::Variant(path, args) => self.variant_pattern(p, path, args, ty),
+        }
+    }
+
+    fn variant_pattern(
+        &mut self,
+        p: &ast::Pattern,
+        path: &[ast::Ident],
+        args: &[ast::Pattern],
+        ty: &Ty,
+    ) -> Pat {
+        let wild = |c: &mut Self| {
+            // Still declare the bindings of the payload, so the arm's body checks.
+            for a in args {
+                c.pattern(a, &Ty::Error);
+            }
+            Pat { kind: PatKind::Wild, ty: ty.clone(), span: p.span }
+        };
+        let written: Vec<&str> = path.iter().map(|i| i.name.as_str()).collect();
+        let written = written.join(".");
+        let [enum_name, variant] = path else {
+            self.error(p.span, format!("cannot find variant `{written}`; write `Enum.Variant`"));
+            return wild(self);
+        };
+        let Some(Ty::Enum(e)) = self.items.type_named(&enum_name.name) else {
+            self.error(enum_name.span, format!("cannot find enum `{}`", enum_name.name));
+            return wild(self);
+        };
+        let Some((tag, fields)) = self.items.enums[e].variant(&variant.name) else {
+            let en = &self.items.enums[e].name;
+            self.error(variant.span, format!("enum `{en}` has no variant `{}`", variant.name));
+            return wild(self);
+        };
+        let fields = fields.to_vec();
+        if *ty != Ty::Enum(e) && *ty != Ty::Error {
+            self.mismatch(p.span, ty, &Ty::Enum(e));
+            return wild(self);
+        }
+        if args.len() != fields.len() {
+            let n = fields.len();
+            let plural = if n == 1 { "" } else { "s" };
+            let msg = format!("`{written}` holds {n} value{plural}, but the pattern has {}", args.len());
+            self.error(p.span, msg);
+            return wild(self);
+        }
+        let subs = args.iter().zip(&fields).map(|(a, t)| self.pattern(a, t)).collect();
+        Pat { kind: PatKind::Variant(e, tag, subs), ty: ty.clone(), span: p.span }
+    }
+}
