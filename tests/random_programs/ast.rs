@@ -11,6 +11,8 @@ pub enum Ty {
     Arr,
     /// `P { x: int, y: int }`
     Pt,
+    /// `enum E { A(int), B(str, int), C }`
+    En,
 }
 
 impl Ty {
@@ -22,6 +24,7 @@ impl Ty {
             Ty::Str => "str",
             Ty::Arr => "[int]",
             Ty::Pt => "P",
+            Ty::En => "E",
         }
     }
 }
@@ -118,6 +121,20 @@ pub enum Expr {
         y_first: bool,
     },
     Interp(Vec<Expr>),
+    /// `E.A(x)`, `E.B(s, n)`, `E.C`: the variant's tag (0, 1, 2) and payload.
+    Variant(u32, Vec<Expr>),
+    /// `match scrutinee { arms }`; the generator makes the arms exhaustive.
+    Match(Box<Expr>, Vec<(Pat, Expr)>),
+}
+
+/// A pattern of the generated subset.
+#[derive(Clone, Debug)]
+pub enum Pat {
+    Wild,
+    Bind(String),
+    Int(i64),
+    /// A variant of `E` by tag, with payload patterns.
+    Variant(u32, Vec<Pat>),
 }
 
 #[derive(Clone, Debug)]

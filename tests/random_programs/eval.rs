@@ -14,6 +14,8 @@ pub enum V {
     S(Rc<str>),
     A(usize),
     P(usize),
+    /// A value of `E`: tag and payload.
+    E(Rc<(u32, Vec<V>)>),
 }
 
 impl V {
@@ -452,6 +454,26 @@ impl Eval<'_> {
                 self.pts.push([x, y]);
                 V::P(self.pts.len() - 1)
             }
+            Expr::Variant(tag, args) => {
+                let mut vals = Vec::new();
+                for a in args {
+                    vals.push(self.expr(a, scopes)?);
+                }
+                V::E(Rc::new((*tag, vals)))
+            }
+            Expr::Match(s, arms) => {
+                let v = self.expr(s, scopes)?;
+                for (pat, body) in arms {
+                    let mut binds = HashMap::new();
+                    if matches(pat, &v, &mut binds) {
+                        scopes.push(binds);
+                        let r = self.expr(body, scopes);
+                        scopes.pop();
+                        return r;
+                    }
+                }
+                panic!("generator bug: a match that is not exhaustive")
+            }
             Expr::Interp(pieces) => {
                 let mut s = String::new();
                 for (i, p) in pieces.iter().enumerate() {
@@ -466,5 +488,21 @@ impl Eval<'_> {
                 V::S(s.into())
             }
         })
+    }
+}
+
+/// Whether `v` matches `p`, collecting the bindings.
+fn matches(p: &Pat, v: &V, binds: &mut HashMap<String, V>) -> bool {
+    match (p, v) {
+        (Pat::Wild, _) => true,
+        (Pat::Bind(n), v) => {
+            binds.insert(n.clone(), v.clone());
+            true
+        }
+        (Pat::Int(k), V::I(x)) => k == x,
+        (Pat::Variant(tag, subs), V::E(e)) => {
+            e.0 == *tag && subs.iter().zip(&e.1).all(|(p, v)| matches(p, v, binds))
+        }
+        (p, v) => panic!("generator bug: pattern {p:?} against {v:?}"),
     }
 }

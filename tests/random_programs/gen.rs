@@ -130,11 +130,12 @@ impl Gen {
         let n_params = self.rng.pick(&[0, 0, 1, 2, 3, 5]);
         let params: Vec<(String, Ty)> = (0..n_params)
             .map(|_| {
-                let ty = self.rng.pick(&[Ty::Int, Ty::Int, Ty::Bool, Ty::Str, Ty::Float, Ty::Arr, Ty::Pt]);
+                let ty =
+                    self.rng.pick(&[Ty::Int, Ty::Int, Ty::Bool, Ty::Str, Ty::Float, Ty::Arr, Ty::Pt, Ty::En]);
                 (self.fresh("p"), ty)
             })
             .collect();
-        let ret = self.rng.pick(&[Ty::Int, Ty::Int, Ty::Str, Ty::Bool, Ty::Float, Ty::Arr, Ty::Pt]);
+        let ret = self.rng.pick(&[Ty::Int, Ty::Int, Ty::Str, Ty::Bool, Ty::Float, Ty::Arr, Ty::Pt, Ty::En]);
         let saved = std::mem::take(&mut self.env);
         let saved_loops = std::mem::replace(&mut self.loop_depth, 0);
         self.env = params.iter().map(|(n, t)| Var { name: n.clone(), ty: *t, mutable: true }).collect();
@@ -202,7 +203,8 @@ impl Gen {
         let roll = self.rng.below(100);
         match roll {
             0..=19 => {
-                let ty = self.rng.pick(&[Ty::Int, Ty::Int, Ty::Bool, Ty::Str, Ty::Float, Ty::Arr, Ty::Pt]);
+                let ty =
+                    self.rng.pick(&[Ty::Int, Ty::Int, Ty::Bool, Ty::Str, Ty::Float, Ty::Arr, Ty::Pt, Ty::En]);
                 // A declared type gives `[]` its element type.
                 let init = if ty == Ty::Arr && self.rng.chance(20) {
                     Expr::ArrLit(vec![])
@@ -383,7 +385,93 @@ impl Gen {
                 y: Box::new(Expr::Int(self.rng.below(10) as i64)),
                 y_first: false,
             },
+            Ty::En => match self.rng.below(3) {
+                0 => Expr::Variant(0, vec![Expr::Int(self.rng.below(4) as i64)]),
+                1 => Expr::Variant(
+                    1,
+                    vec![Expr::Str(self.rng.pick(&WORDS).to_string()), Expr::Int(self.rng.below(4) as i64)],
+                ),
+                _ => Expr::Variant(2, vec![]),
+            },
         }
+    }
+
+    /// `match` on an `E` or an int, exhaustive, its arms of type `ty`: specific patterns
+    /// (a literal inside a variant, an int literal) before general ones, bindings used
+    /// in the arms, and sometimes a final `_` in place of the last cases.
+    fn match_expr(&mut self, ty: Ty, d: usize) -> Expr {
+        let mark = self.env.len();
+        let mut arms = Vec::new();
+        let mut arm = |g: &mut Gen, pat: Pat, binds: Vec<(String, Ty)>| {
+            for (name, t) in binds {
+                g.env.push(Var { name, ty: t, mutable: false });
+            }
+            let body = g.expr(ty, d);
+            g.env.truncate(mark);
+            arms.push((pat, body));
+        };
+        let scrutinee = if self.rng.chance(65) {
+            let s = self.expr(Ty::En, d);
+            let mut tags = vec![0u32, 1, 2];
+            // A random order of variants.
+            for i in (1..tags.len()).rev() {
+                tags.swap(i, self.rng.below(i + 1));
+            }
+            let wild_tail = self.rng.chance(30);
+            for (k, &tag) in tags.iter().enumerate() {
+                if wild_tail && k == 2 {
+                    break;
+                }
+                if self.rng.chance(40) && tag != 2 {
+                    let lit = Pat::Int(self.rng.below(4) as i64);
+                    let pat = if tag == 0 {
+                        Pat::Variant(0, vec![lit])
+                    } else {
+                        Pat::Variant(1, vec![Pat::Wild, lit])
+                    };
+                    arm(self, pat, vec![]);
+                }
+                let (pat, binds) = match tag {
+                    0 => {
+                        let x = self.fresh("m");
+                        (Pat::Variant(0, vec![Pat::Bind(x.clone())]), vec![(x, Ty::Int)])
+                    }
+                    1 => {
+                        let (a, b) = (self.fresh("m"), self.fresh("m"));
+                        let first = if self.rng.chance(50) { Pat::Bind(a.clone()) } else { Pat::Wild };
+                        let mut binds = vec![(b.clone(), Ty::Int)];
+                        if matches!(first, Pat::Bind(_)) {
+                            binds.push((a, Ty::Str));
+                        }
+                        (Pat::Variant(1, vec![first, Pat::Bind(b)]), binds)
+                    }
+                    _ => (Pat::Variant(2, vec![]), vec![]),
+                };
+                arm(self, pat, binds);
+            }
+            if wild_tail {
+                arm(self, Pat::Wild, vec![]);
+            }
+            s
+        } else {
+            let s = self.expr(Ty::Int, d);
+            let mut used = Vec::new();
+            for _ in 0..1 + self.rng.below(3) {
+                let v = self.rng.pick(&[-1i64, 0, 1, 2, 3, 7, i64::MIN]);
+                if !used.contains(&v) {
+                    used.push(v);
+                    arm(self, Pat::Int(v), vec![]);
+                }
+            }
+            if self.rng.chance(50) {
+                arm(self, Pat::Wild, vec![]);
+            } else {
+                let n = self.fresh("m");
+                arm(self, Pat::Bind(n.clone()), vec![(n, Ty::Int)]);
+            }
+            s
+        };
+        Expr::Match(Box::new(scrutinee), arms)
     }
 
     fn call(&mut self, i: usize, depth: usize) -> Expr {
@@ -424,6 +512,7 @@ impl Gen {
                 let i = callable[self.rng.below(callable.len())];
                 return self.call(i, depth);
             }
+            38..=42 => return self.match_expr(ty, d),
             _ => {}
         }
         let b = |e: Expr| Box::new(e);
@@ -491,6 +580,11 @@ impl Gen {
                 let y = self.expr(Ty::Int, d);
                 Expr::PtLit { x: b(x), y: b(y), y_first: self.rng.chance(50) }
             }
+            Ty::En => match self.rng.below(3) {
+                0 => Expr::Variant(0, vec![self.expr(Ty::Int, d)]),
+                1 => Expr::Variant(1, vec![self.expr(Ty::Str, d), self.expr(Ty::Int, d)]),
+                _ => Expr::Variant(2, vec![]),
+            },
         }
     }
 

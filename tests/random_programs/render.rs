@@ -8,7 +8,7 @@ const UNARY: u8 = 11;
 const CAST: u8 = 10;
 
 pub fn program(p: &Program) -> String {
-    let mut out = String::from("struct P { x: int, y: int }\n");
+    let mut out = String::from("struct P { x: int, y: int }\nenum E { A(int), B(str, int), C }\n");
     for c in &p.consts {
         out += &format!("const {}: {} = {};\n", c.name, c.ty.name(), expr(&c.value, 0));
     }
@@ -31,7 +31,7 @@ fn prec(e: &Expr) -> u8 {
         Expr::Cast(..) => CAST,
         Expr::Bin(op, ..) => op.prec(),
         // Block-shaped expressions are parenthesised wherever an operand is expected.
-        Expr::If(..) | Expr::Block(_) => 0,
+        Expr::If(..) | Expr::Block(_) | Expr::Match(..) => 0,
         // A struct literal is parenthesised so it never starts an `if` condition's block.
         Expr::PtLit { .. } => 0,
         _ => ATOM,
@@ -98,6 +98,20 @@ pub fn expr(e: &Expr, _min: u8) -> String {
                 format!("P {{ x: {x}, y: {y} }}")
             }
         }
+        Expr::Variant(tag, args) => {
+            let name = ["E.A", "E.B", "E.C"][*tag as usize];
+            if args.is_empty() {
+                name.to_string()
+            } else {
+                let args: Vec<String> = args.iter().map(|a| expr(a, 0)).collect();
+                format!("{name}({})", args.join(", "))
+            }
+        }
+        Expr::Match(s, arms) => {
+            let arms: Vec<String> =
+                arms.iter().map(|(p, e)| format!("{} => {}", pat(p), expr(e, 0))).collect();
+            format!("match ({}) {{ {} }}", expr(s, 0), arms.join(", "))
+        }
         Expr::Interp(pieces) => {
             let mut s = String::from("\"");
             for (i, p) in pieces.iter().enumerate() {
@@ -163,5 +177,22 @@ fn stmt(s: &Stmt, indent: usize) -> String {
         Stmt::Push(a, v) => format!("{pad}{}.push({});\n", at(a, ATOM), expr(v, 0)),
         Stmt::Expr(e) => format!("{pad}{};\n", expr(e, 0)),
         Stmt::Return(e) => format!("{pad}return {};\n", expr(e, 0)),
+    }
+}
+
+fn pat(p: &Pat) -> String {
+    match p {
+        Pat::Wild => "_".into(),
+        Pat::Bind(n) => n.clone(),
+        Pat::Int(v) => v.to_string(),
+        Pat::Variant(tag, subs) => {
+            let name = ["E.A", "E.B", "E.C"][*tag as usize];
+            if subs.is_empty() {
+                name.to_string()
+            } else {
+                let subs: Vec<String> = subs.iter().map(pat).collect();
+                format!("{name}({})", subs.join(", "))
+            }
+        }
     }
 }
