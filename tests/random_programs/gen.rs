@@ -412,7 +412,7 @@ impl Gen {
         };
         let scrutinee = if self.rng.chance(65) {
             let s = self.expr(Ty::En, d);
-            let mut tags = vec![0u32, 1, 2];
+            let mut tags = [0u32, 1, 2];
             // A random order of variants.
             for i in (1..tags.len()).rev() {
                 tags.swap(i, self.rng.below(i + 1));
