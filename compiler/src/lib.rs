@@ -1,14 +1,16 @@
 //! The Kiln compiler: source text to a bytecode [`Module`](kiln_bytecode::Module).
 //!
 //! Phases, each a module: [`syntax`] (lex, parse) → [`sema`] (declarations, types,
-//! constants) → [`check`] (type-check bodies into the typed IR, [`tir`]) → `lower`
-//! (typed IR to register bytecode, then the runtime's own verifier). Errors are collected
+//! constants) → [`check`] (type-check bodies into the typed IR, [`tir`]) → [`mono`]
+//! (one copy of each generic function per type arguments) → `lower` (typed IR to
+//! register bytecode, then the runtime's own verifier). Errors are collected
 //! in [`diag`]. The output is deterministic: the same sources give the same bytes.
 #![forbid(unsafe_code)]
 
 pub mod check;
 pub mod diag;
 mod lower;
+pub mod mono;
 pub mod sema;
 pub mod syntax;
 pub mod tir;
@@ -136,7 +138,8 @@ fn compile_files(files: Vec<SourceFile>) -> Result<Compiled, Diagnostics> {
     let decls = sema::items::Items::collect(&items, &mut errors);
     let program = check::check_program(&items, &decls, &mut errors, &mut warnings);
     let module = match program {
-        Some(program) if parsed => lower::lower_program(&files, &decls, &program, &mut errors),
+        Some(mut program) if parsed => mono::monomorphize(&decls, &mut program, &mut errors)
+            .and_then(|mono| lower::lower_program(&files, &decls, &program, &mono, &mut errors)),
         _ => None,
     };
     // Dropping a deeply nested tree recurses; do it here, on the big stack.

@@ -132,8 +132,10 @@ pub enum ExprKind {
     /// Inside a compound assignment's value: the current value of the place assigned,
     /// whose object and index were evaluated once, before the right operand.
     PlaceValue,
-    /// A call of a function or method (receiver first), by index in `Items::fns`.
-    Call(usize, Vec<Expr>),
+    /// A call of a function or method (receiver first), by index in `Items::fns`, with
+    /// its type arguments (after monomorphisation, the index is the instance's and there
+    /// are none).
+    Call(usize, Vec<Ty>, Vec<Expr>),
     /// A call of a built-in native by name (`kiln_bytecode::natives`).
     Native(&'static str, Vec<Expr>),
     /// `print`-like natives: the argument (int, float, bool or str; none for an empty
@@ -242,6 +244,91 @@ impl Expr {
         }
     }
 
+    /// Calls `f` on this expression and every expression inside it, outermost first,
+    /// with each one mutable (recursively: the depth is the source's nesting, which the
+    /// parser bounds, plus operator chains, which the compiler's big stack absorbs).
+    pub fn visit_mut(&mut self, f: &mut impl FnMut(&mut Expr)) {
+        f(self);
+        self.for_each_child_mut(|c| c.visit_mut(f));
+    }
+
+    /// Calls `f` on each direct sub-expression, mutable, in evaluation order.
+    pub fn for_each_child_mut(&mut self, mut f: impl FnMut(&mut Expr)) {
+        match &mut self.kind {
+            ExprKind::Const(_)
+            | ExprKind::Local(_)
+            | ExprKind::Global(_)
+            | ExprKind::Break
+            | ExprKind::Continue
+            | ExprKind::PlaceValue
+            | ExprKind::Unreachable => {}
+            ExprKind::Interp(pieces) => {
+                for p in pieces {
+                    if let Piece::Value(e) = p {
+                        f(e);
+                    }
+                }
+            }
+            ExprKind::Binary(_, a, b)
+            | ExprKind::Index(a, b)
+            | ExprKind::ArrayRepeat(a, b)
+            | ExprKind::While(a, b)
+            | ExprKind::ForArray(_, a, b) => {
+                f(a);
+                f(b);
+            }
+            ExprKind::Unary(_, a) | ExprKind::Field(a, _) | ExprKind::Cast(a) => f(a),
+            ExprKind::Assign(place, value) => {
+                match place {
+                    Place::Local(_) | Place::Global(_) => {}
+                    Place::Field(o, _) => f(o),
+                    Place::Index(a, i) => {
+                        f(a);
+                        f(i);
+                    }
+                }
+                f(value);
+            }
+            ExprKind::Match(s, arms) => {
+                f(s);
+                arms.iter_mut().for_each(|a| f(&mut a.body));
+            }
+            ExprKind::Call(_, _, args)
+            | ExprKind::Variant(_, _, args)
+            | ExprKind::Native(_, args)
+            | ExprKind::Intrinsic(_, args)
+            | ExprKind::ArrayLit(args) => args.iter_mut().for_each(f),
+            ExprKind::Print(_, arg) | ExprKind::Return(arg) => {
+                if let Some(a) = arg {
+                    f(a);
+                }
+            }
+            ExprKind::If(c, t, e) => {
+                f(c);
+                f(t);
+                if let Some(e) = e {
+                    f(e);
+                }
+            }
+            ExprKind::ForRange(_, a, b, body) => {
+                f(a);
+                f(b);
+                f(body);
+            }
+            ExprKind::Block(b) => {
+                for s in &mut b.stmts {
+                    match s {
+                        Stmt::Let(_, e) | Stmt::Expr(e) => f(e),
+                    }
+                }
+                if let Some(t) = &mut b.tail {
+                    f(t);
+                }
+            }
+            ExprKind::StructLit(_, fields) => fields.iter_mut().for_each(|(_, e)| f(e)),
+        }
+    }
+
     /// Calls `f` on each direct sub-expression, in evaluation order.
     pub fn for_each_child<'a>(&'a self, mut f: impl FnMut(&'a Expr)) {
         match &self.kind {
@@ -283,7 +370,7 @@ impl Expr {
                 f(s);
                 arms.iter().for_each(|a| f(&a.body));
             }
-            ExprKind::Call(_, args)
+            ExprKind::Call(_, _, args)
             | ExprKind::Variant(_, _, args)
             | ExprKind::Native(_, args)
             | ExprKind::Intrinsic(_, args)

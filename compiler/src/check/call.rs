@@ -2,7 +2,7 @@
 
 use super::expr::invalid;
 use super::Checker;
-use crate::sema::types::Ty;
+use crate::sema::types::{Bindings, Bound, Generic, Ty};
 use crate::syntax::ast::{self, ExprKind};
 use crate::syntax::span::Span;
 use crate::tir::{self, Expr, Intrinsic};
@@ -19,9 +19,23 @@ fn native_ty(t: NativeType) -> Ty {
     }
 }
 
+/// One use of a possibly generic item, for [`Checker::infer`].
+pub struct Use<'a> {
+    /// The item's type parameters.
+    pub generics: &'a [Generic],
+    /// Its parameter (or field) types, in terms of those parameters.
+    pub params: &'a [Ty],
+    /// The type the use produces, in terms of those parameters.
+    pub result: &'a Ty,
+    /// How diagnostics name the item, in backquotes.
+    pub what: &'a str,
+    /// Where the use is.
+    pub span: Span,
+}
+
 impl Checker<'_> {
     /// `callee(args)`: a function by name, or a built-in.
-    pub fn call(&mut self, callee: &ast::Expr, args: &[ast::Expr], span: Span) -> Expr {
+    pub fn call(&mut self, callee: &ast::Expr, args: &[ast::Expr], expect: Option<&Ty>, span: Span) -> Expr {
         let ExprKind::Name(name) = &callee.kind else {
             self.error(callee.span, "only named functions can be called");
             return invalid(Ty::Error, span);
@@ -31,7 +45,7 @@ impl Checker<'_> {
             return invalid(Ty::Error, span);
         }
         if let Some(&f) = self.items.fn_by_name.get(name) {
-            return self.call_user(f, None, args, span);
+            return self.call_user(f, None, args, expect, span);
         }
         self.builtin(name, callee.span, args, span)
     }
@@ -42,16 +56,17 @@ impl Checker<'_> {
         recv: &ast::Expr,
         name: &ast::Ident,
         args: &[ast::Expr],
+        expect: Option<&Ty>,
         span: Span,
     ) -> Expr {
         if let Some(ty) = self.type_path(recv) {
-            if let Ty::Enum(e) = ty {
+            if let Ty::Enum(e, _) = ty {
                 if let Some((tag, _)) = self.items.enums[e].variant(&name.name) {
-                    return self.variant_value(e, tag, args, span);
+                    return self.variant_value(e, tag, args, expect, span);
                 }
             }
             return match self.items.methods.get(&(ty.clone(), name.name.clone())) {
-                Some(&f) => self.call_user(f, None, args, span),
+                Some(&f) => self.call_user(f, None, args, expect, span),
                 None => {
                     let t = self.type_name(&ty);
                     self.error(name.span, format!("`{t}` has no function `{}`", name.name));
@@ -61,18 +76,18 @@ impl Checker<'_> {
         }
         let r = self.expr(recv, None);
         match r.ty.clone() {
-            ty @ (Ty::Struct(_) | Ty::Enum(_)) => {
-                match self.items.methods.get(&(ty.clone(), name.name.clone())).copied() {
-                    Some(f) if self.items.fns[f].has_self => self.call_user(f, Some(r), args, span),
+            ty @ (Ty::Struct(..) | Ty::Enum(..)) => {
+                match self.items.methods.get(&(ty.head(), name.name.clone())).copied() {
+                    Some(f) if self.items.fns[f].has_self => self.call_user(f, Some(r), args, expect, span),
                     Some(_) => {
-                        let t = self.type_name(&ty);
+                        let t = self.type_name(&ty.head());
                         let m = &name.name;
                         self.error(name.span, format!("`{t}.{m}` has no `self`; call it as `{t}.{m}(...)`"));
                         invalid(Ty::Error, span)
                     }
                     None => {
                         let t = self.type_name(&ty);
-                        let kind = if matches!(ty, Ty::Struct(_)) { "struct" } else { "enum" };
+                        let kind = if matches!(ty, Ty::Struct(..)) { "struct" } else { "enum" };
                         self.error(name.span, format!("{kind} `{t}` has no method `{}`", name.name));
                         invalid(Ty::Error, span)
                     }
@@ -100,14 +115,26 @@ impl Checker<'_> {
     }
 
     /// `Enum.Variant(args)` (and `Enum.Variant` with no payload).
-    pub fn variant_value(&mut self, e: usize, tag: u32, args: &[ast::Expr], span: Span) -> Expr {
-        let en = &self.items.enums[e];
+    pub fn variant_value(
+        &mut self,
+        e: usize,
+        tag: u32,
+        args: &[ast::Expr],
+        expect: Option<&Ty>,
+        span: Span,
+    ) -> Expr {
+        let items = self.items;
+        let en = &items.enums[e];
         let (vname, fields) = &en.variants[tag as usize];
         let what = format!("`{}.{vname}`", en.name);
-        let fields = fields.clone();
-        match self.args(&fields, None, args, &what, span) {
-            Some(args) => Expr::new(tir::ExprKind::Variant(e, tag, args), Ty::Enum(e), span),
-            None => invalid(Ty::Enum(e), span),
+        let params: Vec<Ty> =
+            (0..en.generics.len()).map(|i| Ty::Param(i as u32, en.generics[i].name.clone())).collect();
+        let result = Ty::Enum(e, params);
+        let u = Use { generics: &en.generics, params: fields, result: &result, what: &what, span };
+        let args: Vec<&ast::Expr> = args.iter().collect();
+        match self.infer(&u, None, &args, expect) {
+            Some((args, targs)) => Expr::new(tir::ExprKind::Variant(e, tag, args), Ty::Enum(e, targs), span),
+            None => invalid(Ty::Error, span),
         }
     }
 
@@ -127,33 +154,115 @@ impl Checker<'_> {
         what: &str,
         span: Span,
     ) -> Option<Vec<Expr>> {
+        let use_ = Use { generics: &[], params, result: &Ty::Unit, what, span };
+        let args: Vec<&ast::Expr> = args.iter().collect();
+        self.infer(&use_, first, &args, None).map(|(args, _)| args)
+    }
+
+    /// Checks one use of a possibly generic item: a call, a variant, a struct literal.
+    /// Its type parameters become inference variables; the expected type, the receiver
+    /// and each argument in turn fix them (an argument is checked against its parameter
+    /// type once that no longer mentions an unknown); each must end up known and satisfy
+    /// its bounds. Returns the checked arguments and the type arguments, or `None` if
+    /// the argument count is wrong (reported).
+    pub fn infer(
+        &mut self,
+        u: &Use<'_>,
+        first: Option<Expr>,
+        args: &[&ast::Expr],
+        expect: Option<&Ty>,
+    ) -> Option<(Vec<Expr>, Vec<Ty>)> {
         let n_given = args.len() + usize::from(first.is_some());
-        if n_given != params.len() {
-            let expected = params.len() - usize::from(first.is_some());
-            self.arg_count_error(span, what, expected, args.len());
+        if n_given != u.params.len() {
+            let expected = u.params.len() - usize::from(first.is_some());
+            self.arg_count_error(u.span, u.what, expected, args.len());
             for a in args {
                 self.expr(a, None);
             }
             return None;
         }
+        let mut b = Bindings::default();
+        let vars = b.fresh(u.generics.len());
+        let params: Vec<Ty> = u.params.iter().map(|t| t.subst(&vars)).collect();
+        if let Some(want) = expect {
+            let mut trial = b.clone();
+            if trial.unify(&u.result.subst(&vars), want) {
+                b = trial;
+            }
+        }
         let mut out = Vec::with_capacity(params.len());
-        out.extend(first);
+        if let Some(r) = first {
+            if !b.unify(&params[0], &r.ty) {
+                let want = b.apply(&params[0]);
+                self.mismatch(r.span, &want, &r.ty);
+            }
+            out.push(r);
+        }
         for (want, a) in params[out.len()..].iter().zip(args) {
-            let v = self.expr(a, Some(want));
-            self.expect_fits(a.span, want, &v.ty);
+            let want = b.apply(want);
+            let hint = (!want.has_var()).then_some(&want);
+            let v = self.expr(a, hint);
+            if !b.unify(&want, &v.ty) {
+                let want = b.apply(&want);
+                self.mismatch(a.span, &want, &v.ty);
+            }
             out.push(v);
         }
-        Some(out)
+        let mut targs: Vec<Ty> = vars.iter().map(|v| b.apply(v)).collect();
+        for (g, t) in u.generics.iter().zip(&mut targs) {
+            if t.has_var() {
+                let msg =
+                    format!("cannot infer the type `{}` for {}; annotate the type it has", g.name, u.what);
+                self.error(u.span, msg);
+                *t = Ty::Error;
+                continue;
+            }
+            for &bound in &g.bounds {
+                if !self.satisfies(t, bound) {
+                    let (tn, bn) = (self.type_name(t), bound.name());
+                    let msg = format!(
+                        "`{tn}` does not implement `{bn}`, which {} requires of `{}`",
+                        u.what, g.name
+                    );
+                    self.error(u.span, msg);
+                }
+            }
+        }
+        Some((out, targs))
     }
 
-    fn call_user(&mut self, f: usize, recv: Option<Expr>, args: &[ast::Expr], span: Span) -> Expr {
-        let info = &self.items.fns[f];
+    /// Whether `ty` meets `bound` here (a type parameter meets the bounds it declares;
+    /// `Ord` includes `Eq`).
+    pub fn satisfies(&self, ty: &Ty, bound: Bound) -> bool {
+        match ty {
+            Ty::Error | Ty::Never => true,
+            Ty::Param(i, _) => self.generics.get(*i as usize).is_some_and(|g| {
+                g.bounds.contains(&bound) || (bound == Bound::Eq && g.bounds.contains(&Bound::Ord))
+            }),
+            t => bound.holds_for(t),
+        }
+    }
+
+    fn call_user(
+        &mut self,
+        f: usize,
+        recv: Option<Expr>,
+        args: &[ast::Expr],
+        expect: Option<&Ty>,
+        span: Span,
+    ) -> Expr {
+        let items = self.items;
+        let info = &items.fns[f];
         let params: Vec<Ty> = info.params.iter().map(|(_, t)| t.clone()).collect();
         let what = format!("`{}`", info.name);
-        let ret = info.ret.clone();
-        match self.args(&params, recv, args, &what, span) {
-            Some(args) => Expr::new(tir::ExprKind::Call(f, args), ret, span),
-            None => invalid(ret, span),
+        let u = Use { generics: &info.generics, params: &params, result: &info.ret, what: &what, span };
+        let args: Vec<&ast::Expr> = args.iter().collect();
+        match self.infer(&u, recv, &args, expect) {
+            Some((args, targs)) => {
+                let ret = info.ret.subst(&targs);
+                Expr::new(tir::ExprKind::Call(f, targs, args), ret, span)
+            }
+            None => invalid(info.ret.clone(), span),
         }
     }
 

@@ -72,12 +72,9 @@ impl Cx<'_> {
     fn all_ctors(&self, ty: &Ty) -> Option<Vec<(Ctor, Vec<Ty>)>> {
         match ty {
             Ty::Bool => Some(vec![(Ctor::Bool(false), vec![]), (Ctor::Bool(true), vec![])]),
-            Ty::Enum(e) => Some(
-                self.items.enums[*e]
-                    .variants
-                    .iter()
-                    .enumerate()
-                    .map(|(tag, (_, fields))| (Ctor::Variant(tag as u32), fields.clone()))
+            Ty::Enum(e, _) => Some(
+                (0..self.items.enums[*e].variants.len() as u32)
+                    .map(|tag| (Ctor::Variant(tag), self.items.variant_fields(ty, tag)))
                     .collect(),
             ),
             _ => None,
@@ -87,7 +84,7 @@ impl Cx<'_> {
     /// The field types of constructor `c` of `ty`.
     fn fields(&self, ty: &Ty, c: &Ctor) -> Vec<Ty> {
         match (ty, c) {
-            (Ty::Enum(e), Ctor::Variant(tag)) => self.items.enums[*e].variants[*tag as usize].1.clone(),
+            (Ty::Enum(..), Ctor::Variant(tag)) => self.items.variant_fields(ty, *tag),
             _ => Vec::new(),
         }
     }
@@ -95,7 +92,7 @@ impl Cx<'_> {
     /// `c` applied to `args` (witness texts), as source.
     fn show(&self, ty: &Ty, c: &Ctor, args: Vec<String>) -> String {
         match (ty, c) {
-            (Ty::Enum(e), Ctor::Variant(tag)) => {
+            (Ty::Enum(e, _), Ctor::Variant(tag)) => {
                 let en = &self.items.enums[*e];
                 let name = format!("{}.{}", en.name, en.variants[*tag as usize].0);
                 if args.is_empty() {

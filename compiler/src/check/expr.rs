@@ -3,7 +3,7 @@
 
 use super::{Checker, GlobalDef};
 use crate::sema::consts::ConstVal;
-use crate::sema::types::Ty;
+use crate::sema::types::{Bound, Ty};
 use crate::syntax::ast::{self, BinOp, ExprKind, StrPiece, UnOp};
 use crate::syntax::span::Span;
 use crate::tir::{self, Expr, Place};
@@ -46,11 +46,11 @@ impl Checker<'_> {
             ExprKind::Binary(op, l, r) => self.binary(*op, l, r, span, expect),
             ExprKind::Unary(op, inner) => self.unary(*op, inner, span),
             ExprKind::Assign(op, target, value) => self.assign(*op, target, value, span),
-            ExprKind::Call(callee, args) => self.call(callee, args, span),
-            ExprKind::MethodCall(recv, name, args) => self.method_call(recv, name, args, span),
-            ExprKind::Field(obj, name) if matches!(self.type_path(obj), Some(Ty::Enum(_))) => {
-                let Some(Ty::Enum(e)) = self.type_path(obj) else { unreachable!("matched above") };
-                self.unit_variant(e, name, span)
+            ExprKind::Call(callee, args) => self.call(callee, args, expect, span),
+            ExprKind::MethodCall(recv, name, args) => self.method_call(recv, name, args, expect, span),
+            ExprKind::Field(obj, name) if matches!(self.type_path(obj), Some(Ty::Enum(..))) => {
+                let Some(Ty::Enum(e, _)) = self.type_path(obj) else { unreachable!("matched above") };
+                self.unit_variant(e, name, expect, span)
             }
             ExprKind::Match(scrutinee, arms) => self.match_expr(scrutinee, arms, expect, span),
             ExprKind::Field(obj, name) => match self.field_of(obj, name) {
@@ -72,7 +72,7 @@ impl Checker<'_> {
             ExprKind::Block(b) => self.block(b, expect),
             ExprKind::Break | ExprKind::Continue => self.jump(e),
             ExprKind::Return(value) => self.ret(value.as_deref(), span),
-            ExprKind::StructLit(name, fields) => self.struct_lit(name, fields, span),
+            ExprKind::StructLit(name, fields) => self.struct_lit(name, fields, expect, span),
             ExprKind::ArrayLit(items) => self.array_lit(items, expect, span),
             ExprKind::ArrayRepeat(value, count) => self.array_repeat(value, count, expect, span),
         }
@@ -98,9 +98,16 @@ impl Checker<'_> {
 
     /// Checks that a value of type `ty` can be shown as text.
     pub fn check_text(&mut self, ty: &Ty, span: Span) {
-        if !matches!(ty, Ty::Int | Ty::Float | Ty::Bool | Ty::Str | Ty::Error) {
+        let shown = matches!(ty, Ty::Int | Ty::Float | Ty::Bool | Ty::Str | Ty::Error)
+            || matches!(ty, Ty::Param(..)) && self.satisfies(ty, Bound::Display);
+        if !shown {
             let t = self.type_name(ty);
-            self.error(span, format!("cannot turn a value of type `{t}` into text"));
+            let hint = if matches!(ty, Ty::Param(..)) {
+                format!(" (add the bound `{t}: Display`)")
+            } else {
+                String::new()
+            };
+            self.error(span, format!("cannot turn a value of type `{t}` into text{hint}"));
         }
     }
 
@@ -284,9 +291,14 @@ impl Checker<'_> {
         else {
             return invalid(Ty::Error, span);
         };
-        if !matches!(a.ty, Ty::Int | Ty::Float | Ty::Bool | Ty::Str) {
+        let needs = if matches!(op, BinOp::Eq | BinOp::Ne) { Bound::Eq } else { Bound::Ord };
+        if !matches!(a.ty, Ty::Int | Ty::Float | Ty::Bool | Ty::Str) && !self.satisfies(&a.ty, needs) {
             let t = self.type_name(&a.ty);
-            self.error(span, format!("values of type `{t}` cannot be compared with `{}`", op.text()));
+            let hint = match &a.ty {
+                Ty::Param(_, name) => format!(" (add the bound `{name}: {}`)", needs.name()),
+                _ => String::new(),
+            };
+            self.error(span, format!("values of type `{t}` cannot be compared with `{}`{hint}", op.text()));
             return invalid(Ty::Error, span);
         }
         Expr::new(tir::ExprKind::Binary(op, Box::new(a), Box::new(b)), Ty::Bool, span)
@@ -333,7 +345,13 @@ impl Checker<'_> {
         }
     }
 
-    fn struct_lit(&mut self, name: &ast::Ident, fields: &[(ast::Ident, ast::Expr)], span: Span) -> Expr {
+    fn struct_lit(
+        &mut self,
+        name: &ast::Ident,
+        fields: &[(ast::Ident, ast::Expr)],
+        expect: Option<&Ty>,
+        span: Span,
+    ) -> Expr {
         let Some(&sid) = self.items.struct_by_name.get(&name.name) else {
             self.error(name.span, format!("cannot find struct `{}`", name.name));
             for (_, e) in fields {
@@ -342,9 +360,10 @@ impl Checker<'_> {
             return invalid(Ty::Error, span);
         };
         let items = self.items;
-        let decl = &items.structs[sid].fields;
+        let st = &items.structs[sid];
+        let decl = &st.fields;
         let mut seen = vec![false; decl.len()];
-        let mut out = Vec::with_capacity(fields.len());
+        let mut given: Vec<(u32, &ast::Expr)> = Vec::with_capacity(fields.len());
         for (fname, e) in fields {
             match decl.iter().position(|(n, _)| *n == fname.name) {
                 Some(i) if seen[i] => {
@@ -352,9 +371,7 @@ impl Checker<'_> {
                 }
                 Some(i) => {
                     seen[i] = true;
-                    let v = self.expr(e, Some(&decl[i].1));
-                    self.expect_fits(e.span, &decl[i].1, &v.ty);
-                    out.push((i as u32, v));
+                    given.push((i as u32, e));
                 }
                 None => {
                     self.error(fname.span, format!("struct `{}` has no field `{}`", name.name, fname.name));
@@ -362,13 +379,24 @@ impl Checker<'_> {
                 }
             }
         }
+        // The fields run as written; their types may fix the struct's type arguments.
+        let params: Vec<Ty> = given.iter().map(|(i, _)| decl[*i as usize].1.clone()).collect();
+        let exprs: Vec<&ast::Expr> = given.iter().map(|(_, e)| *e).collect();
+        let own: Vec<Ty> =
+            (0..st.generics.len()).map(|i| Ty::Param(i as u32, st.generics[i].name.clone())).collect();
+        let result = Ty::Struct(sid, own);
+        let what = format!("`{}`", name.name);
+        let u =
+            super::call::Use { generics: &st.generics, params: &params, result: &result, what: &what, span };
+        let (values, targs) = self.infer(&u, None, &exprs, expect).expect("one value per field");
         let missing: Vec<String> =
             decl.iter().zip(&seen).filter(|(_, s)| !**s).map(|((n, _), _)| format!("`{n}`")).collect();
         if !missing.is_empty() {
             let plural = if missing.len() > 1 { "s" } else { "" };
             self.error(span, format!("missing field{plural} {} in `{}`", missing.join(", "), name.name));
         }
-        Expr::new(tir::ExprKind::StructLit(sid, out), Ty::Struct(sid), span)
+        let out = given.iter().map(|(i, _)| *i).zip(values).collect();
+        Expr::new(tir::ExprKind::StructLit(sid, out), Ty::Struct(sid, targs), span)
     }
 
     fn array_lit(&mut self, items: &[ast::Expr], expect: Option<&Ty>, span: Span) -> Expr {
@@ -433,16 +461,16 @@ impl Checker<'_> {
     }
 
     /// `Enum.Variant` written without arguments: a variant without payload.
-    fn unit_variant(&mut self, e: usize, name: &ast::Ident, span: Span) -> Expr {
+    fn unit_variant(&mut self, e: usize, name: &ast::Ident, expect: Option<&Ty>, span: Span) -> Expr {
         match self.items.enums[e].variant(&name.name) {
-            Some((tag, [])) => self.variant_value(e, tag, &[], span),
+            Some((tag, [])) => self.variant_value(e, tag, &[], expect, span),
             Some((_, fields)) => {
                 let (en, n) = (&self.items.enums[e].name, fields.len());
                 let plural = if n == 1 { "" } else { "s" };
                 let v = &name.name;
                 let msg = format!("`{en}.{v}` holds {n} value{plural}; write `{en}.{v}(...)`");
                 self.error(span, msg);
-                invalid(Ty::Enum(e), span)
+                invalid(Ty::Error, span)
             }
             None => {
                 let en = &self.items.enums[e].name;
@@ -462,11 +490,11 @@ impl Checker<'_> {
         }
         let o = self.expr(obj, None);
         match &o.ty {
-            Ty::Struct(s) => {
+            Ty::Struct(s, _) => {
                 let st = &self.items.structs[*s];
                 match st.fields.iter().position(|(n, _)| *n == name.name) {
                     Some(i) => {
-                        let fty = st.fields[i].1.clone();
+                        let fty = self.items.field_type(&o.ty, i);
                         Some((o, i as u32, fty))
                     }
                     None => {

@@ -12,7 +12,7 @@ mod patterns;
 use crate::diag::Diagnostic;
 use crate::sema::consts::{self, ConstVal};
 use crate::sema::items::Items;
-use crate::sema::types::Ty;
+use crate::sema::types::{Generic, Ty};
 use crate::syntax::ast::{self, Item};
 use crate::syntax::span::Span;
 use crate::tir::{self, LocalDecl, LocalId};
@@ -67,6 +67,8 @@ pub(crate) struct Checker<'a> {
     pub globals: Vec<Option<Global>>,
     pub locals: Vec<LocalDecl>,
     scopes: Vec<Vec<ScopeEntry>>,
+    /// The type parameters of the function being checked.
+    pub generics: Vec<Generic>,
     /// Loops enclosing the expression being checked.
     pub loop_depth: usize,
     /// The current function's result type.
@@ -90,6 +92,7 @@ pub fn check_program(
         globals: vec![None; items.globals.len()],
         locals: Vec::new(),
         scopes: vec![Vec::new()],
+        generics: Vec::new(),
         loop_depth: 0,
         ret: Ty::Unit,
         depth: 0,
@@ -154,7 +157,7 @@ impl Checker<'_> {
     }
 
     pub fn resolve_type(&mut self, ty: &ast::TypeExpr) -> Ty {
-        self.items.resolve_type(ty, self.errors)
+        self.items.resolve_type(ty, &self.generics, self.errors)
     }
 
     /// Checks one `const` or `var` declaration.
@@ -207,6 +210,7 @@ impl Checker<'_> {
         self.scopes = vec![Vec::new()];
         self.loop_depth = 0;
         self.ret = info.ret.clone();
+        self.generics = info.generics.clone();
         for (name, ty) in &info.params {
             self.declare(name, ty.clone(), true);
         }

@@ -105,7 +105,7 @@ impl Checker<'_> {
             self.error(p.span, format!("cannot find variant `{written}`; write `Enum.Variant`"));
             return wild(self);
         };
-        let Some(Ty::Enum(e)) = self.items.type_named(&enum_name.name) else {
+        let Some(Ty::Enum(e, _)) = self.items.type_named(&enum_name.name) else {
             self.error(enum_name.span, format!("cannot find enum `{}`", enum_name.name));
             return wild(self);
         };
@@ -114,11 +114,12 @@ impl Checker<'_> {
             self.error(variant.span, format!("enum `{en}` has no variant `{}`", variant.name));
             return wild(self);
         };
-        let fields = fields.to_vec();
-        if *ty != Ty::Enum(e) && *ty != Ty::Error {
-            self.mismatch(p.span, ty, &Ty::Enum(e));
+        if !matches!(ty, Ty::Enum(te, _) if *te == e) && *ty != Ty::Error {
+            let generic = self.items.type_named(&enum_name.name).unwrap_or(Ty::Error);
+            self.mismatch(p.span, ty, &generic);
             return wild(self);
         }
+        let fields = if *ty == Ty::Error { fields.to_vec() } else { self.items.variant_fields(ty, tag) };
         if args.len() != fields.len() {
             let n = fields.len();
             let plural = if n == 1 { "" } else { "s" };

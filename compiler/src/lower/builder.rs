@@ -8,70 +8,106 @@ use kiln_bytecode::*;
 use std::collections::HashMap;
 
 /// The module under construction plus its intern tables.
-pub struct ModuleBuilder {
-    /// The module; functions are filled in by index as they are lowered.
+pub struct ModuleBuilder<'a> {
+    /// The module; functions are added as they are lowered.
     pub module: Module,
+    items: &'a Items,
     arrays: HashMap<ValType, TypeIdx>,
     ints: HashMap<i64, ConstIdx>,
     floats: HashMap<u64, ConstIdx>,
     strs: HashMap<String, ConstIdx>,
     imports: HashMap<&'static str, ImportIdx>,
-    /// Each enum's type, and its variants' types by tag.
-    enums: Vec<(TypeIdx, Vec<TypeIdx>)>,
+    /// Each struct instance (struct, type arguments) and its type.
+    structs: HashMap<(usize, Vec<Ty>), TypeIdx>,
+    /// Each enum instance: its type, and its variants' types by tag.
+    enums: HashMap<(usize, Vec<Ty>), (TypeIdx, Vec<TypeIdx>)>,
 }
 
-impl ModuleBuilder {
-    /// A builder whose first types are the program's structs, in declaration order.
-    pub fn new(items: &Items) -> ModuleBuilder {
+impl<'a> ModuleBuilder<'a> {
+    /// A builder whose first types are the program's structs without type parameters,
+    /// in declaration order, then its enums without type parameters (each followed by
+    /// its variants). Instances of generic types are added as they are used.
+    pub fn new(items: &'a Items) -> ModuleBuilder<'a> {
         let mut b = ModuleBuilder {
             module: Module::default(),
+            items,
             arrays: HashMap::new(),
             ints: HashMap::new(),
             floats: HashMap::new(),
             strs: HashMap::new(),
             imports: HashMap::new(),
-            enums: Vec::new(),
+            structs: HashMap::new(),
+            enums: HashMap::new(),
         };
-        for st in &items.structs {
-            b.module
-                .types
-                .push(CompositeType::Struct(StructType { name: st.name.clone(), fields: Vec::new() }));
+        // Every placeholder first, so that fields naming later types find them.
+        let structs: Vec<usize> =
+            (0..items.structs.len()).filter(|&s| items.structs[s].generics.is_empty()).collect();
+        let enums: Vec<usize> =
+            (0..items.enums.len()).filter(|&e| items.enums[e].generics.is_empty()).collect();
+        for &s in &structs {
+            b.struct_placeholder(s, Vec::new());
         }
-        // Each enum, then its variants.
-        for en in &items.enums {
-            let e = TypeIdx(b.module.types.len() as u32);
-            let first = e.0 + 1;
-            let variants: Vec<TypeIdx> = (0..en.variants.len() as u32).map(|v| TypeIdx(first + v)).collect();
-            b.module
-                .types
-                .push(CompositeType::Enum(EnumType { name: en.name.clone(), variants: variants.clone() }));
-            for (name, _) in &en.variants {
-                let name = format!("{}.{name}", en.name);
-                b.module.types.push(CompositeType::Variant(StructType { name, fields: Vec::new() }));
-            }
-            b.enums.push((e, variants));
+        for &e in &enums {
+            b.enum_placeholder(e, Vec::new());
         }
-        for (e, en) in items.enums.iter().enumerate() {
-            for (tag, (_, fields)) in en.variants.iter().enumerate() {
-                let fields: Vec<(String, ValType)> = fields
-                    .iter()
-                    .enumerate()
-                    .map(|(i, t)| (i.to_string(), b.val_type(t).unwrap_or(ValType::Int)))
-                    .collect();
-                let v = b.enums[e].1[tag];
-                if let CompositeType::Variant(st) = &mut b.module.types[v.index()] {
-                    st.fields = fields;
-                }
-            }
+        for &s in &structs {
+            b.fill_struct(s, &[]);
         }
-        for (i, st) in items.structs.iter().enumerate() {
-            let fields =
-                st.fields.iter().map(|(n, t)| (n.clone(), b.val_type(t).unwrap_or(ValType::Int))).collect();
-            if let CompositeType::Struct(s) = &mut b.module.types[i] {
-                s.fields = fields;
-            }
+        for &e in &enums {
+            b.fill_enum(e, &[]);
         }
         b
+    }
+
+    fn struct_placeholder(&mut self, s: usize, args: Vec<Ty>) -> TypeIdx {
+        let t = TypeIdx(self.module.types.len() as u32);
+        let name = self.items.type_name(&Ty::Struct(s, args.clone()));
+        self.module.types.push(CompositeType::Struct(StructType { name, fields: Vec::new() }));
+        self.structs.insert((s, args), t);
+        t
+    }
+
+    fn fill_struct(&mut self, s: usize, args: &[Ty]) {
+        let t = self.structs[&(s, args.to_vec())];
+        let fields = self.items.structs[s]
+            .fields
+            .iter()
+            .map(|(n, ty)| (n.clone(), self.val_type(&ty.subst(args)).unwrap_or(ValType::Int)))
+            .collect();
+        if let CompositeType::Struct(st) = &mut self.module.types[t.index()] {
+            st.fields = fields;
+        }
+    }
+
+    fn enum_placeholder(&mut self, e: usize, args: Vec<Ty>) -> TypeIdx {
+        let en = &self.items.enums[e];
+        let t = TypeIdx(self.module.types.len() as u32);
+        let name = self.items.type_name(&Ty::Enum(e, args.clone()));
+        let variants: Vec<TypeIdx> = (0..en.variants.len() as u32).map(|v| TypeIdx(t.0 + 1 + v)).collect();
+        self.module
+            .types
+            .push(CompositeType::Enum(EnumType { name: name.clone(), variants: variants.clone() }));
+        for (vname, _) in &en.variants {
+            let name = format!("{name}.{vname}");
+            self.module.types.push(CompositeType::Variant(StructType { name, fields: Vec::new() }));
+        }
+        self.enums.insert((e, args), (t, variants));
+        t
+    }
+
+    fn fill_enum(&mut self, e: usize, args: &[Ty]) {
+        let variants = self.enums[&(e, args.to_vec())].1.clone();
+        for (tag, v) in variants.into_iter().enumerate() {
+            let fields: Vec<(String, ValType)> = self.items.enums[e].variants[tag]
+                .1
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (i.to_string(), self.val_type(&t.subst(args)).unwrap_or(ValType::Int)))
+                .collect();
+            if let CompositeType::Variant(st) = &mut self.module.types[v.index()] {
+                st.fields = fields;
+            }
+        }
     }
 
     /// The register type of a value type; `None` for unit, never and error.
@@ -81,19 +117,38 @@ impl ModuleBuilder {
             Ty::Float => ValType::Float,
             Ty::Bool => ValType::Bool,
             Ty::Str => ValType::Str,
-            Ty::Struct(s) => ValType::Ref(TypeIdx(*s as u32)),
-            Ty::Enum(e) => ValType::Ref(self.enums[*e].0),
+            Ty::Struct(s, args) => ValType::Ref(match self.structs.get(&(*s, args.clone())) {
+                Some(&t) => t,
+                None => {
+                    let t = self.struct_placeholder(*s, args.clone());
+                    self.fill_struct(*s, args);
+                    t
+                }
+            }),
+            Ty::Enum(e, args) => ValType::Ref(self.enum_type(*e, args)),
             Ty::Array(elem) => {
                 let elem = self.val_type(elem).unwrap_or(ValType::Int);
                 ValType::Ref(self.array_type(elem))
             }
-            Ty::Unit | Ty::Never | Ty::Error => return None,
+            Ty::Unit | Ty::Never | Ty::Error | Ty::Param(..) | Ty::Var(_) => return None,
         })
     }
 
-    /// The type of variant `tag` of enum `e`.
-    pub fn variant_type(&self, e: usize, tag: u32) -> TypeIdx {
-        self.enums[e].1[tag as usize]
+    /// The type of enum `e` with type arguments `args`.
+    fn enum_type(&mut self, e: usize, args: &[Ty]) -> TypeIdx {
+        if let Some((t, _)) = self.enums.get(&(e, args.to_vec())) {
+            return *t;
+        }
+        let t = self.enum_placeholder(e, args.to_vec());
+        self.fill_enum(e, args);
+        t
+    }
+
+    /// The type of variant `tag` of enum type `ty`.
+    pub fn variant_type(&mut self, ty: &Ty, tag: u32) -> TypeIdx {
+        let Ty::Enum(e, args) = ty else { unreachable!("a variant of an enum type") };
+        self.enum_type(*e, args);
+        self.enums[&(*e, args.clone())].1[tag as usize]
     }
 
     /// The composite type index of `[elem]`.

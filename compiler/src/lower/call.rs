@@ -25,9 +25,7 @@ impl FnLowerer<'_, '_> {
     /// A call of user function `f`.
     pub fn call(&mut self, f: usize, args: &[tir::Expr], ret: &Ty, dst: Option<Reg>) -> Val {
         let span = self.pos;
-        let items = self.cx.items;
-        let params: Vec<ValType> =
-            items.fns[f].params.iter().filter_map(|(_, t)| self.cx.b.val_type(t)).collect();
+        let params = self.cx.sigs[f].params.clone();
         let base = self.arg_window(&params, args);
         let reg = self.target(ret, dst);
         self.pos = span;

@@ -41,7 +41,7 @@ impl FnLowerer<'_, '_> {
             ExprKind::Binary(..) => self.binary_chain(e, dst),
             ExprKind::Unary(op, inner) => self.unary(*op, inner, &e.ty, dst),
             ExprKind::Assign(place, value) => self.assign(place, value),
-            ExprKind::Call(f, args) => self.call(*f, args, &e.ty, dst),
+            ExprKind::Call(f, _, args) => self.call(*f, args, &e.ty, dst),
             ExprKind::Native(name, args) => {
                 let v = self.native(name, args, &e.ty, dst);
                 if e.ty == Ty::Never {
@@ -95,8 +95,8 @@ impl FnLowerer<'_, '_> {
                 Val::none(Ty::Never)
             }
             ExprKind::Return(value) => self.ret(value.as_deref()),
-            ExprKind::StructLit(sid, fields) => self.struct_lit(*sid, fields, dst),
-            ExprKind::Variant(en, tag, args) => self.variant(*en, *tag, args, &e.ty, dst),
+            ExprKind::StructLit(sid, fields) => self.struct_lit(*sid, fields, &e.ty, dst),
+            ExprKind::Variant(_, tag, args) => self.variant(*tag, args, &e.ty, dst),
             ExprKind::Match(..) => self.match_expr(e, dst),
             ExprKind::ArrayLit(items) => self.array_lit(items, &e.ty, dst),
             ExprKind::ArrayRepeat(value, count) => {
@@ -371,38 +371,37 @@ impl FnLowerer<'_, '_> {
         Val::none(Ty::Never)
     }
 
-    fn struct_lit(&mut self, sid: usize, fields: &[(u32, tir::Expr)], dst: Option<Reg>) -> Val {
+    fn struct_lit(&mut self, sid: usize, fields: &[(u32, tir::Expr)], ty: &Ty, dst: Option<Reg>) -> Val {
         let items = self.cx.items;
-        let decl = &items.structs[sid].fields;
+        let n = items.structs[sid].fields.len();
         let base = self.top();
         let window: Vec<Option<Reg>> =
-            decl.iter().map(|(_, t)| self.cx.b.val_type(t).map(|vt| self.fresh(vt))).collect();
+            (0..n).map(|i| self.cx.b.val_type(&items.field_type(ty, i)).map(|vt| self.fresh(vt))).collect();
         // Fields are evaluated as written, each straight into its slot.
         for (i, e) in fields {
             self.expr(e, window[*i as usize]);
         }
-        let ty = Ty::Struct(sid);
-        let reg = self.target(&ty, dst);
+        let Some(ValType::Ref(type_idx)) = self.cx.b.val_type(ty) else { unreachable!("a struct type") };
+        let reg = self.target(ty, dst);
         if let Some(d) = reg {
-            self.emit(Instr::NewStruct { dst: d, ty: TypeIdx(sid as u32), args: base });
+            self.emit(Instr::NewStruct { dst: d, ty: type_idx, args: base });
         }
         for r in window.into_iter().flatten() {
             self.release_reg(r);
         }
-        self.val(ty, reg, dst)
+        self.val(ty.clone(), reg, dst)
     }
 
     /// A value of variant `tag` of enum `en`: its payload in a window, then `NewStruct`.
-    fn variant(&mut self, en: usize, tag: u32, args: &[tir::Expr], ty: &Ty, dst: Option<Reg>) -> Val {
-        let items = self.cx.items;
-        let fields = &items.enums[en].variants[tag as usize].1;
+    fn variant(&mut self, tag: u32, args: &[tir::Expr], ty: &Ty, dst: Option<Reg>) -> Val {
+        let fields = self.cx.items.variant_fields(ty, tag);
         let base = self.top();
         let window: Vec<Option<Reg>> =
             fields.iter().map(|t| self.cx.b.val_type(t).map(|vt| self.fresh(vt))).collect();
         for (a, slot) in args.iter().zip(&window) {
             self.expr(a, *slot);
         }
-        let vty = self.cx.b.variant_type(en, tag);
+        let vty = self.cx.b.variant_type(ty, tag);
         let reg = self.target(ty, dst);
         if let Some(d) = reg {
             self.emit(Instr::NewStruct { dst: d, ty: vty, args: base });

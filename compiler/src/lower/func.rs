@@ -61,6 +61,8 @@ pub(crate) struct FnLowerer<'c, 'a> {
     pub place_values: Vec<Reg>,
     /// Whether constants used inside loops are loaded once, at the start.
     pub(super) hoisting: Hoisting,
+    /// Whether the code being emitted is unreachable (see [`FnLowerer::emit`]).
+    dead: bool,
     /// Hoisted constants and their registers.
     pub(super) hoisted: HashMap<HoistKey, Reg>,
     /// Constants hoisted by a probing pass, in first-use order.
@@ -84,6 +86,7 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
             loop_depth: 0,
             place_values: Vec::new(),
             hoisting: Hoisting::Off,
+            dead: false,
             hoisted: HashMap::new(),
             hoist_order: Vec::new(),
         }
@@ -294,8 +297,21 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
 
     // ----- Code -----
 
-    /// Appends an instruction, recording its source position.
+    /// Appends an instruction, recording its source position. Code after a terminator
+    /// that no branch targets yet cannot run (`f(return)` evaluates no call): it is
+    /// emitted in a harmless form, since its operands may be registers that a value which
+    /// never exists did not fill. Branches stay branches, so they can still be patched.
     pub fn emit(&mut self, instr: Instr) -> usize {
+        let instr = if self.dead {
+            match instr.branch_target() {
+                Some(target) => Instr::Jmp { target },
+                None if is_terminator(&instr) => Instr::Unreachable {},
+                None => Instr::Nop {},
+            }
+        } else {
+            instr
+        };
+        self.dead |= is_terminator(&instr);
         let pc = self.code.len();
         let file = &self.cx.files[self.pos.file as usize];
         let pos = file.line_col(self.pos.start);
@@ -314,6 +330,10 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
 
     /// Points the branch at `at` to `target`.
     pub fn patch(&mut self, at: usize, target: usize) {
+        if target == self.code.len() {
+            // A branch lands on the next instruction: it can run.
+            self.dead = false;
+        }
         let t = Target(target as u32);
         match &mut self.code[at] {
             Instr::Jmp { target }
@@ -337,6 +357,10 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
 
     pub fn patch_here(&mut self, jumps: Vec<usize>) {
         let here = self.here();
+        // A branch lands here: what follows can run.
+        if !jumps.is_empty() {
+            self.dead = false;
+        }
         for j in jumps {
             self.patch(j, here);
         }
@@ -636,6 +660,10 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
         self.loop_depth -= 1;
         self.patch_here(ctx.breaks);
     }
+}
+
+fn is_terminator(instr: &Instr) -> bool {
+    instr.opcode().info().flags & kiln_bytecode::isa::flags::TERMINATOR != 0
 }
 
 /// A constant int operand that fits an instruction's 16-bit immediate.

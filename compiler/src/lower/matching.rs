@@ -14,7 +14,7 @@ impl FnLowerer<'_, '_> {
         let s = self.expr(scrutinee, None);
         let result = self.cx.b.val_type(&e.ty).and_then(|_| self.target(&e.ty, dst));
         let tag = match scrutinee.ty {
-            Ty::Enum(_) => {
+            Ty::Enum(..) => {
                 let t = self.alloc(ValType::Int);
                 self.emit(Instr::GetTag { dst: t, src: s.r() });
                 Some(t)
@@ -127,7 +127,7 @@ impl FnLowerer<'_, '_> {
                 if subs.iter().all(|s| matches!(s.kind, PatKind::Wild)) {
                     return;
                 }
-                let vty = self.cx.b.variant_type(*en, *v);
+                let vty = self.cx.b.variant_type(&p.ty, *v);
                 let as_v = self.alloc(ValType::Ref(vty));
                 temps.push(as_v);
                 self.emit(Instr::AsVariant { dst: as_v, src: reg, ty: vty });

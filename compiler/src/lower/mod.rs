@@ -16,6 +16,7 @@ mod matching;
 
 use crate::check::{GlobalDef, Program};
 use crate::diag::{Diagnostic, SourceFile};
+use crate::mono::Monomorphic;
 use crate::sema::items::Items;
 use crate::syntax::span::Span;
 use builder::ModuleBuilder;
@@ -25,11 +26,13 @@ use kiln_bytecode::{FuncIdx, Function, Global, GlobalIdx, Instr, Module, Signatu
 /// State shared by every function's lowering.
 pub(crate) struct Cx<'a> {
     pub items: &'a Items,
-    pub b: ModuleBuilder,
+    pub b: ModuleBuilder<'a>,
     pub errors: &'a mut Vec<Diagnostic>,
     pub files: &'a [SourceFile],
     /// The bytecode global of each `var` (by index in `Items::globals`).
     pub global_idx: Vec<Option<GlobalIdx>>,
+    /// The signature of each function instance (bytecode function index).
+    pub sigs: Vec<Signature>,
 }
 
 impl Cx<'_> {
@@ -44,29 +47,26 @@ pub fn lower_program(
     files: &[SourceFile],
     items: &Items,
     program: &Program,
+    mono: &Monomorphic,
     errors: &mut Vec<Diagnostic>,
 ) -> Option<Module> {
     let b = ModuleBuilder::new(items);
-    let mut cx = Cx { items, b, errors, files, global_idx: Vec::new() };
+    let mut cx = Cx { items, b, errors, files, global_idx: Vec::new(), sigs: Vec::new() };
     cx.b.module.files = files.iter().map(|f| f.name.clone()).collect();
-    cx.b.module.funcs = items
-        .fns
-        .iter()
-        .map(|f| Function {
-            name: f.name.clone(),
-            sig: Signature { params: Vec::new(), result: None },
-            regs: Vec::new(),
-            code: Vec::new(),
-            file: 0,
-            lines: Vec::new(),
-        })
-        .collect();
-    let start_body = lower_globals(&mut cx, program);
-    for (i, (f, body)) in items.fns.iter().zip(&program.bodies).enumerate() {
-        let func = FnLowerer::lower_fn(&mut cx, &f.name, body, f.span);
-        cx.b.module.funcs[i] = func;
+    // Every instance's signature first: calls need their callees' parameter types.
+    for inst in &mono.instances {
+        let body = &inst.body;
+        let params = body.locals[..body.n_params].iter().filter_map(|l| cx.b.val_type(&l.ty)).collect();
+        let result = cx.b.val_type(&body.ret);
+        cx.sigs.push(Signature { params, result });
     }
-    let main = program.main;
+    let start_body = lower_globals(&mut cx, program);
+    for inst in &mono.instances {
+        let f = &items.fns[inst.func];
+        let func = FnLowerer::lower_fn(&mut cx, &f.name, &inst.body, f.span);
+        cx.b.module.funcs.push(func);
+    }
+    let main = mono.main;
     // `<start>` initialises globals in declaration order, then calls `main`. With many
     // globals the initialisers are split over several `<start>` functions, and one more
     // `<start>` calls them in order, then `main`.
@@ -75,8 +75,8 @@ pub fn lower_program(
         0 => cx.b.module.entry = FuncIdx(main as u32),
         1 => {
             let mut start = chunks.pop().expect("one chunk");
-            let ret = start.code.pop();
-            debug_assert!(matches!(ret, Some(Instr::RetVoid {})));
+            // The final `RetVoid` (or, if an initialiser never finishes, `Unreachable`).
+            start.code.pop();
             let args = kiln_bytecode::Reg(start.regs.len() as u32);
             start.code.push(Instr::Call { dst: kiln_bytecode::Reg(0), func: FuncIdx(main as u32), args });
             start.code.push(Instr::RetVoid {});

@@ -1,7 +1,7 @@
 //! Declarations: structs, functions, methods and globals, collected before any body is
 //! checked, so items may be used before they are declared.
 
-use super::types::Ty;
+use super::types::{Bound, Generic, Ty};
 use crate::diag::Diagnostic;
 use crate::syntax::ast::*;
 use crate::syntax::span::Span;
@@ -12,6 +12,8 @@ use std::collections::HashMap;
 pub struct StructInfo {
     /// Name.
     pub name: String,
+    /// Type parameters (field types mention them as `Ty::Param`).
+    pub generics: Vec<Generic>,
     /// Fields and their types.
     pub fields: Vec<(String, Ty)>,
     /// Where it was declared.
@@ -23,6 +25,8 @@ pub struct StructInfo {
 pub struct EnumInfo {
     /// Name.
     pub name: String,
+    /// Type parameters (payload types mention them as `Ty::Param`).
+    pub generics: Vec<Generic>,
     /// Variants in order (a variant's tag is its position): name and payload types.
     pub variants: Vec<(String, Vec<Ty>)>,
     /// Where it was declared.
@@ -42,6 +46,8 @@ impl EnumInfo {
 pub struct FnInfo {
     /// Name in traces: `f` or `Type.method`.
     pub name: String,
+    /// Type parameters: an impl's first, then the function's own.
+    pub generics: Vec<Generic>,
     /// Parameter names and types, `self` first for methods.
     pub params: Vec<(String, Ty)>,
     /// The type the function belongs to, for methods and static functions.
@@ -111,22 +117,27 @@ impl Items {
                 continue;
             }
             match item {
-                Item::Struct(_) => {
+                Item::Struct(st) => {
+                    let generics = out.generics(&[], &st.generics, errors);
                     out.struct_by_name.insert(name.name.clone(), out.structs.len());
                     out.structs.push(StructInfo {
                         name: name.name.clone(),
+                        generics,
                         fields: Vec::new(),
                         span: name.span,
                     });
                 }
-                _ => {
+                Item::Enum(en) => {
+                    let generics = out.generics(&[], &en.generics, errors);
                     out.enum_by_name.insert(name.name.clone(), out.enums.len());
                     out.enums.push(EnumInfo {
                         name: name.name.clone(),
+                        generics,
                         variants: Vec::new(),
                         span: name.span,
                     });
                 }
+                _ => unreachable!("only types are named here"),
             }
         }
         for item in items {
@@ -141,7 +152,8 @@ impl Items {
                     error(errors, vname.span, format!("variant `{}` is declared twice", vname.name));
                     continue;
                 }
-                let fields = fields.iter().map(|t| out.resolve_type(t, errors)).collect();
+                let scope = out.enums[id].generics.clone();
+                let fields = fields.iter().map(|t| out.resolve_type(t, &scope, errors)).collect();
                 variants.push((vname.name.clone(), fields));
             }
             if variants.is_empty() {
@@ -163,7 +175,8 @@ impl Items {
                     if !seen.insert(name.name.as_str()) {
                         error(errors, name.span, format!("field `{}` is declared twice", name.name));
                     }
-                    let ty = out.resolve_type(ty, errors);
+                    let scope = out.structs[id].generics.clone();
+                    let ty = out.resolve_type(ty, &scope, errors);
                     fields.push((name.name.clone(), ty));
                 }
                 out.structs[id].fields = fields;
@@ -181,18 +194,16 @@ impl Items {
                         );
                         continue;
                     }
-                    let info = out.fn_info(f, None, (i, None), errors);
+                    let info = out.fn_info(f, None, &[], (i, None), errors);
                     out.fn_by_name.insert(f.name.name.clone(), out.fns.len());
                     out.fns.push(info);
                 }
                 Item::Impl(imp) => {
-                    let Some(owner) = out.type_named(&imp.ty.name) else {
-                        error(errors, imp.ty.span, format!("cannot find struct `{}`", imp.ty.name));
-                        continue;
-                    };
+                    let Some(owner) = out.impl_owner(imp, errors) else { continue };
+                    let impl_generics = out.generics(&[], &imp.generics, errors);
                     for (m, f) in imp.methods.iter().enumerate() {
                         // A method may share a field's name: `p.len` and `p.len()` differ.
-                        let key = (owner.clone(), f.name.name.clone());
+                        let key = (owner.head(), f.name.name.clone());
                         if out.methods.contains_key(&key) {
                             error(
                                 errors,
@@ -201,7 +212,7 @@ impl Items {
                             );
                             continue;
                         }
-                        let info = out.fn_info(f, Some(owner.clone()), (i, Some(m)), errors);
+                        let info = out.fn_info(f, Some(owner.clone()), &impl_generics, (i, Some(m)), errors);
                         out.methods.insert(key, out.fns.len());
                         out.fns.push(info);
                     }
@@ -229,9 +240,11 @@ impl Items {
         &self,
         f: &FnDecl,
         owner: Option<Ty>,
+        impl_generics: &[Generic],
         decl: (usize, Option<usize>),
         errors: &mut Vec<Diagnostic>,
     ) -> FnInfo {
+        let generics = self.generics(impl_generics, &f.generics, errors);
         let mut params = Vec::new();
         if f.has_self {
             // `self` outside an `impl` was already reported by the parser.
@@ -241,42 +254,152 @@ impl Items {
             if params.iter().any(|(n, _)| *n == name.name) {
                 error(errors, name.span, format!("parameter `{}` is declared twice", name.name));
             }
-            params.push((name.name.clone(), self.resolve_type(ty, errors)));
+            params.push((name.name.clone(), self.resolve_type(ty, &generics, errors)));
         }
-        let ret = f.ret.as_ref().map_or(Ty::Unit, |t| self.resolve_type(t, errors));
+        let ret = f.ret.as_ref().map_or(Ty::Unit, |t| self.resolve_type(t, &generics, errors));
         let name = match &owner {
-            Some(o) => format!("{}.{}", self.type_name(o), f.name.name),
+            Some(o) => format!("{}.{}", self.type_name(&o.head()), f.name.name),
             None => f.name.name.clone(),
         };
-        FnInfo { name, params, owner, has_self: f.has_self, ret, decl, span: f.name.span }
+        FnInfo { name, generics, params, owner, has_self: f.has_self, ret, decl, span: f.name.span }
     }
 
-    /// Resolves a written type, reporting unknown names.
-    pub fn resolve_type(&self, ty: &TypeExpr, errors: &mut Vec<Diagnostic>) -> Ty {
+    /// The type parameters `written` after `outer` (an impl's), with their bounds.
+    fn generics(
+        &self,
+        outer: &[Generic],
+        written: &[GenericParam],
+        errors: &mut Vec<Diagnostic>,
+    ) -> Vec<Generic> {
+        let mut out = outer.to_vec();
+        for g in written {
+            if out.iter().any(|o| *o.name == *g.name.name) {
+                error(errors, g.name.span, format!("type parameter `{}` is declared twice", g.name.name));
+            }
+            let mut bounds = Vec::new();
+            for b in &g.bounds {
+                match Bound::named(&b.name) {
+                    Some(bound) => bounds.push(bound),
+                    None => error(errors, b.span, format!("cannot find interface `{}`", b.name)),
+                }
+            }
+            out.push(Generic { name: g.name.name.as_str().into(), bounds });
+        }
+        out
+    }
+
+    /// The type an `impl` adds methods to: `impl Name` or `impl<T, ...> Name<T, ...>`.
+    fn impl_owner(&self, imp: &ImplDecl, errors: &mut Vec<Diagnostic>) -> Option<Ty> {
+        let Some(head) = self.type_named(&imp.ty.name) else {
+            error(errors, imp.ty.span, format!("cannot find struct `{}`", imp.ty.name));
+            return None;
+        };
+        let n = self.generics_of(&head).len();
+        let own = imp.args.len() == n
+            && imp.generics.len() == n
+            && imp
+                .args
+                .iter()
+                .zip(&imp.generics)
+                .all(|(a, g)| matches!(a, TypeExpr::Named(id) if id.name == g.name.name));
+        if !own {
+            let params: Vec<&str> = self.generics_of(&head).iter().map(|g| &*g.name).collect();
+            let name = &imp.ty.name;
+            let example = if n == 0 {
+                format!("impl {name}")
+            } else {
+                format!("impl<{0}> {name}<{0}>", params.join(", "))
+            };
+            error(
+                errors,
+                imp.ty.span,
+                format!("an impl must name its type's parameters in order, as in `{example}`"),
+            );
+            return None;
+        }
+        let args = (0..n).map(|i| Ty::Param(i as u32, self.generics_of(&head)[i].name.clone())).collect();
+        Some(match head {
+            Ty::Struct(s, _) => Ty::Struct(s, args),
+            Ty::Enum(e, _) => Ty::Enum(e, args),
+            other => other,
+        })
+    }
+
+    /// The type parameters of a struct or enum type.
+    pub fn generics_of(&self, ty: &Ty) -> &[Generic] {
         match ty {
-            TypeExpr::Array(inner, _) => Ty::Array(Box::new(self.resolve_type(inner, errors))),
-            TypeExpr::Named(id) => match id.name.as_str() {
-                "int" => Ty::Int,
-                "float" => Ty::Float,
-                "bool" => Ty::Bool,
-                "str" => Ty::Str,
-                name => match self.type_named(name) {
-                    Some(ty) => ty,
-                    None => {
-                        error(errors, id.span, format!("cannot find type `{name}`"));
-                        Ty::Error
-                    }
-                },
-            },
+            Ty::Struct(s, _) => &self.structs[*s].generics,
+            Ty::Enum(e, _) => &self.enums[*e].generics,
+            _ => &[],
         }
     }
 
-    /// The struct or enum type named `name`.
+    /// Resolves a written type, reporting unknown names; `scope` is the type
+    /// parameters in scope.
+    pub fn resolve_type(&self, ty: &TypeExpr, scope: &[Generic], errors: &mut Vec<Diagnostic>) -> Ty {
+        let (id, args) = match ty {
+            TypeExpr::Array(inner, _) => return Ty::Array(Box::new(self.resolve_type(inner, scope, errors))),
+            TypeExpr::Named(id) => (id, &[][..]),
+            TypeExpr::Generic(id, args, _) => (id, &args[..]),
+        };
+        let basic = match id.name.as_str() {
+            "int" => Some(Ty::Int),
+            "float" => Some(Ty::Float),
+            "bool" => Some(Ty::Bool),
+            "str" => Some(Ty::Str),
+            _ => None,
+        };
+        let param = scope
+            .iter()
+            .position(|g| *g.name == *id.name)
+            .map(|i| Ty::Param(i as u32, scope[i].name.clone()));
+        let head = match basic.or(param).or_else(|| self.type_named(&id.name)) {
+            Some(head) => head,
+            None => {
+                error(errors, id.span, format!("cannot find type `{}`", id.name));
+                return Ty::Error;
+            }
+        };
+        let want = self.generics_of(&head).len();
+        if args.len() != want {
+            let plural = if want == 1 { "" } else { "s" };
+            let msg =
+                format!("`{}` takes {want} type argument{plural}, but {} were given", id.name, args.len());
+            error(errors, ty.span(), msg);
+            return Ty::Error;
+        }
+        let args: Vec<Ty> = args.iter().map(|a| self.resolve_type(a, scope, errors)).collect();
+        match head {
+            Ty::Struct(s, _) => Ty::Struct(s, args),
+            Ty::Enum(e, _) => Ty::Enum(e, args),
+            other => other,
+        }
+    }
+
+    /// The struct or enum type named `name`, without type arguments.
     pub fn type_named(&self, name: &str) -> Option<Ty> {
         if let Some(&s) = self.struct_by_name.get(name) {
-            return Some(Ty::Struct(s));
+            return Some(Ty::Struct(s, Vec::new()));
         }
-        self.enum_by_name.get(name).map(|&e| Ty::Enum(e))
+        self.enum_by_name.get(name).map(|&e| Ty::Enum(e, Vec::new()))
+    }
+
+    /// The type of field `i` of struct type `ty` (type arguments substituted).
+    pub fn field_type(&self, ty: &Ty, i: usize) -> Ty {
+        match ty {
+            Ty::Struct(s, args) => self.structs[*s].fields[i].1.subst(args),
+            _ => Ty::Error,
+        }
+    }
+
+    /// The payload types of variant `tag` of enum type `ty` (arguments substituted).
+    pub fn variant_fields(&self, ty: &Ty, tag: u32) -> Vec<Ty> {
+        match ty {
+            Ty::Enum(e, args) => {
+                self.enums[*e].variants[tag as usize].1.iter().map(|t| t.subst(args)).collect()
+            }
+            _ => Vec::new(),
+        }
     }
 
     /// A struct that contains itself through struct fields has no finite value.
@@ -286,7 +409,7 @@ impl Items {
             let mut seen = vec![false; self.structs.len()];
             while let Some(s) = stack.pop() {
                 for (_, ty) in &self.structs[s].fields {
-                    if let Ty::Struct(inner) = ty {
+                    if let Ty::Struct(inner, _) = ty {
                         if *inner == start {
                             error(
                                 errors,
@@ -316,9 +439,19 @@ impl Items {
             Ty::Unit => "()".into(),
             Ty::Never => "!".into(),
             Ty::Array(t) => format!("[{}]", self.type_name(t)),
-            Ty::Struct(s) => self.structs[*s].name.clone(),
-            Ty::Enum(e) => self.enums[*e].name.clone(),
+            Ty::Struct(s, args) => self.with_args(&self.structs[*s].name, args),
+            Ty::Enum(e, args) => self.with_args(&self.enums[*e].name, args),
+            Ty::Param(_, name) => name.to_string(),
+            Ty::Var(_) => "_".into(),
             Ty::Error => "{error}".into(),
         }
+    }
+
+    fn with_args(&self, name: &str, args: &[Ty]) -> String {
+        if args.is_empty() {
+            return name.to_string();
+        }
+        let args: Vec<String> = args.iter().map(|t| self.type_name(t)).collect();
+        format!("{name}<{}>", args.join(", "))
     }
 }

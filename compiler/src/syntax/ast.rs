@@ -18,6 +18,8 @@ pub enum TypeExpr {
     Named(Ident),
     /// `[T]`
     Array(Box<TypeExpr>, Span),
+    /// `Name<A, B>`
+    Generic(Ident, Vec<TypeExpr>, Span),
 }
 
 impl TypeExpr {
@@ -25,7 +27,7 @@ impl TypeExpr {
     pub fn span(&self) -> Span {
         match self {
             TypeExpr::Named(id) => id.span,
-            TypeExpr::Array(_, span) => *span,
+            TypeExpr::Array(_, span) | TypeExpr::Generic(_, _, span) => *span,
         }
     }
 }
@@ -45,11 +47,22 @@ pub enum Item {
     Global(GlobalDecl),
 }
 
+/// A type parameter: `T` or `T: Ord + Eq`.
+#[derive(Debug, Clone)]
+pub struct GenericParam {
+    /// The parameter's name.
+    pub name: Ident,
+    /// Interfaces its arguments must implement.
+    pub bounds: Vec<Ident>,
+}
+
 /// A function or method.
 #[derive(Debug, Clone)]
 pub struct FnDecl {
     /// Name.
     pub name: Ident,
+    /// Type parameters (`fn f<T>(...)`).
+    pub generics: Vec<GenericParam>,
     /// Whether the first parameter is `self`.
     pub has_self: bool,
     /// Parameters other than `self`.
@@ -65,6 +78,8 @@ pub struct FnDecl {
 pub struct StructDecl {
     /// Name.
     pub name: Ident,
+    /// Type parameters.
+    pub generics: Vec<GenericParam>,
     /// Fields in order.
     pub fields: Vec<(Ident, TypeExpr)>,
 }
@@ -74,6 +89,8 @@ pub struct StructDecl {
 pub struct EnumDecl {
     /// Name.
     pub name: Ident,
+    /// Type parameters.
+    pub generics: Vec<GenericParam>,
     /// Variants in order: name and payload types.
     pub variants: Vec<(Ident, Vec<TypeExpr>)>,
 }
@@ -81,8 +98,12 @@ pub struct EnumDecl {
 /// An `impl` block.
 #[derive(Debug, Clone)]
 pub struct ImplDecl {
+    /// Type parameters (`impl<T> Stack<T>`), shared by every method.
+    pub generics: Vec<GenericParam>,
     /// The type the methods belong to.
     pub ty: Ident,
+    /// Its type arguments as written (`Stack<T>`: `[T]`).
+    pub args: Vec<TypeExpr>,
     /// Methods and static functions.
     pub methods: Vec<FnDecl>,
 }

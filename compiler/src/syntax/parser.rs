@@ -121,6 +121,54 @@ impl Parser<'_> {
         self.error_at(span, format!("expected {what}, found {found}"))
     }
 
+    /// Expects `>` closing a type argument list; splits `>>`, `>=` and `>>=`, which the
+    /// lexer reads as one token (`Map<str, Option<int>>`).
+    fn expect_close_angle(&mut self) -> PResult<Span> {
+        if let Tok::Punct(p) = self.peek() {
+            if let Some(rest) = p.strip_prefix('>') {
+                if rest.is_empty() {
+                    return Ok(self.bump().span);
+                }
+                let rest: &'static str = match rest {
+                    ">" => ">",
+                    "=" => "=",
+                    ">=" => ">=",
+                    _ => return self.expected("`>`"),
+                };
+                let tok = &mut self.tokens[self.pos];
+                let span = Span { end: tok.span.start + 1, ..tok.span };
+                tok.tok = Tok::Punct(rest);
+                tok.span.start += 1;
+                return Ok(span);
+            }
+        }
+        self.expected("`>`")
+    }
+
+    /// `<T: Bound + Bound, U>` after an item's name, if present.
+    fn generic_params(&mut self) -> PResult<Vec<GenericParam>> {
+        let mut params = Vec::new();
+        if !self.eat_punct("<") {
+            return Ok(params);
+        }
+        while !self.is_punct(">") {
+            let name = self.ident()?;
+            let mut bounds = Vec::new();
+            if self.eat_punct(":") {
+                bounds.push(self.ident()?);
+                while self.eat_punct("+") {
+                    bounds.push(self.ident()?);
+                }
+            }
+            params.push(GenericParam { name, bounds });
+            if !self.eat_punct(",") {
+                break;
+            }
+        }
+        self.expect_close_angle()?;
+        Ok(params)
+    }
+
     fn expect_punct(&mut self, p: &str) -> PResult<Span> {
         if self.is_punct(p) {
             Ok(self.bump().span)
@@ -209,6 +257,7 @@ impl Parser<'_> {
     fn fn_decl(&mut self, in_impl: bool) -> PResult<FnDecl> {
         self.bump();
         let name = self.ident()?;
+        let generics = self.generic_params()?;
         self.expect_punct("(")?;
         let mut has_self = false;
         let mut params = Vec::new();
@@ -234,13 +283,14 @@ impl Parser<'_> {
         self.expect_punct(")")?;
         let ret = if self.eat_punct("->") { Some(self.type_expr()?) } else { None };
         let body = self.block()?;
-        Ok(FnDecl { name, has_self, params, ret, body })
+        Ok(FnDecl { name, generics, has_self, params, ret, body })
     }
 
     // struct_decl -> 'struct' name '{' { field ':' type ',' } '}'
     fn struct_decl(&mut self) -> PResult<Item> {
         self.bump();
         let name = self.ident()?;
+        let generics = self.generic_params()?;
         self.expect_punct("{")?;
         let mut fields = Vec::new();
         while !self.is_punct("}") {
@@ -253,13 +303,14 @@ impl Parser<'_> {
             }
         }
         self.expect_punct("}")?;
-        Ok(Item::Struct(StructDecl { name, fields }))
+        Ok(Item::Struct(StructDecl { name, generics, fields }))
     }
 
     // enum_decl -> 'enum' name '{' { variant [ '(' type { ',' type } ')' ] ',' } '}'
     fn enum_decl(&mut self) -> PResult<Item> {
         self.bump();
         let name = self.ident()?;
+        let generics = self.generic_params()?;
         self.expect_punct("{")?;
         let mut variants = Vec::new();
         while !self.is_punct("}") {
@@ -280,13 +331,15 @@ impl Parser<'_> {
             }
         }
         self.expect_punct("}")?;
-        Ok(Item::Enum(EnumDecl { name, variants }))
+        Ok(Item::Enum(EnumDecl { name, generics, variants }))
     }
 
     // impl_decl -> 'impl' name '{' { fn_decl } '}'
     fn impl_decl(&mut self) -> PResult<Item> {
         self.bump();
+        let generics = self.generic_params()?;
         let ty = self.ident()?;
+        let args = self.type_args()?;
         if self.is_kw("for") {
             let span = self.span();
             return self.error_at(span, "interfaces are not supported by this compiler yet");
@@ -300,7 +353,7 @@ impl Parser<'_> {
             methods.push(self.fn_decl(true)?);
         }
         self.expect_punct("}")?;
-        Ok(Item::Impl(ImplDecl { ty, methods }))
+        Ok(Item::Impl(ImplDecl { generics, ty, args, methods }))
     }
 
     // global_decl -> ('const' | 'var') name [ ':' type ] '=' expr ';'
@@ -327,10 +380,33 @@ impl Parser<'_> {
         }
         let id = self.ident()?;
         if self.is_punct("<") {
-            let span = self.span();
-            return self.error_at(span, "generic types are not supported by this compiler yet");
+            let args = self.type_args()?;
+            let span = id.span.to(self.prev_span());
+            return Ok(TypeExpr::Generic(id, args, span));
         }
         Ok(TypeExpr::Named(id))
+    }
+
+    /// `<A, B>` after a type's name, if present.
+    fn type_args(&mut self) -> PResult<Vec<TypeExpr>> {
+        let mut args = Vec::new();
+        if !self.eat_punct("<") {
+            return Ok(args);
+        }
+        self.enter()?;
+        let res = (|| {
+            while !self.is_punct(">") {
+                args.push(self.type_expr()?);
+                if !self.eat_punct(",") {
+                    break;
+                }
+            }
+            Ok(())
+        })();
+        self.leave();
+        res?;
+        self.expect_close_angle()?;
+        Ok(args)
     }
 
     // ----- Statements -----
