@@ -90,6 +90,11 @@ natives! {
     StrSplit = "str_split"(Str, Str) -> StrArray;
     StrTrim = "str_trim"(Str) -> Str;
     FromCharCode = "from_char_code"(Int) -> Str;
+    StrFind = "str_find"(Str, Str) -> Int;
+    StrIsInt = "str_is_int"(Str) -> Bool;
+    StrToInt = "str_to_int"(Str) -> Int;
+    StrIsFloat = "str_is_float"(Str) -> Bool;
+    StrToFloat = "str_to_float"(Str) -> Float;
 }
 
 /// The native with this name and its index in [`NATIVES`].

@@ -124,18 +124,28 @@ pub enum CompileError {
     Diagnostics(Diagnostics),
 }
 
-fn compile_files(files: Vec<SourceFile>) -> Result<Compiled, Diagnostics> {
+/// Declarations every program sees (`Option`, `Result`, the Kiln side of built-in
+/// methods), compiled with it.
+const PRELUDE: &str = include_str!("prelude.kiln");
+
+fn compile_files(mut files: Vec<SourceFile>) -> Result<Compiled, Diagnostics> {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
-    let mut items = Vec::new();
-    for (i, file) in files.iter().enumerate() {
+    // The prelude is the last file (the entry file stays file 0), and its items come
+    // first, so a program's own declaration is the one a clash reports.
+    files.push(SourceFile::new("<prelude>", PRELUDE));
+    let prelude_file = files.len() as u32 - 1;
+    let mut items =
+        syntax::parser::parse(syntax::lexer::lex(PRELUDE, prelude_file, &mut errors), &mut errors);
+    let n_prelude = items.len();
+    for (i, file) in files.iter().enumerate().take(prelude_file as usize) {
         let tokens = syntax::lexer::lex(&file.text, i as u32, &mut errors);
         items.extend(syntax::parser::parse(tokens, &mut errors));
     }
     // Even after syntax errors, check what parsed, to report type errors too; but never
     // emit.
     let parsed = errors.is_empty();
-    let decls = sema::items::Items::collect(&items, &mut errors);
+    let decls = sema::items::Items::collect(&items, n_prelude, &mut errors);
     let program = check::check_program(&items, &decls, &mut errors, &mut warnings);
     let module = match program {
         Some(mut program) if parsed => mono::monomorphize(&decls, &mut program, &mut errors)

@@ -88,7 +88,7 @@ pub fn monomorphize(
 ) -> Option<Monomorphic> {
     let mut work = Worklist { index: HashMap::new(), pending: Vec::new() };
     for (f, info) in items.fns.iter().enumerate() {
-        if info.generics.is_empty() {
+        if info.generics.is_empty() && !info.in_prelude {
             work.request(f, Vec::new());
         }
     }

@@ -47,6 +47,9 @@ impl Checker<'_> {
         if let Some(&f) = self.items.fn_by_name.get(name) {
             return self.call_user(f, None, args, expect, span);
         }
+        if let Some((e, tag)) = self.items.unqualified_variant(name) {
+            return self.variant_value(e, tag, args, expect, span);
+        }
         self.builtin(name, callee.span, args, span)
     }
 
@@ -93,8 +96,8 @@ impl Checker<'_> {
                     }
                 }
             }
-            Ty::Str => self.str_method(r, name, args, span),
-            Ty::Array(elem) => self.array_method(r, &elem, name, args, span),
+            Ty::Str => self.str_method(r, name, args, expect, span),
+            Ty::Array(elem) => self.array_method(r, &elem, name, args, expect, span),
             Ty::Error => invalid(Ty::Error, span),
             other => {
                 let t = self.type_name(&other);
@@ -371,7 +374,27 @@ impl Checker<'_> {
         }
     }
 
-    fn str_method(&mut self, s: Expr, name: &ast::Ident, args: &[ast::Expr], span: Span) -> Expr {
+    /// A built-in method whose Kiln side is prelude function `func`.
+    fn prelude_method(
+        &mut self,
+        func: &str,
+        recv: Expr,
+        args: &[ast::Expr],
+        expect: Option<&Ty>,
+        span: Span,
+    ) -> Expr {
+        let f = self.items.fn_by_name[func];
+        self.call_user(f, Some(recv), args, expect, span)
+    }
+
+    fn str_method(
+        &mut self,
+        s: Expr,
+        name: &ast::Ident,
+        args: &[ast::Expr],
+        expect: Option<&Ty>,
+        span: Span,
+    ) -> Expr {
         let what = format!("`str.{}`", name.name);
         let native: &'static str = match name.name.as_str() {
             "len" => {
@@ -387,6 +410,15 @@ impl Checker<'_> {
             "ends_with" => "str_ends_with",
             "split" => "str_split",
             "trim" => "str_trim",
+            "find" | "parse_int" | "parse_float" => {
+                return self.prelude_method(&format!("__str_{}", name.name), s, args, expect, span);
+            }
+            // The natives behind them, for the prelude.
+            "__find_index" => "str_find",
+            "__is_int" => "str_is_int",
+            "__to_int" => "str_to_int",
+            "__is_float" => "str_is_float",
+            "__to_float" => "str_to_float",
             other => {
                 self.error(name.span, format!("type `str` has no method `{other}`"));
                 return invalid(Ty::Error, span);
@@ -401,9 +433,13 @@ impl Checker<'_> {
         elem: &Ty,
         name: &ast::Ident,
         args: &[ast::Expr],
+        expect: Option<&Ty>,
         span: Span,
     ) -> Expr {
         let what = format!("`[T].{}`", name.name);
+        if name.name == "pop" {
+            return self.prelude_method("__array_pop", arr, args, expect, span);
+        }
         let (op, params, ret) = match name.name.as_str() {
             "len" => (Intrinsic::ArrayLen, vec![], Ty::Int),
             "sort" => (Intrinsic::ArraySort, vec![], Ty::Unit),

@@ -94,7 +94,12 @@ impl Cx<'_> {
         match (ty, c) {
             (Ty::Enum(e, _), Ctor::Variant(tag)) => {
                 let en = &self.items.enums[*e];
-                let name = format!("{}.{}", en.name, en.variants[*tag as usize].0);
+                let variant = &en.variants[*tag as usize].0;
+                let name = if self.items.is_prelude_enum(*e) {
+                    variant.clone()
+                } else {
+                    format!("{}.{variant}", en.name)
+                };
                 if args.is_empty() {
                     name
                 } else {

@@ -42,7 +42,7 @@ impl Checker<'_> {
             ExprKind::Float(v) => constant(ConstVal::Float(*v), span),
             ExprKind::Bool(v) => constant(ConstVal::Bool(*v), span),
             ExprKind::Str(pieces) => self.string(pieces, span),
-            ExprKind::Name(name) => self.name(name, span),
+            ExprKind::Name(name) => self.name(name, expect, span),
             ExprKind::Binary(op, l, r) => self.binary(*op, l, r, span, expect),
             ExprKind::Unary(op, inner) => self.unary(*op, inner, span),
             ExprKind::Assign(op, target, value) => self.assign(*op, target, value, span),
@@ -53,6 +53,7 @@ impl Checker<'_> {
                 self.unit_variant(e, name, expect, span)
             }
             ExprKind::Match(scrutinee, arms) => self.match_expr(scrutinee, arms, expect, span),
+            ExprKind::Try(inner) => self.try_expr(inner, span),
             ExprKind::Field(obj, name) => match self.field_of(obj, name) {
                 Some((o, field, ty)) => Expr::new(tir::ExprKind::Field(Box::new(o), field), ty, span),
                 None => invalid(Ty::Error, span),
@@ -111,7 +112,7 @@ impl Checker<'_> {
         }
     }
 
-    fn name(&mut self, name: &str, span: Span) -> Expr {
+    fn name(&mut self, name: &str, expect: Option<&Ty>, span: Span) -> Expr {
         if let Some((id, ty, _)) = self.lookup(name) {
             return Expr::new(tir::ExprKind::Local(id), ty, span);
         }
@@ -130,6 +131,14 @@ impl Checker<'_> {
                     invalid(Ty::Error, span)
                 }
             };
+        }
+        if let Some((e, tag)) = self.items.unqualified_variant(name) {
+            let n = self.items.enums[e].variants[tag as usize].1.len();
+            if n == 0 {
+                return self.variant_value(e, tag, &[], expect, span);
+            }
+            self.error(span, format!("`{name}` holds a value; write `{name}(...)`"));
+            return invalid(Ty::Error, span);
         }
         let what = if self.items.fn_by_name.contains_key(name) {
             format!("function `{name}` cannot be used as a value (call it with `{name}(...)`)")
@@ -566,7 +575,7 @@ impl Checker<'_> {
                     self.expect_fits(value.span, &ty, &v.ty);
                     return unit(tir::ExprKind::Assign(Place::Global(gi), Box::new(v)));
                 }
-                self.name(name, target.span);
+                self.name(name, None, target.span);
                 invalid(Ty::Unit, span)
             }
             ExprKind::Field(obj, name) => {

@@ -271,7 +271,7 @@ mod tests {
     fn check(src: &str) -> Result<(Items, Program), Vec<String>> {
         let mut errors = Vec::new();
         let items = parser::parse(lexer::lex(src, 0, &mut errors), &mut errors);
-        let decls = Items::collect(&items, &mut errors);
+        let decls = Items::collect(&items, 0, &mut errors);
         let mut warnings = Vec::new();
         let program = check_program(&items, &decls, &mut errors, &mut warnings);
         match program {

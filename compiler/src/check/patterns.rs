@@ -63,6 +63,63 @@ impl Checker<'_> {
         Expr::new(tir::ExprKind::Match(Box::new(s), out), ty, span)
     }
 
+    /// `e?` on an `Option` in a function returning an `Option`, or on a `Result` in a
+    /// function returning a `Result` with the same error type: a match that gives the
+    /// `Some`/`Ok` value and returns `None`/`Err(e)` from the function.
+    pub fn try_expr(&mut self, inner: &ast::Expr, span: Span) -> Expr {
+        let v = self.expr(inner, None);
+        let option = self.items.unqualified_variant("Some").map(|(e, _)| e);
+        let result = self.items.unqualified_variant("Ok").map(|(e, _)| e);
+        let ret = self.ret.clone();
+        let (value_ty, out) = match (&v.ty, &ret) {
+            (Ty::Error, _) => return invalid(Ty::Error, span),
+            (Ty::Enum(e, a), Ty::Enum(r, _)) if Some(*e) == option && Some(*r) == option => {
+                (a[0].clone(), None)
+            }
+            (Ty::Enum(e, a), Ty::Enum(r, b))
+                if Some(*e) == result && Some(*r) == result && (a[1] == b[1]) =>
+            {
+                (a[0].clone(), Some(a[1].clone()))
+            }
+            (t, r) => {
+                let (t, r) = (self.type_name(t), self.type_name(r));
+                let msg = format!(
+                    "`?` needs an `Option` in a function returning an `Option`, or a `Result` in a function returning a `Result` with the same error type; here it is applied to `{t}` in a function returning `{r}`"
+                );
+                self.error(span, msg);
+                return invalid(Ty::Error, span);
+            }
+        };
+        let Ty::Enum(en, _) = v.ty.clone() else { unreachable!("matched above") };
+        self.push_scope();
+        let ok = self.declare("?", value_ty.clone(), false);
+        let pat = |kind, ty: &Ty| Pat { kind, ty: ty.clone(), span };
+        let local = Expr::new(tir::ExprKind::Local(ok), value_ty.clone(), span);
+        let arm_ok = tir::Arm {
+            pat: pat(PatKind::Variant(en, 0, vec![pat(PatKind::Bind(ok), &value_ty)]), &v.ty),
+            body: local,
+        };
+        let arm_fail = match out {
+            None => {
+                let none = Expr::new(tir::ExprKind::Variant(en, 1, Vec::new()), ret.clone(), span);
+                let body = Expr::new(tir::ExprKind::Return(Some(Box::new(none))), Ty::Never, span);
+                tir::Arm { pat: pat(PatKind::Variant(en, 1, Vec::new()), &v.ty), body }
+            }
+            Some(err_ty) => {
+                let err = self.declare("?", err_ty.clone(), false);
+                let err_val = Expr::new(tir::ExprKind::Local(err), err_ty.clone(), span);
+                let wrapped = Expr::new(tir::ExprKind::Variant(en, 1, vec![err_val]), ret.clone(), span);
+                let body = Expr::new(tir::ExprKind::Return(Some(Box::new(wrapped))), Ty::Never, span);
+                tir::Arm {
+                    pat: pat(PatKind::Variant(en, 1, vec![pat(PatKind::Bind(err), &err_ty)]), &v.ty),
+                    body,
+                }
+            }
+        };
+        self.pop_scope();
+        Expr::new(tir::ExprKind::Match(Box::new(v), vec![arm_ok, arm_fail]), value_ty, span)
+    }
+
     /// Checks pattern `p` against a value of type `ty`, declaring its bindings.
     fn pattern(&mut self, p: &ast::Pattern, ty: &Ty) -> Pat {
         let pat = |kind| Pat { kind, ty: ty.clone(), span: p.span };
@@ -101,22 +158,33 @@ impl Checker<'_> {
         };
         let written: Vec<&str> = path.iter().map(|i| i.name.as_str()).collect();
         let written = written.join(".");
-        let [enum_name, variant] = path else {
-            self.error(p.span, format!("cannot find variant `{written}`; write `Enum.Variant`"));
-            return wild(self);
-        };
-        let Some(Ty::Enum(e, _)) = self.items.type_named(&enum_name.name) else {
-            self.error(enum_name.span, format!("cannot find enum `{}`", enum_name.name));
-            return wild(self);
-        };
-        let Some((tag, fields)) = self.items.enums[e].variant(&variant.name) else {
-            let en = &self.items.enums[e].name;
-            self.error(variant.span, format!("enum `{en}` has no variant `{}`", variant.name));
-            return wild(self);
+        let (e, tag, fields) = match path {
+            [single] => match self.items.unqualified_variant(&single.name) {
+                Some((e, tag)) => (e, tag, &self.items.enums[e].variants[tag as usize].1[..]),
+                None => {
+                    self.error(p.span, format!("cannot find variant `{written}`; write `Enum.Variant`"));
+                    return wild(self);
+                }
+            },
+            [enum_name, variant] => {
+                let Some(Ty::Enum(e, _)) = self.items.type_named(&enum_name.name) else {
+                    self.error(enum_name.span, format!("cannot find enum `{}`", enum_name.name));
+                    return wild(self);
+                };
+                let Some((tag, fields)) = self.items.enums[e].variant(&variant.name) else {
+                    let en = &self.items.enums[e].name;
+                    self.error(variant.span, format!("enum `{en}` has no variant `{}`", variant.name));
+                    return wild(self);
+                };
+                (e, tag, fields)
+            }
+            _ => {
+                self.error(p.span, format!("cannot find variant `{written}`; write `Enum.Variant`"));
+                return wild(self);
+            }
         };
         if !matches!(ty, Ty::Enum(te, _) if *te == e) && *ty != Ty::Error {
-            let generic = self.items.type_named(&enum_name.name).unwrap_or(Ty::Error);
-            self.mismatch(p.span, ty, &generic);
+            self.mismatch(p.span, ty, &Ty::Enum(e, Vec::new()));
             return wild(self);
         }
         let fields = if *ty == Ty::Error { fields.to_vec() } else { self.items.variant_fields(ty, tag) };

@@ -60,6 +60,8 @@ pub struct FnInfo {
     pub decl: (usize, Option<usize>),
     /// Where the name was declared.
     pub span: Span,
+    /// Whether it is the prelude's (compiled only if used).
+    pub in_prelude: bool,
 }
 
 /// A module-level global.
@@ -94,6 +96,8 @@ pub struct Items {
     pub globals: Vec<GlobalInfo>,
     /// Global index by name.
     pub global_by_name: HashMap<String, usize>,
+    /// How many of the items passed to [`Items::collect`] are the prelude's.
+    pub n_prelude_items: usize,
 }
 
 const BUILTIN_TYPES: &[&str] = &["int", "float", "bool", "str"];
@@ -104,8 +108,8 @@ fn error(errors: &mut Vec<Diagnostic>, span: Span, message: impl Into<String>) {
 
 impl Items {
     /// Collects the declarations of `items`, reporting duplicates and unknown types.
-    pub fn collect(items: &[Item], errors: &mut Vec<Diagnostic>) -> Items {
-        let mut out = Items::default();
+    pub fn collect(items: &[Item], n_prelude_items: usize, errors: &mut Vec<Diagnostic>) -> Items {
+        let mut out = Items { n_prelude_items, ..Items::default() };
         for item in items {
             let name = match item {
                 Item::Struct(s) => &s.name,
@@ -257,11 +261,24 @@ impl Items {
             params.push((name.name.clone(), self.resolve_type(ty, &generics, errors)));
         }
         let ret = f.ret.as_ref().map_or(Ty::Unit, |t| self.resolve_type(t, &generics, errors));
-        let name = match &owner {
-            Some(o) => format!("{}.{}", self.type_name(&o.head()), f.name.name),
-            None => f.name.name.clone(),
+        let in_prelude = decl.0 < self.n_prelude_items;
+        let name = match (&owner, f.name.name.strip_prefix("__")) {
+            (Some(o), _) => format!("{}.{}", self.type_name(&o.head()), f.name.name),
+            // A built-in method's Kiln side: hidden in traces like other runtime frames.
+            (None, Some(method)) if in_prelude => format!("<{method}>"),
+            (None, _) => f.name.name.clone(),
         };
-        FnInfo { name, generics, params, owner, has_self: f.has_self, ret, decl, span: f.name.span }
+        FnInfo {
+            name,
+            generics,
+            params,
+            owner,
+            has_self: f.has_self,
+            ret,
+            decl,
+            span: f.name.span,
+            in_prelude,
+        }
     }
 
     /// The type parameters `written` after `outer` (an impl's), with their bounds.
@@ -374,6 +391,26 @@ impl Items {
             Ty::Enum(e, _) => Ty::Enum(e, args),
             other => other,
         }
+    }
+
+    /// The prelude variant a bare name stands for: `Some`, `None` (of `Option`), `Ok`,
+    /// `Err` (of `Result`): (enum, tag).
+    pub fn unqualified_variant(&self, name: &str) -> Option<(usize, u32)> {
+        let (en, tag) = match name {
+            "Some" => ("Option", 0),
+            "None" => ("Option", 1),
+            "Ok" => ("Result", 0),
+            "Err" => ("Result", 1),
+            _ => return None,
+        };
+        Some((*self.enum_by_name.get(en)?, tag))
+    }
+
+    /// Whether enum `e` is the prelude's `Option` or `Result`, whose variants are
+    /// written without the enum's name.
+    pub fn is_prelude_enum(&self, e: usize) -> bool {
+        matches!(self.enums[e].name.as_str(), "Option" | "Result")
+            && self.enum_by_name.get(&self.enums[e].name) == Some(&e)
     }
 
     /// The struct or enum type named `name`, without type arguments.

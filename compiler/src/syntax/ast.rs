@@ -264,6 +264,8 @@ pub enum ExprKind {
     ArrayRepeat(Box<Expr>, Box<Expr>),
     /// `match scrutinee { pat => body, ... }`
     Match(Box<Expr>, Vec<Arm>),
+    /// `e?`: the `Some`/`Ok` value, or return the `None`/`Err`.
+    Try(Box<Expr>),
 }
 
 /// One arm of a `match`.

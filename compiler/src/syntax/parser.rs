@@ -590,6 +590,10 @@ impl Parser<'_> {
                 let args = self.args()?;
                 let span = e.span.to(self.prev_span());
                 e = Expr { kind: ExprKind::Call(Box::new(e), args), span };
+            } else if self.is_punct("?") {
+                let end = self.bump().span;
+                let span = e.span.to(end);
+                e = Expr { kind: ExprKind::Try(Box::new(e)), span };
             } else {
                 return Ok(e);
             }

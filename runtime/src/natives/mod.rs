@@ -64,7 +64,12 @@ pub fn call(vm: &mut Vm, native: u16, args: usize, dst: usize) -> Result<(), Sto
         | Native::StrEndsWith
         | Native::StrSplit
         | Native::StrTrim
-        | Native::FromCharCode => Some(strings::call(vm, id, &a)?),
+        | Native::FromCharCode
+        | Native::StrFind
+        | Native::StrIsInt
+        | Native::StrToInt
+        | Native::StrIsFloat
+        | Native::StrToFloat => Some(strings::call(vm, id, &a)?),
         Native::AbsInt
         | Native::AbsFloat
         | Native::MinInt

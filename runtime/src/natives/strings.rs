@@ -66,6 +66,32 @@ pub(super) fn call(vm: &mut Vm, id: Native, a: &Args) -> Result<u64, Stop> {
             let mut buf = [0u8; 4];
             vm.new_str(c.encode_utf8(&mut buf).as_bytes())
         }
+        Native::StrFind => {
+            let (s, t) = (a.str_ref(vm, 0), a.str_ref(vm, 1));
+            let at = s.find(t).map_or(-1, |i| i as i64);
+            vm.charge_bytes(s.len() + t.len())?;
+            Ok(at as u64)
+        }
+        // `parse_int`: an optional sign and decimal digits, within `int` (Rust's rule).
+        Native::StrIsInt | Native::StrToInt => {
+            let s = a.str_ref(vm, 0);
+            let parsed = s.parse::<i64>();
+            vm.charge_bytes(s.len())?;
+            Ok(match id {
+                Native::StrIsInt => u64::from(parsed.is_ok()),
+                _ => parsed.unwrap_or(0) as u64,
+            })
+        }
+        // `parse_float`: what Rust's `f64::from_str` accepts.
+        Native::StrIsFloat | Native::StrToFloat => {
+            let s = a.str_ref(vm, 0);
+            let parsed = s.parse::<f64>();
+            vm.charge_bytes(s.len())?;
+            Ok(match id {
+                Native::StrIsFloat => u64::from(parsed.is_ok()),
+                _ => parsed.unwrap_or(0.0).to_bits(),
+            })
+        }
         other => unreachable!("{other:?} is not a string native"),
     }
 }
