@@ -257,7 +257,16 @@ fn apply_structural(module: &mut kiln_bytecode::Module, m: &Structural) {
                         en.variants[i] = kiln_bytecode::TypeIdx((new_ty as usize % n_types) as u32);
                     }
                 }
-                CompositeType::Struct(_) | CompositeType::Variant(_) | CompositeType::Enum(_) => {}
+                // A closure's captures, or a function type's parameters.
+                CompositeType::Closure(c) if !c.captures.is_empty() => {
+                    let i = field % c.captures.len();
+                    c.captures[i] = t;
+                }
+                CompositeType::Func(sig) if !sig.params.is_empty() => {
+                    let i = field % sig.params.len();
+                    sig.params[i] = t;
+                }
+                _ => {}
             }
         }
     }

@@ -233,6 +233,12 @@ impl<'a> Reader<'a> {
                 name: self.string()?,
                 fields: self.list("field", 2, |r| Ok((r.string()?, r.val_type()?)))?,
             })),
+            4 => Ok(CompositeType::Func(self.signature()?)),
+            5 => Ok(CompositeType::Closure(ClosureType {
+                fn_type: TypeIdx(self.u32("function type")?),
+                func: FuncIdx(self.u32("closure function")?),
+                captures: self.list("capture", 1, Self::val_type)?,
+            })),
             _ => Err(DecodeError::Invalid { what: "type kind", offset }),
         }
     }

@@ -30,6 +30,11 @@ pub fn disassemble(module: &Module, source: Option<SourceLookup<'_>>) -> String 
                 let fields: Vec<String> = st.fields.iter().map(|(_, t)| type_name(module, *t)).collect();
                 writeln!(out, "type t{i} = variant {}({})", st.name, fields.join(", "))
             }
+            CompositeType::Func(sig) => writeln!(out, "type t{i} = fn{}", sig_text(module, sig)),
+            CompositeType::Closure(c) => {
+                let caps: Vec<String> = c.captures.iter().map(|t| type_name(module, *t)).collect();
+                writeln!(out, "type t{i} = closure t{} of f{} [{}]", c.fn_type.0, c.func.0, caps.join(", "))
+            }
         };
     }
     for (i, k) in module.consts.iter().enumerate() {
@@ -111,6 +116,8 @@ fn type_name_at(module: &Module, ty: ValType, depth: usize) -> String {
         ValType::Ref(t) => match module.types.get(t.index()) {
             Some(CompositeType::Struct(st) | CompositeType::Variant(st)) => st.name.clone(),
             Some(CompositeType::Enum(en)) => en.name.clone(),
+            Some(CompositeType::Func(sig)) => format!("fn{}", sig_text(module, sig)),
+            Some(CompositeType::Closure(_)) => format!("closure t{}", t.0),
             Some(CompositeType::Array(elem)) => {
                 format!("[{}]", type_name_at(module, *elem, depth + 1))
             }

@@ -90,6 +90,16 @@ fn write_composite(out: &mut Vec<u8>, ty: &CompositeType) {
                 write_val_type(out, *ty);
             });
         }
+        CompositeType::Func(sig) => {
+            out.push(4);
+            write_sig(out, sig);
+        }
+        CompositeType::Closure(c) => {
+            out.push(5);
+            write_uleb(out, u64::from(c.fn_type.0));
+            write_uleb(out, u64::from(c.func.0));
+            write_list(out, &c.captures, |out, ty| write_val_type(out, *ty));
+        }
     }
 }
 

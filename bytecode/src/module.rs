@@ -74,6 +74,23 @@ pub enum CompositeType {
     Enum(EnumType),
     /// One variant of exactly one enum: payload fields stored inline, as a struct's.
     Variant(StructType),
+    /// A function type: what a closure register holds. Values are closure objects.
+    Func(Signature),
+    /// The object of one closure: the function its calls run, and the values it
+    /// captured, stored inline like struct fields.
+    Closure(ClosureType),
+}
+
+/// A closure's layout.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClosureType {
+    /// The function type its values have.
+    pub fn_type: TypeIdx,
+    /// The function a call runs: its first parameter is the closure object itself (of
+    /// this type), the others and its result are the function type's.
+    pub func: FuncIdx,
+    /// The captured values' types, in order.
+    pub captures: Vec<ValType>,
 }
 
 /// An enum type.

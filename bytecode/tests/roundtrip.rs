@@ -56,6 +56,11 @@ fn composite() -> impl Strategy<Value = CompositeType> {
             .prop_map(|(name, fields)| CompositeType::Variant(StructType { name, fields })),
         ("[A-Z][a-z]{0,6}", prop::collection::vec((0u32..8).prop_map(TypeIdx), 0..4))
             .prop_map(|(name, variants)| CompositeType::Enum(EnumType { name, variants })),
+        (prop::collection::vec(val_type(), 0..3), prop::option::of(val_type()))
+            .prop_map(|(params, result)| CompositeType::Func(Signature { params, result })),
+        (0u32..8, 0u32..8, prop::collection::vec(val_type(), 0..3)).prop_map(|(t, f, captures)| {
+            CompositeType::Closure(ClosureType { fn_type: TypeIdx(t), func: FuncIdx(f), captures })
+        }),
     ]
 }
 

@@ -96,6 +96,45 @@ fn with_enum(m: &mut Module) -> (Reg, Reg) {
     (e, a)
 }
 
+/// Adds `fn(int) -> int` as type 2, a closure type capturing an int as type 3, its
+/// function `clo` (adds the capture to its argument) as function 2, and to main code
+/// that builds the closure and calls it. Returns main's closure register.
+fn with_closure(m: &mut Module) -> Reg {
+    m.types.push(CompositeType::Func(Signature { params: vec![ValType::Int], result: Some(ValType::Int) }));
+    m.types.push(CompositeType::Closure(ClosureType {
+        fn_type: TypeIdx(2),
+        func: FuncIdx(2),
+        captures: vec![ValType::Int],
+    }));
+    m.funcs.push(Function {
+        name: "clo".into(),
+        sig: Signature { params: vec![ValType::Ref(TypeIdx(3)), ValType::Int], result: Some(ValType::Int) },
+        regs: vec![ValType::Ref(TypeIdx(3)), ValType::Int, ValType::Int],
+        code: vec![
+            Instr::GetField { dst: r(2), obj: r(0), field: FieldIdx(0) },
+            Instr::AddI { dst: r(1), a: r(1), b: r(2) },
+            Instr::Ret { src: r(1) },
+        ],
+        file: 0,
+        lines: vec![],
+    });
+    let regs = &mut m.funcs[0].regs;
+    let c = r(regs.len() as u32);
+    regs.push(ValType::Ref(TypeIdx(2)));
+    regs.push(ValType::Int);
+    let code = main_code(m);
+    let end = code.len() - 1;
+    code.splice(
+        end..end,
+        [
+            Instr::NewClosure { dst: c, ty: TypeIdx(3), args: r(0) },
+            Instr::LoadI { dst: r(c.0 + 1), imm: Imm(5) },
+            Instr::CallClosure { dst: r(0), args: c },
+        ],
+    );
+    c
+}
+
 /// The instruction `with_enum` added at position `i` (0 to 3).
 fn enum_instr(m: &mut Module, i: usize) -> &mut Instr {
     let code = main_code(m);
@@ -106,6 +145,48 @@ fn enum_instr(m: &mut Module, i: usize) -> &mut Instr {
 type Case = (&'static str, Rule, fn(&mut Module));
 
 const CASES: &[Case] = &[
+    ("closure type names a struct as its function type", Rule::Closure, |m| {
+        with_closure(m);
+        if let CompositeType::Closure(c) = &mut m.types[3] {
+            c.fn_type = TypeIdx(0);
+        }
+    }),
+    ("closure function without the closure first", Rule::Closure, |m| {
+        with_closure(m);
+        m.funcs[2].sig.params.remove(0);
+        m.funcs[2].regs.remove(0);
+    }),
+    ("closure function with another result", Rule::Closure, |m| {
+        with_closure(m);
+        m.funcs[2].sig.result = None;
+    }),
+    ("closure built into a register of another type", Rule::OperandType, |m| {
+        with_closure(m);
+        let code = main_code(m);
+        let at = code.len() - 4;
+        code[at] = Instr::NewClosure { dst: r(2), ty: TypeIdx(3), args: r(0) };
+    }),
+    ("call of a struct as a closure", Rule::OperandType, |m| {
+        with_closure(m);
+        let code = main_code(m);
+        let at = code.len() - 2;
+        code[at] = Instr::CallClosure { dst: r(0), args: r(2) };
+    }),
+    ("closure called with an argument of another type", Rule::Call, |m| {
+        let c = with_closure(m);
+        m.funcs[0].regs[c.index() + 1] = ValType::Bool;
+        let code = main_code(m);
+        let at = code.len() - 3;
+        code[at] = Instr::LoadBool { dst: r(c.0 + 1), imm: Imm(1) };
+    }),
+    ("a closure's capture changed", Rule::OperandType, |m| {
+        with_closure(m);
+        m.funcs[2].code.insert(0, Instr::SetField { obj: r(0), field: FieldIdx(0), src: r(1) });
+    }),
+    ("capture out of range", Rule::OperandRange, |m| {
+        with_closure(m);
+        m.funcs[2].code[0] = Instr::GetField { dst: r(2), obj: r(0), field: FieldIdx(1) };
+    }),
     ("enum lists a struct", Rule::Enum, |m| {
         with_enum(m);
         if let CompositeType::Enum(en) = &mut m.types[2] {
@@ -294,6 +375,9 @@ fn base_module_is_valid() {
     let mut m = base();
     with_enum(&mut m);
     verify(&m).expect("the base module with an enum is valid");
+    let mut m = base();
+    with_closure(&mut m);
+    verify(&m).expect("the base module with a closure is valid");
 }
 
 #[test]

@@ -148,12 +148,25 @@ impl Checker<'_> {
             Instr::NewStruct { ty, args, .. } => {
                 let n = match &m.types[ty.index()] {
                     CompositeType::Struct(st) | CompositeType::Variant(st) => st.fields.len(),
-                    CompositeType::Array(_) | CompositeType::Enum(_) => 0,
+                    _ => 0,
                 };
                 fx.window = (args.0, n as u32);
             }
             Instr::NewArray { args, count, .. } | Instr::ConcatN { args, count, .. } => {
                 fx.window = (args.0, count.0)
+            }
+            Instr::NewClosure { ty, args, .. } => {
+                if let CompositeType::Closure(c) = &m.types[ty.index()] {
+                    fx.window = (args.0, c.captures.len() as u32);
+                }
+            }
+            Instr::CallClosure { dst, args } => {
+                // The window is the closure and the arguments; an ill-typed closure
+                // register is `check_instr`'s to report.
+                let sig = self.func_type_of(args).ok();
+                fx.window = (args.0, 1 + sig.map_or(0, |s| s.params.len() as u32));
+                fx.kill_from = Some(args.0);
+                fx.def = sig.and_then(|s| s.result).map(|_| dst.0);
             }
             _ => {}
         }
@@ -164,7 +177,8 @@ impl Checker<'_> {
     fn check_ranges(&self, instr: &Instr) -> Result<(), VerifyError> {
         let m = self.module;
         let names = instr.opcode().info().operands.iter().map(|(name, _)| *name);
-        let is_call = matches!(instr, Instr::Call { .. } | Instr::CallNative { .. });
+        let is_call =
+            matches!(instr, Instr::Call { .. } | Instr::CallNative { .. } | Instr::CallClosure { .. });
         for ((kind, value), name) in instr.operand_values().iter().zip(names) {
             let value = value as usize;
             let (len, what) = match kind {
@@ -270,8 +284,24 @@ impl Checker<'_> {
         }
     }
 
+    /// The function type a closure register holds.
+    fn func_type_of(&self, r: Reg) -> Result<&Signature, VerifyError> {
+        match &self.module.types[self.ref_type(r)?.index()] {
+            CompositeType::Func(sig) => Ok(sig),
+            _ => Err(err(Rule::OperandType, format!("register {} does not hold a function", r.0))),
+        }
+    }
+
+    /// The type of field `field` of the object in `obj` (a struct, a variant, or a
+    /// closure's captures).
     fn field(&self, obj: Reg, field: FieldIdx) -> Result<ValType, VerifyError> {
-        let st = self.struct_type(self.ref_type(obj)?)?;
+        let t = self.ref_type(obj)?;
+        if let CompositeType::Closure(c) = &self.module.types[t.index()] {
+            return c.captures.get(field.index()).copied().ok_or_else(|| {
+                err(Rule::OperandRange, format!("capture {} out of range in closure type {}", field.0, t.0))
+            });
+        }
+        let st = self.struct_type(t)?;
         st.fields.get(field.index()).map(|(_, ty)| *ty).ok_or_else(|| {
             err(Rule::OperandRange, format!("field {} out of range in `{}`", field.0, st.name))
         })
@@ -437,7 +467,44 @@ impl Checker<'_> {
                 self.expect(dst, self.field(obj, field)?)?;
             }
             Instr::SetField { obj, field, src } => {
+                if let CompositeType::Closure(_) = &self.module.types[self.ref_type(obj)?.index()] {
+                    return Err(err(Rule::OperandType, "a closure's captures cannot be changed"));
+                }
                 self.expect(src, self.field(obj, field)?)?;
+            }
+            Instr::NewClosure { dst, ty, args } => {
+                let CompositeType::Closure(c) = &self.module.types[ty.index()] else {
+                    return Err(err(Rule::OperandType, format!("type {} is not a closure type", ty.0)));
+                };
+                self.expect(dst, Ref(c.fn_type))?;
+                let window = self.window(args, c.captures.len())?;
+                for (r, want) in window.iter().zip(&c.captures) {
+                    self.expect(*r, *want)?;
+                }
+            }
+            Instr::CallClosure { dst, args } => {
+                let sig = self.func_type_of(args)?;
+                let window = self.window(Reg(args.0 + 1), sig.params.len())?;
+                for (r, want) in window.iter().zip(&sig.params) {
+                    if self.ty(*r)? != *want {
+                        return Err(err(
+                            Rule::Call,
+                            format!("argument register {} does not have parameter type {want:?}", r.0),
+                        ));
+                    }
+                }
+                match sig.result {
+                    Some(want) if self.ty(dst)? != want => {
+                        return Err(err(
+                            Rule::Call,
+                            format!("result register {} does not have result type {want:?}", dst.0),
+                        ))
+                    }
+                    None if dst.0 != 0 => {
+                        return Err(err(Rule::Call, "call without a result must name register 0"))
+                    }
+                    _ => {}
+                }
             }
             Instr::GetTag { dst, src } => {
                 self.enum_reg(src)?;

@@ -15,6 +15,10 @@
 //! - **M6 debug**: file indices name a file; line tables are sorted and inside the code.
 //! - **M7 enum**: an enum lists only variant types, and every variant type is listed by
 //!   exactly one enum, once (its tag is its position there).
+//! - **M8 closure**: a closure type names a function type and a function whose first
+//!   parameter is a reference to the closure type itself and whose other parameters and
+//!   result are the function type's (so a call through any closure of a function type
+//!   passes what its function expects).
 //!
 //! Function rules:
 //! - **F1 params**: the first registers have the parameter types, in order.
@@ -62,6 +66,8 @@ pub enum Rule {
     Debug,
     /// M7 enum.
     Enum,
+    /// M8 closure.
+    Closure,
     /// F1 params.
     Params,
     /// F2 operand-range.
@@ -91,6 +97,7 @@ impl Rule {
             Rule::Limit => "M5 limit",
             Rule::Debug => "M6 debug",
             Rule::Enum => "M7 enum",
+            Rule::Closure => "M8 closure",
             Rule::Params => "F1 params",
             Rule::OperandRange => "F2 operand-range",
             Rule::BranchTarget => "F3 branch-target",
@@ -198,6 +205,35 @@ fn check_limits(module: &Module) -> Result<(), VerifyError> {
     Ok(())
 }
 
+/// M8: every closure type's function fits its function type.
+fn check_closures(module: &Module) -> Result<(), VerifyError> {
+    for (t, ty) in module.types.iter().enumerate() {
+        let CompositeType::Closure(c) = ty else { continue };
+        let CompositeType::Func(f) = &module.types[c.fn_type.index()] else {
+            return Err(err(
+                Rule::Closure,
+                format!("closure type {t} names type {}, not a function type", c.fn_type.0),
+            ));
+        };
+        let Some(func) = module.funcs.get(c.func.index()) else {
+            return Err(err(
+                Rule::Closure,
+                format!("closure type {t} names function {}, out of range", c.func.0),
+            ));
+        };
+        let fits = func.sig.params.first() == Some(&ValType::Ref(TypeIdx(t as u32)))
+            && func.sig.params[1..] == f.params[..]
+            && func.sig.result == f.result;
+        if !fits {
+            return Err(err(
+                Rule::Closure,
+                format!("closure type {t}: function `{}` does not take the closure and the function type's parameters", func.name),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// For each type: `Some((enum, tag))` if it is a variant. Checks rule M7.
 pub(crate) fn variant_owners(module: &Module) -> Result<Vec<Option<(TypeIdx, u32)>>, VerifyError> {
     let mut owner: Vec<Option<(TypeIdx, u32)>> = vec![None; module.types.len()];
@@ -248,8 +284,20 @@ fn check_types(module: &Module) -> Result<(), VerifyError> {
                     check_val_type(module, ValType::Ref(*v))?;
                 }
             }
+            CompositeType::Func(sig) => {
+                for t in sig.params.iter().chain(&sig.result) {
+                    check_val_type(module, *t)?;
+                }
+            }
+            CompositeType::Closure(c) => {
+                check_val_type(module, ValType::Ref(c.fn_type))?;
+                for t in &c.captures {
+                    check_val_type(module, *t)?;
+                }
+            }
         }
     }
+    check_closures(module)?;
     // Kahn's algorithm over "struct A has an inline struct field of type B" edges: what
     // cannot be ordered lies on a cycle. The order also bounds nesting depth without
     // recursion, so a hostile module cannot overflow the host stack.
@@ -308,7 +356,7 @@ fn type_name(module: &Module, t: usize) -> String {
     match &module.types[t] {
         CompositeType::Struct(st) | CompositeType::Variant(st) => st.name.clone(),
         CompositeType::Enum(en) => en.name.clone(),
-        CompositeType::Array(_) => format!("type {t}"),
+        _ => format!("type {t}"),
     }
 }
 

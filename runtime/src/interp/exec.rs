@@ -317,6 +317,14 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
 
             Op::Call { dst, args, func } => call!(dst, args, func as usize),
             Op::CallFar { dst, args, func } => call!(dst, args, func.get()),
+            Op::CallClosure { dst, args } => {
+                let clo = raw::obj(r!(args));
+                // SAFETY: rule F5: `args` holds a closure, a live object (heap invariant
+                // 1) whose descriptor names its function; rule M8 makes that function
+                // take this closure and the window's arguments.
+                let func = unsafe { raw::closure_func(clo) };
+                call!(dst, args, func as usize)
+            }
             Op::CallNative { dst, args, native } => {
                 slow!(crate::natives::call(vm, native, base + args as usize, base + dst as usize))
             }

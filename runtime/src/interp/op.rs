@@ -360,6 +360,11 @@ pub enum Op {
         dst: R,
         src: R,
     },
+    /// A call of the closure in `args` (its function reads its captures from it).
+    CallClosure {
+        dst: R,
+        args: R,
+    },
     /// `AsVariant`: the run form needs only the variant's tag.
     AsVariant {
         dst: R,

@@ -86,11 +86,26 @@ pub fn prepare(module: Module) -> PreparedModule {
                     .collect(),
                 n_fields: st.fields.len() as u32,
                 tag,
+                func: 0,
+            },
+            // A closure object is laid out like a struct of its captures.
+            CompositeType::Closure(c) => ObjDesc {
+                kind: ObjKind::Struct,
+                ref_fields: c
+                    .captures
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, t)| t.is_ref())
+                    .map(|(i, _)| i as u32)
+                    .collect(),
+                n_fields: c.captures.len() as u32,
+                tag: 0,
+                func: c.func.0,
             },
             CompositeType::Array(elem) => ObjDesc::array(elem.is_ref()),
             // No object is ever an enum's own type: values are objects of its variants.
-            CompositeType::Enum(_) => {
-                ObjDesc { kind: ObjKind::Struct, ref_fields: Box::new([]), n_fields: 0, tag: 0 }
+            CompositeType::Enum(_) | CompositeType::Func(_) => {
+                ObjDesc { kind: ObjKind::Struct, ref_fields: Box::new([]), n_fields: 0, tag: 0, func: 0 }
             }
         })
         .collect();
@@ -212,6 +227,10 @@ pub fn prepare(module: Module) -> PreparedModule {
                     Op::SetField { obj: r(obj), field: field.0 as u16, src: r(src) }
                 }
                 Instr::GetTag { dst, src } => same!(GetTag { dst, src }),
+                Instr::NewClosure { dst, ty, args } => {
+                    Op::NewStruct { dst: r(dst), ty: U24::new(ty.0), args: r(args) }
+                }
+                Instr::CallClosure { dst, args } => same!(CallClosure { dst, args }),
                 Instr::AsVariant { dst, src, ty } => {
                     Op::AsVariant { dst: r(dst), src: r(src), tag: tags[ty.index()] as u16 }
                 }
