@@ -1,30 +1,44 @@
 //! Monomorphisation: the typed IR of a checked program, with one copy of each generic
 //! function per list of type arguments it is called with. Every type in an instance is
-//! concrete, and every call names an instance (its index in the list) instead of a
-//! function and type arguments, so lowering never sees a type parameter.
+//! concrete, and every call and closure names an instance (its index in the list)
+//! instead of a function and type arguments, so lowering never sees a type parameter.
 //!
 //! Functions without type parameters come first, in declaration order; instances follow
-//! in the order calls first reach them, so the output is deterministic.
+//! in the order uses first reach them, so the output is deterministic. Besides
+//! functions, instances are closure bodies (per type arguments of the function they
+//! appear in) and adapters that let a named function be used as a function value.
 
 use crate::check::{GlobalDef, Program};
 use crate::diag::Diagnostic;
 use crate::sema::items::Items;
 use crate::sema::types::Ty;
-use crate::tir::{self, ExprKind, PatKind};
+use crate::tir::{self, ExprKind, LocalDecl, LocalId, PatKind};
 use std::collections::HashMap;
+
+/// What an instance is an instance of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Callee {
+    /// A function or method, by index in `Items::fns`.
+    Fn(usize),
+    /// A closure literal's body, by index in `Program::closures`.
+    Closure(usize),
+    /// Function `i` of `Items::fns` as a function value: a closure without captures
+    /// whose body calls it.
+    FnValue(usize),
+}
 
 /// One function with its type arguments made concrete.
 #[derive(Debug)]
 pub struct Instance {
-    /// The function, by index in `Items::fns`.
-    pub func: usize,
+    /// What it instantiates.
+    pub callee: Callee,
     /// Its type arguments (none for a function without type parameters).
     pub args: Vec<Ty>,
     /// Its body, every type concrete and every call resolved to an instance.
     pub body: tir::Body,
 }
 
-/// The instances a program needs, and its global initialisers with calls resolved.
+/// The instances a program needs.
 #[derive(Debug)]
 pub struct Monomorphic {
     /// Every function instance; `Call(i, ..)` in any body calls `instances[i]`.
@@ -34,29 +48,37 @@ pub struct Monomorphic {
 }
 
 struct Worklist {
-    index: HashMap<(usize, Vec<Ty>), usize>,
-    pending: Vec<(usize, Vec<Ty>)>,
+    index: HashMap<(Callee, Vec<Ty>), usize>,
+    pending: Vec<(Callee, Vec<Ty>)>,
 }
 
 impl Worklist {
-    /// The instance index of `func` with `args`, queued for processing if new.
-    fn request(&mut self, func: usize, args: Vec<Ty>) -> usize {
+    /// The instance index of `callee` with `args`, queued for building if new.
+    fn request(&mut self, callee: Callee, args: Vec<Ty>) -> usize {
         let next = self.index.len();
-        *self.index.entry((func, args.clone())).or_insert_with(|| {
-            self.pending.push((func, args));
+        *self.index.entry((callee, args.clone())).or_insert_with(|| {
+            self.pending.push((callee, args));
             next
         })
     }
 
-    /// Makes every type in `e` concrete with `args` and points its calls at instances.
+    /// Makes every type in `e` concrete with `args` and points its calls and closures at
+    /// instances.
     fn rewrite(&mut self, e: &mut tir::Expr, args: &[Ty]) {
         e.visit_mut(&mut |e| {
             e.ty = e.ty.subst(args);
             match &mut e.kind {
                 ExprKind::Call(f, targs, _) => {
                     let concrete: Vec<Ty> = targs.iter().map(|t| t.subst(args)).collect();
-                    *f = self.request(*f, concrete);
+                    *f = self.request(Callee::Fn(*f), concrete);
                     targs.clear();
+                }
+                // A closure is instantiated with its enclosing function's arguments.
+                ExprKind::MakeClosure(c, _) => *c = self.request(Callee::Closure(*c), args.to_vec()),
+                ExprKind::FnRef(f, targs) => {
+                    let concrete: Vec<Ty> = targs.iter().map(|t| t.subst(args)).collect();
+                    let adapter = self.request(Callee::FnValue(*f), concrete);
+                    e.kind = ExprKind::MakeClosure(adapter, Vec::new());
                 }
                 ExprKind::Match(_, arms) => {
                     for arm in arms {
@@ -89,7 +111,7 @@ pub fn monomorphize(
     let mut work = Worklist { index: HashMap::new(), pending: Vec::new() };
     for (f, info) in items.fns.iter().enumerate() {
         if info.generics.is_empty() && !info.in_prelude {
-            work.request(f, Vec::new());
+            work.request(Callee::Fn(f), Vec::new());
         }
     }
     for g in &mut program.globals {
@@ -97,35 +119,59 @@ pub fn monomorphize(
             work.rewrite(init, &[]);
         }
     }
-    let main = work.index[&(program.main, Vec::new())];
-    let mut instances: Vec<Option<Instance>> = Vec::new();
-    let mut done = 0;
-    while done < work.pending.len() {
-        let (func, args) = work.pending[done].clone();
+    let main = work.index[&(Callee::Fn(program.main), Vec::new())];
+    let mut instances = Vec::new();
+    while instances.len() < work.pending.len() {
+        let (callee, args) = work.pending[instances.len()].clone();
         if let Some(deep) = args.iter().find(|t| depth(t) > MAX_TYPE_DEPTH) {
-            let (f, t) = (&items.fns[func].name, items.type_name(deep));
+            let f = match callee {
+                Callee::Fn(f) | Callee::FnValue(f) => f,
+                Callee::Closure(c) => program.closures[c].owner.unwrap_or(program.main),
+            };
+            let (name, t) = (&items.fns[f].name, items.type_name(deep));
             errors.push(Diagnostic {
-                message: format!("`{f}` would be instantiated with ever deeper types (such as `{t}`); a generic function cannot call itself with a bigger type"),
-                span: items.fns[func].span,
+                message: format!("`{name}` would be instantiated with ever deeper types (such as `{t}`); a generic function cannot call itself with a bigger type"),
+                span: items.fns[f].span,
                 note: None,
             });
             return None;
         }
-        let mut body = if args.is_empty() {
-            std::mem::replace(&mut program.bodies[func], placeholder())
-        } else {
-            program.bodies[func].clone()
+        let mut body = match callee {
+            Callee::Fn(f) if args.is_empty() => std::mem::replace(&mut program.bodies[f], placeholder()),
+            Callee::Fn(f) => program.bodies[f].clone(),
+            Callee::Closure(c) => program.closures[c].body.clone(),
+            Callee::FnValue(f) => adapter(items, f, &args),
         };
         for local in &mut body.locals {
             local.ty = local.ty.subst(&args);
         }
         body.ret = body.ret.subst(&args);
         work.rewrite(&mut body.expr, &args);
-        instances.push(Some(Instance { func, args, body }));
-        done += 1;
+        instances.push(Instance { callee, args, body });
     }
-    let instances = instances.into_iter().map(|i| i.expect("every instance is built")).collect();
     Some(Monomorphic { instances, main })
+}
+
+/// The body of function `f` (with `args`) as a function value: a closure without
+/// captures whose parameters are `f`'s, calling `f`.
+fn adapter(items: &Items, f: usize, args: &[Ty]) -> tir::Body {
+    let info = &items.fns[f];
+    let span = info.span;
+    let locals: Vec<LocalDecl> = info
+        .params
+        .iter()
+        .map(|(name, ty)| LocalDecl { name: name.clone(), ty: ty.subst(args), boxed: false })
+        .collect();
+    let values = locals
+        .iter()
+        .enumerate()
+        .map(|(i, l)| tir::Expr::new(ExprKind::Local(LocalId(i as u32)), l.ty.clone(), span))
+        .collect();
+    let ret = info.ret.subst(args);
+    // Resolved to an instance by `rewrite`, like any call.
+    let expr = tir::Expr::new(ExprKind::Call(f, args.to_vec(), values), ret.clone(), span);
+    let n_params = locals.len();
+    tir::Body { locals, n_params, closure: Some(0), ret, expr }
 }
 
 /// Type arguments nested deeper than this come from polymorphic recursion.
@@ -135,6 +181,7 @@ fn depth(t: &Ty) -> usize {
     match t {
         Ty::Array(t) => 1 + depth(t),
         Ty::Struct(_, a) | Ty::Enum(_, a) => 1 + a.iter().map(depth).max().unwrap_or(0),
+        Ty::Fn(p, r) => 1 + p.iter().chain([&**r]).map(depth).max().unwrap_or(0),
         _ => 0,
     }
 }
@@ -145,6 +192,7 @@ fn placeholder() -> tir::Body {
     tir::Body {
         locals: Vec::new(),
         n_params: 0,
+        closure: None,
         ret: Ty::Unit,
         expr: tir::Expr::new(ExprKind::Unreachable, Ty::Never, span),
     }

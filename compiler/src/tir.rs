@@ -15,7 +15,7 @@ use crate::syntax::ast::{BinOp, UnOp};
 use crate::syntax::span::Span;
 
 /// A local variable or parameter of one function, an index into [`Body::locals`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LocalId(pub u32);
 
 /// What the body knows of one local.
@@ -25,15 +25,21 @@ pub struct LocalDecl {
     pub name: String,
     /// Its type (`Ty::Never` or `Ty::Unit` locals hold no value).
     pub ty: Ty,
+    /// Whether it lives in a heap cell: a closure captures it and it is assigned, so
+    /// the closure and the function share it.
+    pub boxed: bool,
 }
 
 /// A checked function body (or a global's initialiser).
 #[derive(Debug, Clone)]
 pub struct Body {
-    /// Every local, parameters first.
+    /// Every local: parameters first, then (for a closure) its captures, then the rest.
     pub locals: Vec<LocalDecl>,
     /// How many of `locals` are parameters (`self` first for methods).
     pub n_params: usize,
+    /// For a closure's body: how many locals after the parameters are its captures,
+    /// loaded from the closure object (its hidden first parameter) on entry.
+    pub closure: Option<usize>,
     /// Result type.
     pub ret: Ty,
     /// The body; its value is the result.
@@ -178,8 +184,30 @@ pub enum ExprKind {
     /// `match scrutinee { arms }`: arms are tried in order; the checker proved that one
     /// always matches.
     Match(Box<Expr>, Vec<Arm>),
+    /// A closure literal, while its enclosing function is being checked (its body uses
+    /// the enclosing function's locals); replaced by [`ExprKind::MakeClosure`].
+    Closure(Box<ClosureExpr>),
+    /// A closure value: closure `index` (in `Program::closures`; after monomorphisation,
+    /// a function instance) capturing these locals of the enclosing function.
+    MakeClosure(usize, Vec<LocalId>),
+    /// Function `index` (in `Items::fns`) with these type arguments, as a value;
+    /// monomorphisation turns it into a closure without captures.
+    FnRef(usize, Vec<Ty>),
+    /// A call of a function value.
+    CallValue(Box<Expr>, Vec<Expr>),
     /// Ends the instance (after `panic` or `exit`): control never continues.
     Unreachable,
+}
+
+/// A closure literal inside the body being checked.
+#[derive(Debug, Clone)]
+pub struct ClosureExpr {
+    /// Its parameters.
+    pub params: Vec<LocalId>,
+    /// Its body.
+    pub body: Expr,
+    /// The locals declared inside it (parameters included): `first..end`.
+    pub locals: std::ops::Range<u32>,
 }
 
 /// One arm of a `match`.
@@ -261,6 +289,8 @@ impl Expr {
             | ExprKind::Break
             | ExprKind::Continue
             | ExprKind::PlaceValue
+            | ExprKind::MakeClosure(..)
+            | ExprKind::FnRef(..)
             | ExprKind::Unreachable => {}
             ExprKind::Interp(pieces) => {
                 for p in pieces {
@@ -292,6 +322,11 @@ impl Expr {
             ExprKind::Match(s, arms) => {
                 f(s);
                 arms.iter_mut().for_each(|a| f(&mut a.body));
+            }
+            ExprKind::Closure(c) => f(&mut c.body),
+            ExprKind::CallValue(callee, args) => {
+                f(callee);
+                args.iter_mut().for_each(f);
             }
             ExprKind::Call(_, _, args)
             | ExprKind::Variant(_, _, args)
@@ -338,6 +373,8 @@ impl Expr {
             | ExprKind::Break
             | ExprKind::Continue
             | ExprKind::PlaceValue
+            | ExprKind::MakeClosure(..)
+            | ExprKind::FnRef(..)
             | ExprKind::Unreachable => {}
             ExprKind::Interp(pieces) => {
                 for p in pieces {
@@ -369,6 +406,11 @@ impl Expr {
             ExprKind::Match(s, arms) => {
                 f(s);
                 arms.iter().for_each(|a| f(&a.body));
+            }
+            ExprKind::Closure(c) => f(&c.body),
+            ExprKind::CallValue(callee, args) => {
+                f(callee);
+                args.iter().for_each(f);
             }
             ExprKind::Call(_, _, args)
             | ExprKind::Variant(_, _, args)

@@ -36,14 +36,13 @@ pub struct Use<'a> {
 impl Checker<'_> {
     /// `callee(args)`: a function by name, or a built-in.
     pub fn call(&mut self, callee: &ast::Expr, args: &[ast::Expr], expect: Option<&Ty>, span: Span) -> Expr {
-        let ExprKind::Name(name) = &callee.kind else {
-            self.error(callee.span, "only named functions can be called");
-            return invalid(Ty::Error, span);
+        let name = match &callee.kind {
+            ExprKind::Name(name) if self.lookup(name).is_none() && self.global_named(name).is_none() => name,
+            _ => {
+                let f = self.expr(callee, None);
+                return self.call_value(f, args, span);
+            }
         };
-        if self.lookup(name).is_some() {
-            self.error(callee.span, format!("`{name}` is a variable, not a function"));
-            return invalid(Ty::Error, span);
-        }
         if let Some(&f) = self.items.fn_by_name.get(name) {
             return self.call_user(f, None, args, expect, span);
         }
@@ -102,6 +101,30 @@ impl Checker<'_> {
             other => {
                 let t = self.type_name(&other);
                 self.error(name.span, format!("type `{t}` has no method `{}`", name.name));
+                invalid(Ty::Error, span)
+            }
+        }
+    }
+
+    /// A call of a function value `f`.
+    fn call_value(&mut self, f: Expr, args: &[ast::Expr], span: Span) -> Expr {
+        match f.ty.clone() {
+            Ty::Fn(params, ret) => {
+                let what = format!("this `{}`", self.type_name(&f.ty));
+                match self.args(&params, None, args, &what, span) {
+                    Some(args) => Expr::new(tir::ExprKind::CallValue(Box::new(f), args), *ret, span),
+                    None => invalid(*ret, span),
+                }
+            }
+            Ty::Error => {
+                for a in args {
+                    self.expr(a, None);
+                }
+                invalid(Ty::Error, span)
+            }
+            other => {
+                let t = self.type_name(&other);
+                self.error(f.span, format!("a value of type `{t}` cannot be called"));
                 invalid(Ty::Error, span)
             }
         }
@@ -203,7 +226,10 @@ impl Checker<'_> {
         }
         for (want, a) in params[out.len()..].iter().zip(args) {
             let want = b.apply(want);
-            let hint = (!want.has_var()).then_some(&want);
+            // A closure literal takes what is known of its type (its parameters, say)
+            // even while the rest waits on it.
+            let partial = matches!(a.kind, ExprKind::Closure(..)) && matches!(want, Ty::Fn(..));
+            let hint = (!want.has_var() || partial).then_some(&want);
             let v = self.expr(a, hint);
             if !b.unify(&want, &v.ty) {
                 let want = b.apply(&want);

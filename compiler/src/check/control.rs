@@ -203,6 +203,9 @@ impl Checker<'_> {
 
     /// `return` and `return value`.
     pub fn ret(&mut self, value: Option<&ast::Expr>, span: Span) -> Expr {
+        if let Some(n) = &mut self.closure_returns {
+            *n += 1;
+        }
         let want = self.ret.clone();
         let value = match value {
             Some(e) => {

@@ -54,6 +54,7 @@ impl Checker<'_> {
             }
             ExprKind::Match(scrutinee, arms) => self.match_expr(scrutinee, arms, expect, span),
             ExprKind::Try(inner) => self.try_expr(inner, span),
+            ExprKind::Closure(params, ret, body) => self.closure(params, ret.as_ref(), body, expect, span),
             ExprKind::Field(obj, name) => match self.field_of(obj, name) {
                 Some((o, field, ty)) => Expr::new(tir::ExprKind::Field(Box::new(o), field), ty, span),
                 None => invalid(Ty::Error, span),
@@ -140,15 +141,37 @@ impl Checker<'_> {
             self.error(span, format!("`{name}` holds a value; write `{name}(...)`"));
             return invalid(Ty::Error, span);
         }
-        let what = if self.items.fn_by_name.contains_key(name) {
-            format!("function `{name}` cannot be used as a value (call it with `{name}(...)`)")
-        } else if self.items.type_named(name).is_some() {
+        if let Some(&f) = self.items.fn_by_name.get(name) {
+            return self.fn_value(f, expect, span);
+        }
+        let what = if self.items.type_named(name).is_some() {
             format!("type `{name}` cannot be used as a value")
         } else {
             format!("cannot find `{name}` in this scope")
         };
         self.error(span, what);
         invalid(Ty::Error, span)
+    }
+
+    /// A named function used as a value: a function value (type arguments from the
+    /// expected function type).
+    fn fn_value(&mut self, f: usize, expect: Option<&Ty>, span: Span) -> Expr {
+        let info = &self.items.fns[f];
+        let mut b = crate::sema::types::Bindings::default();
+        let vars = b.fresh(info.generics.len());
+        let params: Vec<Ty> = info.params.iter().map(|(_, t)| t.subst(&vars)).collect();
+        let ty = Ty::Fn(params, Box::new(info.ret.subst(&vars)));
+        if let Some(want) = expect {
+            b.unify(&ty, want);
+        }
+        let targs: Vec<Ty> = vars.iter().map(|v| b.apply(v)).collect();
+        if let Some(i) = targs.iter().position(Ty::has_var) {
+            let (g, n) = (&info.generics[i].name, &info.name);
+            self.error(span, format!("cannot infer the type `{g}` for `{n}` used as a value; annotate the function type it has"));
+            return invalid(Ty::Error, span);
+        }
+        let ty = b.apply(&ty);
+        Expr::new(tir::ExprKind::FnRef(f, targs), ty, span)
     }
 
     fn unary(&mut self, op: UnOp, inner: &ast::Expr, span: Span) -> Expr {

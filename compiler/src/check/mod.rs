@@ -4,6 +4,7 @@
 //! the lowering that follows only sees programs without errors.
 
 mod call;
+mod closures;
 mod control;
 mod exhaustive;
 mod expr;
@@ -46,6 +47,8 @@ pub struct Program {
     pub start_locals: Vec<LocalDecl>,
     /// One body per function of `Items::fns`, in order.
     pub bodies: Vec<tir::Body>,
+    /// The bodies of closure literals, lifted out of the bodies they appear in.
+    pub closures: Vec<closures::ClosureDef>,
     /// The function `main`.
     pub main: usize,
 }
@@ -75,6 +78,10 @@ pub(crate) struct Checker<'a> {
     pub ret: Ty,
     /// How deeply expressions are being checked (bounded by the parser's nesting limit).
     pub depth: usize,
+    /// Inside a closure whose result type comes from its body: the `return`s seen.
+    pub closure_returns: Option<usize>,
+    /// Closures lifted so far.
+    pub closures: Vec<closures::ClosureDef>,
 }
 
 /// Checks every global and function body of a program whose declarations are `items`.
@@ -96,12 +103,24 @@ pub fn check_program(
         loop_depth: 0,
         ret: Ty::Unit,
         depth: 0,
+        closure_returns: None,
+        closures: Vec::new(),
     };
     for (gi, g) in items.globals.iter().enumerate() {
         let Item::Global(decl) = &ast[g.decl] else { continue };
         let global = c.global(decl);
         c.globals[gi] = Some(global);
     }
+    // Closures in initialisers belong to `<start>`.
+    let mut inits: Vec<&mut tir::Expr> = c
+        .globals
+        .iter_mut()
+        .filter_map(|g| match g.as_mut().map(|g| &mut g.def) {
+            Some(GlobalDef::Var(init)) => Some(init),
+            _ => None,
+        })
+        .collect();
+    closures::lift(&mut c.locals, &mut inits, None, "<start>", &mut c.closures);
     let start_locals = std::mem::take(&mut c.locals);
     let mut bodies = Vec::with_capacity(items.fns.len());
     for f in &items.fns {
@@ -110,7 +129,9 @@ pub fn check_program(
             (Item::Impl(imp), Some(m)) => &imp.methods[m],
             _ => unreachable!("a function's declaration is a function"),
         };
-        bodies.push(c.function(f, decl));
+        let mut body = c.function(f, decl);
+        closures::lift(&mut body.locals, &mut [&mut body.expr], Some(bodies.len()), &f.name, &mut c.closures);
+        bodies.push(body);
     }
     let main = items.fn_by_name.get("main").copied();
     match main.map(|m| &items.fns[m]) {
@@ -124,7 +145,7 @@ pub fn check_program(
         return None;
     }
     let globals = c.globals.into_iter().map(|g| g.expect("every global is checked")).collect();
-    Some(Program { globals, start_locals, bodies, main: main.expect("checked above") })
+    Some(Program { globals, start_locals, bodies, closures: c.closures, main: main.expect("checked above") })
 }
 
 impl Checker<'_> {
@@ -216,7 +237,13 @@ impl Checker<'_> {
         }
         let n_params = self.locals.len();
         let expr = self.return_block(&decl.body, &info.name);
-        tir::Body { locals: std::mem::take(&mut self.locals), n_params, ret: info.ret.clone(), expr }
+        tir::Body {
+            locals: std::mem::take(&mut self.locals),
+            n_params,
+            closure: None,
+            ret: info.ret.clone(),
+            expr,
+        }
     }
 
     // ----- Scopes -----
@@ -224,7 +251,7 @@ impl Checker<'_> {
     /// Declares a new local in the innermost scope.
     pub fn declare(&mut self, name: &str, ty: Ty, mutable: bool) -> LocalId {
         let id = LocalId(self.locals.len() as u32);
-        self.locals.push(LocalDecl { name: name.to_string(), ty });
+        self.locals.push(LocalDecl { name: name.to_string(), ty, boxed: false });
         self.scopes.last_mut().expect("a scope").push(ScopeEntry { name: name.to_string(), id, mutable });
         id
     }

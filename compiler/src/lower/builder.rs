@@ -21,6 +21,12 @@ pub struct ModuleBuilder<'a> {
     structs: HashMap<(usize, Vec<Ty>), TypeIdx>,
     /// Each enum instance: its type, and its variants' types by tag.
     enums: HashMap<(usize, Vec<Ty>), (TypeIdx, Vec<TypeIdx>)>,
+    /// Function types by signature.
+    funcs: HashMap<Signature, TypeIdx>,
+    /// The cell type holding a captured, assigned local of each register type.
+    cells: HashMap<ValType, TypeIdx>,
+    /// Each closure instance's closure type.
+    closures: HashMap<usize, TypeIdx>,
 }
 
 impl<'a> ModuleBuilder<'a> {
@@ -38,6 +44,9 @@ impl<'a> ModuleBuilder<'a> {
             imports: HashMap::new(),
             structs: HashMap::new(),
             enums: HashMap::new(),
+            funcs: HashMap::new(),
+            cells: HashMap::new(),
+            closures: HashMap::new(),
         };
         // Every placeholder first, so that fields naming later types find them.
         let structs: Vec<usize> =
@@ -130,8 +139,61 @@ impl<'a> ModuleBuilder<'a> {
                 let elem = self.val_type(elem).unwrap_or(ValType::Int);
                 ValType::Ref(self.array_type(elem))
             }
+            Ty::Fn(params, ret) => {
+                let sig = Signature {
+                    params: params.iter().filter_map(|p| self.val_type(p)).collect(),
+                    result: self.val_type(ret),
+                };
+                ValType::Ref(self.func_type(sig))
+            }
             Ty::Unit | Ty::Never | Ty::Error | Ty::Param(..) | Ty::Var(_) => return None,
         })
+    }
+
+    /// The function type with signature `sig`.
+    fn func_type(&mut self, sig: Signature) -> TypeIdx {
+        if let Some(&t) = self.funcs.get(&sig) {
+            return t;
+        }
+        let t = TypeIdx(self.module.types.len() as u32);
+        self.module.types.push(CompositeType::Func(sig.clone()));
+        self.funcs.insert(sig, t);
+        t
+    }
+
+    /// The one-field struct that holds a local of register type `vt` shared with
+    /// closures.
+    pub fn cell_type(&mut self, vt: ValType) -> TypeIdx {
+        if let Some(&t) = self.cells.get(&vt) {
+            return t;
+        }
+        let t = TypeIdx(self.module.types.len() as u32);
+        let fields = vec![("value".to_string(), vt)];
+        self.module.types.push(CompositeType::Struct(StructType { name: "<cell>".into(), fields }));
+        self.cells.insert(vt, t);
+        t
+    }
+
+    /// The closure type of function instance `func`, whose value has function type
+    /// `fn_ty` and captures values of `captures`.
+    pub fn closure_type(&mut self, func: usize, fn_ty: &Ty, captures: Vec<ValType>) -> TypeIdx {
+        if let Some(&t) = self.closures.get(&func) {
+            return t;
+        }
+        let Some(ValType::Ref(fn_type)) = self.val_type(fn_ty) else { unreachable!("a function type") };
+        let t = TypeIdx(self.module.types.len() as u32);
+        self.module.types.push(CompositeType::Closure(ClosureType {
+            fn_type,
+            func: FuncIdx(func as u32),
+            captures,
+        }));
+        self.closures.insert(func, t);
+        t
+    }
+
+    /// The closure type of function instance `func`, once made by `closure_type`.
+    pub fn closure_of(&self, func: usize) -> TypeIdx {
+        self.closures[&func]
     }
 
     /// The type of enum `e` with type arguments `args`.

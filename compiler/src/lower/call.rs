@@ -33,6 +33,53 @@ impl FnLowerer<'_, '_> {
         self.val(ret.clone(), reg, dst)
     }
 
+    /// A closure value of instance `inst` capturing `captures` (a shared local's cell,
+    /// not its value).
+    pub fn make_closure(&mut self, inst: usize, captures: &[tir::LocalId], ty: &Ty, dst: Option<Reg>) -> Val {
+        let env = self.cx.b.closure_of(inst);
+        let base = self.top();
+        let window: Vec<Reg> = captures
+            .iter()
+            .map(|&id| {
+                let r = self.local(id).1.unwrap_or_default();
+                let slot = self.fresh(self.regs[r.index()]);
+                self.emit(Instr::Mov { dst: slot, src: r });
+                slot
+            })
+            .collect();
+        let reg = self.target(ty, dst);
+        if let Some(d) = reg {
+            self.emit(Instr::NewClosure { dst: d, ty: env, args: base });
+        }
+        for r in window {
+            self.release_reg(r);
+        }
+        self.val(ty.clone(), reg, dst)
+    }
+
+    /// A call of a function value: the closure, then the arguments, in a window.
+    pub fn call_value(&mut self, callee: &tir::Expr, args: &[tir::Expr], ret: &Ty, dst: Option<Reg>) -> Val {
+        let span = self.pos;
+        let Ty::Fn(params, _) = &callee.ty else { unreachable!("a function value") };
+        let base = self.top();
+        let clo_vt = self.cx.b.val_type(&callee.ty).expect("a function type");
+        let clo = self.fresh(clo_vt);
+        let slots: Vec<Option<Reg>> =
+            params.iter().map(|p| self.cx.b.val_type(p).map(|vt| self.fresh(vt))).collect();
+        self.expr(callee, Some(clo));
+        for (a, slot) in args.iter().zip(&slots) {
+            self.expr(a, *slot);
+        }
+        let reg = self.target(ret, dst);
+        self.pos = span;
+        self.emit(Instr::CallClosure { dst: reg.unwrap_or_default(), args: base });
+        self.release_reg(clo);
+        for r in slots.into_iter().flatten() {
+            self.release_reg(r);
+        }
+        self.val(ret.clone(), reg, dst)
+    }
+
     /// A call of native `name`.
     pub fn native(&mut self, name: &'static str, args: &[tir::Expr], ret: &Ty, dst: Option<Reg>) -> Val {
         let span = self.pos;

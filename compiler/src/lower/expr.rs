@@ -24,9 +24,19 @@ impl FnLowerer<'_, '_> {
     fn expr_kind(&mut self, e: &tir::Expr, dst: Option<Reg>) -> Val {
         match &e.kind {
             ExprKind::Const(v) => self.load_const(v, dst),
+            ExprKind::Local(id) if self.is_boxed(*id) => {
+                let (ty, cell) = self.local(*id);
+                let cell = cell.unwrap_or_default();
+                self.emit_value(ty, dst, |d| Instr::GetField { dst: d, obj: cell, field: FieldIdx(0) })
+            }
             ExprKind::Local(id) => {
                 let (ty, reg) = self.local(*id);
                 self.finish_val(Val { ty, reg, temp: false }, dst)
+            }
+            ExprKind::MakeClosure(inst, captures) => self.make_closure(*inst, captures, &e.ty, dst),
+            ExprKind::CallValue(callee, args) => self.call_value(callee, args, &e.ty, dst),
+            ExprKind::Closure(_) | ExprKind::FnRef(..) => {
+                unreachable!("closures are lifted and instantiated")
             }
             ExprKind::Global(g) => {
                 let idx = self.cx.global_idx[*g].expect("a `var` global with a value type");
@@ -462,6 +472,14 @@ impl FnLowerer<'_, '_> {
     /// index are evaluated once, before the value.
     fn assign(&mut self, place: &Place, value: &tir::Expr) -> Val {
         match place {
+            Place::Local(id) if self.is_boxed(*id) => {
+                let (_, cell) = self.local(*id);
+                let v = self.expr(value, None);
+                if let (Some(cell), Some(src)) = (cell, v.reg) {
+                    self.emit(Instr::SetField { obj: cell, field: FieldIdx(0), src });
+                }
+                self.release(&v);
+            }
             Place::Local(id) => {
                 let (_, reg) = self.local(*id);
                 // Operators and plain values may write straight into the variable;

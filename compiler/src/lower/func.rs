@@ -52,6 +52,8 @@ pub(crate) struct FnLowerer<'c, 'a> {
     pub pos: Span,
     /// Each local's type and register (once declared).
     locals: Vec<(Ty, Option<Reg>)>,
+    /// Whether each local lives in a cell (its register holds the cell).
+    boxed: Vec<bool>,
     pub loops: Vec<LoopCtx>,
     pub ret: Ty,
     name: String,
@@ -80,6 +82,7 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
             last_pos: (0, 0),
             pos,
             locals: locals.iter().map(|l| (l.ty.clone(), None)).collect(),
+            boxed: locals.iter().map(|l| l.boxed).collect(),
             loops: Vec::new(),
             ret,
             name,
@@ -93,8 +96,8 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
     }
 
     /// Lowers one function or method; twice if its loops use constants (`hoist.rs`).
-    pub fn lower_fn(cx: &'c mut Cx<'a>, name: &str, body: &tir::Body, span: Span) -> Function {
-        let (mut f, sig) = FnLowerer::with_params(&mut *cx, name, body, span);
+    pub fn lower_fn(cx: &'c mut Cx<'a>, name: &str, inst: usize, body: &tir::Body, span: Span) -> Function {
+        let (mut f, sig) = FnLowerer::with_params(&mut *cx, name, inst, body, span);
         f.hoisting = Hoisting::Probe;
         f.return_expr(&body.expr);
         if f.hoist_order.is_empty() {
@@ -102,26 +105,61 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
         }
         let constants = std::mem::take(&mut f.hoist_order);
         drop(f);
-        let (mut f, sig) = FnLowerer::with_params(cx, name, body, span);
+        let (mut f, sig) = FnLowerer::with_params(cx, name, inst, body, span);
         f.load_hoisted(&constants);
         f.return_expr(&body.expr);
         f.finish(sig, span)
     }
 
-    /// A lowerer for `body` whose parameters have their registers, and the signature.
-    fn with_params(cx: &'c mut Cx<'a>, name: &str, body: &tir::Body, span: Span) -> (Self, Signature) {
+    /// A lowerer for instance `inst` with `body`, whose parameters have their registers
+    /// (a closure's first: the closure itself), whose captures are loaded from the
+    /// closure, and whose parameters shared with closures are in cells; and its
+    /// signature.
+    fn with_params(
+        cx: &'c mut Cx<'a>,
+        name: &str,
+        inst: usize,
+        body: &tir::Body,
+        span: Span,
+    ) -> (Self, Signature) {
+        let sig = cx.sigs[inst].clone();
         let mut f = FnLowerer::new(cx, name.to_string(), body.ret.clone(), &body.locals, span);
-        let mut params = Vec::new();
+        let env = body.closure.map(|_| f.fresh(sig.params[0]));
         for i in 0..body.n_params {
             let ty = body.locals[i].ty.clone();
             if let Some(vt) = f.cx.b.val_type(&ty) {
-                params.push(vt);
                 let r = f.fresh(vt);
                 f.locals[i].1 = Some(r);
             }
         }
-        let result = f.cx.b.val_type(&body.ret);
-        (f, Signature { params, result })
+        if let (Some(env), Some(n)) = (env, body.closure) {
+            for j in 0..n {
+                let id = body.n_params + j;
+                let vt = f.cx.local_type(&body.locals[id]);
+                let r = f.fresh(vt);
+                f.emit(Instr::GetField { dst: r, obj: env, field: FieldIdx(j as u32) });
+                f.locals[id].1 = Some(r);
+            }
+        }
+        for i in 0..body.n_params {
+            if let (true, Some(value)) = (body.locals[i].boxed, f.locals[i].1) {
+                let cell = f.new_cell(value);
+                f.locals[i].1 = Some(cell);
+            }
+        }
+        (f, sig)
+    }
+
+    /// A new cell holding the value in `value`, for a local shared with closures.
+    pub fn new_cell(&mut self, value: Reg) -> Reg {
+        let vt = self.regs[value.index()];
+        let cell_ty = self.cx.b.cell_type(vt);
+        let slot = self.fresh(vt);
+        self.emit(Instr::Mov { dst: slot, src: value });
+        let cell = self.alloc(ValType::Ref(cell_ty));
+        self.emit(Instr::NewStruct { dst: cell, ty: cell_ty, args: slot });
+        self.release_reg(slot);
+        cell
     }
 
     /// Lowers a function's final expression: every path ends in its own `Ret`, and a
@@ -379,6 +417,11 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
         self.cx.b.val_type(&ty).map(|vt| self.alloc(vt))
     }
 
+    /// Whether local `id` lives in a cell.
+    pub fn is_boxed(&self, id: LocalId) -> bool {
+        self.boxed[id.0 as usize]
+    }
+
     /// Local `id`'s type and register.
     pub fn local(&self, id: LocalId) -> (Ty, Option<Reg>) {
         self.locals[id.0 as usize].clone()
@@ -438,6 +481,15 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
     /// straight into it.
     fn let_stmt(&mut self, id: LocalId, init: &tir::Expr) {
         let saved = self.pos;
+        if self.is_boxed(id) {
+            // A cell around the value, which closures share.
+            let v = self.expr(init, None);
+            let cell = v.reg.map(|r| self.new_cell(r));
+            self.release(&v);
+            self.pos = saved;
+            self.bind(id, cell);
+            return;
+        }
         let dst = self.local_target(id);
         self.expr(init, dst);
         self.pos = saved;

@@ -16,11 +16,14 @@ mod matching;
 
 use crate::check::{GlobalDef, Program};
 use crate::diag::{Diagnostic, SourceFile};
-use crate::mono::Monomorphic;
+use crate::mono::{Callee, Monomorphic};
 use crate::sema::items::Items;
+use crate::sema::types::Ty;
 use crate::syntax::span::Span;
+use crate::tir::LocalDecl;
 use builder::ModuleBuilder;
 use func::FnLowerer;
+use kiln_bytecode::ValType;
 use kiln_bytecode::{FuncIdx, Function, Global, GlobalIdx, Instr, Module, Signature};
 
 /// State shared by every function's lowering.
@@ -39,6 +42,18 @@ impl Cx<'_> {
     pub fn error(&mut self, span: Span, message: impl Into<String>) {
         self.errors.push(Diagnostic { message: message.into(), span, note: None });
     }
+
+    /// The register type that holds `local`: its value's, or for a local shared with
+    /// closures, a reference to its cell. Locals without values (unit, never) get `int`,
+    /// which nothing reads.
+    pub fn local_type(&mut self, local: &LocalDecl) -> ValType {
+        let vt = self.b.val_type(&local.ty).unwrap_or(ValType::Int);
+        if local.boxed {
+            ValType::Ref(self.b.cell_type(vt))
+        } else {
+            vt
+        }
+    }
 }
 
 /// Lowers a checked program to a bytecode module. Returns `None` if a limit of the
@@ -53,17 +68,31 @@ pub fn lower_program(
     let b = ModuleBuilder::new(items);
     let mut cx = Cx { items, b, errors, files, global_idx: Vec::new(), sigs: Vec::new() };
     cx.b.module.files = files.iter().map(|f| f.name.clone()).collect();
-    // Every instance's signature first: calls need their callees' parameter types.
-    for inst in &mono.instances {
+    // Every instance's signature (and, for a closure, its closure type) first: calls
+    // and closure values need them.
+    for (i, inst) in mono.instances.iter().enumerate() {
         let body = &inst.body;
-        let params = body.locals[..body.n_params].iter().filter_map(|l| cx.b.val_type(&l.ty)).collect();
+        let declared = &body.locals[..body.n_params];
+        let mut params: Vec<ValType> = declared.iter().filter_map(|l| cx.b.val_type(&l.ty)).collect();
         let result = cx.b.val_type(&body.ret);
+        if let Some(n) = body.closure {
+            let fn_ty = Ty::Fn(declared.iter().map(|l| l.ty.clone()).collect(), Box::new(body.ret.clone()));
+            let captures =
+                body.locals[body.n_params..body.n_params + n].iter().map(|l| cx.local_type(l)).collect();
+            let env = cx.b.closure_type(i, &fn_ty, captures);
+            params.insert(0, ValType::Ref(env));
+        }
         cx.sigs.push(Signature { params, result });
     }
     let start_body = lower_globals(&mut cx, program);
-    for inst in &mono.instances {
-        let f = &items.fns[inst.func];
-        let func = FnLowerer::lower_fn(&mut cx, &f.name, &inst.body, f.span);
+    for (i, inst) in mono.instances.iter().enumerate() {
+        let (name, span) = match inst.callee {
+            Callee::Fn(f) => (items.fns[f].name.clone(), items.fns[f].span),
+            Callee::Closure(c) => (program.closures[c].name.clone(), inst.body.expr.span),
+            // The adapter that makes a function a value is not a frame users wrote.
+            Callee::FnValue(f) => (format!("<{}>", items.fns[f].name), items.fns[f].span),
+        };
+        let func = FnLowerer::lower_fn(&mut cx, &name, i, &inst.body, span);
         cx.b.module.funcs.push(func);
     }
     let main = mono.main;

@@ -356,6 +356,11 @@ impl Items {
     pub fn resolve_type(&self, ty: &TypeExpr, scope: &[Generic], errors: &mut Vec<Diagnostic>) -> Ty {
         let (id, args) = match ty {
             TypeExpr::Array(inner, _) => return Ty::Array(Box::new(self.resolve_type(inner, scope, errors))),
+            TypeExpr::Fn(params, ret, _) => {
+                let params = params.iter().map(|p| self.resolve_type(p, scope, errors)).collect();
+                let ret = ret.as_ref().map_or(Ty::Unit, |r| self.resolve_type(r, scope, errors));
+                return Ty::Fn(params, Box::new(ret));
+            }
             TypeExpr::Named(id) => (id, &[][..]),
             TypeExpr::Generic(id, args, _) => (id, &args[..]),
         };
@@ -479,6 +484,13 @@ impl Items {
             Ty::Struct(s, args) => self.with_args(&self.structs[*s].name, args),
             Ty::Enum(e, args) => self.with_args(&self.enums[*e].name, args),
             Ty::Param(_, name) => name.to_string(),
+            Ty::Fn(params, ret) => {
+                let params: Vec<String> = params.iter().map(|t| self.type_name(t)).collect();
+                match **ret {
+                    Ty::Unit => format!("fn({})", params.join(", ")),
+                    ref r => format!("fn({}) -> {}", params.join(", "), self.type_name(r)),
+                }
+            }
             Ty::Var(_) => "_".into(),
             Ty::Error => "{error}".into(),
         }

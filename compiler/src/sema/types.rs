@@ -25,6 +25,8 @@ pub enum Ty {
     /// An enum, by index in [`crate::sema::items::Items::enums`], with its type
     /// arguments.
     Enum(usize, Vec<Ty>),
+    /// A function or closure: parameter types and result (`Unit` for none).
+    Fn(Vec<Ty>, Box<Ty>),
     /// Type parameter `index` of the generic item being checked, and its name.
     Param(u32, Rc<str>),
     /// An inference variable, while a call or literal's type arguments are worked out.
@@ -107,6 +109,7 @@ impl Ty {
             Ty::Array(t) => Ty::Array(Box::new(t.subst(args))),
             Ty::Struct(s, a) => Ty::Struct(*s, a.iter().map(|t| t.subst(args)).collect()),
             Ty::Enum(e, a) => Ty::Enum(*e, a.iter().map(|t| t.subst(args)).collect()),
+            Ty::Fn(p, r) => Ty::Fn(p.iter().map(|t| t.subst(args)).collect(), Box::new(r.subst(args))),
             other => other.clone(),
         }
     }
@@ -117,6 +120,7 @@ impl Ty {
             Ty::Param(..) | Ty::Var(_) => true,
             Ty::Array(t) => t.is_open(),
             Ty::Struct(_, a) | Ty::Enum(_, a) => a.iter().any(Ty::is_open),
+            Ty::Fn(p, r) => p.iter().any(Ty::is_open) || r.is_open(),
             _ => false,
         }
     }
@@ -127,6 +131,7 @@ impl Ty {
             Ty::Var(_) => true,
             Ty::Array(t) => t.has_var(),
             Ty::Struct(_, a) | Ty::Enum(_, a) => a.iter().any(Ty::has_var),
+            Ty::Fn(p, r) => p.iter().any(Ty::has_var) || r.has_var(),
             _ => false,
         }
     }
@@ -165,6 +170,7 @@ impl Bindings {
             Ty::Array(t) => Ty::Array(Box::new(self.apply(t))),
             Ty::Struct(s, a) => Ty::Struct(*s, a.iter().map(|t| self.apply(t)).collect()),
             Ty::Enum(e, a) => Ty::Enum(*e, a.iter().map(|t| self.apply(t)).collect()),
+            Ty::Fn(p, r) => Ty::Fn(p.iter().map(|t| self.apply(t)).collect(), Box::new(self.apply(r))),
             other => other.clone(),
         }
     }
@@ -184,6 +190,9 @@ impl Bindings {
             (Ty::Array(a), Ty::Array(b)) => self.unify(a, b),
             (Ty::Struct(s, a), Ty::Struct(t, b)) | (Ty::Enum(s, a), Ty::Enum(t, b)) => {
                 s == t && a.len() == b.len() && a.iter().zip(b).all(|(x, y)| self.unify(x, y))
+            }
+            (Ty::Fn(p, r), Ty::Fn(q, s)) => {
+                p.len() == q.len() && p.iter().zip(q).all(|(x, y)| self.unify(x, y)) && self.unify(r, s)
             }
             (a, b) => a == b,
         }

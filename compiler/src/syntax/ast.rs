@@ -20,6 +20,8 @@ pub enum TypeExpr {
     Array(Box<TypeExpr>, Span),
     /// `Name<A, B>`
     Generic(Ident, Vec<TypeExpr>, Span),
+    /// `fn(A, B) -> R` (no `-> R`: returns nothing)
+    Fn(Vec<TypeExpr>, Option<Box<TypeExpr>>, Span),
 }
 
 impl TypeExpr {
@@ -27,7 +29,7 @@ impl TypeExpr {
     pub fn span(&self) -> Span {
         match self {
             TypeExpr::Named(id) => id.span,
-            TypeExpr::Array(_, span) | TypeExpr::Generic(_, _, span) => *span,
+            TypeExpr::Array(_, span) | TypeExpr::Generic(_, _, span) | TypeExpr::Fn(_, _, span) => *span,
         }
     }
 }
@@ -266,6 +268,9 @@ pub enum ExprKind {
     Match(Box<Expr>, Vec<Arm>),
     /// `e?`: the `Some`/`Ok` value, or return the `None`/`Err`.
     Try(Box<Expr>),
+    /// `|a: A, b| body` (parameter types may come from the expected function type),
+    /// with an optional `-> R` before a block body.
+    Closure(Vec<(Ident, Option<TypeExpr>)>, Option<TypeExpr>, Box<Expr>),
 }
 
 /// One arm of a `match`.

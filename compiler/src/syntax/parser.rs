@@ -369,6 +369,26 @@ impl Parser<'_> {
 
     // type -> name | '[' type ']'
     fn type_expr(&mut self) -> PResult<TypeExpr> {
+        if self.is_kw("fn") {
+            let start = self.bump().span;
+            self.expect_punct("(")?;
+            self.enter()?;
+            let res = (|| {
+                let mut params = Vec::new();
+                while !self.is_punct(")") {
+                    params.push(self.type_expr()?);
+                    if !self.eat_punct(",") {
+                        break;
+                    }
+                }
+                self.expect_punct(")")?;
+                let ret = if self.eat_punct("->") { Some(Box::new(self.type_expr()?)) } else { None };
+                Ok((params, ret))
+            })();
+            self.leave();
+            let (params, ret) = res?;
+            return Ok(TypeExpr::Fn(params, ret, start.to(self.prev_span())));
+        }
         if self.is_punct("[") {
             let start = self.bump().span;
             self.enter()?;
@@ -705,12 +725,42 @@ impl Parser<'_> {
             Tok::Kw("fn") => {
                 return self.error_at(span, "`fn` expressions are not supported by this compiler yet")
             }
-            Tok::Punct("|") | Tok::Punct("||") => {
-                return self.error_at(span, "closures are not supported by this compiler yet")
-            }
+            Tok::Punct("|") | Tok::Punct("||") => return self.closure(allow_struct),
             _ => return self.expected("an expression"),
         };
         Ok(Expr { kind, span })
+    }
+
+    // closure -> ( '||' | '|' [ param { ',' param } ] '|' ) ( '->' type block | expr )
+    // param -> name [ ':' type ]
+    fn closure(&mut self, allow_struct: bool) -> PResult<Expr> {
+        let start = self.span();
+        let mut params = Vec::new();
+        if self.bump().tok == Tok::Punct("|") {
+            while !self.is_punct("|") {
+                let name = self.ident()?;
+                let ty = if self.eat_punct(":") { Some(self.type_expr()?) } else { None };
+                params.push((name, ty));
+                if !self.eat_punct(",") {
+                    break;
+                }
+            }
+            self.expect_punct("|")?;
+        }
+        self.enter()?;
+        let res = (|| {
+            if self.eat_punct("->") {
+                let ret = self.type_expr()?;
+                let b = self.block()?;
+                let span = b.span;
+                return Ok((Some(ret), Expr { kind: ExprKind::Block(b), span }));
+            }
+            Ok((None, self.expr(allow_struct)?))
+        })();
+        self.leave();
+        let (ret, body) = res?;
+        let span = start.to(body.span);
+        Ok(Expr { kind: ExprKind::Closure(params, ret, Box::new(body)), span })
     }
 
     // match_expr -> 'match' expr '{' { pattern '=>' expr [','] } '}'
