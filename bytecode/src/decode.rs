@@ -234,6 +234,15 @@ impl<'a> Reader<'a> {
                 fields: self.list("field", 2, |r| Ok((r.string()?, r.val_type()?)))?,
             })),
             4 => Ok(CompositeType::Func(self.signature()?)),
+            6 => Ok(CompositeType::Interface(InterfaceType {
+                name: self.string()?,
+                methods: self.list("method", 2, Self::signature)?,
+                impls: self.list("implementation", 2, |r| {
+                    let ty = TypeIdx(r.u32("implementing type")?);
+                    let funcs = r.list("method function", 1, |r| Ok(FuncIdx(r.u32("method function")?)))?;
+                    Ok((ty, funcs))
+                })?,
+            })),
             5 => Ok(CompositeType::Closure(ClosureType {
                 fn_type: TypeIdx(self.u32("function type")?),
                 func: FuncIdx(self.u32("closure function")?),

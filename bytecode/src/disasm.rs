@@ -31,6 +31,25 @@ pub fn disassemble(module: &Module, source: Option<SourceLookup<'_>>) -> String 
                 writeln!(out, "type t{i} = variant {}({})", st.name, fields.join(", "))
             }
             CompositeType::Func(sig) => writeln!(out, "type t{i} = fn{}", sig_text(module, sig)),
+            CompositeType::Interface(it) => {
+                let methods: Vec<String> =
+                    it.methods.iter().map(|s| format!("fn{}", sig_text(module, s))).collect();
+                let impls: Vec<String> = it
+                    .impls
+                    .iter()
+                    .map(|(t, fs)| {
+                        let fs: Vec<String> = fs.iter().map(|f| format!("f{}", f.0)).collect();
+                        format!("t{}: {}", t.0, fs.join(" "))
+                    })
+                    .collect();
+                writeln!(
+                    out,
+                    "type t{i} = interface {} {{ {} }} impls {{ {} }}",
+                    it.name,
+                    methods.join("; "),
+                    impls.join("; ")
+                )
+            }
             CompositeType::Closure(c) => {
                 let caps: Vec<String> = c.captures.iter().map(|t| type_name(module, *t)).collect();
                 writeln!(out, "type t{i} = closure t{} of f{} [{}]", c.fn_type.0, c.func.0, caps.join(", "))
@@ -117,6 +136,7 @@ fn type_name_at(module: &Module, ty: ValType, depth: usize) -> String {
             Some(CompositeType::Struct(st) | CompositeType::Variant(st)) => st.name.clone(),
             Some(CompositeType::Enum(en)) => en.name.clone(),
             Some(CompositeType::Func(sig)) => format!("fn{}", sig_text(module, sig)),
+            Some(CompositeType::Interface(it)) => it.name.clone(),
             Some(CompositeType::Closure(_)) => format!("closure t{}", t.0),
             Some(CompositeType::Array(elem)) => {
                 format!("[{}]", type_name_at(module, *elem, depth + 1))

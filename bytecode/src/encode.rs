@@ -94,6 +94,15 @@ fn write_composite(out: &mut Vec<u8>, ty: &CompositeType) {
             out.push(4);
             write_sig(out, sig);
         }
+        CompositeType::Interface(it) => {
+            out.push(6);
+            write_str(out, &it.name);
+            write_list(out, &it.methods, write_sig);
+            write_list(out, &it.impls, |out, (t, funcs)| {
+                write_uleb(out, u64::from(t.0));
+                write_list(out, funcs, |out, f| write_uleb(out, u64::from(f.0)));
+            });
+        }
         CompositeType::Closure(c) => {
             out.push(5);
             write_uleb(out, u64::from(c.fn_type.0));

@@ -4,6 +4,9 @@
 pub const MAGIC: [u8; 4] = *b"\x7fKBC";
 /// The format version this crate writes and the only one it reads (2 added enums).
 pub const FORMAT_VERSION: u32 = 2;
+/// Interface methods in a module, all interfaces together: the run form numbers its
+/// interface call sites in 16 bits.
+pub const MAX_IFACE_METHODS: usize = u16::MAX as usize;
 /// Variants per enum: the run form holds a tag in 16 bits.
 pub const MAX_VARIANTS: usize = u16::MAX as usize;
 /// Registers per function: the run form addresses registers with 16 bits.

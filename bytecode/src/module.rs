@@ -79,6 +79,20 @@ pub enum CompositeType {
     /// The object of one closure: the function its calls run, and the values it
     /// captured, stored inline like struct fields.
     Closure(ClosureType),
+    /// An interface: a reference to an object of any struct or enum that implements it.
+    Interface(InterfaceType),
+}
+
+/// An interface type and its implementations.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InterfaceType {
+    /// The interface's name, for diagnostics and the disassembler.
+    pub name: String,
+    /// Its methods' signatures, without the receiver.
+    pub methods: Vec<Signature>,
+    /// The struct and enum types that implement it, each with the function of each
+    /// method (in order), whose first parameter is a reference to that type.
+    pub impls: Vec<(TypeIdx, Vec<FuncIdx>)>,
 }
 
 /// A closure's layout.

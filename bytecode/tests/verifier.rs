@@ -135,6 +135,35 @@ fn with_closure(m: &mut Module) -> Reg {
     c
 }
 
+/// Adds interface `Get { fn get(self) -> int }` as type 2, implemented by struct `P`
+/// (type 0) with function `P.get` (function 2), and to main code that sees its `P` as a
+/// `Get` and calls `get`. Returns main's interface register.
+fn with_iface(m: &mut Module) -> Reg {
+    m.types.push(CompositeType::Interface(InterfaceType {
+        name: "Get".into(),
+        methods: vec![Signature { params: vec![], result: Some(ValType::Int) }],
+        impls: vec![(TypeIdx(0), vec![FuncIdx(2)])],
+    }));
+    m.funcs.push(Function {
+        name: "P.get".into(),
+        sig: Signature { params: vec![ValType::Ref(TypeIdx(0))], result: Some(ValType::Int) },
+        regs: vec![ValType::Ref(TypeIdx(0)), ValType::Int],
+        code: vec![Instr::GetField { dst: r(1), obj: r(0), field: FieldIdx(0) }, Instr::Ret { src: r(1) }],
+        file: 0,
+        lines: vec![],
+    });
+    let regs = &mut m.funcs[0].regs;
+    let iv = r(regs.len() as u32);
+    regs.push(ValType::Ref(TypeIdx(2)));
+    let code = main_code(m);
+    let end = code.len() - 1;
+    code.splice(
+        end..end,
+        [Instr::ToIface { dst: iv, src: r(2) }, Instr::CallIface { dst: r(0), args: iv, method: Count(0) }],
+    );
+    iv
+}
+
 /// The instruction `with_enum` added at position `i` (0 to 3).
 fn enum_instr(m: &mut Module, i: usize) -> &mut Instr {
     let code = main_code(m);
@@ -145,6 +174,36 @@ fn enum_instr(m: &mut Module, i: usize) -> &mut Instr {
 type Case = (&'static str, Rule, fn(&mut Module));
 
 const CASES: &[Case] = &[
+    ("interface implemented by an array type", Rule::Interface, |m| {
+        with_iface(m);
+        if let CompositeType::Interface(it) = &mut m.types[2] {
+            it.impls[0].0 = TypeIdx(1);
+        }
+    }),
+    ("implementation missing a method", Rule::Interface, |m| {
+        with_iface(m);
+        if let CompositeType::Interface(it) = &mut m.types[2] {
+            it.impls[0].1.clear();
+        }
+    }),
+    ("implementing function with another result", Rule::Interface, |m| {
+        with_iface(m);
+        m.funcs[2].sig.result = Some(ValType::Bool);
+        m.funcs[2].regs[1] = ValType::Bool;
+        m.funcs[2].code[0] = Instr::LoadBool { dst: r(1), imm: Imm(0) };
+    }),
+    ("value seen as an interface its type does not implement", Rule::OperandType, |m| {
+        let iv = with_iface(m);
+        let code = main_code(m);
+        let at = code.len() - 3;
+        code[at] = Instr::ToIface { dst: iv, src: r(3) };
+    }),
+    ("interface method out of range", Rule::OperandRange, |m| {
+        let iv = with_iface(m);
+        let code = main_code(m);
+        let at = code.len() - 2;
+        code[at] = Instr::CallIface { dst: r(0), args: iv, method: Count(1) };
+    }),
     ("closure type names a struct as its function type", Rule::Closure, |m| {
         with_closure(m);
         if let CompositeType::Closure(c) = &mut m.types[3] {
@@ -378,6 +437,9 @@ fn base_module_is_valid() {
     let mut m = base();
     with_closure(&mut m);
     verify(&m).expect("the base module with a closure is valid");
+    let mut m = base();
+    with_iface(&mut m);
+    verify(&m).expect("the base module with an interface is valid");
 }
 
 #[test]

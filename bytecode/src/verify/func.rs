@@ -160,6 +160,12 @@ impl Checker<'_> {
                     fx.window = (args.0, c.captures.len() as u32);
                 }
             }
+            Instr::CallIface { dst, args, method } => {
+                let sig = self.iface_method(args, method).ok();
+                fx.window = (args.0, 1 + sig.map_or(0, |s| s.params.len() as u32));
+                fx.kill_from = Some(args.0);
+                fx.def = sig.and_then(|s| s.result).map(|_| dst.0);
+            }
             Instr::CallClosure { dst, args } => {
                 // The window is the closure and the arguments; an ill-typed closure
                 // register is `check_instr`'s to report.
@@ -177,8 +183,13 @@ impl Checker<'_> {
     fn check_ranges(&self, instr: &Instr) -> Result<(), VerifyError> {
         let m = self.module;
         let names = instr.opcode().info().operands.iter().map(|(name, _)| *name);
-        let is_call =
-            matches!(instr, Instr::Call { .. } | Instr::CallNative { .. } | Instr::CallClosure { .. });
+        let is_call = matches!(
+            instr,
+            Instr::Call { .. }
+                | Instr::CallNative { .. }
+                | Instr::CallClosure { .. }
+                | Instr::CallIface { .. }
+        );
         for ((kind, value), name) in instr.operand_values().iter().zip(names) {
             let value = value as usize;
             let (len, what) = match kind {
@@ -281,6 +292,19 @@ impl Checker<'_> {
                 Rule::OperandType,
                 format!("register {} has type {other:?}, expected a reference", r.0),
             )),
+        }
+    }
+
+    /// The signature of method `method` of the interface register `r` holds.
+    fn iface_method(&self, r: Reg, method: Count) -> Result<&Signature, VerifyError> {
+        match &self.module.types[self.ref_type(r)?.index()] {
+            CompositeType::Interface(it) => it.methods.get(method.index()).ok_or_else(|| {
+                err(
+                    Rule::OperandRange,
+                    format!("method {} out of range in interface `{}`", method.0, it.name),
+                )
+            }),
+            _ => Err(err(Rule::OperandType, format!("register {} does not hold an interface value", r.0))),
         }
     }
 
@@ -481,6 +505,25 @@ impl Checker<'_> {
                 for (r, want) in window.iter().zip(&c.captures) {
                     self.expect(*r, *want)?;
                 }
+            }
+            Instr::ToIface { dst, src } => {
+                let from = self.ref_type(src)?;
+                let CompositeType::Interface(it) = &self.module.types[self.ref_type(dst)?.index()] else {
+                    return Err(err(
+                        Rule::OperandType,
+                        format!("register {} does not hold an interface value", dst.0),
+                    ));
+                };
+                if !it.impls.iter().any(|(t, _)| *t == from) {
+                    return Err(err(
+                        Rule::OperandType,
+                        format!("type {} does not implement interface `{}`", from.0, it.name),
+                    ));
+                }
+            }
+            Instr::CallIface { dst, args, method } => {
+                let sig = self.iface_method(args, method)?.clone();
+                self.check_call(&sig, dst, Reg(args.0 + 1))?;
             }
             Instr::CallClosure { dst, args } => {
                 let sig = self.func_type_of(args)?;

@@ -19,6 +19,9 @@
 //!   parameter is a reference to the closure type itself and whose other parameters and
 //!   result are the function type's (so a call through any closure of a function type
 //!   passes what its function expects).
+//! - **M9 interface**: each implementation of an interface names a struct or enum type
+//!   (at most once) and one function per method, whose first parameter is a reference
+//!   to that type and whose others and result are the method's.
 //!
 //! Function rules:
 //! - **F1 params**: the first registers have the parameter types, in order.
@@ -68,6 +71,8 @@ pub enum Rule {
     Enum,
     /// M8 closure.
     Closure,
+    /// M9 interface.
+    Interface,
     /// F1 params.
     Params,
     /// F2 operand-range.
@@ -98,6 +103,7 @@ impl Rule {
             Rule::Debug => "M6 debug",
             Rule::Enum => "M7 enum",
             Rule::Closure => "M8 closure",
+            Rule::Interface => "M9 interface",
             Rule::Params => "F1 params",
             Rule::OperandRange => "F2 operand-range",
             Rule::BranchTarget => "F3 branch-target",
@@ -171,6 +177,17 @@ fn check_limits(module: &Module) -> Result<(), VerifyError> {
             return Err(err(Rule::Limit, format!("{n} {what}, limit {max}")));
         }
     }
+    let methods: usize = module
+        .types
+        .iter()
+        .map(|t| if let CompositeType::Interface(it) = t { it.methods.len() } else { 0 })
+        .sum();
+    if methods > MAX_IFACE_METHODS {
+        return Err(err(
+            Rule::Limit,
+            format!("{methods} interface methods in all, limit {MAX_IFACE_METHODS}"),
+        ));
+    }
     for ty in &module.types {
         if let CompositeType::Enum(en) = ty {
             if en.variants.len() > MAX_VARIANTS {
@@ -229,6 +246,60 @@ fn check_closures(module: &Module) -> Result<(), VerifyError> {
                 Rule::Closure,
                 format!("closure type {t}: function `{}` does not take the closure and the function type's parameters", func.name),
             ));
+        }
+    }
+    Ok(())
+}
+
+/// M9: every implementation fits its interface.
+fn check_interfaces(module: &Module) -> Result<(), VerifyError> {
+    for ty in &module.types {
+        let CompositeType::Interface(it) = ty else { continue };
+        let mut seen = std::collections::HashSet::new();
+        for (t, funcs) in &it.impls {
+            if !matches!(module.types[t.index()], CompositeType::Struct(_) | CompositeType::Enum(_))
+                || !seen.insert(*t)
+            {
+                return Err(err(
+                    Rule::Interface,
+                    format!(
+                        "interface `{}`: type {} is not a struct or enum, or is listed twice",
+                        it.name, t.0
+                    ),
+                ));
+            }
+            if funcs.len() != it.methods.len() {
+                return Err(err(
+                    Rule::Interface,
+                    format!(
+                        "interface `{}`: type {} has {} methods, not {}",
+                        it.name,
+                        t.0,
+                        funcs.len(),
+                        it.methods.len()
+                    ),
+                ));
+            }
+            for (f, method) in funcs.iter().zip(&it.methods) {
+                let Some(func) = module.funcs.get(f.index()) else {
+                    return Err(err(
+                        Rule::Interface,
+                        format!("interface `{}`: function {} out of range", it.name, f.0),
+                    ));
+                };
+                let fits = func.sig.params.first() == Some(&ValType::Ref(*t))
+                    && func.sig.params[1..] == method.params[..]
+                    && func.sig.result == method.result;
+                if !fits {
+                    return Err(err(
+                        Rule::Interface,
+                        format!(
+                            "interface `{}`: function `{}` does not take type {} and the method's parameters",
+                            it.name, func.name, t.0
+                        ),
+                    ));
+                }
+            }
         }
     }
     Ok(())
@@ -295,9 +366,18 @@ fn check_types(module: &Module) -> Result<(), VerifyError> {
                     check_val_type(module, *t)?;
                 }
             }
+            CompositeType::Interface(it) => {
+                for t in it.methods.iter().flat_map(|s| s.params.iter().chain(&s.result)) {
+                    check_val_type(module, *t)?;
+                }
+                for (t, _) in &it.impls {
+                    check_val_type(module, ValType::Ref(*t))?;
+                }
+            }
         }
     }
     check_closures(module)?;
+    check_interfaces(module)?;
     // Kahn's algorithm over "struct A has an inline struct field of type B" edges: what
     // cannot be ordered lies on a cycle. The order also bounds nesting depth without
     // recursion, so a hostile module cannot overflow the host stack.

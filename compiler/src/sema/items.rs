@@ -234,7 +234,7 @@ impl Items {
                     out.global_by_name.insert(g.name.name.clone(), out.globals.len());
                     out.globals.push(GlobalInfo { name: g.name.name.clone(), is_const: g.is_const, decl: i });
                 }
-                Item::Struct(_) | Item::Enum(_) => {}
+                Item::Struct(_) | Item::Enum(_) | Item::Interface(_) => {}
             }
         }
         out

@@ -43,6 +43,8 @@ pub enum Item {
     Struct(StructDecl),
     /// `enum Name { A(T, ...), B, ... }`
     Enum(EnumDecl),
+    /// `interface Name { fn m(self, ...) -> R; ... }`
+    Interface(InterfaceDecl),
     /// `impl Name { fn ... }`
     Impl(ImplDecl),
     /// `const NAME: T = expr;` or `var name: T = expr;`
@@ -97,11 +99,33 @@ pub struct EnumDecl {
     pub variants: Vec<(Ident, Vec<TypeExpr>)>,
 }
 
+/// An interface declaration.
+#[derive(Debug, Clone)]
+pub struct InterfaceDecl {
+    /// Name.
+    pub name: Ident,
+    /// Its methods, each taking `self` first.
+    pub methods: Vec<MethodSig>,
+}
+
+/// A method an interface requires.
+#[derive(Debug, Clone)]
+pub struct MethodSig {
+    /// Name.
+    pub name: Ident,
+    /// Parameters after `self`.
+    pub params: Vec<(Ident, TypeExpr)>,
+    /// Result type; `None` for unit.
+    pub ret: Option<TypeExpr>,
+}
+
 /// An `impl` block.
 #[derive(Debug, Clone)]
 pub struct ImplDecl {
     /// Type parameters (`impl<T> Stack<T>`), shared by every method.
     pub generics: Vec<GenericParam>,
+    /// The interface implemented (`impl HasArea for Shape`), if any.
+    pub iface: Option<Ident>,
     /// The type the methods belong to.
     pub ty: Ident,
     /// Its type arguments as written (`Stack<T>`: `[T]`).

@@ -244,7 +244,8 @@ impl Parser<'_> {
             Tok::Kw("impl") => self.impl_decl(),
             Tok::Kw("enum") => self.enum_decl(),
             Tok::Kw("const") | Tok::Kw("var") => self.global_decl(),
-            Tok::Kw(k @ ("import" | "interface" | "match")) => {
+            Tok::Kw("interface") => self.interface_decl(),
+            Tok::Kw(k @ ("import" | "match")) => {
                 let k = *k;
                 let span = self.span();
                 self.error_at(span, format!("`{k}` is not supported by this compiler yet"))
@@ -338,11 +339,17 @@ impl Parser<'_> {
     fn impl_decl(&mut self) -> PResult<Item> {
         self.bump();
         let generics = self.generic_params()?;
-        let ty = self.ident()?;
-        let args = self.type_args()?;
-        if self.is_kw("for") {
-            let span = self.span();
-            return self.error_at(span, "interfaces are not supported by this compiler yet");
+        let mut ty = self.ident()?;
+        let mut args = self.type_args()?;
+        let mut iface = None;
+        if self.eat_kw("for") {
+            if !args.is_empty() {
+                let span = ty.span;
+                return self.error_at(span, "generic interfaces are not supported");
+            }
+            iface = Some(ty);
+            ty = self.ident()?;
+            args = self.type_args()?;
         }
         self.expect_punct("{")?;
         let mut methods = Vec::new();
@@ -353,7 +360,42 @@ impl Parser<'_> {
             methods.push(self.fn_decl(true)?);
         }
         self.expect_punct("}")?;
-        Ok(Item::Impl(ImplDecl { generics, ty, args, methods }))
+        Ok(Item::Impl(ImplDecl { generics, iface, ty, args, methods }))
+    }
+
+    // interface_decl -> 'interface' name '{' { 'fn' name '(' 'self' { ',' param } ')' [ '->' type ] ';' } '}'
+    fn interface_decl(&mut self) -> PResult<Item> {
+        self.bump();
+        let name = self.ident()?;
+        self.expect_punct("{")?;
+        let mut methods = Vec::new();
+        while !self.is_punct("}") && !self.at_eof() {
+            if !self.eat_kw("fn") {
+                return self.expected("`fn` or `}`");
+            }
+            let mname = self.ident()?;
+            self.expect_punct("(")?;
+            let self_span = self.span();
+            if !matches!(self.peek(), Tok::Ident(n) if n == "self") {
+                return self.error_at(self_span, "an interface method takes `self` first");
+            }
+            self.bump();
+            let mut params = Vec::new();
+            while self.eat_punct(",") {
+                if self.is_punct(")") {
+                    break;
+                }
+                let pname = self.ident()?;
+                self.expect_punct(":")?;
+                params.push((pname, self.type_expr()?));
+            }
+            self.expect_punct(")")?;
+            let ret = if self.eat_punct("->") { Some(self.type_expr()?) } else { None };
+            self.expect_punct(";")?;
+            methods.push(MethodSig { name: mname, params, ret });
+        }
+        self.expect_punct("}")?;
+        Ok(Item::Interface(InterfaceDecl { name, methods }))
     }
 
     // global_decl -> ('const' | 'var') name [ ':' type ] '=' expr ';'

@@ -32,8 +32,14 @@ impl ImmortalStrings {
     /// Lays out `strings` as immortal string objects. Memory is linear in their total
     /// length (a 24-byte header, an 8-byte length, the bytes rounded up to 8).
     pub fn new<'a>(strings: impl Iterator<Item = &'a str> + Clone) -> ImmortalStrings {
-        let desc =
-            Box::new(ObjDesc { kind: ObjKind::Str, ref_fields: Box::new([]), n_fields: 0, tag: 0, func: 0 });
+        let desc = Box::new(ObjDesc {
+            kind: ObjKind::Str,
+            ref_fields: Box::new([]),
+            n_fields: 0,
+            tag: 0,
+            func: 0,
+            ty: 0,
+        });
         let words: usize = strings.clone().map(|s| raw::STR_BYTES.div_ceil(8) + s.len().div_ceil(8)).sum();
         let mut buf = vec![0u64; words].into_boxed_slice();
         let mut refs = Vec::new();

@@ -96,6 +96,7 @@ impl Heap {
                 n_fields: 0,
                 tag: 0,
                 func: 0,
+                ty: 0,
             }),
             array_descs: [Box::new(ObjDesc::array(false)), Box::new(ObjDesc::array(true))],
             grey: Vec::new(),
@@ -354,7 +355,7 @@ mod tests {
 
     fn pair_desc() -> ObjDesc {
         // struct { value: int, next: ref }
-        ObjDesc { kind: ObjKind::Struct, ref_fields: Box::new([1]), n_fields: 2, tag: 0, func: 0 }
+        ObjDesc { kind: ObjKind::Struct, ref_fields: Box::new([1]), n_fields: 2, tag: 0, func: 0, ty: 0 }
     }
 
     #[test]

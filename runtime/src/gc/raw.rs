@@ -36,12 +36,22 @@ pub struct ObjDesc {
     pub tag: u32,
     /// Closure: the function its calls run (0 for every other object).
     pub func: u32,
+    /// The composite type it describes (interface dispatch looks it up); 0 for strings
+    /// and arrays.
+    pub ty: u32,
 }
 
 impl ObjDesc {
     /// A descriptor for arrays whose elements are (`elem_ref`) or are not references.
     pub fn array(elem_ref: bool) -> ObjDesc {
-        ObjDesc { kind: ObjKind::Array, ref_fields: Box::new([]), n_fields: elem_ref as u32, tag: 0, func: 0 }
+        ObjDesc {
+            kind: ObjKind::Array,
+            ref_fields: Box::new([]),
+            n_fields: elem_ref as u32,
+            tag: 0,
+            func: 0,
+            ty: 0,
+        }
     }
 
     /// Whether an array's elements are references (arrays keep this in `n_fields`).
@@ -148,6 +158,16 @@ pub fn obj(r: u64) -> *mut Header {
 pub unsafe fn field(o: *mut Header, i: usize) -> *mut u64 {
     // SAFETY: in bounds of the object by the caller's guarantee.
     unsafe { (o as *mut u8).add(HEADER + i * 8) as *mut u64 }
+}
+
+/// The composite type of struct, variant or closure `o`.
+///
+/// # Safety
+/// `o` is a live object of this heap.
+#[inline(always)]
+pub unsafe fn type_index(o: *mut Header) -> u32 {
+    // SAFETY: every object's header points at a descriptor that outlives it.
+    unsafe { (*(*o).desc).ty }
 }
 
 /// The function closure `o` runs.

@@ -317,6 +317,13 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
 
             Op::Call { dst, args, func } => call!(dst, args, func as usize),
             Op::CallFar { dst, args, func } => call!(dst, args, func.get()),
+            Op::CallIface { dst, args, site } => {
+                let recv = raw::obj(r!(args));
+                // SAFETY: rule F5: `args` holds an interface value, a live object of an
+                // implementing type (heap invariant 1), whose descriptor names its type.
+                let ty = unsafe { raw::type_index(recv) };
+                call!(dst, args, module.dispatch.target(site, ty) as usize)
+            }
             Op::CallClosure { dst, args } => {
                 let clo = raw::obj(r!(args));
                 // SAFETY: rule F5: `args` holds a closure, a live object (heap invariant

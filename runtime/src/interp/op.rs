@@ -360,6 +360,13 @@ pub enum Op {
         dst: R,
         src: R,
     },
+    /// A call of an interface method on the value in `args`: `site` names the
+    /// (interface, method) in the module's dispatch table.
+    CallIface {
+        dst: R,
+        args: R,
+        site: u16,
+    },
     /// A call of the closure in `args` (its function reads its captures from it).
     CallClosure {
         dst: R,

@@ -40,6 +40,62 @@ pub struct PreparedModule {
     /// Object descriptors by type index (array types get a placeholder; arrays use the
     /// heap's own two array descriptors).
     pub descs: Vec<ObjDesc>,
+    /// Interface method dispatch.
+    pub dispatch: Dispatch,
+}
+
+/// Which function an interface method call runs, by the receiver's type: a table keyed
+/// by (interface, object type), never a name lookup.
+#[derive(Debug, Default)]
+pub struct Dispatch {
+    /// Each `CallIface` site's (interface, method), by the number its run form names.
+    pub sites: Vec<(u32, u32)>,
+    /// (interface, object type) to the index in `funcs` of its first method's function.
+    table: std::collections::HashMap<(u32, u32), u32>,
+    /// Method functions, each implementation's in method order.
+    funcs: Vec<u32>,
+    /// `sites` by value.
+    site_index: std::collections::HashMap<(u32, u32), u16>,
+}
+
+impl Dispatch {
+    fn new(module: &Module) -> Dispatch {
+        let mut d = Dispatch::default();
+        for (i, ty) in module.types.iter().enumerate() {
+            let CompositeType::Interface(it) = ty else { continue };
+            for (t, funcs) in &it.impls {
+                let first = d.funcs.len() as u32;
+                d.funcs.extend(funcs.iter().map(|f| f.0));
+                // An enum value is an object of one of its variants.
+                let objects = match &module.types[t.index()] {
+                    CompositeType::Enum(en) => en.variants.iter().map(|v| v.0).collect(),
+                    _ => vec![t.0],
+                };
+                for o in objects {
+                    d.table.insert((i as u32, o), first);
+                }
+            }
+        }
+        d
+    }
+
+    /// The number of the call site of `method` of `iface`.
+    fn site(&mut self, iface: u32, method: u32) -> u16 {
+        let sites = &mut self.sites;
+        *self.site_index.entry((iface, method)).or_insert_with(|| {
+            sites.push((iface, method));
+            (sites.len() - 1) as u16
+        })
+    }
+
+    /// The function method site `site` runs for an object of type `ty`. The verifier
+    /// (F5, M9) made every value of the interface an object of an implementing type.
+    #[inline]
+    pub fn target(&self, site: u16, ty: u32) -> u32 {
+        let (iface, method) = self.sites[site as usize];
+        let first = self.table[&(iface, ty)];
+        self.funcs[(first + method) as usize]
+    }
 }
 
 /// Builds the run form of a verified module.
@@ -87,6 +143,7 @@ pub fn prepare(module: Module) -> PreparedModule {
                 n_fields: st.fields.len() as u32,
                 tag,
                 func: 0,
+                ty: 0,
             },
             // A closure object is laid out like a struct of its captures.
             CompositeType::Closure(c) => ObjDesc {
@@ -101,14 +158,26 @@ pub fn prepare(module: Module) -> PreparedModule {
                 n_fields: c.captures.len() as u32,
                 tag: 0,
                 func: c.func.0,
+                ty: 0,
             },
             CompositeType::Array(elem) => ObjDesc::array(elem.is_ref()),
             // No object is ever an enum's own type: values are objects of its variants.
-            CompositeType::Enum(_) | CompositeType::Func(_) => {
-                ObjDesc { kind: ObjKind::Struct, ref_fields: Box::new([]), n_fields: 0, tag: 0, func: 0 }
-            }
+            CompositeType::Enum(_) | CompositeType::Func(_) | CompositeType::Interface(_) => ObjDesc {
+                kind: ObjKind::Struct,
+                ref_fields: Box::new([]),
+                n_fields: 0,
+                tag: 0,
+                func: 0,
+                ty: 0,
+            },
+        })
+        .enumerate()
+        .map(|(t, mut desc)| {
+            desc.ty = t as u32;
+            desc
         })
         .collect();
+    let mut dispatch = Dispatch::new(&module);
     let array_elem = |arr_ty: ValType| -> ValType {
         match arr_ty {
             ValType::Ref(t) => match &module.types[t.index()] {
@@ -231,6 +300,14 @@ pub fn prepare(module: Module) -> PreparedModule {
                     Op::NewStruct { dst: r(dst), ty: U24::new(ty.0), args: r(args) }
                 }
                 Instr::CallClosure { dst, args } => same!(CallClosure { dst, args }),
+                Instr::ToIface { dst, src } => same!(Mov { dst, src }),
+                Instr::CallIface { dst, args, method } => {
+                    let ValType::Ref(iface) = func.regs[args.index()] else {
+                        unreachable!("verifier rule F5")
+                    };
+                    let site = dispatch.site(iface.0, method.0);
+                    Op::CallIface { dst: r(dst), args: r(args), site }
+                }
                 Instr::AsVariant { dst, src, ty } => {
                     Op::AsVariant { dst: r(dst), src: r(src), tag: tags[ty.index()] as u16 }
                 }
@@ -285,7 +362,7 @@ pub fn prepare(module: Module) -> PreparedModule {
         Const::Str(s) => Some(s.as_str()),
         _ => None,
     }));
-    PreparedModule { bytecode: module, funcs, const_bits, strings, descs }
+    PreparedModule { bytecode: module, funcs, const_bits, strings, descs, dispatch }
 }
 
 /// Narrowing of a branch's operands to the run form (verified to fit: rules F2, F5).
