@@ -45,14 +45,32 @@ pub struct Monomorphic {
     pub instances: Vec<Instance>,
     /// The instance of `main`.
     pub main: usize,
+    /// Every implementation some value is seen as an interface through: (interface,
+    /// concrete implementing type, the instance of each method).
+    pub vtables: Vec<(usize, Ty, Vec<usize>)>,
 }
 
-struct Worklist {
+struct Worklist<'a> {
+    items: &'a Items,
     index: HashMap<(Callee, Vec<Ty>), usize>,
     pending: Vec<(Callee, Vec<Ty>)>,
+    vtable_index: HashMap<(usize, Ty), usize>,
+    vtables: Vec<(usize, Ty, Vec<usize>)>,
 }
 
-impl Worklist {
+impl Worklist<'_> {
+    /// The implementation of interface `iface` for concrete type `ty`, its method
+    /// instances requested.
+    fn vtable(&mut self, iface: usize, ty: &Ty) {
+        if self.vtable_index.contains_key(&(iface, ty.clone())) {
+            return;
+        }
+        let args = type_args(ty);
+        let fns = self.items.impls[&(iface, ty.head())].clone();
+        let insts = fns.into_iter().map(|f| self.request(Callee::Fn(f), args.clone())).collect();
+        self.vtable_index.insert((iface, ty.clone()), self.vtables.len());
+        self.vtables.push((iface, ty.clone(), insts));
+    }
     /// The instance index of `callee` with `args`, queued for building if new.
     fn request(&mut self, callee: Callee, args: Vec<Ty>) -> usize {
         let next = self.index.len();
@@ -85,9 +103,54 @@ impl Worklist {
                         subst_pat(&mut arm.pat, args);
                     }
                 }
+                // Its operand is not visited yet: make its type concrete here.
+                ExprKind::ToIface(v) => {
+                    let ty = v.ty.subst(args);
+                    let Ty::Iface(i) = e.ty else { unreachable!("an interface type") };
+                    self.vtable(i, &ty);
+                }
+                // A bound's method on a concrete receiver: a direct call, or dynamic
+                // dispatch when the receiver is itself an interface value.
+                ExprKind::CallBound(i, m, call_args) => {
+                    let recv = call_args[0].ty.subst(args);
+                    let (i, m) = (*i, *m);
+                    let rest = std::mem::take(call_args);
+                    e.kind = match recv {
+                        Ty::Iface(_) => ExprKind::CallIface(i, m, rest),
+                        ref t => {
+                            let f = self.items.impls[&(i, t.head())][m as usize];
+                            ExprKind::Call(f, type_args(t), rest)
+                        }
+                    };
+                    // The new call is resolved like any other (its children are
+                    // visited next, this node is not visited again).
+                    if let ExprKind::Call(f, targs, _) = &mut e.kind {
+                        *f = self.request(Callee::Fn(*f), std::mem::take(targs));
+                    }
+                }
+                ExprKind::ToText(v) => {
+                    let ty = v.ty.subst(args);
+                    if let Ty::Struct(..) | Ty::Enum(..) = ty {
+                        let f = self.items.display[&ty.head()];
+                        let inst = self.request(Callee::Fn(f), type_args(&ty));
+                        let inner = std::mem::replace(
+                            &mut **v,
+                            tir::Expr::new(ExprKind::Unreachable, Ty::Never, e.span),
+                        );
+                        e.kind = ExprKind::Call(inst, Vec::new(), vec![inner]);
+                    }
+                }
                 _ => {}
             }
         });
+    }
+}
+
+/// The type arguments of a struct or enum type.
+fn type_args(ty: &Ty) -> Vec<Ty> {
+    match ty {
+        Ty::Struct(_, a) | Ty::Enum(_, a) => a.clone(),
+        _ => Vec::new(),
     }
 }
 
@@ -108,7 +171,13 @@ pub fn monomorphize(
     program: &mut Program,
     errors: &mut Vec<Diagnostic>,
 ) -> Option<Monomorphic> {
-    let mut work = Worklist { index: HashMap::new(), pending: Vec::new() };
+    let mut work = Worklist {
+        items,
+        index: HashMap::new(),
+        pending: Vec::new(),
+        vtable_index: HashMap::new(),
+        vtables: Vec::new(),
+    };
     for (f, info) in items.fns.iter().enumerate() {
         if info.generics.is_empty() && !info.in_prelude {
             work.request(Callee::Fn(f), Vec::new());
@@ -149,7 +218,7 @@ pub fn monomorphize(
         work.rewrite(&mut body.expr, &args);
         instances.push(Instance { callee, args, body });
     }
-    Some(Monomorphic { instances, main })
+    Some(Monomorphic { instances, main, vtables: work.vtables })
 }
 
 /// The body of function `f` (with `args`) as a function value: a closure without

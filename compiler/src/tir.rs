@@ -195,6 +195,20 @@ pub enum ExprKind {
     FnRef(usize, Vec<Ty>),
     /// A call of a function value.
     CallValue(Box<Expr>, Vec<Expr>),
+    /// A struct or enum value seen as an interface it implements (the expression's
+    /// type).
+    ToIface(Box<Expr>),
+    /// Method `method` of interface `iface` on an interface value (the first argument):
+    /// dynamic dispatch.
+    CallIface(usize, u32, Vec<Expr>),
+    /// Method `method` of interface `iface` on a value of a type parameter bounded by
+    /// it; monomorphisation makes it a direct call (or `CallIface` on an interface
+    /// value).
+    CallBound(usize, u32, Vec<Expr>),
+    /// The text of a value: an int, float, bool or str (after monomorphisation), or a
+    /// type parameter's value bounded by `Display` (monomorphisation calls the
+    /// type's `to_str` for a user type).
+    ToText(Box<Expr>),
     /// Ends the instance (after `panic` or `exit`): control never continues.
     Unreachable,
 }
@@ -307,7 +321,11 @@ impl Expr {
                 f(a);
                 f(b);
             }
-            ExprKind::Unary(_, a) | ExprKind::Field(a, _) | ExprKind::Cast(a) => f(a),
+            ExprKind::Unary(_, a)
+            | ExprKind::Field(a, _)
+            | ExprKind::Cast(a)
+            | ExprKind::ToIface(a)
+            | ExprKind::ToText(a) => f(a),
             ExprKind::Assign(place, value) => {
                 match place {
                     Place::Local(_) | Place::Global(_) => {}
@@ -329,6 +347,8 @@ impl Expr {
                 args.iter_mut().for_each(f);
             }
             ExprKind::Call(_, _, args)
+            | ExprKind::CallIface(_, _, args)
+            | ExprKind::CallBound(_, _, args)
             | ExprKind::Variant(_, _, args)
             | ExprKind::Native(_, args)
             | ExprKind::Intrinsic(_, args)
@@ -391,7 +411,11 @@ impl Expr {
                 f(a);
                 f(b);
             }
-            ExprKind::Unary(_, a) | ExprKind::Field(a, _) | ExprKind::Cast(a) => f(a),
+            ExprKind::Unary(_, a)
+            | ExprKind::Field(a, _)
+            | ExprKind::Cast(a)
+            | ExprKind::ToIface(a)
+            | ExprKind::ToText(a) => f(a),
             ExprKind::Assign(place, value) => {
                 match place {
                     Place::Local(_) | Place::Global(_) => {}
@@ -413,6 +437,8 @@ impl Expr {
                 args.iter().for_each(f);
             }
             ExprKind::Call(_, _, args)
+            | ExprKind::CallIface(_, _, args)
+            | ExprKind::CallBound(_, _, args)
             | ExprKind::Variant(_, _, args)
             | ExprKind::Native(_, args)
             | ExprKind::Intrinsic(_, args)

@@ -95,6 +95,26 @@ impl Checker<'_> {
                     }
                 }
             }
+            Ty::Iface(i) => self.iface_method(i, r, name, args, span, false),
+            Ty::Param(k, ref pname) => {
+                let bounds = self.generics.get(k as usize).map(|g| g.bounds.clone()).unwrap_or_default();
+                let found = bounds.iter().find_map(|b| match b {
+                    Bound::Iface(i) => {
+                        self.items.interfaces[*i].methods.iter().any(|(n, ..)| *n == name.name).then_some(*i)
+                    }
+                    _ => None,
+                });
+                match found {
+                    Some(i) => self.iface_method(i, r, name, args, span, true),
+                    None => {
+                        self.error(
+                            name.span,
+                            format!("type `{pname}` has no method `{}` (its bounds give none)", name.name),
+                        );
+                        invalid(Ty::Error, span)
+                    }
+                }
+            }
             Ty::Str => self.str_method(r, name, args, expect, span),
             Ty::Array(elem) => self.array_method(r, &elem, name, args, expect, span),
             Ty::Error => invalid(Ty::Error, span),
@@ -127,6 +147,33 @@ impl Checker<'_> {
                 self.error(f.span, format!("a value of type `{t}` cannot be called"));
                 invalid(Ty::Error, span)
             }
+        }
+    }
+
+    /// Method `name` of interface `i` on `recv` (an interface value, or with `bound` a
+    /// value of a type parameter bounded by the interface).
+    fn iface_method(
+        &mut self,
+        i: usize,
+        recv: Expr,
+        name: &ast::Ident,
+        args: &[ast::Expr],
+        span: Span,
+        bound: bool,
+    ) -> Expr {
+        let it = &self.items.interfaces[i];
+        let Some(m) = it.methods.iter().position(|(n, ..)| *n == name.name) else {
+            self.error(name.span, format!("interface `{}` has no method `{}`", it.name, name.name));
+            return invalid(Ty::Error, span);
+        };
+        let (_, params, ret) = it.methods[m].clone();
+        let what = format!("`{}.{}`", it.name, name.name);
+        let mut all = vec![recv.ty.clone()];
+        all.extend(params);
+        match self.args(&all, Some(recv), args, &what, span) {
+            Some(args) if bound => Expr::new(tir::ExprKind::CallBound(i, m as u32, args), ret, span),
+            Some(args) => Expr::new(tir::ExprKind::CallIface(i, m as u32, args), ret, span),
+            None => invalid(ret, span),
         }
     }
 
@@ -231,6 +278,7 @@ impl Checker<'_> {
             let partial = matches!(a.kind, ExprKind::Closure(..)) && matches!(want, Ty::Fn(..));
             let hint = (!want.has_var() || partial).then_some(&want);
             let v = self.expr(a, hint);
+            let v = if want.has_var() { v } else { self.coerce(v, &want) };
             if !b.unify(&want, &v.ty) {
                 let want = b.apply(&want);
                 self.mismatch(a.span, &want, &v.ty);
@@ -248,7 +296,7 @@ impl Checker<'_> {
             }
             for &bound in &g.bounds {
                 if !self.satisfies(t, bound) {
-                    let (tn, bn) = (self.type_name(t), bound.name());
+                    let (tn, bn) = (self.type_name(t), self.bound_name(bound));
                     let msg = format!(
                         "`{tn}` does not implement `{bn}`, which {} requires of `{}`",
                         u.what, g.name
@@ -263,12 +311,23 @@ impl Checker<'_> {
     /// Whether `ty` meets `bound` here (a type parameter meets the bounds it declares;
     /// `Ord` includes `Eq`).
     pub fn satisfies(&self, ty: &Ty, bound: Bound) -> bool {
-        match ty {
-            Ty::Error | Ty::Never => true,
-            Ty::Param(i, _) => self.generics.get(*i as usize).is_some_and(|g| {
+        match (ty, bound) {
+            (Ty::Error | Ty::Never, _) => true,
+            (Ty::Param(i, _), _) => self.generics.get(*i as usize).is_some_and(|g| {
                 g.bounds.contains(&bound) || (bound == Bound::Eq && g.bounds.contains(&Bound::Ord))
             }),
-            t => bound.holds_for(t),
+            (Ty::Struct(..) | Ty::Enum(..), Bound::Iface(i)) => self.items.implements(ty, i),
+            (Ty::Iface(j), Bound::Iface(i)) => *j == i,
+            (Ty::Struct(..) | Ty::Enum(..), Bound::Display) => self.items.display.contains_key(&ty.head()),
+            (t, _) => bound.holds_for(t),
+        }
+    }
+
+    /// A bound's name as written.
+    pub fn bound_name(&self, bound: Bound) -> String {
+        match bound {
+            Bound::Iface(i) => self.items.interfaces[i].name.clone(),
+            b => b.name().to_string(),
         }
     }
 
@@ -353,8 +412,7 @@ impl Checker<'_> {
                     [] if name.ends_with("ln") => None,
                     [arg] => {
                         let v = self.expr(arg, None);
-                        self.check_text(&v.ty, arg.span);
-                        Some(Box::new(v))
+                        Some(Box::new(self.text(v, arg.span)))
                     }
                     _ => {
                         self.arg_count_error(span, &what, 1, args.len());

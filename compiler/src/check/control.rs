@@ -39,10 +39,10 @@ impl Checker<'_> {
         match s {
             ast::Stmt::Let { mutable, name, ty, init } => {
                 let declared = ty.as_ref().map(|t| self.resolve_type(t));
-                let v = self.expr(init, declared.as_ref());
+                let mut v = self.expr(init, declared.as_ref());
                 let ty = match declared {
                     Some(want) => {
-                        self.expect_fits(init.span, &want, &v.ty);
+                        v = self.fit(v, &want);
                         want
                     }
                     None => v.ty.clone(),
@@ -209,13 +209,13 @@ impl Checker<'_> {
         let want = self.ret.clone();
         let value = match value {
             Some(e) => {
-                let v = self.expr(e, Some(&want));
+                let mut v = self.expr(e, Some(&want));
                 if want == Ty::Unit {
                     if !matches!(v.ty, Ty::Unit | Ty::Never | Ty::Error) {
                         self.error(e.span, "this function returns nothing, but `return` has a value");
                     }
                 } else {
-                    self.expect_fits(e.span, &want, &v.ty);
+                    v = self.fit(v, &want);
                 }
                 Some(Box::new(v))
             }
@@ -278,9 +278,9 @@ impl Checker<'_> {
                             ),
                         );
                     }
-                    (got, want) => {
-                        let (got, want) = (got.clone(), want.clone());
-                        self.expect_fits(e.span, &want, &got);
+                    (_, want) => {
+                        let want = want.clone();
+                        return self.fit(v, &want);
                     }
                 }
                 v

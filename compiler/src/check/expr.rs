@@ -90,8 +90,7 @@ impl Checker<'_> {
                 StrPiece::Lit(s) => tir::Piece::Lit(s.clone()),
                 StrPiece::Expr(e) => {
                     let v = self.expr(e, None);
-                    self.check_text(&v.ty, e.span);
-                    tir::Piece::Value(v)
+                    tir::Piece::Value(self.text(v, e.span))
                 }
             });
         }
@@ -99,9 +98,27 @@ impl Checker<'_> {
     }
 
     /// Checks that a value of type `ty` can be shown as text.
+    /// `v` ready to be shown as text: a basic value as it is, a user type's through its
+    /// `to_str` (`impl Display`), a type parameter's through its `Display` bound.
+    pub fn text(&mut self, v: Expr, span: Span) -> Expr {
+        self.check_text(&v.ty, span);
+        match &v.ty {
+            Ty::Struct(_, args) | Ty::Enum(_, args) => match self.items.display.get(&v.ty.head()) {
+                Some(&f) => {
+                    let args = args.clone();
+                    Expr::new(tir::ExprKind::Call(f, args, vec![v]), Ty::Str, span)
+                }
+                None => v,
+            },
+            Ty::Param(..) => Expr::new(tir::ExprKind::ToText(Box::new(v)), Ty::Str, span),
+            _ => v,
+        }
+    }
+
     pub fn check_text(&mut self, ty: &Ty, span: Span) {
         let shown = matches!(ty, Ty::Int | Ty::Float | Ty::Bool | Ty::Str | Ty::Error)
-            || matches!(ty, Ty::Param(..)) && self.satisfies(ty, Bound::Display);
+            || matches!(ty, Ty::Param(..) | Ty::Struct(..) | Ty::Enum(..))
+                && self.satisfies(ty, Bound::Display);
         if !shown {
             let t = self.type_name(ty);
             let hint = if matches!(ty, Ty::Param(..)) {
@@ -462,8 +479,7 @@ impl Checker<'_> {
         }
         for e in &items[out.len()..] {
             let v = self.expr(e, Some(&elem));
-            self.expect_fits(e.span, &elem, &v.ty);
-            out.push(v);
+            out.push(self.fit(v, &elem));
         }
         Expr::new(tir::ExprKind::ArrayLit(out), Ty::Array(Box::new(elem)), span)
     }
@@ -582,7 +598,7 @@ impl Checker<'_> {
                         Some(op) => self.binary(op, target, value, span, Some(&ty)),
                         None => self.expr(value, Some(&ty)),
                     };
-                    self.expect_fits(value.span, &ty, &v.ty);
+                    let v = self.fit(v, &ty);
                     return unit(tir::ExprKind::Assign(Place::Local(id), Box::new(v)));
                 }
                 if let Some((gi, g)) = self.global_named(name) {
@@ -595,7 +611,7 @@ impl Checker<'_> {
                         Some(op) => self.binary(op, target, value, span, Some(&ty)),
                         None => self.expr(value, Some(&ty)),
                     };
-                    self.expect_fits(value.span, &ty, &v.ty);
+                    let v = self.fit(v, &ty);
                     return unit(tir::ExprKind::Assign(Place::Global(gi), Box::new(v)));
                 }
                 self.name(name, None, target.span);
@@ -634,8 +650,7 @@ impl Checker<'_> {
                 self.binary_step(op, current, value, span)
             }
         };
-        self.expect_fits(value.span, ty, &v.ty);
-        v
+        self.fit(v, ty)
     }
 }
 

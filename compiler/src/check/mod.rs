@@ -166,6 +166,29 @@ impl Checker<'_> {
         self.error(span, format!("mismatched types: expected `{w}`, found `{g}`"));
     }
 
+    /// `e`, seen as interface `want` if it is one that `e`'s struct or enum type
+    /// implements (language.md: a value converts to an interface type wherever one is
+    /// expected); otherwise `e` unchanged.
+    pub fn coerce(&mut self, e: tir::Expr, want: &Ty) -> tir::Expr {
+        match want {
+            Ty::Iface(i)
+                if matches!(e.ty, Ty::Struct(..) | Ty::Enum(..)) && self.items.implements(&e.ty, *i) =>
+            {
+                let span = e.span;
+                tir::Expr::new(tir::ExprKind::ToIface(Box::new(e)), want.clone(), span)
+            }
+            _ => e,
+        }
+    }
+
+    /// `e` checked against `want`: coerced to an interface if that is what is wanted,
+    /// and a mismatch reported otherwise.
+    pub fn fit(&mut self, e: tir::Expr, want: &Ty) -> tir::Expr {
+        let e = self.coerce(e, want);
+        self.expect_fits(e.span, want, &e.ty);
+        e
+    }
+
     /// Checks that `e` (of type `got`) fits `want`, reporting a mismatch if not.
     pub fn expect_fits(&mut self, span: Span, want: &Ty, got: &Ty) {
         if !got.fits(want) {
@@ -207,10 +230,10 @@ impl Checker<'_> {
             };
         }
         self.ret = Ty::Unit;
-        let init = self.expr(&decl.init, declared.as_ref());
+        let mut init = self.expr(&decl.init, declared.as_ref());
         let ty = match declared {
             Some(want) => {
-                self.expect_fits(decl.init.span, &want, &init.ty);
+                init = self.fit(init, &want);
                 want
             }
             None => init.ty.clone(),

@@ -27,6 +27,8 @@ pub struct ModuleBuilder<'a> {
     cells: HashMap<ValType, TypeIdx>,
     /// Each closure instance's closure type.
     closures: HashMap<usize, TypeIdx>,
+    /// Each interface's type.
+    ifaces: HashMap<usize, TypeIdx>,
 }
 
 impl<'a> ModuleBuilder<'a> {
@@ -47,6 +49,7 @@ impl<'a> ModuleBuilder<'a> {
             funcs: HashMap::new(),
             cells: HashMap::new(),
             closures: HashMap::new(),
+            ifaces: HashMap::new(),
         };
         // Every placeholder first, so that fields naming later types find them.
         let structs: Vec<usize> =
@@ -139,6 +142,7 @@ impl<'a> ModuleBuilder<'a> {
                 let elem = self.val_type(elem).unwrap_or(ValType::Int);
                 ValType::Ref(self.array_type(elem))
             }
+            Ty::Iface(i) => ValType::Ref(self.iface_type(*i)),
             Ty::Fn(params, ret) => {
                 let sig = Signature {
                     params: params.iter().filter_map(|p| self.val_type(p)).collect(),
@@ -148,6 +152,42 @@ impl<'a> ModuleBuilder<'a> {
             }
             Ty::Unit | Ty::Never | Ty::Error | Ty::Param(..) | Ty::Var(_) => return None,
         })
+    }
+
+    /// The type of interface `i` (its implementations are added by `add_impl`).
+    fn iface_type(&mut self, i: usize) -> TypeIdx {
+        if let Some(&t) = self.ifaces.get(&i) {
+            return t;
+        }
+        let t = TypeIdx(self.module.types.len() as u32);
+        let it = &self.items.interfaces[i];
+        self.module.types.push(CompositeType::Interface(InterfaceType {
+            name: it.name.clone(),
+            methods: Vec::new(),
+            impls: Vec::new(),
+        }));
+        self.ifaces.insert(i, t);
+        let methods = it
+            .methods
+            .iter()
+            .map(|(_, params, ret)| Signature {
+                params: params.iter().filter_map(|p| self.val_type(p)).collect(),
+                result: self.val_type(ret),
+            })
+            .collect();
+        if let CompositeType::Interface(ty) = &mut self.module.types[t.index()] {
+            ty.methods = methods;
+        }
+        t
+    }
+
+    /// Records that `ty` implements interface `i` with functions `funcs`.
+    pub fn add_impl(&mut self, i: usize, ty: &Ty, funcs: Vec<FuncIdx>) {
+        let t = self.iface_type(i);
+        let Some(ValType::Ref(implementer)) = self.val_type(ty) else { unreachable!("a struct or enum") };
+        if let CompositeType::Interface(it) = &mut self.module.types[t.index()] {
+            it.impls.push((implementer, funcs));
+        }
     }
 
     /// The function type with signature `sig`.

@@ -80,6 +80,20 @@ impl FnLowerer<'_, '_> {
         self.val(ret.clone(), reg, dst)
     }
 
+    /// Method `m` of interface `i` on the interface value `args[0]`: dynamic dispatch.
+    pub fn call_iface(&mut self, i: usize, m: u32, args: &[tir::Expr], ret: &Ty, dst: Option<Reg>) -> Val {
+        let span = self.pos;
+        let items = self.cx.items;
+        let recv_vt = self.cx.b.val_type(&args[0].ty).expect("an interface type");
+        let mut params = vec![recv_vt];
+        params.extend(items.interfaces[i].methods[m as usize].1.iter().filter_map(|p| self.cx.b.val_type(p)));
+        let base = self.arg_window(&params, args);
+        let reg = self.target(ret, dst);
+        self.pos = span;
+        self.emit(Instr::CallIface { dst: reg.unwrap_or_default(), args: base, method: Count(m) });
+        self.val(ret.clone(), reg, dst)
+    }
+
     /// A call of native `name`.
     pub fn native(&mut self, name: &'static str, args: &[tir::Expr], ret: &Ty, dst: Option<Reg>) -> Val {
         let span = self.pos;

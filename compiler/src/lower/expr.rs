@@ -38,6 +38,21 @@ impl FnLowerer<'_, '_> {
             ExprKind::Closure(_) | ExprKind::FnRef(..) => {
                 unreachable!("closures are lifted and instantiated")
             }
+            ExprKind::CallBound(..) => unreachable!("monomorphisation resolves bound methods"),
+            ExprKind::ToIface(v) => {
+                let v = self.expr(v, None);
+                self.release(&v);
+                self.emit_value(e.ty.clone(), dst, |d| Instr::ToIface { dst: d, src: v.r() })
+            }
+            ExprKind::ToText(v) => {
+                let v = self.expr(v, None);
+                let reg = self.target(&Ty::Str, dst);
+                if let Some(r) = reg {
+                    self.text_of(v, r);
+                }
+                self.val(Ty::Str, reg, dst)
+            }
+            ExprKind::CallIface(i, m, args) => self.call_iface(*i, *m, args, &e.ty, dst),
             ExprKind::Global(g) => {
                 let idx = self.cx.global_idx[*g].expect("a `var` global with a value type");
                 self.emit_value(e.ty.clone(), dst, |r| Instr::GetGlobal { dst: r, global: idx })

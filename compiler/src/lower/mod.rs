@@ -95,6 +95,10 @@ pub fn lower_program(
         let func = FnLowerer::lower_fn(&mut cx, &name, i, &inst.body, span);
         cx.b.module.funcs.push(func);
     }
+    for (i, ty, insts) in &mono.vtables {
+        let funcs = insts.iter().map(|&f| FuncIdx(f as u32)).collect();
+        cx.b.add_impl(*i, ty, funcs);
+    }
     let main = mono.main;
     // `<start>` initialises globals in declaration order, then calls `main`. With many
     // globals the initialisers are split over several `<start>` functions, and one more

@@ -41,6 +41,17 @@ impl EnumInfo {
     }
 }
 
+/// An interface, resolved.
+#[derive(Debug)]
+pub struct IfaceInfo {
+    /// Name.
+    pub name: String,
+    /// Its methods: name, parameter types after `self`, result type.
+    pub methods: Vec<(String, Vec<Ty>, Ty)>,
+    /// Where it was declared.
+    pub span: Span,
+}
+
 /// A function or method signature, resolved.
 #[derive(Debug)]
 pub struct FnInfo {
@@ -86,6 +97,15 @@ pub struct Items {
     pub enums: Vec<EnumInfo>,
     /// Enum index by name.
     pub enum_by_name: HashMap<String, usize>,
+    /// Interfaces in declaration order.
+    pub interfaces: Vec<IfaceInfo>,
+    /// Interface index by name.
+    pub iface_by_name: HashMap<String, usize>,
+    /// Implementations: (interface, type without arguments) to the function of each
+    /// method, in the interface's order.
+    pub impls: HashMap<(usize, Ty), Vec<usize>>,
+    /// `impl Display for T`: T (without arguments) to its `to_str`.
+    pub display: HashMap<Ty, usize>,
     /// Functions, then methods, in declaration order (bytecode function index).
     pub fns: Vec<FnInfo>,
     /// Free function index by name.
@@ -114,6 +134,7 @@ impl Items {
             let name = match item {
                 Item::Struct(s) => &s.name,
                 Item::Enum(e) => &e.name,
+                Item::Interface(i) => &i.name,
                 _ => continue,
             };
             if BUILTIN_TYPES.contains(&name.name.as_str()) || out.type_named(&name.name).is_some() {
@@ -141,8 +162,34 @@ impl Items {
                         span: name.span,
                     });
                 }
+                Item::Interface(_) => {
+                    out.iface_by_name.insert(name.name.clone(), out.interfaces.len());
+                    out.interfaces.push(IfaceInfo {
+                        name: name.name.clone(),
+                        methods: Vec::new(),
+                        span: name.span,
+                    });
+                }
                 _ => unreachable!("only types are named here"),
             }
+        }
+        for item in items {
+            let Item::Interface(it) = item else { continue };
+            let Some(&id) = out.iface_by_name.get(&it.name.name) else { continue };
+            if out.interfaces[id].span != it.name.span {
+                continue;
+            }
+            let mut methods: Vec<(String, Vec<Ty>, Ty)> = Vec::new();
+            for m in &it.methods {
+                if methods.iter().any(|(n, ..)| *n == m.name.name) {
+                    error(errors, m.name.span, format!("method `{}` is declared twice", m.name.name));
+                    continue;
+                }
+                let params = m.params.iter().map(|(_, t)| out.resolve_type(t, &[], errors)).collect();
+                let ret = m.ret.as_ref().map_or(Ty::Unit, |t| out.resolve_type(t, &[], errors));
+                methods.push((m.name.name.clone(), params, ret));
+            }
+            out.interfaces[id].methods = methods;
         }
         for item in items {
             let Item::Enum(e) = item else { continue };
@@ -220,6 +267,9 @@ impl Items {
                         out.methods.insert(key, out.fns.len());
                         out.fns.push(info);
                     }
+                    if let Some(iface) = &imp.iface {
+                        out.record_impl(iface, &owner, imp, errors);
+                    }
                 }
                 Item::Global(g) => {
                     let taken = out.global_by_name.contains_key(&g.name.name);
@@ -281,6 +331,61 @@ impl Items {
         }
     }
 
+    /// Records `impl iface for owner`: every method of the interface, with its
+    /// signature, among the impl's methods.
+    fn record_impl(&mut self, iface: &Ident, owner: &Ty, imp: &ImplDecl, errors: &mut Vec<Diagnostic>) {
+        let tname = self.type_name(&owner.head());
+        let required: Vec<(String, Vec<Ty>, Ty)> = if iface.name == "Display" {
+            vec![("to_str".to_string(), Vec::new(), Ty::Str)]
+        } else if let Some(&i) = self.iface_by_name.get(&iface.name) {
+            self.interfaces[i].methods.clone()
+        } else {
+            error(errors, iface.span, format!("cannot find interface `{}`", iface.name));
+            return;
+        };
+        let mut fns = Vec::new();
+        for (name, params, ret) in &required {
+            let Some(&f) = self.methods.get(&(owner.head(), name.clone())) else {
+                error(
+                    errors,
+                    imp.ty.span,
+                    format!("`{tname}` does not implement `{name}` of `{}`", iface.name),
+                );
+                return;
+            };
+            let info = &self.fns[f];
+            let given: Vec<&Ty> = info.params.iter().skip(1).map(|(_, t)| t).collect();
+            let fits = info.has_self
+                && given.len() == params.len()
+                && given.iter().zip(params).all(|(a, b)| **a == *b)
+                && info.ret == *ret;
+            if !fits {
+                let ps: Vec<String> = params.iter().map(|t| self.type_name(t)).collect();
+                let r = self.type_name(ret);
+                let msg = format!(
+                    "`{tname}.{name}` must be `fn {name}(self{}{}) -> {r}` to implement `{}`",
+                    if ps.is_empty() { "" } else { ", " },
+                    ps.join(", "),
+                    iface.name
+                );
+                error(errors, info.span, msg);
+                return;
+            }
+            fns.push(f);
+        }
+        if iface.name == "Display" {
+            self.display.insert(owner.head(), fns[0]);
+        } else {
+            let i = self.iface_by_name[&iface.name];
+            self.impls.insert((i, owner.head()), fns);
+        }
+    }
+
+    /// Whether struct or enum type `ty` implements interface `i`.
+    pub fn implements(&self, ty: &Ty, i: usize) -> bool {
+        self.impls.contains_key(&(i, ty.head()))
+    }
+
     /// The type parameters `written` after `outer` (an impl's), with their bounds.
     fn generics(
         &self,
@@ -295,7 +400,9 @@ impl Items {
             }
             let mut bounds = Vec::new();
             for b in &g.bounds {
-                match Bound::named(&b.name) {
+                match Bound::named(&b.name)
+                    .or_else(|| self.iface_by_name.get(&b.name).map(|&i| Bound::Iface(i)))
+                {
                     Some(bound) => bounds.push(bound),
                     None => error(errors, b.span, format!("cannot find interface `{}`", b.name)),
                 }
@@ -418,10 +525,13 @@ impl Items {
             && self.enum_by_name.get(&self.enums[e].name) == Some(&e)
     }
 
-    /// The struct or enum type named `name`, without type arguments.
+    /// The struct, enum or interface type named `name`, without type arguments.
     pub fn type_named(&self, name: &str) -> Option<Ty> {
         if let Some(&s) = self.struct_by_name.get(name) {
             return Some(Ty::Struct(s, Vec::new()));
+        }
+        if let Some(&i) = self.iface_by_name.get(name) {
+            return Some(Ty::Iface(i));
         }
         self.enum_by_name.get(name).map(|&e| Ty::Enum(e, Vec::new()))
     }
@@ -484,6 +594,7 @@ impl Items {
             Ty::Struct(s, args) => self.with_args(&self.structs[*s].name, args),
             Ty::Enum(e, args) => self.with_args(&self.enums[*e].name, args),
             Ty::Param(_, name) => name.to_string(),
+            Ty::Iface(i) => self.interfaces[*i].name.clone(),
             Ty::Fn(params, ret) => {
                 let params: Vec<String> = params.iter().map(|t| self.type_name(t)).collect();
                 match **ret {

@@ -25,6 +25,9 @@ pub enum Ty {
     /// An enum, by index in [`crate::sema::items::Items::enums`], with its type
     /// arguments.
     Enum(usize, Vec<Ty>),
+    /// An interface, by index in [`crate::sema::items::Items::interfaces`]: a value of
+    /// any struct or enum that implements it.
+    Iface(usize),
     /// A function or closure: parameter types and result (`Unit` for none).
     Fn(Vec<Ty>, Box<Ty>),
     /// Type parameter `index` of the generic item being checked, and its name.
@@ -46,6 +49,8 @@ pub enum Bound {
     Hash,
     /// Printable and interpolable.
     Display,
+    /// A user interface, by index in `Items::interfaces`.
+    Iface(usize),
 }
 
 impl Bound {
@@ -60,21 +65,22 @@ impl Bound {
         })
     }
 
-    /// Its name in source.
+    /// Its name in source (a user interface's is in `Items`).
     pub fn name(self) -> &'static str {
         match self {
             Bound::Eq => "Eq",
             Bound::Ord => "Ord",
             Bound::Hash => "Hash",
-            Bound::Display => "Display",
+            Bound::Display | Bound::Iface(_) => "Display",
         }
     }
 
-    /// Whether a concrete (parameter-free) type satisfies the bound.
+    /// Whether a built-in type satisfies the bound (user types: see `Items`).
     pub fn holds_for(self, ty: &Ty) -> bool {
         match self {
             Bound::Eq | Bound::Ord | Bound::Display => matches!(ty, Ty::Int | Ty::Float | Ty::Bool | Ty::Str),
             Bound::Hash => matches!(ty, Ty::Int | Ty::Bool | Ty::Str),
+            Bound::Iface(_) => false,
         }
     }
 }
