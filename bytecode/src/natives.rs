@@ -95,6 +95,10 @@ natives! {
     StrToInt = "str_to_int"(Str) -> Int;
     StrIsFloat = "str_is_float"(Str) -> Bool;
     StrToFloat = "str_to_float"(Str) -> Float;
+    HashInt = "hash_int"(Int) -> Int;
+    HashStr = "hash_str"(Str) -> Int;
+    MapModified = "map_modified"();
+    MissingKey = "missing_key"(Str);
 }
 
 /// The native with this name and its index in [`NATIVES`].

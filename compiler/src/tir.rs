@@ -205,6 +205,8 @@ pub enum ExprKind {
     /// it; monomorphisation makes it a direct call (or `CallIface` on an interface
     /// value).
     CallBound(usize, u32, Vec<Expr>),
+    /// The hash of an int, str or bool (a `Map` key), the same in every run.
+    HashOf(Box<Expr>),
     /// The text of a value: an int, float, bool or str (after monomorphisation), or a
     /// type parameter's value bounded by `Display` (monomorphisation calls the
     /// type's `to_str` for a user type).
@@ -325,6 +327,7 @@ impl Expr {
             | ExprKind::Field(a, _)
             | ExprKind::Cast(a)
             | ExprKind::ToIface(a)
+            | ExprKind::HashOf(a)
             | ExprKind::ToText(a) => f(a),
             ExprKind::Assign(place, value) => {
                 match place {
@@ -415,6 +418,7 @@ impl Expr {
             | ExprKind::Field(a, _)
             | ExprKind::Cast(a)
             | ExprKind::ToIface(a)
+            | ExprKind::HashOf(a)
             | ExprKind::ToText(a) => f(a),
             ExprKind::Assign(place, value) => {
                 match place {

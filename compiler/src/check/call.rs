@@ -313,12 +313,17 @@ impl Checker<'_> {
     pub fn satisfies(&self, ty: &Ty, bound: Bound) -> bool {
         match (ty, bound) {
             (Ty::Error | Ty::Never, _) => true,
+            // `Ord` includes `Eq`; only `int`, `str` and `bool` are `Hash`, and each is
+            // also `Eq` and `Display`.
             (Ty::Param(i, _), _) => self.generics.get(*i as usize).is_some_and(|g| {
-                g.bounds.contains(&bound) || (bound == Bound::Eq && g.bounds.contains(&Bound::Ord))
+                g.bounds.contains(&bound)
+                    || (bound == Bound::Eq && g.bounds.contains(&Bound::Ord))
+                    || (matches!(bound, Bound::Eq | Bound::Display) && g.bounds.contains(&Bound::Hash))
             }),
             (Ty::Struct(..) | Ty::Enum(..), Bound::Iface(i)) => self.items.implements(ty, i),
             (Ty::Iface(j), Bound::Iface(i)) => *j == i,
             (Ty::Struct(..) | Ty::Enum(..), Bound::Display) => self.items.display.contains_key(&ty.head()),
+
             (t, _) => bound.holds_for(t),
         }
     }
@@ -331,7 +336,7 @@ impl Checker<'_> {
         }
     }
 
-    fn call_user(
+    pub fn call_user(
         &mut self,
         f: usize,
         recv: Option<Expr>,
@@ -422,6 +427,20 @@ impl Checker<'_> {
                 Expr::new(tir::ExprKind::Print(native, arg), Ty::Unit, span)
             }
             "panic" => self.diverging_native("panic", args, span, &what),
+            // For the prelude's `Map`.
+            "__missing_key" => self.diverging_native("missing_key", args, span, &what),
+            "__map_modified" => self.diverging_native("map_modified", args, span, &what),
+            "__hash" if args.len() == 1 => {
+                let v = self.expr(&args[0], None);
+                if !self.satisfies(&v.ty, Bound::Hash) {
+                    let t = self.type_name(&v.ty);
+                    self.error(
+                        args[0].span,
+                        format!("`{t}` cannot be hashed (map keys are `int`, `str` or `bool`)"),
+                    );
+                }
+                Expr::new(tir::ExprKind::HashOf(Box::new(v)), Ty::Int, span)
+            }
             "exit" => self.diverging_native("exit", args, span, &what),
             "assert" if args.len() == 2 => self.native("assert_msg", None, args, span, &what),
             "assert" => self.native("assert", None, args, span, &what),

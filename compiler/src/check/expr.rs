@@ -59,14 +59,23 @@ impl Checker<'_> {
                 Some((o, field, ty)) => Expr::new(tir::ExprKind::Field(Box::new(o), field), ty, span),
                 None => invalid(Ty::Error, span),
             },
-            ExprKind::Index(arr, idx) => match self.index_of(arr, idx) {
-                Some((a, i, elem)) => Expr::new(tir::ExprKind::Index(Box::new(a), Box::new(i)), elem, span),
-                None => invalid(Ty::Error, span),
-            },
+            ExprKind::Index(arr, idx) => {
+                let a = self.expr(arr, None);
+                if self.items.map_args(&a.ty).is_some() {
+                    return self.map_call("__index", a, &[idx], expect, span);
+                }
+                match self.index_of(a, arr.span, idx) {
+                    Some((a, i, elem)) => {
+                        Expr::new(tir::ExprKind::Index(Box::new(a), Box::new(i)), elem, span)
+                    }
+                    None => invalid(Ty::Error, span),
+                }
+            }
             ExprKind::Cast(inner, ty) => self.cast(inner, ty, span),
             ExprKind::If(cond, then, els) => self.if_expr(cond, then, els.as_deref(), expect, span),
             ExprKind::While(cond, body) => self.while_loop(cond, body, span),
             ExprKind::For(var, iter, body) => self.for_loop(var, iter, body, span),
+            ExprKind::ForPair(key, value, iter, body) => self.map_loop(key, value, iter, body, span),
             ExprKind::Range(..) => {
                 self.error(span, "a range `a..b` can only be used in a `for` loop");
                 invalid(Ty::Error, span)
@@ -562,8 +571,7 @@ impl Checker<'_> {
     }
 
     /// Checks `arr[idx]`'s operands: (array, index, element type).
-    fn index_of(&mut self, arr: &ast::Expr, idx: &ast::Expr) -> Option<(Expr, Expr, Ty)> {
-        let a = self.expr(arr, None);
+    fn index_of(&mut self, a: Expr, arr_span: Span, idx: &ast::Expr) -> Option<(Expr, Expr, Ty)> {
         let i = self.expr(idx, Some(&Ty::Int));
         self.expect_fits(idx.span, &Ty::Int, &i.ty);
         match &a.ty {
@@ -574,7 +582,7 @@ impl Checker<'_> {
             Ty::Error => None,
             other => {
                 let t = self.type_name(other);
-                self.error(arr.span, format!("type `{t}` cannot be indexed"));
+                self.error(arr_span, format!("type `{t}` cannot be indexed"));
                 None
             }
         }
@@ -626,7 +634,11 @@ impl Checker<'_> {
                 unit(tir::ExprKind::Assign(Place::Field(Box::new(o), field), Box::new(v)))
             }
             ExprKind::Index(arr, idx) => {
-                let Some((a, i, elem)) = self.index_of(arr, idx) else {
+                let a = self.expr(arr, None);
+                if self.items.map_args(&a.ty).is_some() {
+                    return self.map_assign(op, a, idx, value, span);
+                }
+                let Some((a, i, elem)) = self.index_of(a, arr.span, idx) else {
                     self.expr(value, None);
                     return invalid(Ty::Unit, span);
                 };

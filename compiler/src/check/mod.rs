@@ -8,6 +8,7 @@ mod closures;
 mod control;
 mod exhaustive;
 mod expr;
+mod maps;
 mod patterns;
 
 use crate::diag::Diagnostic;

@@ -53,6 +53,21 @@ impl FnLowerer<'_, '_> {
                 self.val(Ty::Str, reg, dst)
             }
             ExprKind::CallIface(i, m, args) => self.call_iface(*i, *m, args, &e.ty, dst),
+            ExprKind::HashOf(v) => match v.ty {
+                Ty::Int => self.native("hash_int", std::slice::from_ref(&**v), &Ty::Int, dst),
+                Ty::Str => self.native("hash_str", std::slice::from_ref(&**v), &Ty::Int, dst),
+                // A bool's hash is itself as 0 or 1.
+                _ => {
+                    let b = self.expr(v, None);
+                    self.release(&b);
+                    let reg = self.target(&Ty::Int, dst).expect("int has a register");
+                    self.emit(Instr::LoadI { dst: reg, imm: Imm(0) });
+                    let skip = self.emit(Instr::JmpIfNot { cond: b.r(), target: Target(0) });
+                    self.emit(Instr::LoadI { dst: reg, imm: Imm(1) });
+                    self.patch_here(vec![skip]);
+                    self.val(Ty::Int, Some(reg), dst)
+                }
+            },
             ExprKind::Global(g) => {
                 let idx = self.cx.global_idx[*g].expect("a `var` global with a value type");
                 self.emit_value(e.ty.clone(), dst, |r| Instr::GetGlobal { dst: r, global: idx })

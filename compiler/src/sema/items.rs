@@ -381,6 +381,18 @@ impl Items {
         }
     }
 
+    /// `ty`'s key and value types, if it is the prelude's `Map`.
+    pub fn map_args(&self, ty: &Ty) -> Option<(Ty, Ty)> {
+        match ty {
+            Ty::Struct(s, args)
+                if self.structs[*s].name == "Map" && self.struct_by_name.get("Map") == Some(s) =>
+            {
+                Some((args[0].clone(), args[1].clone()))
+            }
+            _ => None,
+        }
+    }
+
     /// Whether struct or enum type `ty` implements interface `i`.
     pub fn implements(&self, ty: &Ty, i: usize) -> bool {
         self.impls.contains_key(&(i, ty.head()))

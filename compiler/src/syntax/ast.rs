@@ -280,6 +280,8 @@ pub enum ExprKind {
     If(Box<Expr>, Block, Option<Box<Expr>>),
     While(Box<Expr>, Block),
     For(Ident, Box<Expr>, Block),
+    /// `for (k, v) in map { body }`
+    ForPair(Ident, Ident, Box<Expr>, Block),
     Range(Box<Expr>, Box<Expr>),
     Block(Block),
     Break,
@@ -341,6 +343,7 @@ impl ExprKind {
             ExprKind::If(..)
                 | ExprKind::While(..)
                 | ExprKind::For(..)
+                | ExprKind::ForPair(..)
                 | ExprKind::Block(_)
                 | ExprKind::Match(..)
         )

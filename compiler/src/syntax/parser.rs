@@ -733,6 +733,21 @@ impl Parser<'_> {
                 let span = span.to(body.span);
                 return Ok(Expr { kind: ExprKind::While(Box::new(cond), body), span });
             }
+            Tok::Kw("for") if matches!(self.peek_at(1), Tok::Punct("(")) => {
+                self.bump();
+                self.bump();
+                let key = self.ident()?;
+                self.expect_punct(",")?;
+                let value = self.ident()?;
+                self.expect_punct(")")?;
+                if !self.eat_kw("in") {
+                    return self.expected("`in`");
+                }
+                let iter = self.expr(false)?;
+                let body = self.block()?;
+                let span = span.to(body.span);
+                return Ok(Expr { kind: ExprKind::ForPair(key, value, Box::new(iter), body), span });
+            }
             Tok::Kw("for") => {
                 self.bump();
                 let var = self.ident()?;

@@ -239,15 +239,30 @@ impl Vm {
 
     /// The stack trace at the current frames, innermost first.
     /// Frames of compiler-generated functions (names starting with `<`, such as
-    /// `<start>`) are left out unless the trap happened in one of them.
+    /// `<start>`) are left out unless the trap happened in one of them; frames of code
+    /// from a library compiled with the program (a file named `<...>`, such as the
+    /// prelude's `Map`) are left out, so a trap in `m[k]` is traced to the line that
+    /// wrote it.
     pub fn trace(&self) -> Vec<TraceFrame> {
         let bc = &self.module.bytecode;
-        self.frames
+        let library = |frame: &Frame| {
+            let func = &bc.funcs[frame.func as usize];
+            bc.files.get(func.file as usize).is_some_and(|f| f.starts_with('<'))
+        };
+        let shown: Vec<&Frame> = self
+            .frames
             .iter()
             .rev()
             .enumerate()
-            .filter(|(depth, frame)| *depth == 0 || !bc.funcs[frame.func as usize].name.starts_with('<'))
-            .map(|(_, frame)| {
+            .filter(|(depth, frame)| {
+                (*depth == 0 || !bc.funcs[frame.func as usize].name.starts_with('<')) && !library(frame)
+            })
+            .map(|(_, frame)| frame)
+            .collect();
+        let shown = if shown.is_empty() { self.frames.iter().rev().take(1).collect() } else { shown };
+        shown
+            .into_iter()
+            .map(|frame| {
                 let func = &bc.funcs[frame.func as usize];
                 let (line, col) = func.position(frame.pc as usize).unwrap_or((0, 0));
                 TraceFrame {

@@ -35,6 +35,10 @@ pub enum TrapKind {
     Interrupted,
     /// Code the compiler marked unreachable was reached.
     Unreachable,
+    /// A `for` over a map saw the map change.
+    MapModified,
+    /// `m[k]` with a key the map does not hold (the key, as text).
+    MissingKey(String),
     /// `AsVariant` met another variant than the one named (the compiler checks the
     /// tag first, so only hand-written bytecode gets here).
     WrongVariant,
@@ -64,6 +68,8 @@ impl fmt::Display for TrapKind {
             TrapKind::FuelExhausted => write!(f, "fuel exhausted"),
             TrapKind::Interrupted => write!(f, "interrupted"),
             TrapKind::Unreachable => write!(f, "reached unreachable code"),
+            TrapKind::MapModified => write!(f, "map modified during iteration"),
+            TrapKind::MissingKey(k) => write!(f, "missing map key: {k}"),
             TrapKind::WrongVariant => write!(f, "enum value is not the variant the code expected"),
             TrapKind::Io(e) => write!(f, "cannot write output: {e}"),
             TrapKind::GlobalUninitialised(name) => write!(f, "global `{name}` read before initialisation"),

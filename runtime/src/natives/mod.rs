@@ -9,7 +9,7 @@ mod math;
 mod strings;
 
 use crate::instance::Vm;
-use crate::interp::trap::Stop;
+use crate::interp::trap::{Stop, TrapKind};
 use kiln_bytecode::natives::{Native, NATIVES};
 
 /// Arguments of one native call: absolute register-file slots.
@@ -51,6 +51,15 @@ pub fn call(vm: &mut Vm, native: u16, args: usize, dst: usize) -> Result<(), Sto
             io::print(vm, id, &a)?;
             None
         }
+        Native::HashInt => Some(crate::natives::strings::hash_int(a.int(vm, 0))),
+        Native::HashStr => {
+            let s = a.str_ref(vm, 0);
+            let h = crate::natives::strings::hash_bytes(s.as_bytes());
+            vm.charge_bytes(s.len())?;
+            Some(h)
+        }
+        Native::MapModified => return Err(TrapKind::MapModified.into()),
+        Native::MissingKey => return Err(TrapKind::MissingKey(a.string(vm, 0)).into()),
         Native::Panic | Native::Assert | Native::AssertMsg | Native::Exit => {
             io::check(vm, id, &a)?;
             None

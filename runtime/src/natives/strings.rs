@@ -95,3 +95,21 @@ pub(super) fn call(vm: &mut Vm, id: Native, a: &Args) -> Result<u64, Stop> {
         other => unreachable!("{other:?} is not a string native"),
     }
 }
+
+/// The hash of an int for `Map`: a fixed mix (SplitMix64's finaliser), the same on every
+/// host and in every run, so iteration-independent behaviour is deterministic too.
+pub fn hash_int(v: i64) -> u64 {
+    let mut z = (v as u64).wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    (z ^ (z >> 31)) >> 1
+}
+
+/// The hash of a string's bytes for `Map`: FNV-1a, then the int mix.
+pub fn hash_bytes(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash_int(h as i64)
+}
