@@ -10,6 +10,9 @@
 //! // flags: --fuel 1000     (extra vmrun flags)
 //! // fuel: 1234             (fuel the run must report with --stats)
 //! ```
+//!
+//! A file whose first line starts with `// module` is imported by a program beside it
+//! and is not run on its own.
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::path::{Path, PathBuf};
@@ -60,7 +63,11 @@ fn programs(dir: &Path, out: &mut Vec<PathBuf>) {
         if p.is_dir() {
             programs(&p, out);
         } else if p.extension().is_some_and(|e| e == "kiln") {
-            out.push(p);
+            // A module some program beside it imports is not a program of its own.
+            let module = std::fs::read_to_string(&p).is_ok_and(|t| t.starts_with("// module"));
+            if !module {
+                out.push(p);
+            }
         }
     }
 }

@@ -10,8 +10,10 @@
 pub mod check;
 pub mod diag;
 mod lower;
+mod modules;
 pub mod mono;
 pub mod sema;
+mod stdlib;
 pub mod syntax;
 pub mod tir;
 
@@ -44,9 +46,15 @@ pub fn compile_source(name: &str, text: &str) -> Result<kiln_bytecode::Module, D
 /// # Errors
 /// Every diagnostic found, when the program is not valid.
 pub fn compile_source_with_warnings(name: &str, text: &str) -> Result<Compiled, Diagnostics> {
+    compile_in(name, text, None)
+}
+
+/// Compiles `text` named `name`, whose imports are looked for in `dir` (if any) before
+/// the standard library.
+fn compile_in(name: &str, text: &str, dir: Option<std::path::PathBuf>) -> Result<Compiled, Diagnostics> {
     let files = vec![SourceFile::new(name, text)];
     let name = name.to_string();
-    let run = move || compile_files(files);
+    let run = move || compile_files(files, dir);
     // Run on a thread with a large stack, so pathological nesting gives a diagnostic
     // rather than overflowing the caller's stack.
     match std::thread::Builder::new().stack_size(COMPILER_STACK).spawn(run) {
@@ -62,7 +70,7 @@ pub fn compile_source_with_warnings(name: &str, text: &str) -> Result<Compiled, 
             })
         }),
         // No thread available: compile here, with the caller's stack.
-        Err(_) => compile_files(vec![SourceFile::new(name, text.to_string())]),
+        Err(_) => compile_files(vec![SourceFile::new(name, text.to_string())], None),
     }
 }
 
@@ -83,14 +91,15 @@ pub fn compile_path_with_warnings(path: &Path) -> Result<Compiled, CompileError>
     let name =
         path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "main.kiln".into());
     let text = read_source(path, &name)?;
-    compile_source_with_warnings(&name, &text).map_err(CompileError::Diagnostics)
+    let dir = path.parent().map(Path::to_path_buf);
+    compile_in(&name, &text, dir).map_err(CompileError::Diagnostics)
 }
 
 /// Largest source file the compiler reads, in bytes.
 pub const MAX_SOURCE_BYTES: u64 = 16 << 20;
 
 /// Reads a source file: at most [`MAX_SOURCE_BYTES`], and UTF-8.
-fn read_source(path: &Path, name: &str) -> Result<String, CompileError> {
+pub(crate) fn read_source(path: &Path, name: &str) -> Result<String, CompileError> {
     use std::io::Read;
     let io = |e: std::io::Error| CompileError::Io(format!("cannot read {}: {e}", path.display()));
     let file = std::fs::File::open(path).map_err(io)?;
@@ -128,24 +137,31 @@ pub enum CompileError {
 /// methods), compiled with it.
 const PRELUDE: &str = include_str!("prelude.kiln");
 
-fn compile_files(mut files: Vec<SourceFile>) -> Result<Compiled, Diagnostics> {
+fn compile_files(
+    mut files: Vec<SourceFile>,
+    dir: Option<std::path::PathBuf>,
+) -> Result<Compiled, Diagnostics> {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
+    let mut items = syntax::parser::parse(syntax::lexer::lex(&files[0].text, 0, &mut errors), &mut errors);
+    // Imported modules follow the entry file, each once, their items named `module.item`.
+    let entry = files[0].name.trim_end_matches(".kiln").to_string();
+    let mut loader = modules::Loader::new(dir, entry);
+    let mut module_items = Vec::new();
+    loader.load_imports(&items, &mut files, &mut module_items, &mut errors);
+    items.extend(module_items);
     // The prelude is the last file (the entry file stays file 0), and its items come
     // first, so a program's own declaration is the one a clash reports.
     files.push(SourceFile::new("<prelude>", PRELUDE));
     let prelude_file = files.len() as u32 - 1;
-    let mut items =
-        syntax::parser::parse(syntax::lexer::lex(PRELUDE, prelude_file, &mut errors), &mut errors);
-    let n_prelude = items.len();
-    for (i, file) in files.iter().enumerate().take(prelude_file as usize) {
-        let tokens = syntax::lexer::lex(&file.text, i as u32, &mut errors);
-        items.extend(syntax::parser::parse(tokens, &mut errors));
-    }
+    let prelude = syntax::parser::parse(syntax::lexer::lex(PRELUDE, prelude_file, &mut errors), &mut errors);
+    let n_prelude = prelude.len();
+    items.splice(0..0, prelude);
+    let module_map = loader.into_map(files.len());
     // Even after syntax errors, check what parsed, to report type errors too; but never
     // emit.
     let parsed = errors.is_empty();
-    let decls = sema::items::Items::collect(&items, n_prelude, &mut errors);
+    let decls = sema::items::Items::collect(&items, n_prelude, module_map, &mut errors);
     let program = check::check_program(&items, &decls, &mut errors, &mut warnings);
     let module = match program {
         Some(mut program) if parsed => mono::monomorphize(&decls, &mut program, &mut errors)

@@ -43,7 +43,7 @@ impl Checker<'_> {
                 return self.call_value(f, args, span);
             }
         };
-        if let Some(&f) = self.items.fn_by_name.get(name) {
+        if let Some(f) = self.items.fn_named_in(self.file, name) {
             return self.call_user(f, None, args, expect, span);
         }
         if let Some((e, tag)) = self.items.unqualified_variant(name) {
@@ -61,6 +61,14 @@ impl Checker<'_> {
         expect: Option<&Ty>,
         span: Span,
     ) -> Expr {
+        if let Some(module) = self.module_path(recv) {
+            let qualified = format!("{module}.{}", name.name);
+            if let Some(&f) = self.items.fn_by_name.get(&qualified) {
+                return self.call_user(f, None, args, expect, span);
+            }
+            self.error(name.span, format!("module `{module}` has no function `{}`", name.name));
+            return invalid(Ty::Error, span);
+        }
         if let Some(ty) = self.type_path(recv) {
             if let Ty::Enum(e, _) = ty {
                 if let Some((tag, _)) = self.items.enums[e].variant(&name.name) {
@@ -180,11 +188,29 @@ impl Checker<'_> {
     /// The struct or enum type `e` names, when it is a bare type name (not shadowed by a
     /// local or global): the receiver of `Type.f(...)` and `Enum.Variant`.
     pub fn type_path(&self, e: &ast::Expr) -> Option<Ty> {
-        let ExprKind::Name(n) = &e.kind else { return None };
-        if self.lookup(n).is_some() || self.global_named(n).is_some() {
-            return None;
+        match &e.kind {
+            ExprKind::Name(n) if self.lookup(n).is_none() && self.global_named(n).is_none() => {
+                self.items.type_named_in(self.file, n)
+            }
+            // `module.Type`
+            ExprKind::Field(m, t) => {
+                let module = self.module_path(m)?;
+                self.items.type_named(&format!("{module}.{}", t.name))
+            }
+            _ => None,
         }
-        self.items.type_named(n)
+    }
+
+    /// The module `e` names, when it is a bare module name (not shadowed).
+    pub fn module_path<'e>(&self, e: &'e ast::Expr) -> Option<&'e str> {
+        match &e.kind {
+            ExprKind::Name(n)
+                if self.lookup(n).is_none() && self.global_named(n).is_none() && self.items.is_module(n) =>
+            {
+                Some(n)
+            }
+            _ => None,
+        }
     }
 
     /// `Enum.Variant(args)` (and `Enum.Variant` with no payload).

@@ -48,6 +48,20 @@ impl Checker<'_> {
             ExprKind::Assign(op, target, value) => self.assign(*op, target, value, span),
             ExprKind::Call(callee, args) => self.call(callee, args, expect, span),
             ExprKind::MethodCall(recv, name, args) => self.method_call(recv, name, args, expect, span),
+            ExprKind::Field(obj, name) if self.module_path(obj).is_some() => {
+                let module = self.module_path(obj).expect("matched above");
+                let qualified = format!("{module}.{}", name.name);
+                match self.items.global_by_name.get(&qualified) {
+                    Some(_) => self.name(&qualified, expect, span),
+                    None if self.items.fn_by_name.contains_key(&qualified) => {
+                        self.name(&qualified, expect, span)
+                    }
+                    None => {
+                        self.error(name.span, format!("module `{module}` has no item `{}`", name.name));
+                        invalid(Ty::Error, span)
+                    }
+                }
+            }
             ExprKind::Field(obj, name) if matches!(self.type_path(obj), Some(Ty::Enum(..))) => {
                 let Some(Ty::Enum(e, _)) = self.type_path(obj) else { unreachable!("matched above") };
                 self.unit_variant(e, name, expect, span)
@@ -167,10 +181,12 @@ impl Checker<'_> {
             self.error(span, format!("`{name}` holds a value; write `{name}(...)`"));
             return invalid(Ty::Error, span);
         }
-        if let Some(&f) = self.items.fn_by_name.get(name) {
+        if let Some(f) = self.items.fn_named_in(self.file, name) {
             return self.fn_value(f, expect, span);
         }
-        let what = if self.items.type_named(name).is_some() {
+        let what = if self.items.is_module(name) {
+            format!("`{name}` is a module; use its items as `{name}.item`")
+        } else if self.items.type_named_in(self.file, name).is_some() {
             format!("type `{name}` cannot be used as a value")
         } else {
             format!("cannot find `{name}` in this scope")
@@ -410,7 +426,7 @@ impl Checker<'_> {
         expect: Option<&Ty>,
         span: Span,
     ) -> Expr {
-        let Some(&sid) = self.items.struct_by_name.get(&name.name) else {
+        let Some(Ty::Struct(sid, _)) = self.items.type_named_in(self.file, &name.name) else {
             self.error(name.span, format!("cannot find struct `{}`", name.name));
             for (_, e) in fields {
                 self.expr(e, None);
@@ -540,7 +556,7 @@ impl Checker<'_> {
     /// Checks `obj` and that it is a struct with field `name`: (object, field, type).
     fn field_of(&mut self, obj: &ast::Expr, name: &ast::Ident) -> Option<(Expr, u32, Ty)> {
         if let ExprKind::Name(n) = &obj.kind {
-            if self.lookup(n).is_none() && self.items.type_named(n).is_some() {
+            if self.lookup(n).is_none() && self.items.type_named_in(self.file, n).is_some() {
                 self.error(name.span, format!("`{n}.{}` is a function; call it with `(...)`", name.name));
                 return None;
             }
@@ -624,6 +640,13 @@ impl Checker<'_> {
                 }
                 self.name(name, None, target.span);
                 invalid(Ty::Unit, span)
+            }
+            // `module.global = value`
+            ExprKind::Field(obj, name) if self.module_path(obj).is_some() => {
+                let module = self.module_path(obj).expect("matched above");
+                let qualified =
+                    ast::Expr { kind: ExprKind::Name(format!("{module}.{}", name.name)), span: target.span };
+                self.assign(op, &qualified, value, span)
             }
             ExprKind::Field(obj, name) => {
                 let Some((o, field, fty)) = self.field_of(obj, name) else {

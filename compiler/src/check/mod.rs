@@ -73,6 +73,8 @@ pub(crate) struct Checker<'a> {
     scopes: Vec<Vec<ScopeEntry>>,
     /// The type parameters of the function being checked.
     pub generics: Vec<Generic>,
+    /// The file of the body being checked (which module's names it sees).
+    pub file: u32,
     /// Loops enclosing the expression being checked.
     pub loop_depth: usize,
     /// The current function's result type.
@@ -101,6 +103,7 @@ pub fn check_program(
         locals: Vec::new(),
         scopes: vec![Vec::new()],
         generics: Vec::new(),
+        file: 0,
         loop_depth: 0,
         ret: Ty::Unit,
         depth: 0,
@@ -207,6 +210,7 @@ impl Checker<'_> {
 
     /// Checks one `const` or `var` declaration.
     fn global(&mut self, decl: &ast::GlobalDecl) -> Global {
+        self.file = decl.name.span.file;
         let declared = decl.ty.as_ref().map(|t| self.resolve_type(t));
         if decl.is_const {
             let lookup = |name: &str| -> Option<ConstVal> {
@@ -256,6 +260,7 @@ impl Checker<'_> {
         self.loop_depth = 0;
         self.ret = info.ret.clone();
         self.generics = info.generics.clone();
+        self.file = info.span.file;
         for (name, ty) in &info.params {
             self.declare(name, ty.clone(), true);
         }
@@ -297,7 +302,7 @@ impl Checker<'_> {
     /// A global by name, with what is known of it so far (`None` if it is declared
     /// later and not checked yet).
     pub fn global_named(&self, name: &str) -> Option<(usize, Option<&Global>)> {
-        let &i = self.items.global_by_name.get(name)?;
+        let i = self.items.global_named_in(self.file, name)?;
         Some((i, self.globals[i].as_ref()))
     }
 }
@@ -322,7 +327,7 @@ mod tests {
     fn check(src: &str) -> Result<(Items, Program), Vec<String>> {
         let mut errors = Vec::new();
         let items = parser::parse(lexer::lex(src, 0, &mut errors), &mut errors);
-        let decls = Items::collect(&items, 0, &mut errors);
+        let decls = Items::collect(&items, 0, Default::default(), &mut errors);
         let mut warnings = Vec::new();
         let program = check_program(&items, &decls, &mut errors, &mut warnings);
         match program {

@@ -166,8 +166,11 @@ impl Checker<'_> {
                     return wild(self);
                 }
             },
-            [enum_name, variant] => {
-                let Some(Ty::Enum(e, _)) = self.items.type_named(&enum_name.name) else {
+            [enum_name @ .., variant] if enum_name.len() <= 2 => {
+                let written_enum: Vec<&str> = enum_name.iter().map(|i| i.name.as_str()).collect();
+                let written_enum = written_enum.join(".");
+                let enum_name = &enum_name[enum_name.len() - 1];
+                let Some(Ty::Enum(e, _)) = self.items.type_named_in(self.file, &written_enum) else {
                     self.error(enum_name.span, format!("cannot find enum `{}`", enum_name.name));
                     return wild(self);
                 };

@@ -3,6 +3,7 @@
 
 use super::types::{Bound, Generic, Ty};
 use crate::diag::Diagnostic;
+use crate::modules::ModuleMap;
 use crate::syntax::ast::*;
 use crate::syntax::span::Span;
 use std::collections::HashMap;
@@ -118,6 +119,8 @@ pub struct Items {
     pub global_by_name: HashMap<String, usize>,
     /// How many of the items passed to [`Items::collect`] are the prelude's.
     pub n_prelude_items: usize,
+    /// Which module each file is.
+    pub modules: ModuleMap,
 }
 
 const BUILTIN_TYPES: &[&str] = &["int", "float", "bool", "str"];
@@ -128,8 +131,13 @@ fn error(errors: &mut Vec<Diagnostic>, span: Span, message: impl Into<String>) {
 
 impl Items {
     /// Collects the declarations of `items`, reporting duplicates and unknown types.
-    pub fn collect(items: &[Item], n_prelude_items: usize, errors: &mut Vec<Diagnostic>) -> Items {
-        let mut out = Items { n_prelude_items, ..Items::default() };
+    pub fn collect(
+        items: &[Item],
+        n_prelude_items: usize,
+        modules: ModuleMap,
+        errors: &mut Vec<Diagnostic>,
+    ) -> Items {
+        let mut out = Items { n_prelude_items, modules, ..Items::default() };
         for item in items {
             let name = match item {
                 Item::Struct(s) => &s.name,
@@ -284,7 +292,7 @@ impl Items {
                     out.global_by_name.insert(g.name.name.clone(), out.globals.len());
                     out.globals.push(GlobalInfo { name: g.name.name.clone(), is_const: g.is_const, decl: i });
                 }
-                Item::Struct(_) | Item::Enum(_) | Item::Interface(_) => {}
+                Item::Struct(_) | Item::Enum(_) | Item::Interface(_) | Item::Import(_) => {}
             }
         }
         out
@@ -337,7 +345,7 @@ impl Items {
         let tname = self.type_name(&owner.head());
         let required: Vec<(String, Vec<Ty>, Ty)> = if iface.name == "Display" {
             vec![("to_str".to_string(), Vec::new(), Ty::Str)]
-        } else if let Some(&i) = self.iface_by_name.get(&iface.name) {
+        } else if let Some(i) = self.iface_named_in(iface.span.file, &iface.name) {
             self.interfaces[i].methods.clone()
         } else {
             error(errors, iface.span, format!("cannot find interface `{}`", iface.name));
@@ -375,8 +383,7 @@ impl Items {
         }
         if iface.name == "Display" {
             self.display.insert(owner.head(), fns[0]);
-        } else {
-            let i = self.iface_by_name[&iface.name];
+        } else if let Some(i) = self.iface_named_in(iface.span.file, &iface.name) {
             self.impls.insert((i, owner.head()), fns);
         }
     }
@@ -426,7 +433,7 @@ impl Items {
 
     /// The type an `impl` adds methods to: `impl Name` or `impl<T, ...> Name<T, ...>`.
     fn impl_owner(&self, imp: &ImplDecl, errors: &mut Vec<Diagnostic>) -> Option<Ty> {
-        let Some(head) = self.type_named(&imp.ty.name) else {
+        let Some(head) = self.type_named_in(imp.ty.span.file, &imp.ty.name) else {
             error(errors, imp.ty.span, format!("cannot find struct `{}`", imp.ty.name));
             return None;
         };
@@ -494,7 +501,7 @@ impl Items {
             .iter()
             .position(|g| *g.name == *id.name)
             .map(|i| Ty::Param(i as u32, scope[i].name.clone()));
-        let head = match basic.or(param).or_else(|| self.type_named(&id.name)) {
+        let head = match basic.or(param).or_else(|| self.type_named_in(id.span.file, &id.name)) {
             Some(head) => head,
             None => {
                 error(errors, id.span, format!("cannot find type `{}`", id.name));
@@ -535,6 +542,40 @@ impl Items {
     pub fn is_prelude_enum(&self, e: usize) -> bool {
         matches!(self.enums[e].name.as_str(), "Option" | "Result")
             && self.enum_by_name.get(&self.enums[e].name) == Some(&e)
+    }
+
+    /// The names `name` may stand for in file `file`: the file's module's own item
+    /// first, then a top-level item of the program or the prelude (or, written
+    /// `module.item`, another module's).
+    pub fn candidates(&self, file: u32, name: &str) -> impl Iterator<Item = String> + '_ {
+        let prefix = self.modules.prefixes.get(file as usize).map_or("", String::as_str);
+        let own = (!prefix.is_empty()).then(|| format!("{prefix}{name}"));
+        own.into_iter().chain(std::iter::once(name.to_string()))
+    }
+
+    /// The function `name` stands for in file `file`.
+    pub fn fn_named_in(&self, file: u32, name: &str) -> Option<usize> {
+        self.candidates(file, name).find_map(|n| self.fn_by_name.get(&n).copied())
+    }
+
+    /// The type `name` stands for in file `file`.
+    pub fn type_named_in(&self, file: u32, name: &str) -> Option<Ty> {
+        self.candidates(file, name).find_map(|n| self.type_named(&n))
+    }
+
+    /// The interface `name` stands for in file `file`.
+    pub fn iface_named_in(&self, file: u32, name: &str) -> Option<usize> {
+        self.candidates(file, name).find_map(|n| self.iface_by_name.get(&n).copied())
+    }
+
+    /// The global `name` stands for in file `file`.
+    pub fn global_named_in(&self, file: u32, name: &str) -> Option<usize> {
+        self.candidates(file, name).find_map(|n| self.global_by_name.get(&n).copied())
+    }
+
+    /// Whether `name` is an imported module.
+    pub fn is_module(&self, name: &str) -> bool {
+        self.modules.names.iter().any(|m| m == name)
     }
 
     /// The struct, enum or interface type named `name`, without type arguments.

@@ -45,6 +45,8 @@ pub enum Item {
     Enum(EnumDecl),
     /// `interface Name { fn m(self, ...) -> R; ... }`
     Interface(InterfaceDecl),
+    /// `import name;`
+    Import(Ident),
     /// `impl Name { fn ... }`
     Impl(ImplDecl),
     /// `const NAME: T = expr;` or `var name: T = expr;`

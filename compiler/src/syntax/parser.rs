@@ -245,7 +245,13 @@ impl Parser<'_> {
             Tok::Kw("enum") => self.enum_decl(),
             Tok::Kw("const") | Tok::Kw("var") => self.global_decl(),
             Tok::Kw("interface") => self.interface_decl(),
-            Tok::Kw(k @ ("import" | "match")) => {
+            Tok::Kw("import") => {
+                self.bump();
+                let name = self.ident()?;
+                self.expect_punct(";")?;
+                Ok(Item::Import(name))
+            }
+            Tok::Kw(k @ "match") => {
                 let k = *k;
                 let span = self.span();
                 self.error_at(span, format!("`{k}` is not supported by this compiler yet"))
@@ -440,7 +446,13 @@ impl Parser<'_> {
             let end = self.expect_punct("]")?;
             return Ok(TypeExpr::Array(Box::new(inner), start.to(end)));
         }
-        let id = self.ident()?;
+        let mut id = self.ident()?;
+        // A type of an imported module: `geometry.Point`.
+        while self.is_punct(".") && matches!(self.peek_at(1), Tok::Ident(_)) {
+            self.bump();
+            let part = self.ident()?;
+            id = Ident { name: format!("{}.{}", id.name, part.name), span: id.span.to(part.span) };
+        }
         if self.is_punct("<") {
             let args = self.type_args()?;
             let span = id.span.to(self.prev_span());
