@@ -569,6 +569,9 @@ impl Checker<'_> {
         if name.name == "pop" {
             return self.prelude_method("__array_pop", arr, args, expect, span);
         }
+        if name.name == "sort_by" {
+            return self.prelude_method("__array_sort_by", arr, args, expect, span);
+        }
         let (op, params, ret) = match name.name.as_str() {
             "len" => (Intrinsic::ArrayLen, vec![], Ty::Int),
             "sort" => (Intrinsic::ArraySort, vec![], Ty::Unit),
