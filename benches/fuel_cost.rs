@@ -33,6 +33,11 @@ const CASES: &[(&str, &str)] = &[
     ("str_split (1 MiB by ,)", "fn main() { var s = \"abc,def,\"; for i in 0..17 { s = s + s; } var n = 0; for i in 0..20 { n += s.split(\",\").len(); } println(n); }"),
     ("str_split (\"\": 1 MiB of chars)", "fn main() { var s = \"abcdefgh\"; for i in 0..17 { s = s + s; } var n = 0; for i in 0..10 { n += s.split(\"\").len(); } println(n); }"),
     ("IntToStr/FloatToStr", "fn main() { var n = 0; for i in 0..2000000 { n += \"{i}{i as float / 3.0}\".len(); } println(n); }"),
+    ("str_find / parse_int / parse_float (1 MiB)", "fn main() { var s = \"0123456789abcdef\"; for i in 0..16 { s = s + s; } var d = \"1234567812345678\"; for i in 0..16 { d = d + d; } var n = 0; for i in 0..100 { match s.find(\"X\") { Some(_) => n += 1, None => {} } match d.parse_int() { Some(_) => n += 1, None => {} } match d.parse_float() { Some(_) => n += 2, None => {} } } println(n); }"),
+    ("hash_str (Map with 64 KiB keys)", "fn main() { var s = \"0123456789abcdef\"; for i in 0..12 { s = s + s; } let m: Map<str, int> = Map.new(); for i in 0..200 { m[s + \"{i}\"] = i; } var n = 0; for i in 0..200 { n += m[s + \"{i}\"]; } println(n); }"),
+    ("Map insert/lookup (int keys)", "fn main() { let m: Map<int, int> = Map.new(); for i in 0..200000 { m[i * 7] = i; } var n = 0; for i in 0..200000 { n += m[i * 7]; } println(n); }"),
+    ("CallClosure / CallIface / match", "interface V { fn v(self) -> int; } struct A { x: int } impl V for A { fn v(self) -> int { self.x } } enum E { P(int), Q } fn main() { let k = 3; let f = |x: int| x + k; let vs: [V] = [A { x: 1 }, A { x: 2 }]; var n = 0; for i in 0..1000000 { n += f(i) + vs[i % 2].v(); let e = if i % 3 == 0 { E.Q } else { E.P(i) }; n += match e { E.P(x) => x, E.Q => 1 }; } println(n); }"),
+    ("sort_by (200 000 ints)", "fn main() { let xs: [int] = []; var x = 7; for i in 0..200000 { x = (x * 1103515245 + 12345) % 2147483648; xs.push(x); } xs.sort_by(|a, b| a < b); println(xs[0]); }"),
     ("allocation + GC (binary trees)", "struct T { kids: [T] } fn make(d: int) -> T { if d == 0 { T { kids: [] } } else { T { kids: [make(d - 1), make(d - 1)] } } } fn check(t: T) -> int { if t.kids.len() == 0 { 1 } else { 1 + check(t.kids[0]) + check(t.kids[1]) } } fn main() { var n = 0; for i in 0..40 { n += check(make(14)); } println(n); }"),
 ];
 
