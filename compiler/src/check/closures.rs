@@ -50,7 +50,7 @@ impl Checker<'_> {
         for (i, (name, written)) in params.iter().enumerate() {
             let ty = match (written, &want_params) {
                 (Some(t), _) => self.resolve_type(t),
-                (None, Some(p)) if !p[i].is_open() => p[i].clone(),
+                (None, Some(p)) if !p[i].has_var() => p[i].clone(),
                 (None, _) => {
                     let n = &name.name;
                     self.error(name.span, format!("cannot infer the type of closure parameter `{n}`; annotate it, as in `|{n}: int|`"));
@@ -60,7 +60,7 @@ impl Checker<'_> {
             ids.push(self.declare(&name.name, ty.clone(), true));
             types.push(ty);
         }
-        let declared = ret.map(|t| self.resolve_type(t)).or(want_ret.filter(|t| !t.is_open()));
+        let declared = ret.map(|t| self.resolve_type(t)).or(want_ret.filter(|t| !t.has_var()));
         // Until the body says, a `return` inside fits anything; the count below catches
         // a `return` in a closure whose result type only the body decides.
         let saved_ret = std::mem::replace(&mut self.ret, declared.clone().unwrap_or(Ty::Error));
