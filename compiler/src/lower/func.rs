@@ -265,12 +265,14 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
         Reg(self.regs.len() as u32)
     }
 
-    /// A temporary for a value of type `ty`, or `dst` if given.
+    /// A temporary for a value of type `ty`, or `dst` if given; nothing for a type
+    /// without values (a call that returns nothing names no result register, even
+    /// where the caller wanted its value somewhere: it never produces one).
     pub fn target(&mut self, ty: &Ty, dst: Option<Reg>) -> Option<Reg> {
+        let vt = self.cx.b.val_type(ty)?;
         if dst.is_some() {
             return dst;
         }
-        let vt = self.cx.b.val_type(ty)?;
         Some(self.alloc(vt))
     }
 
