@@ -234,6 +234,7 @@ impl<'a> Reader<'a> {
                 fields: self.list("field", 2, |r| Ok((r.string()?, r.val_type()?)))?,
             })),
             4 => Ok(CompositeType::Func(self.signature()?)),
+            7 => Ok(CompositeType::Option(self.val_type()?)),
             6 => Ok(CompositeType::Interface(InterfaceType {
                 name: self.string()?,
                 methods: self.list("method", 2, Self::signature)?,

@@ -31,6 +31,7 @@ pub fn disassemble(module: &Module, source: Option<SourceLookup<'_>>) -> String 
                 writeln!(out, "type t{i} = variant {}({})", st.name, fields.join(", "))
             }
             CompositeType::Func(sig) => writeln!(out, "type t{i} = fn{}", sig_text(module, sig)),
+            CompositeType::Option(inner) => writeln!(out, "type t{i} = option {}", type_name(module, *inner)),
             CompositeType::Interface(it) => {
                 let methods: Vec<String> =
                     it.methods.iter().map(|s| format!("fn{}", sig_text(module, s))).collect();
@@ -137,6 +138,9 @@ fn type_name_at(module: &Module, ty: ValType, depth: usize) -> String {
             Some(CompositeType::Enum(en)) => en.name.clone(),
             Some(CompositeType::Func(sig)) => format!("fn{}", sig_text(module, sig)),
             Some(CompositeType::Interface(it)) => it.name.clone(),
+            Some(CompositeType::Option(inner)) => {
+                format!("option {}", type_name_at(module, *inner, depth + 1))
+            }
             Some(CompositeType::Closure(_)) => format!("closure t{}", t.0),
             Some(CompositeType::Array(elem)) => {
                 format!("[{}]", type_name_at(module, *elem, depth + 1))

@@ -94,6 +94,10 @@ fn write_composite(out: &mut Vec<u8>, ty: &CompositeType) {
             out.push(4);
             write_sig(out, sig);
         }
+        CompositeType::Option(inner) => {
+            out.push(7);
+            write_val_type(out, *inner);
+        }
         CompositeType::Interface(it) => {
             out.push(6);
             write_str(out, &it.name);

@@ -81,6 +81,10 @@ pub enum CompositeType {
     Closure(ClosureType),
     /// An interface: a reference to an object of any struct or enum that implements it.
     Interface(InterfaceType),
+    /// An optional reference: a value of the (reference) type inside, or none. No
+    /// object: none is the null reference, which only `OptGet`, `JmpIfNone` and
+    /// `JmpIfSome` look at.
+    Option(ValType),
 }
 
 /// An interface type and its implementations.

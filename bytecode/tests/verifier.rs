@@ -174,6 +174,23 @@ fn enum_instr(m: &mut Module, i: usize) -> &mut Instr {
 type Case = (&'static str, Rule, fn(&mut Module));
 
 const CASES: &[Case] = &[
+    ("option of an int", Rule::TypeIndex, |m| m.types.push(CompositeType::Option(ValType::Int))),
+    ("field read through an option without OptGet", Rule::OperandType, |m| {
+        m.types.push(CompositeType::Option(ValType::Ref(TypeIdx(0))));
+        let o = r(m.funcs[0].regs.len() as u32);
+        m.funcs[0].regs.push(ValType::Ref(TypeIdx(2)));
+        let code = main_code(m);
+        code.insert(0, Instr::OptNone { dst: o });
+        code.insert(1, Instr::GetField { dst: r(0), obj: o, field: FieldIdx(0) });
+    }),
+    ("OptGet into a register of another type", Rule::OperandType, |m| {
+        m.types.push(CompositeType::Option(ValType::Ref(TypeIdx(0))));
+        let o = r(m.funcs[0].regs.len() as u32);
+        m.funcs[0].regs.push(ValType::Ref(TypeIdx(2)));
+        let code = main_code(m);
+        code.insert(0, Instr::OptNone { dst: o });
+        code.insert(1, Instr::OptGet { dst: r(1), src: o });
+    }),
     ("interface implemented by an array type", Rule::Interface, |m| {
         with_iface(m);
         if let CompositeType::Interface(it) = &mut m.types[2] {

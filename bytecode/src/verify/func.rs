@@ -295,6 +295,14 @@ impl Checker<'_> {
         }
     }
 
+    /// The type inside the option type register `r` holds.
+    fn option_inner(&self, r: Reg) -> Result<ValType, VerifyError> {
+        match &self.module.types[self.ref_type(r)?.index()] {
+            CompositeType::Option(inner) => Ok(*inner),
+            _ => Err(err(Rule::OperandType, format!("register {} does not hold an option", r.0))),
+        }
+    }
+
     /// The signature of method `method` of the interface register `r` holds.
     fn iface_method(&self, r: Reg, method: Count) -> Result<&Signature, VerifyError> {
         match &self.module.types[self.ref_type(r)?.index()] {
@@ -505,6 +513,18 @@ impl Checker<'_> {
                 for (r, want) in window.iter().zip(&c.captures) {
                     self.expect(*r, *want)?;
                 }
+            }
+            Instr::OptNone { dst } => {
+                self.option_inner(dst)?;
+            }
+            Instr::OptSome { dst, src } => {
+                self.expect(src, self.option_inner(dst)?)?;
+            }
+            Instr::OptGet { dst, src } => {
+                self.expect(dst, self.option_inner(src)?)?;
+            }
+            Instr::JmpIfNone { src, .. } | Instr::JmpIfSome { src, .. } => {
+                self.option_inner(src)?;
             }
             Instr::ToIface { dst, src } => {
                 let from = self.ref_type(src)?;

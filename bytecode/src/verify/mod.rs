@@ -360,6 +360,12 @@ fn check_types(module: &Module) -> Result<(), VerifyError> {
                     check_val_type(module, *t)?;
                 }
             }
+            CompositeType::Option(inner) => {
+                check_val_type(module, *inner)?;
+                if !inner.is_ref() {
+                    return Err(err(Rule::TypeIndex, "an option type holds a reference type"));
+                }
+            }
             CompositeType::Closure(c) => {
                 check_val_type(module, ValType::Ref(c.fn_type))?;
                 for t in &c.captures {

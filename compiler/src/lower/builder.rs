@@ -29,6 +29,8 @@ pub struct ModuleBuilder<'a> {
     closures: HashMap<usize, TypeIdx>,
     /// Each interface's type.
     ifaces: HashMap<usize, TypeIdx>,
+    /// Option types by the reference type they hold.
+    options: HashMap<ValType, TypeIdx>,
 }
 
 impl<'a> ModuleBuilder<'a> {
@@ -50,6 +52,7 @@ impl<'a> ModuleBuilder<'a> {
             cells: HashMap::new(),
             closures: HashMap::new(),
             ifaces: HashMap::new(),
+            options: HashMap::new(),
         };
         // Every placeholder first, so that fields naming later types find them.
         let structs: Vec<usize> =
@@ -137,6 +140,11 @@ impl<'a> ModuleBuilder<'a> {
                     t
                 }
             }),
+            Ty::Enum(..) if self.nullable(ty).is_some() => {
+                let inner = self.nullable(ty).expect("checked");
+                let inner = self.val_type(&inner).expect("a reference type");
+                ValType::Ref(self.option_type(inner))
+            }
             Ty::Enum(e, args) => ValType::Ref(self.enum_type(*e, args)),
             Ty::Array(elem) => {
                 let elem = self.val_type(elem).unwrap_or(ValType::Int);
@@ -243,6 +251,34 @@ impl<'a> ModuleBuilder<'a> {
         }
         let t = self.enum_placeholder(e, args.to_vec());
         self.fill_enum(e, args);
+        t
+    }
+
+    /// For `Option<T>` with `T` a reference type other than an `Option`: `T`. Such an
+    /// option is a nullable reference (no object for `Some`, null for `None`).
+    pub fn nullable(&self, ty: &Ty) -> Option<Ty> {
+        let Ty::Enum(e, args) = ty else { return None };
+        let (option, _) = self.items.unqualified_variant("Some")?;
+        if *e != option {
+            return None;
+        }
+        let inner = &args[0];
+        let is_ref = match inner {
+            Ty::Str | Ty::Array(_) | Ty::Struct(..) | Ty::Fn(..) | Ty::Iface(_) => true,
+            Ty::Enum(ie, _) => *ie != option,
+            _ => false,
+        };
+        is_ref.then(|| inner.clone())
+    }
+
+    /// The option type holding references of type `inner`.
+    fn option_type(&mut self, inner: ValType) -> TypeIdx {
+        if let Some(&t) = self.options.get(&inner) {
+            return t;
+        }
+        let t = TypeIdx(self.module.types.len() as u32);
+        self.module.types.push(CompositeType::Option(inner));
+        self.options.insert(inner, t);
         t
     }
 

@@ -434,6 +434,15 @@ impl FnLowerer<'_, '_> {
 
     /// A value of variant `tag` of enum `en`: its payload in a window, then `NewStruct`.
     fn variant(&mut self, tag: u32, args: &[tir::Expr], ty: &Ty, dst: Option<Reg>) -> Val {
+        // A nullable option: `Some(x)` is `x` itself, `None` the null reference.
+        if self.cx.b.nullable(ty).is_some() {
+            if tag == 0 {
+                let v = self.expr(&args[0], None);
+                self.release(&v);
+                return self.emit_value(ty.clone(), dst, |d| Instr::OptSome { dst: d, src: v.r() });
+            }
+            return self.emit_value(ty.clone(), dst, |d| Instr::OptNone { dst: d });
+        }
         let fields = self.cx.items.variant_fields(ty, tag);
         let base = self.top();
         let window: Vec<Option<Reg>> =

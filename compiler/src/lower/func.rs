@@ -390,7 +390,9 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
             | Instr::JltImm { target, .. }
             | Instr::JleImm { target, .. }
             | Instr::JgtImm { target, .. }
-            | Instr::JgeImm { target, .. } => *target = t,
+            | Instr::JgeImm { target, .. }
+            | Instr::JmpIfNone { target, .. }
+            | Instr::JmpIfSome { target, .. } => *target = t,
             _ => unreachable!("patching a non-branch"),
         }
     }

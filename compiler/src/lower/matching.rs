@@ -14,7 +14,7 @@ impl FnLowerer<'_, '_> {
         let s = self.expr(scrutinee, None);
         let result = self.cx.b.val_type(&e.ty).and_then(|_| self.target(&e.ty, dst));
         let tag = match scrutinee.ty {
-            Ty::Enum(..) => {
+            Ty::Enum(..) if self.cx.b.nullable(&scrutinee.ty).is_none() => {
                 let t = self.alloc(ValType::Int);
                 self.emit(Instr::GetTag { dst: t, src: s.r() });
                 Some(t)
@@ -100,6 +100,22 @@ impl FnLowerer<'_, '_> {
                 fails.push(self.emit(Instr::JmpIf { cond: differ, target: t0 }));
             }
             PatKind::Const(ConstVal::Float(_)) => unreachable!("no float patterns"),
+            PatKind::Variant(_, v, subs) if self.cx.b.nullable(&p.ty).is_some() => {
+                if *v == 1 {
+                    fails.push(self.emit(Instr::JmpIfSome { src: reg, target: t0 }));
+                    return;
+                }
+                fails.push(self.emit(Instr::JmpIfNone { src: reg, target: t0 }));
+                let sub = &subs[0];
+                if matches!(sub.kind, PatKind::Wild) {
+                    return;
+                }
+                let Some(vt) = self.cx.b.val_type(&sub.ty) else { return };
+                let inner = self.alloc(vt);
+                temps.push(inner);
+                self.emit(Instr::OptGet { dst: inner, src: reg });
+                self.test_pattern(sub, inner, None, fails, temps, bound);
+            }
             PatKind::Variant(en, v, subs) => {
                 let n_variants = self.cx.items.enums[*en].variants.len();
                 if n_variants > 1 {

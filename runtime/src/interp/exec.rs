@@ -382,6 +382,13 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                 unsafe { *raw::field(o, field as usize) = v };
                 vm.heap.write_barrier(o, v);
             }
+            Op::OptGet { dst, src } => {
+                let v = r!(src);
+                if v == 0 {
+                    trap!(TrapKind::NoneUnwrapped);
+                }
+                r!(dst) = v;
+            }
             Op::GetTag { dst, src } => {
                 let o = raw::obj(r!(src));
                 // SAFETY: rule F5: `src` holds an enum value, a live object of one of its

@@ -360,6 +360,11 @@ pub enum Op {
         dst: R,
         src: R,
     },
+    /// `OptGet`: the reference in an option, trapping on none.
+    OptGet {
+        dst: R,
+        src: R,
+    },
     /// A call of an interface method on the value in `args`: `site` names the
     /// (interface, method) in the module's dispatch table.
     CallIface {

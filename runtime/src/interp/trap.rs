@@ -35,6 +35,9 @@ pub enum TrapKind {
     Interrupted,
     /// Code the compiler marked unreachable was reached.
     Unreachable,
+    /// `OptGet` of none (the compiler tests first, so only hand-written bytecode gets
+    /// here).
+    NoneUnwrapped,
     /// A `for` over a map saw the map change.
     MapModified,
     /// `m[k]` with a key the map does not hold (the key, as text).
@@ -68,6 +71,7 @@ impl fmt::Display for TrapKind {
             TrapKind::FuelExhausted => write!(f, "fuel exhausted"),
             TrapKind::Interrupted => write!(f, "interrupted"),
             TrapKind::Unreachable => write!(f, "reached unreachable code"),
+            TrapKind::NoneUnwrapped => write!(f, "option is none where a value was expected"),
             TrapKind::MapModified => write!(f, "map modified during iteration"),
             TrapKind::MissingKey(k) => write!(f, "missing map key: {k}"),
             TrapKind::WrongVariant => write!(f, "enum value is not the variant the code expected"),

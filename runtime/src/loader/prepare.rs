@@ -162,7 +162,10 @@ pub fn prepare(module: Module) -> PreparedModule {
             },
             CompositeType::Array(elem) => ObjDesc::array(elem.is_ref()),
             // No object is ever an enum's own type: values are objects of its variants.
-            CompositeType::Enum(_) | CompositeType::Func(_) | CompositeType::Interface(_) => ObjDesc {
+            CompositeType::Enum(_)
+            | CompositeType::Func(_)
+            | CompositeType::Interface(_)
+            | CompositeType::Option(_) => ObjDesc {
                 kind: ObjKind::Struct,
                 ref_fields: Box::new([]),
                 n_fields: 0,
@@ -264,6 +267,16 @@ pub fn prepare(module: Module) -> PreparedModule {
                 Instr::JgtI { a, b, target } => branch!(JgtI { a, b }, pc, target),
                 Instr::JgeI { a, b, target } => branch!(JgeI { a, b }, pc, target),
                 Instr::JeqImm { a, imm, target } => branch!(JeqImm { a, imm }, pc, target),
+                // None is the null reference: a test against zero.
+                Instr::JmpIfNone { src, target } => {
+                    Op::JeqImm { back: back(pc, target), a: r(src), imm: 0, target: target.0 as u16 }
+                }
+                Instr::JmpIfSome { src, target } => {
+                    Op::JneImm { back: back(pc, target), a: r(src), imm: 0, target: target.0 as u16 }
+                }
+                Instr::OptNone { dst } => Op::LoadI { dst: r(dst), imm: 0 },
+                Instr::OptSome { dst, src } => same!(Mov { dst, src }),
+                Instr::OptGet { dst, src } => same!(OptGet { dst, src }),
                 Instr::JneImm { a, imm, target } => branch!(JneImm { a, imm }, pc, target),
                 Instr::JltImm { a, imm, target } => branch!(JltImm { a, imm }, pc, target),
                 Instr::JleImm { a, imm, target } => branch!(JleImm { a, imm }, pc, target),
