@@ -591,8 +591,7 @@ impl Checker<'_> {
         let mut operands = vec![arr];
         for (a, want) in args.iter().zip(&params) {
             let v = self.expr(a, Some(want));
-            self.expect_fits(a.span, want, &v.ty);
-            operands.push(v);
+            operands.push(self.fit(v, want));
         }
         if op == Intrinsic::ArraySort && !matches!(elem, Ty::Int | Ty::Float | Ty::Str | Ty::Error) {
             let t = self.type_name(elem);

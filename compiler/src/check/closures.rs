@@ -65,7 +65,10 @@ impl Checker<'_> {
         // a `return` in a closure whose result type only the body decides.
         let saved_ret = std::mem::replace(&mut self.ret, declared.clone().unwrap_or(Ty::Error));
         let saved_returns = std::mem::replace(&mut self.closure_returns, declared.is_none().then_some(0));
-        let value = self.expr(body, declared.as_ref());
+        let mut value = self.expr(body, declared.as_ref());
+        if let Some(r) = &declared {
+            value = self.coerce(value, r);
+        }
         let returns = std::mem::replace(&mut self.closure_returns, saved_returns);
         self.ret = saved_ret;
         self.loop_depth = saved_loops;

@@ -125,9 +125,16 @@ impl Checker<'_> {
             }
             return Expr::new(tir::ExprKind::If(c, Box::new(then_v), None), ty, span);
         };
+        // Branches of different types may meet as the interface expected here.
+        let to_iface = |c: &mut Self, v: Expr| match expect {
+            Some(want @ Ty::Iface(_)) => c.coerce(v, want),
+            _ => v,
+        };
         let then_v = self.block(then, expect);
+        let then_v = to_iface(self, then_v);
         let want = if then_v.ty == Ty::Never { expect.cloned() } else { Some(then_v.ty.clone()) };
         let else_v = self.expr(els, want.as_ref().or(expect));
+        let else_v = to_iface(self, else_v);
         let ty = match (&then_v.ty, &else_v.ty) {
             (Ty::Never, e) => e.clone(),
             (t, Ty::Never) => t.clone(),

@@ -28,6 +28,11 @@ impl Checker<'_> {
             let pat = self.pattern(&arm.pat, &s.ty);
             let want = result.clone().or_else(|| expect.cloned());
             let body = self.expr(&arm.body, want.as_ref());
+            // Arms of different types may meet as the interface expected here.
+            let body = match expect {
+                Some(to @ Ty::Iface(_)) => self.coerce(body, to),
+                _ => body,
+            };
             match (&result, &body.ty) {
                 (_, Ty::Never) => {}
                 (None, t) => result = Some(t.clone()),
