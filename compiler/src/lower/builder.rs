@@ -31,7 +31,16 @@ pub struct ModuleBuilder<'a> {
     ifaces: HashMap<usize, TypeIdx>,
     /// Option types by the reference type they hold.
     options: HashMap<ValType, TypeIdx>,
+    /// How many struct and enum instances are being laid out, one inside another.
+    depth: usize,
+    /// A type whose fields need ever deeper instances of itself (`struct S<T> { next:
+    /// Option<S<[T]>> }`), found while laying it out: reported by the lowering.
+    pub endless: Option<String>,
 }
+
+/// Struct and enum instances laid out one inside another beyond this come from a type
+/// that contains ever bigger instances of itself.
+const MAX_LAYOUT_DEPTH: usize = 64;
 
 impl<'a> ModuleBuilder<'a> {
     /// A builder whose first types are the program's structs without type parameters,
@@ -53,6 +62,8 @@ impl<'a> ModuleBuilder<'a> {
             closures: HashMap::new(),
             ifaces: HashMap::new(),
             options: HashMap::new(),
+            depth: 0,
+            endless: None,
         };
         // Every placeholder first, so that fields naming later types find them.
         let structs: Vec<usize> =
@@ -134,9 +145,15 @@ impl<'a> ModuleBuilder<'a> {
             Ty::Str => ValType::Str,
             Ty::Struct(s, args) => ValType::Ref(match self.structs.get(&(*s, args.clone())) {
                 Some(&t) => t,
+                None if self.depth >= MAX_LAYOUT_DEPTH => {
+                    self.endless.get_or_insert_with(|| self.items.type_name(ty));
+                    return Some(ValType::Int);
+                }
                 None => {
                     let t = self.struct_placeholder(*s, args.clone());
+                    self.depth += 1;
                     self.fill_struct(*s, args);
+                    self.depth -= 1;
                     t
                 }
             }),
@@ -250,7 +267,13 @@ impl<'a> ModuleBuilder<'a> {
             return *t;
         }
         let t = self.enum_placeholder(e, args.to_vec());
+        if self.depth >= MAX_LAYOUT_DEPTH {
+            self.endless.get_or_insert_with(|| self.items.type_name(&Ty::Enum(e, args.to_vec())));
+            return t;
+        }
+        self.depth += 1;
         self.fill_enum(e, args);
+        self.depth -= 1;
         t
     }
 

@@ -136,6 +136,12 @@ pub fn lower_program(
             cx.b.module.funcs.push(driver);
         }
     }
+    if let Some(t) = cx.b.endless.take() {
+        cx.error(
+            Span::default(),
+            format!("a type contains ever bigger instances of itself (such as `{t}`); its fields cannot be laid out"),
+        );
+    }
     if cx.errors.is_empty() {
         check_with_verifier(&cx.b.module, items, cx.errors);
     }
