@@ -6,7 +6,7 @@ use std::process::Command;
 #[test]
 fn awfy_ports_run_and_verify() {
     let harness = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/awfy/harness.kiln");
-    for name in ["Sieve", "Towers", "Queens", "Permute", "List"] {
+    for name in ["Sieve", "Towers", "Queens", "Permute", "List", "Bounce"] {
         let out = Command::new(env!("CARGO_BIN_EXE_vmrun"))
             .args([harness, name, "2", "3"])
             .output()
