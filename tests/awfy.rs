@@ -14,6 +14,7 @@ fn awfy_ports_run_and_verify() {
         ("Permute", "3"),
         ("List", "3"),
         ("Bounce", "3"),
+        ("Storage", "3"),
         ("Mandelbrot", "1"),
     ];
     for (name, inner) in runs {
