@@ -16,6 +16,7 @@ fn awfy_ports_run_and_verify() {
         ("Bounce", "3"),
         ("Storage", "3"),
         ("Mandelbrot", "1"),
+        ("NBody", "1"),
     ];
     for (name, inner) in runs {
         let out = Command::new(env!("CARGO_BIN_EXE_vmrun"))

@@ -214,7 +214,7 @@ impl Checker<'_> {
         let declared = decl.ty.as_ref().map(|t| self.resolve_type(t));
         if decl.is_const {
             let lookup = |name: &str| -> Option<ConstVal> {
-                let &i = self.items.global_by_name.get(name)?;
+                let i = self.items.global_named_in(self.file, name)?;
                 match &self.globals[i] {
                     Some(Global { def: GlobalDef::Const(v), .. }) => Some(v.clone()),
                     _ => None,
