@@ -546,28 +546,8 @@ impl Checker<'_> {
                 self.check_call(&sig, dst, Reg(args.0 + 1))?;
             }
             Instr::CallClosure { dst, args } => {
-                let sig = self.func_type_of(args)?;
-                let window = self.window(Reg(args.0 + 1), sig.params.len())?;
-                for (r, want) in window.iter().zip(&sig.params) {
-                    if self.ty(*r)? != *want {
-                        return Err(err(
-                            Rule::Call,
-                            format!("argument register {} does not have parameter type {want:?}", r.0),
-                        ));
-                    }
-                }
-                match sig.result {
-                    Some(want) if self.ty(dst)? != want => {
-                        return Err(err(
-                            Rule::Call,
-                            format!("result register {} does not have result type {want:?}", dst.0),
-                        ))
-                    }
-                    None if dst.0 != 0 => {
-                        return Err(err(Rule::Call, "call without a result must name register 0"))
-                    }
-                    _ => {}
-                }
+                let sig = self.func_type_of(args)?.clone();
+                self.check_call(&sig, dst, Reg(args.0 + 1))?;
             }
             Instr::GetTag { dst, src } => {
                 self.enum_reg(src)?;
