@@ -112,6 +112,7 @@ macro_rules! for_each_op {
             NeS = 0x3b { dst: Reg, a: Reg, b: Reg } [] "r[dst]:bool := r[a] != r[b] (str, byte-wise)";
             LtS = 0x3c { dst: Reg, a: Reg, b: Reg } [] "r[dst]:bool := r[a] < r[b] (str, byte-wise)";
             LeS = 0x3d { dst: Reg, a: Reg, b: Reg } [] "r[dst]:bool := r[a] <= r[b] (str, byte-wise)";
+            EqR = 0x26 { dst: Reg, a: Reg, b: Reg } [] "r[dst]:bool := r[a] and r[b] are the same object (ref, one type; none is the same as none)";
             Not = 0x3e { dst: Reg, src: Reg } [] "r[dst]:bool := !r[src] (bool)";
 
             IntToFloat = 0x40 { dst: Reg, src: Reg } [] "r[dst]:float := r[src]:int as float";

@@ -173,7 +173,19 @@ fn enum_instr(m: &mut Module, i: usize) -> &mut Instr {
 
 type Case = (&'static str, Rule, fn(&mut Module));
 
+/// Adds a bool register to main and, before its `RetVoid`, `EqR` of `a` and `b` into it.
+fn with_identity(m: &mut Module, a: Reg, b: Reg) {
+    let dst = r(m.funcs[0].regs.len() as u32);
+    m.funcs[0].regs.push(ValType::Bool);
+    let code = main_code(m);
+    let at = code.len() - 1;
+    code.insert(at, Instr::EqR { dst, a, b });
+}
+
 const CASES: &[Case] = &[
+    ("identity of references of two types", Rule::OperandType, |m| with_identity(m, r(2), r(3))),
+    ("identity of strings", Rule::OperandType, |m| with_identity(m, r(1), r(1))),
+    ("identity of ints", Rule::OperandType, |m| with_identity(m, r(0), r(4))),
     ("option of an int", Rule::TypeIndex, |m| m.types.push(CompositeType::Option(ValType::Int))),
     ("field read through an option without OptGet", Rule::OperandType, |m| {
         m.types.push(CompositeType::Option(ValType::Ref(TypeIdx(0))));
@@ -457,6 +469,9 @@ fn base_module_is_valid() {
     let mut m = base();
     with_iface(&mut m);
     verify(&m).expect("the base module with an interface is valid");
+    let mut m = base();
+    with_identity(&mut m, r(2), r(2));
+    verify(&m).expect("the base module with an identity test is valid");
 }
 
 #[test]

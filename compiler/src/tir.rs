@@ -205,6 +205,9 @@ pub enum ExprKind {
     /// it; monomorphisation makes it a direct call (or `CallIface` on an interface
     /// value).
     CallBound(usize, u32, Vec<Expr>),
+    /// `same(a, b)`: identity of two references of one type (`==` on int, float, bool
+    /// and str).
+    Same(Box<Expr>, Box<Expr>),
     /// The hash of an int, str or bool (a `Map` key), the same in every run.
     HashOf(Box<Expr>),
     /// The text of a value: an int, float, bool or str (after monomorphisation), or a
@@ -316,6 +319,7 @@ impl Expr {
                 }
             }
             ExprKind::Binary(_, a, b)
+            | ExprKind::Same(a, b)
             | ExprKind::Index(a, b)
             | ExprKind::ArrayRepeat(a, b)
             | ExprKind::While(a, b)
@@ -407,6 +411,7 @@ impl Expr {
                 }
             }
             ExprKind::Binary(_, a, b)
+            | ExprKind::Same(a, b)
             | ExprKind::Index(a, b)
             | ExprKind::ArrayRepeat(a, b)
             | ExprKind::While(a, b)

@@ -441,6 +441,10 @@ impl Checker<'_> {
             | Instr::NeS { dst, a, b }
             | Instr::LtS { dst, a, b }
             | Instr::LeS { dst, a, b } => same3(dst, a, b, Str, Bool)?,
+            Instr::EqR { dst, a, b } => {
+                let t = self.ref_type(a)?;
+                same3(dst, a, b, Ref(t), Bool)?
+            }
             Instr::Not { dst, src } => unary(dst, src, Bool, Bool)?,
             Instr::IntToFloat { dst, src } => unary(dst, src, Int, Float)?,
             Instr::FloatToInt { dst, src } => unary(dst, src, Float, Int)?,

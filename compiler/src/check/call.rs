@@ -468,6 +468,39 @@ impl Checker<'_> {
                 Expr::new(tir::ExprKind::HashOf(Box::new(v)), Ty::Int, span)
             }
             "exit" => self.diverging_native("exit", args, span, &what),
+            "same" if args.len() == 2 => {
+                // An interface value and an object of an implementing type compare
+                // as the interface.
+                let first = self.expr(&args[0], None);
+                let second = self.expr(&args[1], Some(&first.ty));
+                let (a, b) = match (&first.ty, &second.ty) {
+                    (Ty::Iface(_), Ty::Struct(..) | Ty::Enum(..)) => {
+                        let want = first.ty.clone();
+                        (first, self.coerce(second, &want))
+                    }
+                    (Ty::Struct(..) | Ty::Enum(..), Ty::Iface(_)) => {
+                        let want = second.ty.clone();
+                        (self.coerce(first, &want), second)
+                    }
+                    _ => (first, second),
+                };
+                if let Some(e) = [&a, &b].into_iter().find(|e| matches!(e.ty, Ty::Unit | Ty::Never)) {
+                    self.error(e.span, "`same` needs values; this expression has none".to_string());
+                    return invalid(Ty::Bool, span);
+                }
+                if a.ty == Ty::Error || b.ty == Ty::Error {
+                    return invalid(Ty::Bool, span);
+                }
+                if !a.ty.fits(&b.ty) || !b.ty.fits(&a.ty) {
+                    let (ta, tb) = (self.type_name(&a.ty), self.type_name(&b.ty));
+                    self.error(
+                        span,
+                        format!("`same` compares two values of one type, not `{ta}` and `{tb}`"),
+                    );
+                    return invalid(Ty::Bool, span);
+                }
+                Expr::new(tir::ExprKind::Same(Box::new(a), Box::new(b)), Ty::Bool, span)
+            }
             "assert" if args.len() == 2 => self.native("assert_msg", None, args, span, &what),
             "assert" => self.native("assert", None, args, span, &what),
             "abs" | "min" | "max" => {

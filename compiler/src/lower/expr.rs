@@ -53,6 +53,16 @@ impl FnLowerer<'_, '_> {
                 self.val(Ty::Str, reg, dst)
             }
             ExprKind::CallIface(i, m, args) => self.call_iface(*i, *m, args, &e.ty, dst),
+            ExprKind::Same(a, b) => {
+                let va = self.expr(a, None);
+                if matches!(a.ty, Ty::Int | Ty::Float | Ty::Bool | Ty::Str) {
+                    return self.comparison(BinOp::Eq, va, b, dst);
+                }
+                let vb = self.expr(b, None);
+                self.release(&va);
+                self.release(&vb);
+                self.emit_value(Ty::Bool, dst, |d| Instr::EqR { dst: d, a: va.r(), b: vb.r() })
+            }
             ExprKind::HashOf(v) => match v.ty {
                 Ty::Int => self.native("hash_int", std::slice::from_ref(&**v), &Ty::Int, dst),
                 Ty::Str => self.native("hash_str", std::slice::from_ref(&**v), &Ty::Int, dst),

@@ -237,8 +237,11 @@ pub fn prepare(module: Module) -> PreparedModule {
                 Instr::DivF { dst, a, b } => same!(DivF { dst, a, b }),
                 Instr::RemF { dst, a, b } => same!(RemF { dst, a, b }),
                 Instr::NegF { dst, src } => same!(NegF { dst, src }),
-                // Bools are 0 or 1, so their equality is integer equality.
-                Instr::EqI { dst, a, b } | Instr::EqB { dst, a, b } => same!(EqI { dst, a, b }),
+                // Bools are 0 or 1, and a reference is its address (none is 0), so
+                // their equality and identity are integer equality.
+                Instr::EqI { dst, a, b } | Instr::EqB { dst, a, b } | Instr::EqR { dst, a, b } => {
+                    same!(EqI { dst, a, b })
+                }
                 Instr::NeI { dst, a, b } | Instr::NeB { dst, a, b } => same!(NeI { dst, a, b }),
                 Instr::LtI { dst, a, b } | Instr::LtB { dst, a, b } => same!(LtI { dst, a, b }),
                 Instr::LeI { dst, a, b } | Instr::LeB { dst, a, b } => same!(LeI { dst, a, b }),
