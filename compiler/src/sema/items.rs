@@ -420,7 +420,7 @@ impl Items {
             let mut bounds = Vec::new();
             for b in &g.bounds {
                 match Bound::named(&b.name)
-                    .or_else(|| self.iface_by_name.get(&b.name).map(|&i| Bound::Iface(i)))
+                    .or_else(|| self.iface_named_in(b.span.file, &b.name).map(Bound::Iface))
                 {
                     Some(bound) => bounds.push(bound),
                     None => error(errors, b.span, format!("cannot find interface `{}`", b.name)),

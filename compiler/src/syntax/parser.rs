@@ -155,9 +155,9 @@ impl Parser<'_> {
             let name = self.ident()?;
             let mut bounds = Vec::new();
             if self.eat_punct(":") {
-                bounds.push(self.ident()?);
+                bounds.push(self.path_ident()?);
                 while self.eat_punct("+") {
-                    bounds.push(self.ident()?);
+                    bounds.push(self.path_ident()?);
                 }
             }
             params.push(GenericParam { name, bounds });
@@ -167,6 +167,18 @@ impl Parser<'_> {
         }
         self.expect_close_angle()?;
         Ok(params)
+    }
+
+    /// A name that may be qualified by an imported module (`geometry.Point`), as one
+    /// identifier.
+    fn path_ident(&mut self) -> PResult<Ident> {
+        let mut id = self.ident()?;
+        while self.is_punct(".") && matches!(self.peek_at(1), Tok::Ident(_)) {
+            self.bump();
+            let part = self.ident()?;
+            id = Ident { name: format!("{}.{}", id.name, part.name), span: id.span.to(part.span) };
+        }
+        Ok(id)
     }
 
     fn expect_punct(&mut self, p: &str) -> PResult<Span> {
@@ -345,7 +357,7 @@ impl Parser<'_> {
     fn impl_decl(&mut self) -> PResult<Item> {
         self.bump();
         let generics = self.generic_params()?;
-        let mut ty = self.ident()?;
+        let mut ty = self.path_ident()?;
         let mut args = self.type_args()?;
         let mut iface = None;
         if self.eat_kw("for") {
@@ -354,7 +366,7 @@ impl Parser<'_> {
                 return self.error_at(span, "generic interfaces are not supported");
             }
             iface = Some(ty);
-            ty = self.ident()?;
+            ty = self.path_ident()?;
             args = self.type_args()?;
         }
         self.expect_punct("{")?;
@@ -446,13 +458,7 @@ impl Parser<'_> {
             let end = self.expect_punct("]")?;
             return Ok(TypeExpr::Array(Box::new(inner), start.to(end)));
         }
-        let mut id = self.ident()?;
-        // A type of an imported module: `geometry.Point`.
-        while self.is_punct(".") && matches!(self.peek_at(1), Tok::Ident(_)) {
-            self.bump();
-            let part = self.ident()?;
-            id = Ident { name: format!("{}.{}", id.name, part.name), span: id.span.to(part.span) };
-        }
+        let id = self.path_ident()?;
         if self.is_punct("<") {
             let args = self.type_args()?;
             let span = id.span.to(self.prev_span());
