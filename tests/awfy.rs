@@ -17,6 +17,8 @@ fn awfy_ports_run_and_verify() {
         ("Storage", "3"),
         ("Mandelbrot", "1"),
         ("NBody", "1"),
+        ("Richards", "1"),
+        ("DeltaBlue", "20"),
     ];
     for (name, inner) in runs {
         let out = Command::new(env!("CARGO_BIN_EXE_vmrun"))
