@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 suite=${1:-}
 outer=${2:-5}
 cargo build --release --quiet
-sizes=("Sieve 3000" "Towers 600" "Queens 1000" "Permute 1000" "List 1500" "Bounce 1500" "Storage 1000" "Mandelbrot 500" "NBody 250000" "Richards 100" "DeltaBlue 12000")
+sizes=("Sieve 3000" "Towers 600" "Queens 1000" "Permute 1000" "List 1500" "Bounce 1500" "Storage 1000" "Mandelbrot 500" "NBody 250000" "Richards 100" "DeltaBlue 12000" "Json 100")
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 runtimes() { sed -n 's/.*iterations=1 runtime: \([0-9]*\)us.*/\1/p' | median; }
 lua=""
