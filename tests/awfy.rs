@@ -20,6 +20,7 @@ fn awfy_ports_run_and_verify() {
         ("Richards", "1"),
         ("DeltaBlue", "20"),
         ("Json", "1"),
+        ("Havlak", "1"),
     ];
     for (name, inner) in runs {
         let out = Command::new(env!("CARGO_BIN_EXE_vmrun"))
