@@ -21,6 +21,7 @@ fn awfy_ports_run_and_verify() {
         ("DeltaBlue", "20"),
         ("Json", "1"),
         ("Havlak", "1"),
+        ("CD", "2"),
     ];
     for (name, inner) in runs {
         let out = Command::new(env!("CARGO_BIN_EXE_vmrun"))
