@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Are-We-Fast-Yet: Kiln's interpreter against Lua 5.4 running the suite's own Lua ports.
-# Usage: benches/awfy.sh [PATH-TO-are-we-fast-yet] [OUTER] [BENCHMARK...]
+# Usage: benches/awfy.sh [PATH-TO-are-we-fast-yet] [OUTER] [BENCHMARK[=INNER]...]
+# With benchmark names only those run (`Havlak=15` also overrides the inner size: the
+# standard Havlak 1500 takes minutes per iteration in both columns).
 # Without the suite's path (or without lua5.4) the Lua column is left out. Prints, per
 # benchmark, the median runtime of an outer iteration at the standard inner size
 # (rebench.conf) and the ratio Kiln / Lua, then the geometric mean of the ratios.
@@ -18,10 +20,14 @@ echo "| benchmark | inner | kiln (us) | lua 5.4 (us) | kiln / lua |"
 echo "|---|---|---|---|---|"
 logsum=0; n=0
 shift $(( $# < 2 ? $# : 2 ))
-only=" $* "
+declare -A chosen=()
+for arg in "$@"; do chosen[${arg%%=*}]=${arg#*=}; done
 for row in "${sizes[@]}"; do
     read -r name inner <<<"$row"
-    if [[ "$only" != "  " && "$only" != *" $name "* ]]; then continue; fi
+    if [[ ${#chosen[@]} -gt 0 ]]; then
+        [[ -v chosen[$name] ]] || continue
+        [[ ${chosen[$name]} != "$name" ]] && inner=${chosen[$name]}
+    fi
     k=$(target/release/vmrun benches/awfy/harness.kiln "$name" "$outer" "$inner" | runtimes)
     if [[ -n "$lua" ]]; then
         l=$(cd "$suite/benchmarks/Lua" && lua5.4 harness.lua "$name" "$outer" "$inner" | runtimes)
