@@ -18,7 +18,7 @@ cargo build --release --quiet
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(fib loop nbody sieve binary_trees strings)
+[ ${#names[@]} -gt 0 ] || names=(fib loop nbody sieve binary_trees string_ops fannkuch_redux spectral_norm k_nucleotide)
 
 out=benches/results.md
 {
