@@ -729,6 +729,13 @@ impl Parser<'_> {
                 if struct_lit {
                     return self.struct_lit(Ident { name, span });
                 }
+                // `module.Type { ... }`: a struct literal of an imported module's type.
+                if allow_struct && self.is_punct(".") && self.module_struct_lit_ahead() {
+                    self.bump();
+                    let ty = self.ident()?;
+                    let name = Ident { name: format!("{name}.{}", ty.name), span: span.to(ty.span) };
+                    return self.struct_lit(name);
+                }
                 ExprKind::Name(name)
             }
             Tok::Punct("(") => {
@@ -975,6 +982,20 @@ impl Parser<'_> {
         })();
         self.leave();
         res
+    }
+
+    /// Whether `. Type {` follows, with `Type` capitalised and the brace opening a struct
+    /// literal (`{}`, `{ field: ...`, or the shorthand `{ field,` / `{ field }`).
+    fn module_struct_lit_ahead(&self) -> bool {
+        let Tok::Ident(ty) = self.peek_at(1) else { return false };
+        if !ty.starts_with(|c: char| c.is_ascii_uppercase()) || !matches!(self.peek_at(2), Tok::Punct("{")) {
+            return false;
+        }
+        match self.peek_at(3) {
+            Tok::Punct("}") => true,
+            Tok::Ident(_) => matches!(self.peek_at(4), Tok::Punct(":" | "," | "}")),
+            _ => false,
+        }
     }
 
     // struct_lit -> name '{' { field [ ':' expr ] ',' } '}'   (`field` alone means `field: field`)
