@@ -6,11 +6,7 @@ use std::process::Command;
 fn run(program: &str, arg: &str) -> String {
     let path = format!("{}/benches/programs/{program}.kiln", env!("CARGO_MANIFEST_DIR"));
     let out = Command::new(env!("CARGO_BIN_EXE_vmrun")).args([&path, arg]).output().expect("vmrun");
-    assert!(
-        out.status.success(),
-        "{program} {arg} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{program} {arg} failed:\n{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).expect("utf-8 output")
 }
 

@@ -122,6 +122,7 @@ macro_rules! for_each_op {
             BoolToStr = 0x44 { dst: Reg, src: Reg } [ALLOC, MAY_TRAP] "r[dst]:str := `true` or `false`";
 
             Jmp = 0x50 { target: Target } [TERMINATOR, BRANCH] "goto target";
+            Switch = 0x5f { src: Reg, count: Count } [ENDS_BLOCK] "multi-way branch: the next `count` instructions are `Jmp`s; continue at the (r[src]:int)-th of them, or after them if r[src] is not in 0..count";
             JmpIf = 0x51 { cond: Reg, target: Target } [BRANCH] "if r[cond]:bool goto target";
             JmpIfNot = 0x52 { cond: Reg, target: Target } [BRANCH] "if !r[cond]:bool goto target";
             JeqI = 0x53 { a: Reg, b: Reg, target: Target } [BRANCH] "if r[a] == r[b] (int) goto target";

@@ -182,7 +182,42 @@ fn with_identity(m: &mut Module, a: Reg, b: Reg) {
     code.insert(at, Instr::EqR { dst, a, b });
 }
 
+/// Puts `Switch r0, count` and then `code` at the start of main (r0 is an int).
+fn with_switch(m: &mut Module, count: u32, table: &[Instr]) {
+    let code = main_code(m);
+    code.insert(0, Instr::LoadI { dst: r(0), imm: Imm(1) });
+    code.insert(1, Instr::Switch { src: r(0), count: Count(count) });
+    for (i, instr) in table.iter().enumerate() {
+        code.insert(2 + i, *instr);
+    }
+}
+
 const CASES: &[Case] = &[
+    ("switch without entries", Rule::Switch, |m| with_switch(m, 0, &[])),
+    ("switch table entry that is not a Jmp", Rule::Switch, |m| {
+        with_switch(m, 2, &[Instr::Jmp { target: Target(4) }, Instr::Nop {}])
+    }),
+    ("switch table past the end of the code", Rule::Switch, |m| {
+        let n = main_code(m).len() as u32 + 5;
+        with_switch(m, n, &[])
+    }),
+    ("switch on a string", Rule::OperandType, |m| {
+        with_switch(m, 1, &[Instr::Jmp { target: Target(3) }]);
+        main_code(m)[1] = Instr::Switch { src: r(1), count: Count(1) };
+    }),
+    ("register read after a switch entry that skips its write", Rule::Uninit, |m| {
+        // Entry 0 writes r4 then joins; entry 1 jumps straight to the join, which reads r4.
+        m.funcs[0].regs.push(ValType::Int);
+        let r5 = r(5);
+        let code = main_code(m);
+        code.insert(0, Instr::LoadI { dst: r(0), imm: Imm(1) });
+        code.insert(1, Instr::Switch { src: r(0), count: Count(2) });
+        code.insert(2, Instr::Jmp { target: Target(5) });
+        code.insert(3, Instr::Jmp { target: Target(6) });
+        code.insert(4, Instr::Unreachable {});
+        code.insert(5, Instr::LoadI { dst: r5, imm: Imm(7) });
+        code.insert(6, Instr::AddI { dst: r(0), a: r5, b: r5 });
+    }),
     ("identity of references of two types", Rule::OperandType, |m| with_identity(m, r(2), r(3))),
     ("identity of strings", Rule::OperandType, |m| with_identity(m, r(1), r(1))),
     ("identity of ints", Rule::OperandType, |m| with_identity(m, r(0), r(4))),
@@ -472,6 +507,18 @@ fn base_module_is_valid() {
     let mut m = base();
     with_identity(&mut m, r(2), r(2));
     verify(&m).expect("the base module with an identity test is valid");
+    let mut m = base();
+    // Both entries and the fall-through reach the rest of main.
+    with_switch(
+        &mut m,
+        2,
+        &[
+            Instr::Jmp { target: Target(5) },
+            Instr::Jmp { target: Target(5) },
+            Instr::Jmp { target: Target(5) },
+        ],
+    );
+    verify(&m).expect("the base module with a switch is valid");
 }
 
 #[test]

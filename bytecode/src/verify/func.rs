@@ -108,8 +108,27 @@ pub(super) fn verify_function(
             return Err(at(pc, err(Rule::Limit, "register windows too large in total to verify")));
         }
         checker.check_instr(instr).map_err(|e| at(pc, e))?;
+        if let Instr::Switch { count, .. } = *instr {
+            check_switch_table(&func.code, pc, count).map_err(|e| at(pc, e))?;
+        }
     }
     checker.check_initialized()
+}
+
+/// Rule F9: a `Switch` at `pc` has a table of `count` (at least one) `Jmp`s after it,
+/// and an instruction after the table for values outside it.
+fn check_switch_table(code: &[Instr], pc: usize, count: Count) -> Result<(), VerifyError> {
+    let n = count.index();
+    if n == 0 {
+        return Err(err(Rule::Switch, "a switch needs at least one entry"));
+    }
+    if pc + 1 + n >= code.len() {
+        return Err(err(Rule::Switch, "the switch table runs past the end of the code"));
+    }
+    if !code[pc + 1..=pc + n].iter().all(|i| matches!(i, Instr::Jmp { .. })) {
+        return Err(err(Rule::Switch, "a switch table entry is not a `Jmp`"));
+    }
+    Ok(())
 }
 
 impl Checker<'_> {
@@ -451,6 +470,7 @@ impl Checker<'_> {
             Instr::IntToStr { dst, src } => unary(dst, src, Int, Str)?,
             Instr::FloatToStr { dst, src } => unary(dst, src, Float, Str)?,
             Instr::BoolToStr { dst, src } => unary(dst, src, Bool, Str)?,
+            Instr::Switch { src, .. } => self.expect(src, Int)?,
             Instr::JmpIf { cond, .. } | Instr::JmpIfNot { cond, .. } => {
                 self.expect(cond, Bool)?;
             }
@@ -732,7 +752,13 @@ impl Checker<'_> {
             let last = &code[end - 1];
             let fall = last.opcode().info().flags & flags::TERMINATOR == 0 && end < code.len();
             let succs = [last.branch_target().map(|t| block_of[t.index()] as usize), fall.then_some(b + 1)];
-            for s in succs.into_iter().flatten() {
+            // A switch continues at any entry of its table (one block each: they are
+            // `Jmp`s) or after it (rule F9); the entry right after it is `b + 1`.
+            let table = match *last {
+                Instr::Switch { count, .. } => (b + 2)..(b + 2 + count.index()),
+                _ => 0..0,
+            };
+            for s in succs.into_iter().flatten().chain(table) {
                 let merged = match &state_in[s] {
                     None => state.clone(),
                     Some(old) => old.intersection(&state),

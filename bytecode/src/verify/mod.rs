@@ -89,6 +89,8 @@ pub enum Rule {
     Return,
     /// F8 uninit.
     Uninit,
+    /// F9 switch.
+    Switch,
 }
 
 impl Rule {
@@ -112,6 +114,7 @@ impl Rule {
             Rule::Call => "F6 call",
             Rule::Return => "F7 return",
             Rule::Uninit => "F8 uninit",
+            Rule::Switch => "F9 switch",
         }
     }
 }

@@ -363,6 +363,12 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
         pc
     }
 
+    /// Code from here on can run although it follows a terminator: branches not yet
+    /// emitted or patched will reach it (a `Switch`'s table).
+    pub fn mark_reachable(&mut self) {
+        self.dead = false;
+    }
+
     /// The index the next instruction will have.
     pub fn here(&self) -> usize {
         self.code.len()

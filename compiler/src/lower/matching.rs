@@ -1,6 +1,8 @@
 //! `match`: the arms are tried in order. Each arm's pattern becomes tests that jump to
 //! the next arm when they fail, and moves that bind its names; then comes its body. An
-//! enum scrutinee's tag is read once, before the first arm.
+//! enum scrutinee's tag is read once, before the first arm; with three or more arms it
+//! also drives a `Switch` straight to the first arm that can match each variant, past
+//! that arm's own tag test.
 
 use super::func::{FnLowerer, Val};
 use crate::sema::consts::ConstVal;
@@ -21,12 +23,35 @@ impl FnLowerer<'_, '_> {
             }
             _ => None,
         };
+        let switch = match (tag, &scrutinee.ty) {
+            (Some(t), Ty::Enum(en, _)) if arms.len() >= 3 => {
+                let n = self.cx.items.enums[*en].variants.len();
+                self.emit(Instr::Switch { src: t, count: Count(n as u32) });
+                let table: Vec<usize> = (0..n).map(|_| self.emit(Instr::Jmp { target: Target(0) })).collect();
+                // Tags are always in range; the verifier wants somewhere to go if not.
+                let fallback = self.emit(Instr::Unreachable {});
+                // The arms are reached through the table (patched below).
+                self.mark_reachable();
+                Some((table, fallback))
+            }
+            _ => None,
+        };
+        // Per arm: the variant its pattern needs (None: any), where it starts, and where
+        // its tests continue once the tag is known.
+        let mut entries: Vec<(Option<u32>, usize, Option<usize>)> = Vec::new();
         let mut ends = Vec::new();
         for arm in arms {
             let mut fails = Vec::new();
             let mut temps = Vec::new();
             let mut bound = Vec::new();
-            self.test_pattern(&arm.pat, s.r(), tag, &mut fails, &mut temps, &mut bound);
+            let start = self.here();
+            let mut after_tag = None;
+            self.test_pattern(&arm.pat, s.r(), tag, &mut fails, &mut temps, &mut bound, &mut after_tag);
+            let needs = match arm.pat.kind {
+                PatKind::Variant(_, v, _) => Some(v),
+                _ => None,
+            };
+            entries.push((needs, start, after_tag));
             for r in temps {
                 self.release_reg(r);
             }
@@ -46,6 +71,15 @@ impl FnLowerer<'_, '_> {
         // The checker proved the arms exhaustive: no value gets past the last one.
         self.emit(Instr::Unreachable {});
         self.patch_here(ends);
+        if let Some((table, fallback)) = switch {
+            for (tag, jump) in table.into_iter().enumerate() {
+                let target = entries
+                    .iter()
+                    .find(|(needs, ..)| needs.is_none_or(|v| v as usize == tag))
+                    .map_or(fallback, |&(_, start, after_tag)| after_tag.unwrap_or(start));
+                self.patch(jump, target);
+            }
+        }
         if let Some(t) = tag {
             self.release_reg(t);
         }
@@ -55,7 +89,9 @@ impl FnLowerer<'_, '_> {
 
     /// Emits the tests of pattern `p` on the value in `reg` (whose tag, for an enum, may
     /// already be in `tag`): each failing test jumps to a branch pushed on `fails`.
-    /// Registers used only by the tests go on `temps`; bound locals on `bound`.
+    /// Registers used only by the tests go on `temps`; bound locals on `bound`. When the
+    /// test of the scrutinee's own tag is emitted, `after_tag` gets where the rest begins.
+    #[allow(clippy::too_many_arguments)]
     fn test_pattern(
         &mut self,
         p: &Pat,
@@ -64,6 +100,7 @@ impl FnLowerer<'_, '_> {
         fails: &mut Vec<usize>,
         temps: &mut Vec<Reg>,
         bound: &mut Vec<tir::LocalId>,
+        after_tag: &mut Option<usize>,
     ) {
         let t0 = Target(0);
         match &p.kind {
@@ -114,7 +151,7 @@ impl FnLowerer<'_, '_> {
                 let inner = self.alloc(vt);
                 temps.push(inner);
                 self.emit(Instr::OptGet { dst: inner, src: reg });
-                self.test_pattern(sub, inner, None, fails, temps, bound);
+                self.test_pattern(sub, inner, None, fails, temps, bound, &mut None);
             }
             PatKind::Variant(en, v, subs) => {
                 let n_variants = self.cx.items.enums[*en].variants.len();
@@ -139,6 +176,9 @@ impl FnLowerer<'_, '_> {
                             fails.push(self.emit(Instr::JneI { a: t, b: k, target: t0 }));
                         }
                     }
+                    if tag.is_some() {
+                        *after_tag = Some(self.here());
+                    }
                 }
                 if subs.iter().all(|s| matches!(s.kind, PatKind::Wild)) {
                     return;
@@ -155,7 +195,7 @@ impl FnLowerer<'_, '_> {
                     let f = self.alloc(vt);
                     temps.push(f);
                     self.emit(Instr::GetField { dst: f, obj: as_v, field: FieldIdx(i as u32) });
-                    self.test_pattern(sub, f, None, fails, temps, bound);
+                    self.test_pattern(sub, f, None, fails, temps, bound, &mut None);
                 }
             }
         }

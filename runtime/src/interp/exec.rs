@@ -298,6 +298,8 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                 r!(dst) = slow!(slow::bool_to_str(vm, v));
             }
 
+            // Rule F9: the table and the instruction after it exist.
+            Op::Switch { src, count } => pc += r!(src).min(u64::from(count)) as usize,
             Op::Jmp { target } => pc = target as usize,
             Op::Loop { target } => branch!(true, true, target),
             Op::JmpIf { back, cond, target } => branch!(back, r!(cond) != 0, target),

@@ -216,6 +216,12 @@ pub enum Op {
         dst: R,
         src: R,
     },
+    /// `Switch`: continue at `pc + min(r[src] as unsigned, count)`, `pc` being the
+    /// instruction after the switch (its table of `Jmp`s, then what follows it).
+    Switch {
+        src: R,
+        count: u32,
+    },
     /// Forward jump.
     Jmp {
         target: u32,

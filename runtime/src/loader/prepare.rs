@@ -259,6 +259,7 @@ pub fn prepare(module: Module) -> PreparedModule {
                 Instr::IntToStr { dst, src } => same!(IntToStr { dst, src }),
                 Instr::FloatToStr { dst, src } => same!(FloatToStr { dst, src }),
                 Instr::BoolToStr { dst, src } => same!(BoolToStr { dst, src }),
+                Instr::Switch { src, count } => Op::Switch { src: r(src), count: count.0 },
                 Instr::Jmp { target } if back(pc, target) => Op::Loop { target: target.0 },
                 Instr::Jmp { target } => Op::Jmp { target: target.0 },
                 Instr::JmpIf { cond, target } => branch!(JmpIf { cond }, pc, target),
