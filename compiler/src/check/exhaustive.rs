@@ -121,6 +121,10 @@ impl Cx<'_> {
         match head {
             P::Ctor(c, args) => {
                 let fields = self.fields(ty, c);
+                if fields.len() != args.len() {
+                    // An ill-typed pattern (over an unknown type): already reported.
+                    return None;
+                }
                 let sub_rows = specialize(rows, c, fields.len());
                 let mut sub_v = args.clone();
                 sub_v.extend(rest.iter().cloned());
