@@ -44,7 +44,7 @@ fn forty_thousand_globals_compile_and_run() {
 fn too_many_fields_is_a_diagnostic() {
     let fields: Vec<String> = (0..66_000).map(|i| format!("f{i}: int")).collect();
     let src = format!("struct Big {{ {} }}\nfn main() {{ println(1); }}\n", fields.join(", "));
-    rejected_with(&src, "struct `Big` has 66000 fields, limit 65535");
+    rejected_with(&src, "struct `Big` has 66000 field slots, limit 65535");
 }
 
 #[test]

@@ -284,6 +284,9 @@ impl<'a> Reader<'a> {
             2 => Ok(ValType::Bool),
             3 => Ok(ValType::Str),
             4 => Ok(ValType::Ref(TypeIdx(self.u32("type index")?))),
+            5 => Ok(ValType::OptInt),
+            6 => Ok(ValType::OptFloat),
+            7 => Ok(ValType::OptBool),
             _ => Err(DecodeError::Invalid { what: "value type", offset }),
         }
     }

@@ -133,6 +133,9 @@ fn type_name_at(module: &Module, ty: ValType, depth: usize) -> String {
         ValType::Float => "float".into(),
         ValType::Bool => "bool".into(),
         ValType::Str => "str".into(),
+        ValType::OptInt => "int?".into(),
+        ValType::OptFloat => "float?".into(),
+        ValType::OptBool => "bool?".into(),
         ValType::Ref(t) => match module.types.get(t.index()) {
             Some(CompositeType::Struct(st) | CompositeType::Variant(st)) => st.name.clone(),
             Some(CompositeType::Enum(en)) => en.name.clone(),

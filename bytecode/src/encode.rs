@@ -154,6 +154,9 @@ pub(crate) fn write_val_type(out: &mut Vec<u8>, ty: ValType) {
             out.push(4);
             write_uleb(out, u64::from(idx.0));
         }
+        ValType::OptInt => out.push(5),
+        ValType::OptFloat => out.push(6),
+        ValType::OptBool => out.push(7),
     }
 }
 

@@ -3,7 +3,7 @@
 /// Magic number at the start of every `.bc` file.
 pub const MAGIC: [u8; 4] = *b"\x7fKBC";
 /// The format version this crate writes and the only one it reads (2 added enums).
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 /// Interface methods in a module, all interfaces together: the run form numbers its
 /// interface call sites in 16 bits.
 pub const MAX_IFACE_METHODS: usize = u16::MAX as usize;

@@ -53,12 +53,48 @@ pub enum ValType {
     Str,
     /// Reference to an object of a composite type of the module.
     Ref(TypeIdx),
+    /// An optional `int`: some value or none. Occupies two slots where it is stored
+    /// (registers, fields, globals): the value, then 1 for some or 0 for none.
+    OptInt,
+    /// An optional `float`, stored like [`ValType::OptInt`].
+    OptFloat,
+    /// An optional `bool`, stored like [`ValType::OptInt`].
+    OptBool,
 }
 
 impl ValType {
     /// Whether values of this type are heap references (GC roots when held in registers).
     pub fn is_ref(self) -> bool {
         matches!(self, ValType::Str | ValType::Ref(_))
+    }
+
+    /// The type inside an optional value type (`OptInt` holds an `Int`).
+    pub fn opt_inner(self) -> Option<ValType> {
+        match self {
+            ValType::OptInt => Some(ValType::Int),
+            ValType::OptFloat => Some(ValType::Float),
+            ValType::OptBool => Some(ValType::Bool),
+            _ => None,
+        }
+    }
+
+    /// The optional value type holding `self`, if `self` is a value type.
+    pub fn optional(self) -> Option<ValType> {
+        match self {
+            ValType::Int => Some(ValType::OptInt),
+            ValType::Float => Some(ValType::OptFloat),
+            ValType::Bool => Some(ValType::OptBool),
+            _ => None,
+        }
+    }
+
+    /// How many 64-bit slots a value of this type occupies: 2 for optional values.
+    pub fn width(self) -> usize {
+        if self.opt_inner().is_some() {
+            2
+        } else {
+            1
+        }
     }
 }
 

@@ -112,7 +112,7 @@ proptest! {
     #[test]
     fn decoding_arbitrary_bytes_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
         let _ = decode(&bytes);
-        let mut with_header = b"\x7fKBC\x02\x00\x00\x00".to_vec();
+        let mut with_header = b"\x7fKBC\x03\x00\x00\x00".to_vec();
         with_header.extend_from_slice(&bytes);
         if let Ok(m) = decode(&with_header) {
             let _ = verify(&m);
@@ -123,13 +123,13 @@ proptest! {
 #[test]
 fn other_versions_are_refused_with_a_clear_message() {
     let mut bytes = encode(&Module::default());
-    bytes[4..8].copy_from_slice(&3u32.to_le_bytes());
-    let e = decode(&bytes).expect_err("version 3 is from the future");
-    assert_eq!(e, DecodeError::NewerVersion { found: 3, supported: 2 });
+    bytes[4..8].copy_from_slice(&4u32.to_le_bytes());
+    let e = decode(&bytes).expect_err("version 4 is from the future");
+    assert_eq!(e, DecodeError::NewerVersion { found: 4, supported: 3 });
     assert!(e.to_string().contains("newer than this runtime supports"));
-    bytes[4..8].copy_from_slice(&1u32.to_le_bytes());
-    let e = decode(&bytes).expect_err("version 1 is no longer read");
-    assert_eq!(e, DecodeError::OlderVersion { found: 1, supported: 2 });
+    bytes[4..8].copy_from_slice(&2u32.to_le_bytes());
+    let e = decode(&bytes).expect_err("version 2 (before optional values) is no longer read");
+    assert_eq!(e, DecodeError::OlderVersion { found: 2, supported: 3 });
     assert!(e.to_string().contains("rebuild the program"));
 }
 

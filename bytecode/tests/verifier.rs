@@ -192,7 +192,45 @@ fn with_switch(m: &mut Module, count: u32, table: &[Instr]) {
     }
 }
 
+/// Adds an `int?` register and code (before main's `RetVoid`) that wraps r0 in it,
+/// tests it and reads it back into r0. Returns the optional register.
+fn with_optional(m: &mut Module) -> Reg {
+    let o = r(m.funcs[0].regs.len() as u32);
+    m.funcs[0].regs.push(ValType::OptInt);
+    let code = main_code(m);
+    let at = code.len() - 1;
+    let after = Target((at + 4) as u32);
+    code.insert(at, Instr::OptSome { dst: o, src: r(0) });
+    code.insert(at + 1, Instr::JmpIfNone { src: o, target: after });
+    code.insert(at + 2, Instr::OptGet { dst: r(0), src: o });
+    code.insert(at + 3, Instr::OptNone { dst: o });
+    o
+}
+
 const CASES: &[Case] = &[
+    ("array of optional values", Rule::TypeIndex, |m| m.types.push(CompositeType::Array(ValType::OptInt))),
+    ("optional int made from a float", Rule::OperandType, |m| {
+        let o = with_optional(m);
+        m.funcs[0].regs.push(ValType::Float);
+        let f = r(m.funcs[0].regs.len() as u32 - 1);
+        let code = main_code(m);
+        let at = code.iter().position(|i| matches!(i, Instr::OptSome { .. })).unwrap();
+        code.insert(at, Instr::LoadK { dst: f, k: ConstIdx(0) });
+        code[at + 1] = Instr::OptSome { dst: o, src: f };
+    }),
+    ("optional int read into a string", Rule::OperandType, |m| {
+        let o = with_optional(m);
+        let code = main_code(m);
+        let at = code.iter().position(|i| matches!(i, Instr::OptGet { .. })).unwrap();
+        code[at] = Instr::OptGet { dst: r(1), src: o };
+    }),
+    ("identity of optional values", Rule::OperandType, |m| {
+        let o = with_optional(m);
+        with_identity(m, o, o);
+    }),
+    ("more register slots than the format allows", Rule::Limit, |m| {
+        m.funcs[1].regs.extend(std::iter::repeat_n(ValType::OptInt, 40_000));
+    }),
     ("switch without entries", Rule::Switch, |m| with_switch(m, 0, &[])),
     ("switch table entry that is not a Jmp", Rule::Switch, |m| {
         with_switch(m, 2, &[Instr::Jmp { target: Target(4) }, Instr::Nop {}])
@@ -519,6 +557,15 @@ fn base_module_is_valid() {
         ],
     );
     verify(&m).expect("the base module with a switch is valid");
+    let mut m = base();
+    with_optional(&mut m);
+    // An optional field and an optional global hold one too.
+    m.types.push(CompositeType::Struct(StructType {
+        name: "Q".into(),
+        fields: vec![("o".into(), ValType::OptInt)],
+    }));
+    m.globals.push(Global { name: "go".into(), ty: ValType::OptInt });
+    verify(&m).expect("the base module with optional values is valid");
 }
 
 #[test]

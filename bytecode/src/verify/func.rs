@@ -314,8 +314,12 @@ impl Checker<'_> {
         }
     }
 
-    /// The type inside the option type register `r` holds.
+    /// The type inside the option type register `r` holds: an optional value type, or a
+    /// reference to an option type.
     fn option_inner(&self, r: Reg) -> Result<ValType, VerifyError> {
+        if let Some(inner) = self.ty(r)?.opt_inner() {
+            return Ok(inner);
+        }
         match &self.module.types[self.ref_type(r)?.index()] {
             CompositeType::Option(inner) => Ok(*inner),
             _ => Err(err(Rule::OperandType, format!("register {} does not hold an option", r.0))),

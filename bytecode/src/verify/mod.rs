@@ -200,23 +200,35 @@ fn check_limits(module: &Module) -> Result<(), VerifyError> {
                 ));
             }
         }
+        // Optional values take two slots, and the limits count slots.
+        let slots = |types: &mut dyn Iterator<Item = &ValType>| types.map(|t| t.width()).sum::<usize>();
         if let CompositeType::Struct(st) | CompositeType::Variant(st) = ty {
-            if st.fields.len() > MAX_FIELDS {
+            let n = slots(&mut st.fields.iter().map(|(_, t)| t));
+            if n > MAX_FIELDS {
                 return Err(err(
                     Rule::Limit,
-                    format!("struct `{}` has {} fields, limit {MAX_FIELDS}", st.name, st.fields.len()),
+                    format!("struct `{}` has {n} field slots, limit {MAX_FIELDS}", st.name),
+                ));
+            }
+        }
+        if let CompositeType::Closure(c) = ty {
+            let n = slots(&mut c.captures.iter());
+            if n > MAX_FIELDS {
+                return Err(err(
+                    Rule::Limit,
+                    format!("closure type has {n} capture slots, limit {MAX_FIELDS}"),
                 ));
             }
         }
     }
     for func in &module.funcs {
-        if func.regs.len() > MAX_REGS || func.code.len() > MAX_CODE_LEN {
+        let slots: usize = func.regs.iter().map(|t| t.width()).sum();
+        if slots > MAX_REGS || func.code.len() > MAX_CODE_LEN {
             return Err(err(
                 Rule::Limit,
                 format!(
-                    "function `{}` has {} registers and {} instructions (limits {MAX_REGS} and {MAX_CODE_LEN})",
+                    "function `{}` has {slots} register slots and {} instructions (limits {MAX_REGS} and {MAX_CODE_LEN})",
                     func.name,
-                    func.regs.len(),
                     func.code.len()
                 ),
             ));
@@ -352,7 +364,12 @@ fn check_types(module: &Module) -> Result<(), VerifyError> {
                     check_val_type(module, *field)?;
                 }
             }
-            CompositeType::Array(elem) => check_val_type(module, *elem)?,
+            CompositeType::Array(elem) => {
+                check_val_type(module, *elem)?;
+                if elem.opt_inner().is_some() {
+                    return Err(err(Rule::TypeIndex, "array elements cannot be optional values"));
+                }
+            }
             CompositeType::Enum(en) => {
                 for v in &en.variants {
                     check_val_type(module, ValType::Ref(*v))?;

@@ -157,14 +157,17 @@ impl<'a> ModuleBuilder<'a> {
                     t
                 }
             }),
-            Ty::Enum(..) if self.nullable(ty).is_some() => {
-                let inner = self.nullable(ty).expect("checked");
-                let inner = self.val_type(&inner).expect("a reference type");
-                ValType::Ref(self.option_type(inner))
+            Ty::Enum(..) if self.unboxed_option(ty).is_some() => {
+                let inner = self.unboxed_option(ty).expect("checked");
+                let inner = self.val_type(&inner).expect("a reference or value type");
+                match inner.optional() {
+                    Some(opt) => opt,
+                    None => ValType::Ref(self.option_type(inner)),
+                }
             }
             Ty::Enum(e, args) => ValType::Ref(self.enum_type(*e, args)),
             Ty::Array(elem) => {
-                let elem = self.val_type(elem).unwrap_or(ValType::Int);
+                let elem = self.elem_type(elem).unwrap_or(ValType::Int);
                 ValType::Ref(self.array_type(elem))
             }
             Ty::Iface(i) => ValType::Ref(self.iface_type(*i)),
@@ -277,21 +280,38 @@ impl<'a> ModuleBuilder<'a> {
         t
     }
 
-    /// For `Option<T>` with `T` a reference type other than an `Option`: `T`. Such an
-    /// option is a nullable reference (no object for `Some`, null for `None`).
-    pub fn nullable(&self, ty: &Ty) -> Option<Ty> {
+    /// For `Option<T>` with `T` a reference type other than an `Option`, or `int`,
+    /// `float` or `bool`: `T`. Such an option needs no object: it is a nullable reference
+    /// (`Some(x)` is `x`, `None` null) or an optional value (`ValType::OptInt`, ...).
+    pub fn unboxed_option(&self, ty: &Ty) -> Option<Ty> {
         let Ty::Enum(e, args) = ty else { return None };
         let (option, _) = self.items.unqualified_variant("Some")?;
         if *e != option {
             return None;
         }
         let inner = &args[0];
-        let is_ref = match inner {
+        let unboxed = match inner {
             Ty::Str | Ty::Array(_) | Ty::Struct(..) | Ty::Fn(..) | Ty::Iface(_) => true,
+            Ty::Int | Ty::Float | Ty::Bool => true,
             Ty::Enum(ie, _) => *ie != option,
             _ => false,
         };
-        is_ref.then(|| inner.clone())
+        unboxed.then(|| inner.clone())
+    }
+
+    /// Whether `ty` is an `Option` of `int`, `float` or `bool`: an optional value in
+    /// registers, fields and globals, but boxed as an array element (an object of the
+    /// `Option` enum), since array elements are one slot each.
+    pub fn boxed_in_arrays(&self, ty: &Ty) -> bool {
+        self.unboxed_option(ty).is_some_and(|inner| matches!(inner, Ty::Int | Ty::Float | Ty::Bool))
+    }
+
+    /// The type of an array element of type `ty` (see [`Builder::boxed_in_arrays`]).
+    pub fn elem_type(&mut self, ty: &Ty) -> Option<ValType> {
+        match ty {
+            Ty::Enum(e, args) if self.boxed_in_arrays(ty) => Some(ValType::Ref(self.enum_type(*e, args))),
+            _ => self.val_type(ty),
+        }
     }
 
     /// The option type holding references of type `inner`.

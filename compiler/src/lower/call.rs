@@ -155,12 +155,23 @@ impl FnLowerer<'_, '_> {
         let result = match op {
             Intrinsic::StrLen | Intrinsic::ArrayLen => unreachable!("handled above"),
             Intrinsic::ArrayPush => {
-                self.emit(Instr::ArrayPush { arr: a, src: arg(0) });
+                let (v, elem) = (arg(0), rest[0].ty.clone());
+                self.store_elem(v, &elem, |src| Instr::ArrayPush { arr: a, src });
                 Val::none(Ty::Unit)
             }
             Intrinsic::ArrayInsert => {
-                self.emit(Instr::ArrayInsert { arr: a, idx: arg(0), src: arg(1) });
+                let (i, v, elem) = (arg(0), arg(1), rest[1].ty.clone());
+                self.store_elem(v, &elem, |src| Instr::ArrayInsert { arr: a, idx: i, src });
                 Val::none(Ty::Unit)
+            }
+            Intrinsic::ArrayRemove if self.cx.b.boxed_in_arrays(ty) => {
+                let boxed = self.cx.b.elem_type(ty).expect("an option type has values");
+                let tmp = self.alloc(boxed);
+                self.emit(Instr::ArrayRemove { dst: tmp, arr: a, idx: arg(0) });
+                let reg = self.target(ty, dst).expect("an option type has values");
+                self.unbox_option(tmp, ty, reg);
+                self.release_reg(tmp);
+                self.val(ty.clone(), Some(reg), dst)
             }
             Intrinsic::ArrayRemove => {
                 self.emit_value(ty.clone(), dst, |d| Instr::ArrayRemove { dst: d, arr: a, idx: arg(0) })

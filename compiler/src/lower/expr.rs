@@ -58,6 +58,9 @@ impl FnLowerer<'_, '_> {
                 if matches!(a.ty, Ty::Int | Ty::Float | Ty::Bool | Ty::Str) {
                     return self.comparison(BinOp::Eq, va, b, dst);
                 }
+                if self.cx.b.boxed_in_arrays(&a.ty) {
+                    return self.same_optional(va, b, dst);
+                }
                 let vb = self.expr(b, None);
                 self.release(&va);
                 self.release(&vb);
@@ -111,7 +114,7 @@ impl FnLowerer<'_, '_> {
                 let (a, i) = self.index_operands(arr, idx);
                 self.release(&a);
                 self.release(&i);
-                self.emit_value(e.ty.clone(), dst, |d| Instr::ArrayGet { dst: d, arr: a.r(), idx: i.r() })
+                self.array_get(&e.ty, a.r(), i.r(), dst)
             }
             ExprKind::Cast(inner) => {
                 let v = self.expr(inner, None);
@@ -156,15 +159,48 @@ impl FnLowerer<'_, '_> {
                 self.release(&v);
                 self.release(&n);
                 let arr_ty = self.array_type_of(&e.ty);
-                self.emit_value(e.ty.clone(), dst, |d| Instr::ArrayFill {
+                let (val, boxed) = self.array_elem(v.r(), &value.ty);
+                let filled = self.emit_value(e.ty.clone(), dst, |d| Instr::ArrayFill {
                     dst: d,
                     ty: arr_ty,
-                    val: v.r(),
+                    val,
                     len: n.r(),
-                })
+                });
+                if boxed {
+                    self.release_reg(val);
+                }
+                filled
             }
             ExprKind::Unreachable => Val::none(e.ty.clone()),
         }
+    }
+
+    /// `same(a, b)` on optional values: both none, or both some with `==` values.
+    fn same_optional(&mut self, a: Val, b: &tir::Expr, dst: Option<Reg>) -> Val {
+        let vb = self.expr(b, None);
+        let res = self.target(&Ty::Bool, dst).expect("bool has a register");
+        let inner = self.regs[a.r().index()].opt_inner().expect("an optional value");
+        self.emit(Instr::LoadBool { dst: res, imm: Imm(0) });
+        let a_none = self.emit(Instr::JmpIfNone { src: a.r(), target: Target(0) });
+        let b_none = self.emit(Instr::JmpIfNone { src: vb.r(), target: Target(0) });
+        let (pa, pb) = (self.alloc(inner), self.alloc(inner));
+        self.emit(Instr::OptGet { dst: pa, src: a.r() });
+        self.emit(Instr::OptGet { dst: pb, src: vb.r() });
+        self.emit(match inner {
+            ValType::Int => Instr::EqI { dst: res, a: pa, b: pb },
+            ValType::Float => Instr::EqF { dst: res, a: pa, b: pb },
+            _ => Instr::EqB { dst: res, a: pa, b: pb },
+        });
+        self.release_reg(pa);
+        self.release_reg(pb);
+        let done = self.emit(Instr::Jmp { target: Target(0) });
+        self.patch_here(vec![a_none]);
+        let b_some = self.emit(Instr::JmpIfSome { src: vb.r(), target: Target(0) });
+        self.emit(Instr::LoadBool { dst: res, imm: Imm(1) });
+        self.patch_here(vec![b_none, done, b_some]);
+        self.release(&a);
+        self.release(&vb);
+        self.val(Ty::Bool, Some(res), dst)
     }
 
     /// The composite type index of array type `ty`.
@@ -445,7 +481,7 @@ impl FnLowerer<'_, '_> {
     /// A value of variant `tag` of enum `en`: its payload in a window, then `NewStruct`.
     fn variant(&mut self, tag: u32, args: &[tir::Expr], ty: &Ty, dst: Option<Reg>) -> Val {
         // A nullable option: `Some(x)` is `x` itself, `None` the null reference.
-        if self.cx.b.nullable(ty).is_some() {
+        if self.cx.b.unboxed_option(ty).is_some() {
             if tag == 0 {
                 let v = self.expr(&args[0], None);
                 self.release(&v);
@@ -473,7 +509,8 @@ impl FnLowerer<'_, '_> {
 
     fn array_lit(&mut self, items: &[tir::Expr], ty: &Ty, dst: Option<Reg>) -> Val {
         let Ty::Array(elem) = ty else { unreachable!("an array literal has an array type") };
-        let elem_vt = self.cx.b.val_type(elem).expect("array elements have values");
+        let elem_vt = self.cx.b.elem_type(elem).expect("array elements have values");
+        let boxed = self.cx.b.boxed_in_arrays(elem);
         let arr_ty = self.cx.b.array_type(elem_vt);
         // The first elements go straight into a window of fresh registers (above every
         // live register, like a call's arguments) and `NewArray` takes them; any further
@@ -482,7 +519,13 @@ impl FnLowerer<'_, '_> {
         let start = self.top();
         let window: Vec<Reg> = (0..n_window).map(|_| self.fresh(elem_vt)).collect();
         for (e, &slot) in items.iter().zip(&window) {
-            self.expr(e, Some(slot));
+            if boxed {
+                let v = self.expr(e, None);
+                self.box_option(v.r(), elem, Some(slot));
+                self.release(&v);
+            } else {
+                self.expr(e, Some(slot));
+            }
         }
         let rest = &items[n_window..];
         // While elements are still pushed, the array lives in a temporary: `dst` may be a
@@ -500,7 +543,7 @@ impl FnLowerer<'_, '_> {
         for e in rest {
             let v = self.expr(e, None);
             if let (Some(arr), Some(src)) = (reg, v.reg) {
-                self.emit(Instr::ArrayPush { arr, src });
+                self.store_elem(src, elem, |src| Instr::ArrayPush { arr, src });
             }
             self.release(&v);
         }
@@ -572,11 +615,12 @@ impl FnLowerer<'_, '_> {
                 let (a, i) = self.index_operands(arr, idx);
                 let a = self.protect(a, &[value]);
                 let i = self.protect(i, &[value]);
+                let elem = value.ty.clone();
                 let v = self.with_place_value(value, |f, d| {
-                    f.emit(Instr::ArrayGet { dst: d, arr: a.r(), idx: i.r() });
+                    f.array_get(&elem, a.r(), i.r(), Some(d));
                 });
                 if let Some(src) = v.reg {
-                    self.emit(Instr::ArraySet { arr: a.r(), idx: i.r(), src });
+                    self.store_elem(src, &elem, |src| Instr::ArraySet { arr: a.r(), idx: i.r(), src });
                 }
                 self.release(&v);
                 self.release(&a);

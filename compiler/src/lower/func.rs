@@ -692,7 +692,7 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
         let elem_ty = self.local(var).0;
         let elem_reg = self.cx.b.val_type(&elem_ty).map(|vt| self.fresh(vt));
         if let Some(e) = elem_reg {
-            self.emit(Instr::ArrayGet { dst: e, arr: arr_reg, idx });
+            self.array_get(&elem_ty, arr_reg, idx, Some(e));
         }
         self.bind(var, elem_reg);
         self.loop_body(body, top, |f| {

@@ -16,7 +16,7 @@ impl FnLowerer<'_, '_> {
         let s = self.expr(scrutinee, None);
         let result = self.cx.b.val_type(&e.ty).and_then(|_| self.target(&e.ty, dst));
         let tag = match scrutinee.ty {
-            Ty::Enum(..) if self.cx.b.nullable(&scrutinee.ty).is_none() => {
+            Ty::Enum(..) if self.cx.b.unboxed_option(&scrutinee.ty).is_none() => {
                 let t = self.alloc(ValType::Int);
                 self.emit(Instr::GetTag { dst: t, src: s.r() });
                 Some(t)
@@ -137,7 +137,7 @@ impl FnLowerer<'_, '_> {
                 fails.push(self.emit(Instr::JmpIf { cond: differ, target: t0 }));
             }
             PatKind::Const(ConstVal::Float(_)) => unreachable!("no float patterns"),
-            PatKind::Variant(_, v, subs) if self.cx.b.nullable(&p.ty).is_some() => {
+            PatKind::Variant(_, v, subs) if self.cx.b.unboxed_option(&p.ty).is_some() => {
                 if *v == 1 {
                     fails.push(self.emit(Instr::JmpIfSome { src: reg, target: t0 }));
                     return;

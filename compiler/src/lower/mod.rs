@@ -7,6 +7,7 @@
 //! every register allocated so far, so nothing live at a call sits inside the callee's
 //! frame. Other registers are recycled per type when their scope or temporary ends.
 
+mod boxing;
 mod builder;
 mod call;
 mod expr;

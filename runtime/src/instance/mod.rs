@@ -83,7 +83,7 @@ impl Vm {
             heap: Heap::new(limits.max_heap, gc_stress),
             stack: RegisterFile::new(limits.stack_slots),
             frames: Vec::new(),
-            globals: vec![0; module.bytecode.globals.len()],
+            globals: vec![0; module.n_global_slots],
             fuel,
             fuel_start: fuel,
             fuel_uncounted: 0,
@@ -125,9 +125,9 @@ impl Vm {
                     marker.mark(stack.get(base + r as usize));
                 }
             }
-            for (v, g) in globals.iter().zip(&module.bytecode.globals) {
+            for (g, &slot) in module.bytecode.globals.iter().zip(&module.global_slots) {
                 if g.ty.is_ref() {
-                    marker.mark(*v);
+                    marker.mark(globals[slot as usize]);
                 }
             }
         });

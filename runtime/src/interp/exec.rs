@@ -356,7 +356,9 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                 // SAFETY: rule F2, as above.
                 let v = unsafe { *vm.globals.get_unchecked(global as usize) };
                 if v == 0 {
-                    let name = module.bytecode.globals[global as usize].name.clone();
+                    // `global` is the slot: find the global stored there.
+                    let g = module.global_slots.iter().position(|&s| s == global).unwrap_or_default();
+                    let name = module.bytecode.globals[g].name.clone();
                     trap!(TrapKind::GlobalUninitialised(name));
                 }
                 r!(dst) = v;
@@ -383,6 +385,71 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                 // SAFETY: as for `GetField`; rule F5 also gives `src` the field's type.
                 unsafe { *raw::field(o, field as usize) = v };
                 vm.heap.write_barrier(o, v);
+            }
+            Op::Mov2 { dst, src } => {
+                let (v, t) = (r!(src), r!(src + 1));
+                r!(dst) = v;
+                r!(dst + 1) = t;
+            }
+            Op::Ret2 { src } => {
+                let (v, t) = (r!(src), r!(src + 1));
+                let ret = pop_frame!();
+                // SAFETY: `ret` is the caller's `dst`, an optional value's two slots
+                // inside its frame (rules F2, F6).
+                unsafe {
+                    *stack.add(ret) = v;
+                    *stack.add(ret + 1) = t;
+                }
+            }
+            Op::OptClear { dst } => {
+                r!(dst) = 0;
+                r!(dst + 1) = 0;
+            }
+            Op::OptWrap { dst, src } => {
+                r!(dst) = r!(src);
+                r!(dst + 1) = 1;
+            }
+            Op::OptPayload { dst, src } => {
+                if r!(src + 1) == 0 {
+                    trap!(TrapKind::NoneUnwrapped);
+                }
+                r!(dst) = r!(src);
+            }
+            Op::GetField2 { dst, obj, field } => {
+                let o = raw::obj(r!(obj));
+                // SAFETY: as for `GetField`; an optional field's two slots are in the
+                // object (`prepare` laid it out).
+                let (v, t) = unsafe { (*raw::field(o, field as usize), *raw::field(o, field as usize + 1)) };
+                r!(dst) = v;
+                r!(dst + 1) = t;
+            }
+            Op::SetField2 { obj, field, src } => {
+                let o = raw::obj(r!(obj));
+                let (v, t) = (r!(src), r!(src + 1));
+                // SAFETY: as for `GetField2`. No barrier: an optional value is no reference.
+                unsafe {
+                    *raw::field(o, field as usize) = v;
+                    *raw::field(o, field as usize + 1) = t;
+                }
+            }
+            Op::GetGlobal2 { dst, global } => {
+                // SAFETY: rule F2; `prepare` gave the global two slots of the vector.
+                let (v, t) = unsafe {
+                    (
+                        *vm.globals.get_unchecked(global as usize),
+                        *vm.globals.get_unchecked(global as usize + 1),
+                    )
+                };
+                r!(dst) = v;
+                r!(dst + 1) = t;
+            }
+            Op::SetGlobal2 { global, src } => {
+                let (v, t) = (r!(src), r!(src + 1));
+                // SAFETY: as for `GetGlobal2`.
+                unsafe {
+                    *vm.globals.get_unchecked_mut(global as usize) = v;
+                    *vm.globals.get_unchecked_mut(global as usize + 1) = t;
+                }
             }
             Op::OptGet { dst, src } => {
                 let v = r!(src);

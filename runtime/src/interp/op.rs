@@ -371,6 +371,45 @@ pub enum Op {
         dst: R,
         src: R,
     },
+    // Optional values occupy two slots, the value and then 1 (some) or 0 (none); these
+    // are the forms of `Mov`, `Ret`, `OptNone`, `OptSome`, `OptGet`, `GetField`,
+    // `SetField`, `GetGlobal` and `SetGlobal` on them.
+    Mov2 {
+        dst: R,
+        src: R,
+    },
+    Ret2 {
+        src: R,
+    },
+    OptClear {
+        dst: R,
+    },
+    OptWrap {
+        dst: R,
+        src: R,
+    },
+    OptPayload {
+        dst: R,
+        src: R,
+    },
+    GetField2 {
+        dst: R,
+        obj: R,
+        field: u16,
+    },
+    SetField2 {
+        obj: R,
+        field: u16,
+        src: R,
+    },
+    GetGlobal2 {
+        dst: R,
+        global: u32,
+    },
+    SetGlobal2 {
+        global: u32,
+        src: R,
+    },
     /// A call of an interface method on the value in `args`: `site` names the
     /// (interface, method) in the module's dispatch table.
     CallIface {

@@ -9,9 +9,10 @@ use kiln_bytecode::{natives, CompositeType, Const, Instr, Module, ValType};
 pub struct PreparedFunc {
     /// Run-form code: one op per bytecode instruction.
     pub code: Vec<Op>,
-    /// Registers the function uses (its frame size).
+    /// Register-file slots the function uses (its frame size): one per register, two
+    /// for an optional value.
     pub n_regs: usize,
-    /// The reference-typed registers, in increasing order: the GC scans these (below a
+    /// The slots of reference-typed registers, in increasing order: the GC scans these (below a
     /// suspended frame's call window), and the interpreter nulls them where they could
     /// hold another frame's leftovers (see `interp::exec`).
     pub refs: Box<[u16]>,
@@ -42,6 +43,24 @@ pub struct PreparedModule {
     pub descs: Vec<ObjDesc>,
     /// Interface method dispatch.
     pub dispatch: Dispatch,
+    /// The slot of each global in the instance's globals (optional values take two).
+    pub global_slots: Vec<u32>,
+    /// How many global slots an instance has.
+    pub n_global_slots: usize,
+}
+
+/// The slot of each of `types` when they are stored one after another, optional values
+/// taking two slots (registers in a frame, fields in an object, globals); and the total.
+pub fn slot_layout(types: impl Iterator<Item = ValType>) -> (Vec<u32>, usize) {
+    let mut next = 0usize;
+    let slots = types
+        .map(|t| {
+            let s = next as u32;
+            next += t.width();
+            s
+        })
+        .collect();
+    (slots, next)
 }
 
 /// Which function an interface method call runs, by the receiver's type: a table keyed
@@ -126,40 +145,44 @@ pub fn prepare(module: Module) -> PreparedModule {
             }
         }
     }
+    // Where each field of each struct, variant or closure type is stored.
+    let field_slots: Vec<Vec<u32>> = module
+        .types
+        .iter()
+        .map(|ty| match ty {
+            CompositeType::Struct(st) | CompositeType::Variant(st) => {
+                slot_layout(st.fields.iter().map(|(_, t)| *t)).0
+            }
+            CompositeType::Closure(c) => slot_layout(c.captures.iter().copied()).0,
+            _ => Vec::new(),
+        })
+        .collect();
+    // An object's slots (`n_fields`) and the slots of its reference fields.
+    let object_slots = |fields: &mut dyn Iterator<Item = ValType>, slots: &[u32]| -> (u32, Box<[u32]>) {
+        let mut n = 0u32;
+        let refs = fields
+            .zip(slots)
+            .inspect(|(t, _)| n += t.width() as u32)
+            .filter(|(t, _)| t.is_ref())
+            .map(|(_, &s)| s)
+            .collect();
+        (n, refs)
+    };
     let descs = module
         .types
         .iter()
         .zip(&tags)
-        .map(|(ty, &tag)| match ty {
-            CompositeType::Struct(st) | CompositeType::Variant(st) => ObjDesc {
-                kind: ObjKind::Struct,
-                ref_fields: st
-                    .fields
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, (_, t))| t.is_ref())
-                    .map(|(i, _)| i as u32)
-                    .collect(),
-                n_fields: st.fields.len() as u32,
-                tag,
-                func: 0,
-                ty: 0,
-            },
+        .zip(&field_slots)
+        .map(|((ty, &tag), slots)| match ty {
+            CompositeType::Struct(st) | CompositeType::Variant(st) => {
+                let (n_fields, ref_fields) = object_slots(&mut st.fields.iter().map(|(_, t)| *t), slots);
+                ObjDesc { kind: ObjKind::Struct, ref_fields, n_fields, tag, func: 0, ty: 0 }
+            }
             // A closure object is laid out like a struct of its captures.
-            CompositeType::Closure(c) => ObjDesc {
-                kind: ObjKind::Struct,
-                ref_fields: c
-                    .captures
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, t)| t.is_ref())
-                    .map(|(i, _)| i as u32)
-                    .collect(),
-                n_fields: c.captures.len() as u32,
-                tag: 0,
-                func: c.func.0,
-                ty: 0,
-            },
+            CompositeType::Closure(c) => {
+                let (n_fields, ref_fields) = object_slots(&mut c.captures.iter().copied(), slots);
+                ObjDesc { kind: ObjKind::Struct, ref_fields, n_fields, tag: 0, func: c.func.0, ty: 0 }
+            }
             CompositeType::Array(elem) => ObjDesc::array(elem.is_ref()),
             // No object is ever an enum's own type: values are objects of its variants.
             CompositeType::Enum(_)
@@ -181,6 +204,7 @@ pub fn prepare(module: Module) -> PreparedModule {
         })
         .collect();
     let mut dispatch = Dispatch::new(&module);
+    let (global_slots, n_global_slots) = slot_layout(module.globals.iter().map(|g| g.ty));
     let array_elem = |arr_ty: ValType| -> ValType {
         match arr_ty {
             ValType::Ref(t) => match &module.types[t.index()] {
@@ -192,7 +216,23 @@ pub fn prepare(module: Module) -> PreparedModule {
     };
     let mut funcs = Vec::with_capacity(module.funcs.len());
     for func in &module.funcs {
-        let r = |reg: kiln_bytecode::Reg| reg.0 as u16;
+        // Registers become register-file slots (an optional value takes two); an empty
+        // argument window may start just past the last register.
+        let (mut reg_slots, n_slots) = slot_layout(func.regs.iter().copied());
+        reg_slots.push(n_slots as u32);
+        let r = |reg: kiln_bytecode::Reg| reg_slots[reg.index()] as u16;
+        let wide = |reg: kiln_bytecode::Reg| func.regs[reg.index()].width() == 2;
+        // The slot of field `field` of the object register `obj` holds, and whether it
+        // holds an optional value.
+        let field_at = |obj: kiln_bytecode::Reg, field: kiln_bytecode::FieldIdx| -> (u16, bool) {
+            let ValType::Ref(t) = func.regs[obj.index()] else { unreachable!("verifier rule F5") };
+            let ty = match &module.types[t.index()] {
+                CompositeType::Struct(st) | CompositeType::Variant(st) => st.fields[field.index()].1,
+                CompositeType::Closure(c) => c.captures[field.index()],
+                _ => unreachable!("verifier rule F5"),
+            };
+            (field_slots[t.index()][field.index()] as u16, ty.width() == 2)
+        };
         let mut code = Vec::with_capacity(func.code.len());
         // A branch to itself or backwards is a loop back-edge, where fuel is checked.
         let back = |pc: usize, target: kiln_bytecode::Target| target.index() <= pc;
@@ -205,12 +245,13 @@ pub fn prepare(module: Module) -> PreparedModule {
         // A conditional branch; its register operands narrow, an immediate to 16 bits.
         macro_rules! branch {
             ($name:ident { $($field:ident),* }, $pc:expr, $target:expr) => {
-                Op::$name { back: back($pc, $target), $($field: Narrow::narrow($field)),*, target: $target.0 as u16 }
+                Op::$name { back: back($pc, $target), $($field: RunOperand::run($field, &reg_slots)),*, target: $target.0 as u16 }
             };
         }
         for (pc, instr) in func.code.iter().enumerate() {
             let op = match *instr {
                 Instr::Nop {} => Op::Nop,
+                Instr::Mov { dst, src } if wide(dst) => same!(Mov2 { dst, src }),
                 Instr::Mov { dst, src } => same!(Mov { dst, src }),
                 Instr::LoadI { dst, imm } | Instr::LoadBool { dst, imm } => {
                     Op::LoadI { dst: r(dst), imm: imm.0 }
@@ -271,6 +312,16 @@ pub fn prepare(module: Module) -> PreparedModule {
                 Instr::JgtI { a, b, target } => branch!(JgtI { a, b }, pc, target),
                 Instr::JgeI { a, b, target } => branch!(JgeI { a, b }, pc, target),
                 Instr::JeqImm { a, imm, target } => branch!(JeqImm { a, imm }, pc, target),
+                // An optional value's second slot is 1 for some, 0 for none.
+                Instr::JmpIfNone { src, target } if wide(src) => {
+                    Op::JeqImm { back: back(pc, target), a: r(src) + 1, imm: 0, target: target.0 as u16 }
+                }
+                Instr::JmpIfSome { src, target } if wide(src) => {
+                    Op::JneImm { back: back(pc, target), a: r(src) + 1, imm: 0, target: target.0 as u16 }
+                }
+                Instr::OptNone { dst } if wide(dst) => Op::OptClear { dst: r(dst) },
+                Instr::OptSome { dst, src } if wide(dst) => same!(OptWrap { dst, src }),
+                Instr::OptGet { dst, src } if wide(src) => same!(OptPayload { dst, src }),
                 // None is the null reference: a test against zero.
                 Instr::JmpIfNone { src, target } => {
                     Op::JeqImm { back: back(pc, target), a: r(src), imm: 0, target: target.0 as u16 }
@@ -295,23 +346,36 @@ pub fn prepare(module: Module) -> PreparedModule {
                     args: r(args),
                     native: natives_for(&module, import.index()),
                 },
+                Instr::Ret { src } if wide(src) => same!(Ret2 { src }),
                 Instr::Ret { src } => same!(Ret { src }),
                 Instr::RetVoid {} => Op::RetVoid,
                 Instr::Unreachable {} => Op::Unreachable,
                 Instr::GetGlobal { dst, global } if module.globals[global.index()].ty.is_ref() => {
-                    Op::GetGlobalRef { dst: r(dst), global: global.0 }
+                    Op::GetGlobalRef { dst: r(dst), global: global_slots[global.index()] }
                 }
-                Instr::GetGlobal { dst, global } => Op::GetGlobal { dst: r(dst), global: global.0 },
-                Instr::SetGlobal { global, src } => Op::SetGlobal { global: global.0, src: r(src) },
+                Instr::GetGlobal { dst, global } if wide(dst) => {
+                    Op::GetGlobal2 { dst: r(dst), global: global_slots[global.index()] }
+                }
+                Instr::GetGlobal { dst, global } => {
+                    Op::GetGlobal { dst: r(dst), global: global_slots[global.index()] }
+                }
+                Instr::SetGlobal { global, src } if wide(src) => {
+                    Op::SetGlobal2 { global: global_slots[global.index()], src: r(src) }
+                }
+                Instr::SetGlobal { global, src } => {
+                    Op::SetGlobal { global: global_slots[global.index()], src: r(src) }
+                }
                 Instr::NewStruct { dst, ty, args } => {
                     Op::NewStruct { dst: r(dst), ty: U24::new(ty.0), args: r(args) }
                 }
-                Instr::GetField { dst, obj, field } => {
-                    Op::GetField { dst: r(dst), obj: r(obj), field: field.0 as u16 }
-                }
-                Instr::SetField { obj, field, src } => {
-                    Op::SetField { obj: r(obj), field: field.0 as u16, src: r(src) }
-                }
+                Instr::GetField { dst, obj, field } => match field_at(obj, field) {
+                    (field, true) => Op::GetField2 { dst: r(dst), obj: r(obj), field },
+                    (field, false) => Op::GetField { dst: r(dst), obj: r(obj), field },
+                },
+                Instr::SetField { obj, field, src } => match field_at(obj, field) {
+                    (field, true) => Op::SetField2 { obj: r(obj), field, src: r(src) },
+                    (field, false) => Op::SetField { obj: r(obj), field, src: r(src) },
+                },
                 Instr::GetTag { dst, src } => same!(GetTag { dst, src }),
                 Instr::NewClosure { dst, ty, args } => {
                     Op::NewStruct { dst: r(dst), ty: U24::new(ty.0), args: r(args) }
@@ -363,14 +427,18 @@ pub fn prepare(module: Module) -> PreparedModule {
         }
         funcs.push(PreparedFunc {
             code,
-            n_regs: func.regs.len(),
-            refs: (0..func.regs.len()).filter(|&r| func.regs[r].is_ref()).map(|r| r as u16).collect(),
-            refs_end: func.regs.iter().rposition(|t| t.is_ref()).map_or(0, |r| r + 1),
+            n_regs: n_slots,
+            refs: (0..func.regs.len())
+                .filter(|&r| func.regs[r].is_ref())
+                .map(|r| reg_slots[r] as u16)
+                .collect(),
+            // A reference register takes one slot, so one past its slot ends it.
+            refs_end: func.regs.iter().rposition(|t| t.is_ref()).map_or(0, |r| reg_slots[r] as usize + 1),
             local_ref_span: {
                 let is_ref = |r: &usize| func.regs[*r].is_ref();
                 let first = (func.sig.params.len()..func.regs.len()).find(is_ref);
-                let end = (0..func.regs.len()).rev().find(is_ref).map_or(0, |r| r + 1);
-                first.map_or(0..0, |first| first..end)
+                let end = (0..func.regs.len()).rev().find(is_ref).map_or(0, |r| reg_slots[r] as usize + 1);
+                first.map_or(0..0, |first| reg_slots[first] as usize..end)
             },
             block_rest: block_rest(&func.code),
         });
@@ -379,22 +447,32 @@ pub fn prepare(module: Module) -> PreparedModule {
         Const::Str(s) => Some(s.as_str()),
         _ => None,
     }));
-    PreparedModule { bytecode: module, funcs, const_bits, strings, descs, dispatch }
-}
-
-/// Narrowing of a branch's operands to the run form (verified to fit: rules F2, F5).
-trait Narrow<T> {
-    fn narrow(self) -> T;
-}
-
-impl Narrow<u16> for kiln_bytecode::Reg {
-    fn narrow(self) -> u16 {
-        self.0 as u16
+    PreparedModule {
+        bytecode: module,
+        funcs,
+        const_bits,
+        strings,
+        descs,
+        dispatch,
+        global_slots,
+        n_global_slots,
     }
 }
 
-impl Narrow<i16> for kiln_bytecode::Imm {
-    fn narrow(self) -> i16 {
+/// A branch's operands in the run form: registers become their slots, immediates narrow
+/// to 16 bits (verified to fit: rules F2, F5).
+trait RunOperand<T> {
+    fn run(self, reg_slots: &[u32]) -> T;
+}
+
+impl RunOperand<u16> for kiln_bytecode::Reg {
+    fn run(self, reg_slots: &[u32]) -> u16 {
+        reg_slots[self.index()] as u16
+    }
+}
+
+impl RunOperand<i16> for kiln_bytecode::Imm {
+    fn run(self, _: &[u32]) -> i16 {
         self.0 as i16
     }
 }
