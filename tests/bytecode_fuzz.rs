@@ -181,12 +181,15 @@ fn structural() -> impl Strategy<Value = Structural> {
 
 /// A value type from a byte, with indices into the module's types.
 fn val_type(b: u8, n_types: usize) -> ValType {
-    match b % 5 {
+    match b % 8 {
         0 => ValType::Int,
         1 => ValType::Float,
         2 => ValType::Bool,
         3 => ValType::Str,
-        _ => ValType::Ref(kiln_bytecode::TypeIdx((b as usize / 5 % (n_types + 1)) as u32)),
+        4 => ValType::OptInt,
+        5 => ValType::OptFloat,
+        6 => ValType::OptBool,
+        _ => ValType::Ref(kiln_bytecode::TypeIdx((b as usize / 8 % (n_types + 1)) as u32)),
     }
 }
 

@@ -136,7 +136,7 @@ pub fn new_array(vm: &mut Vm, elem_ref: bool, first: usize, count: usize) -> Res
 }
 
 /// A new struct of type `ty` whose fields are slots `first..`: one unit of fuel per full 8
-/// fields on top of the instruction's own.
+/// field slots on top of the instruction's own.
 pub fn new_struct(vm: &mut Vm, ty: usize, first: usize) -> Result<u64, Stop> {
     vm.charge(u64::from(vm.module.descs[ty].n_fields) / 8)?;
     vm.new_struct_from_slots(ty, first)
