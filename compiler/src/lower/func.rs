@@ -222,7 +222,27 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
         self.finish(Signature { params: Vec::new(), result: None }, Span::default())
     }
 
-    fn finish(self, sig: Signature, span: Span) -> Function {
+    /// Points every branch that lands on an unconditional `Jmp` at where that jump goes
+    /// (through a short chain of them), so leaving nested matches, ifs and loop bodies
+    /// takes one jump instead of one per level.
+    fn thread_jumps(&mut self) {
+        for pc in 0..self.code.len() {
+            let Some(first) = self.code[pc].branch_target() else { continue };
+            let mut t = first;
+            for _ in 0..8 {
+                match self.code[t.index()] {
+                    Instr::Jmp { target } if target != t => t = target,
+                    _ => break,
+                }
+            }
+            if t != first {
+                self.patch(pc, t.index());
+            }
+        }
+    }
+
+    fn finish(mut self, sig: Signature, span: Span) -> Function {
+        self.thread_jumps();
         if self.regs.len() > MAX_REGS || self.code.len() > MAX_CODE_LEN {
             self.cx.error(
                 span,

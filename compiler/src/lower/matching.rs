@@ -10,6 +10,19 @@ use crate::sema::types::Ty;
 use crate::tir::{self, ExprKind, Pat, PatKind};
 use kiln_bytecode::*;
 
+/// What the tests of one arm's pattern left: branches taken when it fails, registers
+/// to release after them, the names it bound, and (for the arm a `Switch` enters) where
+/// the tests continue once the tag is known.
+#[derive(Default)]
+struct ArmTests {
+    fails: Vec<usize>,
+    temps: Vec<Reg>,
+    bound: Vec<tir::LocalId>,
+    after_tag: Option<usize>,
+    /// The value is known to match: emit bindings only.
+    assume: bool,
+}
+
 impl FnLowerer<'_, '_> {
     pub fn match_expr(&mut self, e: &tir::Expr, dst: Option<Reg>) -> Val {
         let ExprKind::Match(scrutinee, arms) = &e.kind else { unreachable!("a match") };
@@ -40,19 +53,18 @@ impl FnLowerer<'_, '_> {
         // its tests continue once the tag is known.
         let mut entries: Vec<(Option<u32>, usize, Option<usize>)> = Vec::new();
         let mut ends = Vec::new();
-        for arm in arms {
-            let mut fails = Vec::new();
-            let mut temps = Vec::new();
-            let mut bound = Vec::new();
+        for (k, arm) in arms.iter().enumerate() {
+            // The checker proved the arms exhaustive, so a value that reaches the last
+            // arm matches it: only its bindings are emitted, not its tests.
+            let mut tests = ArmTests { assume: k + 1 == arms.len(), ..ArmTests::default() };
             let start = self.here();
-            let mut after_tag = None;
-            self.test_pattern(&arm.pat, s.r(), tag, &mut fails, &mut temps, &mut bound, &mut after_tag);
+            self.test_pattern(&arm.pat, s.r(), tag, &mut tests);
             let needs = match arm.pat.kind {
                 PatKind::Variant(_, v, _) => Some(v),
                 _ => None,
             };
-            entries.push((needs, start, after_tag));
-            for r in temps {
+            entries.push((needs, start, tests.after_tag));
+            for &r in &tests.temps {
                 self.release_reg(r);
             }
             let v = self.expr(&arm.body, result);
@@ -65,8 +77,8 @@ impl FnLowerer<'_, '_> {
             if arm.body.ty != Ty::Never {
                 ends.push(self.emit(Instr::Jmp { target: Target(0) }));
             }
-            self.release_locals(&bound);
-            self.patch_here(fails);
+            self.release_locals(&tests.bound);
+            self.patch_here(tests.fails);
         }
         // The checker proved the arms exhaustive: no value gets past the last one.
         self.emit(Instr::Unreachable {});
@@ -88,20 +100,8 @@ impl FnLowerer<'_, '_> {
     }
 
     /// Emits the tests of pattern `p` on the value in `reg` (whose tag, for an enum, may
-    /// already be in `tag`): each failing test jumps to a branch pushed on `fails`.
-    /// Registers used only by the tests go on `temps`; bound locals on `bound`. When the
-    /// test of the scrutinee's own tag is emitted, `after_tag` gets where the rest begins.
-    #[allow(clippy::too_many_arguments)]
-    fn test_pattern(
-        &mut self,
-        p: &Pat,
-        reg: Reg,
-        tag: Option<Reg>,
-        fails: &mut Vec<usize>,
-        temps: &mut Vec<Reg>,
-        bound: &mut Vec<tir::LocalId>,
-        after_tag: &mut Option<usize>,
-    ) {
+    /// already be in `tag`) and the moves that bind its names, recording them in `arm`.
+    fn test_pattern(&mut self, p: &Pat, reg: Reg, tag: Option<Reg>, arm: &mut ArmTests) {
         let t0 = Target(0);
         match &p.kind {
             PatKind::Wild => {}
@@ -111,73 +111,70 @@ impl FnLowerer<'_, '_> {
                     self.emit(Instr::Mov { dst: r, src: reg });
                 }
                 self.bind(*id, r);
-                bound.push(*id);
+                arm.bound.push(*id);
             }
+            PatKind::Const(_) if arm.assume => {}
             PatKind::Const(ConstVal::Int(k)) => match i16::try_from(*k) {
                 Ok(imm) => {
-                    fails.push(self.emit(Instr::JneImm { a: reg, imm: Imm(i32::from(imm)), target: t0 }))
+                    arm.fails.push(self.emit(Instr::JneImm { a: reg, imm: Imm(i32::from(imm)), target: t0 }))
                 }
                 Err(_) => {
-                    let k = self.temp_const(&ConstVal::Int(*k), temps);
-                    fails.push(self.emit(Instr::JneI { a: reg, b: k, target: t0 }));
+                    let k = self.temp_const(&ConstVal::Int(*k), &mut arm.temps);
+                    arm.fails.push(self.emit(Instr::JneI { a: reg, b: k, target: t0 }));
                 }
             },
             PatKind::Const(ConstVal::Bool(b)) => {
-                fails.push(if *b {
+                arm.fails.push(if *b {
                     self.emit(Instr::JmpIfNot { cond: reg, target: t0 })
                 } else {
                     self.emit(Instr::JmpIf { cond: reg, target: t0 })
                 });
             }
             PatKind::Const(v @ ConstVal::Str(_)) => {
-                let k = self.temp_const(v, temps);
+                let k = self.temp_const(v, &mut arm.temps);
                 let differ = self.alloc(ValType::Bool);
-                temps.push(differ);
+                arm.temps.push(differ);
                 self.emit(Instr::NeS { dst: differ, a: reg, b: k });
-                fails.push(self.emit(Instr::JmpIf { cond: differ, target: t0 }));
+                arm.fails.push(self.emit(Instr::JmpIf { cond: differ, target: t0 }));
             }
             PatKind::Const(ConstVal::Float(_)) => unreachable!("no float patterns"),
             PatKind::Variant(_, v, subs) if self.cx.b.unboxed_option(&p.ty).is_some() => {
                 if *v == 1 {
-                    fails.push(self.emit(Instr::JmpIfSome { src: reg, target: t0 }));
+                    if !arm.assume {
+                        arm.fails.push(self.emit(Instr::JmpIfSome { src: reg, target: t0 }));
+                    }
                     return;
                 }
-                fails.push(self.emit(Instr::JmpIfNone { src: reg, target: t0 }));
-                let sub = &subs[0];
-                if matches!(sub.kind, PatKind::Wild) {
-                    return;
+                if !arm.assume {
+                    arm.fails.push(self.emit(Instr::JmpIfNone { src: reg, target: t0 }));
                 }
-                let Some(vt) = self.cx.b.val_type(&sub.ty) else { return };
-                let inner = self.alloc(vt);
-                temps.push(inner);
-                self.emit(Instr::OptGet { dst: inner, src: reg });
-                self.test_pattern(sub, inner, None, fails, temps, bound, &mut None);
+                self.sub_pattern(&subs[0], arm, |inner| Instr::OptGet { dst: inner, src: reg });
             }
             PatKind::Variant(en, v, subs) => {
                 let n_variants = self.cx.items.enums[*en].variants.len();
-                if n_variants > 1 {
+                if n_variants > 1 && !arm.assume {
                     let t = match tag {
                         Some(t) => t,
                         None => {
                             let t = self.alloc(ValType::Int);
-                            temps.push(t);
+                            arm.temps.push(t);
                             self.emit(Instr::GetTag { dst: t, src: reg });
                             t
                         }
                     };
                     match i16::try_from(*v) {
-                        Ok(imm) => fails.push(self.emit(Instr::JneImm {
+                        Ok(imm) => arm.fails.push(self.emit(Instr::JneImm {
                             a: t,
                             imm: Imm(i32::from(imm)),
                             target: t0,
                         })),
                         Err(_) => {
-                            let k = self.temp_const(&ConstVal::Int(i64::from(*v)), temps);
-                            fails.push(self.emit(Instr::JneI { a: t, b: k, target: t0 }));
+                            let k = self.temp_const(&ConstVal::Int(i64::from(*v)), &mut arm.temps);
+                            arm.fails.push(self.emit(Instr::JneI { a: t, b: k, target: t0 }));
                         }
                     }
                     if tag.is_some() {
-                        *after_tag = Some(self.here());
+                        arm.after_tag = Some(self.here());
                     }
                 }
                 if subs.iter().all(|s| matches!(s.kind, PatKind::Wild)) {
@@ -185,18 +182,35 @@ impl FnLowerer<'_, '_> {
                 }
                 let vty = self.cx.b.variant_type(&p.ty, *v);
                 let as_v = self.alloc(ValType::Ref(vty));
-                temps.push(as_v);
+                arm.temps.push(as_v);
                 self.emit(Instr::AsVariant { dst: as_v, src: reg, ty: vty });
                 for (i, sub) in subs.iter().enumerate() {
-                    if matches!(sub.kind, PatKind::Wild) {
-                        continue;
-                    }
-                    let Some(vt) = self.cx.b.val_type(&sub.ty) else { continue };
-                    let f = self.alloc(vt);
-                    temps.push(f);
-                    self.emit(Instr::GetField { dst: f, obj: as_v, field: FieldIdx(i as u32) });
-                    self.test_pattern(sub, f, None, fails, temps, bound, &mut None);
+                    let field = FieldIdx(i as u32);
+                    self.sub_pattern(sub, arm, |f| Instr::GetField { dst: f, obj: as_v, field });
                 }
+            }
+        }
+    }
+
+    /// A payload or field `load` reads, tested against `sub`: a name binds by loading
+    /// straight into its variable; `_` loads nothing.
+    fn sub_pattern(&mut self, sub: &Pat, arm: &mut ArmTests, load: impl FnOnce(Reg) -> Instr) {
+        let Some(vt) = self.cx.b.val_type(&sub.ty) else { return };
+        match sub.kind {
+            PatKind::Wild => {}
+            PatKind::Bind(id) => {
+                let r = self.local_target(id);
+                if let Some(r) = r {
+                    self.emit(load(r));
+                }
+                self.bind(id, r);
+                arm.bound.push(id);
+            }
+            _ => {
+                let r = self.alloc(vt);
+                arm.temps.push(r);
+                self.emit(load(r));
+                self.test_pattern(sub, r, None, arm);
             }
         }
     }
