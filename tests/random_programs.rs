@@ -2,7 +2,10 @@
 //! test from language.md (`random_programs/eval.rs`): the compiled program must print
 //! exactly what the evaluator prints and trap exactly where it traps, when loaded from
 //! the compiler's module, from encoded `.bc` bytes, and under GC stress (with the same
-//! fuel as without).
+//! fuel as without). The programs use int, float, bool and str, `[int]`, a struct, an
+//! enum with three variants and `Option<int>` (optional values), in locals, globals,
+//! parameters and results, with ifs, loops, calls, recursion and `match` (literal,
+//! nested, binding and wildcard patterns).
 //!
 //! The default run checks a few hundred programs. For a long run:
 //! `KILN_RANDOM_PROGRAMS=5000 cargo test --release --test random_programs`; a failing

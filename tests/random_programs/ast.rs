@@ -13,6 +13,8 @@ pub enum Ty {
     Pt,
     /// `enum E { A(int), B(str, int), C }`
     En,
+    /// `Option<int>`: an optional value (its variants are tags 3 and 4 of `Variant`).
+    Opt,
 }
 
 impl Ty {
@@ -25,6 +27,7 @@ impl Ty {
             Ty::Arr => "[int]",
             Ty::Pt => "P",
             Ty::En => "E",
+            Ty::Opt => "Option<int>",
         }
     }
 }
@@ -121,7 +124,8 @@ pub enum Expr {
         y_first: bool,
     },
     Interp(Vec<Expr>),
-    /// `E.A(x)`, `E.B(s, n)`, `E.C`: the variant's tag (0, 1, 2) and payload.
+    /// `E.A(x)`, `E.B(s, n)`, `E.C`, `Some(x)`, `None`: the variant's tag (0 to 4) and
+    /// payload.
     Variant(u32, Vec<Expr>),
     /// `match scrutinee { arms }`; the generator makes the arms exhaustive.
     Match(Box<Expr>, Vec<(Pat, Expr)>),

@@ -97,7 +97,7 @@ impl Gen {
         // Globals, initialised in order from literals, constants and earlier globals.
         let mut globals = Vec::new();
         for _ in 0..self.rng.below(4) {
-            let ty = self.rng.pick(&[Ty::Int, Ty::Int, Ty::Str, Ty::Bool, Ty::Float]);
+            let ty = self.rng.pick(&[Ty::Int, Ty::Int, Ty::Str, Ty::Bool, Ty::Float, Ty::Opt]);
             let value = self.expr(ty, 2);
             let name = self.fresh("G");
             globals.push(Const { name: name.clone(), ty, value });
@@ -130,12 +130,31 @@ impl Gen {
         let n_params = self.rng.pick(&[0, 0, 1, 2, 3, 5]);
         let params: Vec<(String, Ty)> = (0..n_params)
             .map(|_| {
-                let ty =
-                    self.rng.pick(&[Ty::Int, Ty::Int, Ty::Bool, Ty::Str, Ty::Float, Ty::Arr, Ty::Pt, Ty::En]);
+                let ty = self.rng.pick(&[
+                    Ty::Int,
+                    Ty::Int,
+                    Ty::Bool,
+                    Ty::Str,
+                    Ty::Float,
+                    Ty::Arr,
+                    Ty::Pt,
+                    Ty::En,
+                    Ty::Opt,
+                ]);
                 (self.fresh("p"), ty)
             })
             .collect();
-        let ret = self.rng.pick(&[Ty::Int, Ty::Int, Ty::Str, Ty::Bool, Ty::Float, Ty::Arr, Ty::Pt, Ty::En]);
+        let ret = self.rng.pick(&[
+            Ty::Int,
+            Ty::Int,
+            Ty::Str,
+            Ty::Bool,
+            Ty::Float,
+            Ty::Arr,
+            Ty::Pt,
+            Ty::En,
+            Ty::Opt,
+        ]);
         let saved = std::mem::take(&mut self.env);
         let saved_loops = std::mem::replace(&mut self.loop_depth, 0);
         self.env = params.iter().map(|(n, t)| Var { name: n.clone(), ty: *t, mutable: true }).collect();
@@ -203,8 +222,17 @@ impl Gen {
         let roll = self.rng.below(100);
         match roll {
             0..=19 => {
-                let ty =
-                    self.rng.pick(&[Ty::Int, Ty::Int, Ty::Bool, Ty::Str, Ty::Float, Ty::Arr, Ty::Pt, Ty::En]);
+                let ty = self.rng.pick(&[
+                    Ty::Int,
+                    Ty::Int,
+                    Ty::Bool,
+                    Ty::Str,
+                    Ty::Float,
+                    Ty::Arr,
+                    Ty::Pt,
+                    Ty::En,
+                    Ty::Opt,
+                ]);
                 // A declared type gives `[]` its element type.
                 let init = if ty == Ty::Arr && self.rng.chance(20) {
                     Expr::ArrLit(vec![])
@@ -393,10 +421,17 @@ impl Gen {
                 ),
                 _ => Expr::Variant(2, vec![]),
             },
+            Ty::Opt => {
+                if self.rng.chance(70) {
+                    Expr::Variant(3, vec![Expr::Int(self.rng.below(4) as i64)])
+                } else {
+                    Expr::Variant(4, vec![])
+                }
+            }
         }
     }
 
-    /// `match` on an `E` or an int, exhaustive, its arms of type `ty`: specific patterns
+    /// `match` on an `E`, an `Option<int>` or an int, exhaustive, its arms of type `ty`: specific patterns
     /// (a literal inside a variant, an int literal) before general ones, bindings used
     /// in the arms, and sometimes a final `_` in place of the last cases.
     fn match_expr(&mut self, ty: Ty, d: usize) -> Expr {
@@ -410,7 +445,33 @@ impl Gen {
             g.env.truncate(mark);
             arms.push((pat, body));
         };
-        let scrutinee = if self.rng.chance(65) {
+        let kind = self.rng.below(100);
+        let scrutinee = if kind < 20 {
+            // `Some(k)` before `Some(x)` sometimes, `None` anywhere, or `_` last. The
+            // scrutinee is declared first: a `None` in it gets its type from nothing else.
+            let t = self.fresh("t");
+            let init = self.expr(Ty::Opt, d);
+            let decl = Stmt::Let { name: t.clone(), mutable: false, ty: Ty::Opt, init };
+            let s = Expr::Block(Box::new(Block { stmts: vec![decl], tail: Expr::Var(t) }));
+            let none_first = self.rng.chance(50);
+            if none_first {
+                arm(self, Pat::Variant(4, vec![]), vec![]);
+            }
+            if self.rng.chance(40) {
+                let k = self.rng.below(4) as i64;
+                arm(self, Pat::Variant(3, vec![Pat::Int(k)]), vec![]);
+            }
+            if !none_first && self.rng.chance(30) {
+                arm(self, Pat::Wild, vec![]);
+            } else {
+                let x = self.fresh("m");
+                arm(self, Pat::Variant(3, vec![Pat::Bind(x.clone())]), vec![(x, Ty::Int)]);
+                if !none_first {
+                    arm(self, Pat::Variant(4, vec![]), vec![]);
+                }
+            }
+            s
+        } else if kind < 70 {
             let s = self.expr(Ty::En, d);
             let mut tags = [0u32, 1, 2];
             // A random order of variants.
@@ -584,6 +645,10 @@ impl Gen {
                 0 => Expr::Variant(0, vec![self.expr(Ty::Int, d)]),
                 1 => Expr::Variant(1, vec![self.expr(Ty::Str, d), self.expr(Ty::Int, d)]),
                 _ => Expr::Variant(2, vec![]),
+            },
+            Ty::Opt => match self.rng.below(4) {
+                0 => Expr::Variant(4, vec![]),
+                _ => Expr::Variant(3, vec![self.expr(Ty::Int, d)]),
             },
         }
     }

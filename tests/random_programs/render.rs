@@ -99,7 +99,7 @@ pub fn expr(e: &Expr, _min: u8) -> String {
             }
         }
         Expr::Variant(tag, args) => {
-            let name = ["E.A", "E.B", "E.C"][*tag as usize];
+            let name = VARIANTS[*tag as usize];
             if args.is_empty() {
                 name.to_string()
             } else {
@@ -186,7 +186,7 @@ fn pat(p: &Pat) -> String {
         Pat::Bind(n) => n.clone(),
         Pat::Int(v) => v.to_string(),
         Pat::Variant(tag, subs) => {
-            let name = ["E.A", "E.B", "E.C"][*tag as usize];
+            let name = VARIANTS[*tag as usize];
             if subs.is_empty() {
                 name.to_string()
             } else {
@@ -196,3 +196,6 @@ fn pat(p: &Pat) -> String {
         }
     }
 }
+
+/// The variants' names by tag: `E`'s, then `Option<int>`'s.
+const VARIANTS: [&str; 5] = ["E.A", "E.B", "E.C", "Some", "None"];
