@@ -239,6 +239,28 @@ mod tests {
             "enum E { A, B, C } fn main() { let e = E.C; let n = match e { E.A => 1, E.B => 2, E.C => 3 }; println(n); }",
         );
         assert_eq!(code.iter().filter(|i| matches!(i, Instr::GetTag { .. })).count(), 1, "{code:?}");
-        assert_eq!(code.iter().filter(|i| matches!(i, Instr::JneImm { .. })).count(), 3, "{code:?}");
+        // A switch on the tag, and tag tests for every arm but the last (which the
+        // checker proved matches whatever reaches it).
+        assert_eq!(
+            code.iter().filter(|i| matches!(i, Instr::Switch { count: kiln_bytecode::Count(3), .. })).count(),
+            1
+        );
+        assert_eq!(code.iter().filter(|i| matches!(i, Instr::JneImm { .. })).count(), 2, "{code:?}");
+    }
+
+    #[test]
+    fn switch_entries_skip_the_entered_arms_tag_test() {
+        let code = main_code(
+            "enum E { A, B, C } fn main() { let e = E.C; let n = match e { E.A => 1, E.B => 2, E.C => 3 }; println(n); }",
+        );
+        let at = code.iter().position(|i| matches!(i, Instr::Switch { .. })).expect("a switch");
+        for (tag, entry) in code[at + 1..at + 4].iter().enumerate() {
+            let Instr::Jmp { target } = entry else { panic!("a table of jumps: {code:?}") };
+            // Each entry lands on the arm's value, not on a test of the tag.
+            assert!(
+                matches!(code[target.index()], Instr::LoadI { imm: kiln_bytecode::Imm(v), .. } if v == tag as i32 + 1),
+                "entry {tag}: {code:?}"
+            );
+        }
     }
 }
