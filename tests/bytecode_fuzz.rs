@@ -181,7 +181,8 @@ fn structural() -> impl Strategy<Value = Structural> {
 
 /// A value type from a byte, with indices into the module's types.
 fn val_type(b: u8, n_types: usize) -> ValType {
-    match b % 8 {
+    let idx = kiln_bytecode::TypeIdx((b as usize / 9 % (n_types + 1)) as u32);
+    match b % 9 {
         0 => ValType::Int,
         1 => ValType::Float,
         2 => ValType::Bool,
@@ -189,7 +190,8 @@ fn val_type(b: u8, n_types: usize) -> ValType {
         4 => ValType::OptInt,
         5 => ValType::OptFloat,
         6 => ValType::OptBool,
-        _ => ValType::Ref(kiln_bytecode::TypeIdx((b as usize / 8 % (n_types + 1)) as u32)),
+        7 => ValType::Pair(idx),
+        _ => ValType::Ref(idx),
     }
 }
 

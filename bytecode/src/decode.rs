@@ -235,6 +235,7 @@ impl<'a> Reader<'a> {
             })),
             4 => Ok(CompositeType::Func(self.signature()?)),
             7 => Ok(CompositeType::Option(self.val_type()?)),
+            8 => Ok(CompositeType::Pair(self.val_type()?, self.val_type()?)),
             6 => Ok(CompositeType::Interface(InterfaceType {
                 name: self.string()?,
                 methods: self.list("method", 2, Self::signature)?,
@@ -287,6 +288,7 @@ impl<'a> Reader<'a> {
             5 => Ok(ValType::OptInt),
             6 => Ok(ValType::OptFloat),
             7 => Ok(ValType::OptBool),
+            8 => Ok(ValType::Pair(TypeIdx(self.u32("type index")?))),
             _ => Err(DecodeError::Invalid { what: "value type", offset }),
         }
     }

@@ -32,6 +32,9 @@ pub fn disassemble(module: &Module, source: Option<SourceLookup<'_>>) -> String 
             }
             CompositeType::Func(sig) => writeln!(out, "type t{i} = fn{}", sig_text(module, sig)),
             CompositeType::Option(inner) => writeln!(out, "type t{i} = option {}", type_name(module, *inner)),
+            CompositeType::Pair(a, b) => {
+                writeln!(out, "type t{i} = pair ({}, {})", type_name(module, *a), type_name(module, *b))
+            }
             CompositeType::Interface(it) => {
                 let methods: Vec<String> =
                     it.methods.iter().map(|s| format!("fn{}", sig_text(module, s))).collect();
@@ -136,6 +139,7 @@ fn type_name_at(module: &Module, ty: ValType, depth: usize) -> String {
         ValType::OptInt => "int?".into(),
         ValType::OptFloat => "float?".into(),
         ValType::OptBool => "bool?".into(),
+        ValType::Pair(t) => format!("pair t{}", t.0),
         ValType::Ref(t) => match module.types.get(t.index()) {
             Some(CompositeType::Struct(st) | CompositeType::Variant(st)) => st.name.clone(),
             Some(CompositeType::Enum(en)) => en.name.clone(),

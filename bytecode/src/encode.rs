@@ -98,6 +98,11 @@ fn write_composite(out: &mut Vec<u8>, ty: &CompositeType) {
             out.push(7);
             write_val_type(out, *inner);
         }
+        CompositeType::Pair(a, b) => {
+            out.push(8);
+            write_val_type(out, *a);
+            write_val_type(out, *b);
+        }
         CompositeType::Interface(it) => {
             out.push(6);
             write_str(out, &it.name);
@@ -157,6 +162,10 @@ pub(crate) fn write_val_type(out: &mut Vec<u8>, ty: ValType) {
         ValType::OptInt => out.push(5),
         ValType::OptFloat => out.push(6),
         ValType::OptBool => out.push(7),
+        ValType::Pair(idx) => {
+            out.push(8);
+            write_uleb(out, u64::from(idx.0));
+        }
     }
 }
 

@@ -147,6 +147,8 @@ macro_rules! for_each_op {
             OptGet = 0x6b { dst: Reg, src: Reg } [MAY_TRAP] "r[dst] := the reference in option r[src] (traps if none)";
             JmpIfNone = 0x6c { src: Reg, target: Target } [BRANCH] "if option r[src] is none goto target";
             JmpIfSome = 0x6d { src: Reg, target: Target } [BRANCH] "if option r[src] holds a reference goto target";
+            PairNew = 0x6e { dst: Reg, args: Reg } [] "r[dst] := the pair (r[args], r[args+1]) of dst's pair type";
+            PairGet = 0x6f { dst: Reg, src: Reg, part: Count } [] "r[dst] := part 0 or 1 of the pair r[src]";
             ToIface = 0x67 { dst: Reg, src: Reg } [] "r[dst] := r[src], a struct or enum value seen as an interface it implements (dst's type)";
             CallIface = 0x68 { dst: Reg, args: Reg, method: Count } [ENDS_BLOCK, MAY_TRAP, ALLOC] "r[dst] := method `method` of the interface value in r[args], on that value and r[args+1..]: calls the implementing type's function, whose window starts at args; dst is 0 and unused when the method has no result";
             CallClosure = 0x66 { dst: Reg, args: Reg } [ENDS_BLOCK, MAY_TRAP, ALLOC] "r[dst] := call of the closure in r[args] with r[args+1..args+1+n]; the callee's registers start at r[args], so its first parameter is the closure; dst is 0 and unused when the function type has no result";

@@ -60,6 +60,9 @@ pub enum ValType {
     OptFloat,
     /// An optional `bool`, stored like [`ValType::OptInt`].
     OptBool,
+    /// A pair of one-slot values of the pair type (`CompositeType::Pair`), stored inline
+    /// in two slots like an optional value; either may be a reference.
+    Pair(TypeIdx),
 }
 
 impl ValType {
@@ -90,7 +93,7 @@ impl ValType {
 
     /// How many 64-bit slots a value of this type occupies: 2 for optional values.
     pub fn width(self) -> usize {
-        if self.opt_inner().is_some() {
+        if self.opt_inner().is_some() || matches!(self, ValType::Pair(_)) {
             2
         } else {
             1
@@ -121,6 +124,10 @@ pub enum CompositeType {
     /// object: none is the null reference, which only `OptGet`, `JmpIfNone` and
     /// `JmpIfSome` look at.
     Option(ValType),
+    /// Two one-slot values stored inline where a value of `ValType::Pair` of this type is
+    /// (no object): what a `Result` of a value and a reference, or of two values of one
+    /// type, is made of.
+    Pair(ValType, ValType),
 }
 
 /// An interface type and its implementations.

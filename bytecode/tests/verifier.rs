@@ -207,7 +207,55 @@ fn with_optional(m: &mut Module) -> Reg {
     o
 }
 
+/// Adds pair type `(int, option of P)` and main code that builds one from r0 and a
+/// none, then reads its first part back into r0. Returns the pair register.
+fn with_pair(m: &mut Module) -> Reg {
+    m.types.push(CompositeType::Option(ValType::Ref(TypeIdx(0))));
+    let opt = TypeIdx(m.types.len() as u32 - 1);
+    m.types.push(CompositeType::Pair(ValType::Int, ValType::Ref(opt)));
+    let pair_ty = TypeIdx(m.types.len() as u32 - 1);
+    let regs = &mut m.funcs[0].regs;
+    let (a, b, p) = (r(regs.len() as u32), r(regs.len() as u32 + 1), r(regs.len() as u32 + 2));
+    regs.extend([ValType::Int, ValType::Ref(opt), ValType::Pair(pair_ty)]);
+    let code = main_code(m);
+    let at = code.len() - 1;
+    code.insert(at, Instr::LoadI { dst: a, imm: Imm(4) });
+    code.insert(at + 1, Instr::OptNone { dst: b });
+    code.insert(at + 2, Instr::PairNew { dst: p, args: a });
+    code.insert(at + 3, Instr::PairGet { dst: r(0), src: p, part: Count(0) });
+    p
+}
+
 const CASES: &[Case] = &[
+    ("pair built from a window of the wrong types", Rule::OperandType, |m| {
+        let p = with_pair(m);
+        let code = main_code(m);
+        let at = code.iter().position(|i| matches!(i, Instr::PairNew { .. })).unwrap();
+        code[at] = Instr::PairNew { dst: p, args: r(0) };
+    }),
+    ("pair part 2", Rule::OperandRange, |m| {
+        let p = with_pair(m);
+        let code = main_code(m);
+        let at = code.iter().position(|i| matches!(i, Instr::PairGet { .. })).unwrap();
+        code[at] = Instr::PairGet { dst: r(0), src: p, part: Count(2) };
+    }),
+    ("pair part read into a register of another type", Rule::OperandType, |m| {
+        let p = with_pair(m);
+        let code = main_code(m);
+        let at = code.iter().position(|i| matches!(i, Instr::PairGet { .. })).unwrap();
+        code[at] = Instr::PairGet { dst: r(0), src: p, part: Count(1) };
+    }),
+    ("pair with a two-slot part", Rule::TypeIndex, |m| {
+        m.types.push(CompositeType::Pair(ValType::OptInt, ValType::Int))
+    }),
+    ("array of pairs", Rule::TypeIndex, |m| {
+        with_pair(m);
+        let pair_ty = TypeIdx(m.types.len() as u32 - 1);
+        m.types.push(CompositeType::Array(ValType::Pair(pair_ty)));
+    }),
+    ("pair value type naming a struct", Rule::TypeIndex, |m| {
+        m.globals.push(Global { name: "p".into(), ty: ValType::Pair(TypeIdx(0)) })
+    }),
     ("array of optional values", Rule::TypeIndex, |m| m.types.push(CompositeType::Array(ValType::OptInt))),
     ("optional int made from a float", Rule::OperandType, |m| {
         let o = with_optional(m);
@@ -566,6 +614,9 @@ fn base_module_is_valid() {
     }));
     m.globals.push(Global { name: "go".into(), ty: ValType::OptInt });
     verify(&m).expect("the base module with optional values is valid");
+    let mut m = base();
+    with_pair(&mut m);
+    verify(&m).expect("the base module with a pair is valid");
 }
 
 #[test]

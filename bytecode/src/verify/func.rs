@@ -174,6 +174,7 @@ impl Checker<'_> {
             Instr::NewArray { args, count, .. } | Instr::ConcatN { args, count, .. } => {
                 fx.window = (args.0, count.0)
             }
+            Instr::PairNew { args, .. } => fx.window = (args.0, 2),
             Instr::NewClosure { ty, args, .. } => {
                 if let CompositeType::Closure(c) = &m.types[ty.index()] {
                     fx.window = (args.0, c.captures.len() as u32);
@@ -336,6 +337,19 @@ impl Checker<'_> {
                 )
             }),
             _ => Err(err(Rule::OperandType, format!("register {} does not hold an interface value", r.0))),
+        }
+    }
+
+    /// The two parts of the pair type register `r` holds.
+    fn pair_parts(&self, r: Reg) -> Result<(ValType, ValType), VerifyError> {
+        match self.ty(r)? {
+            ValType::Pair(t) => match &self.module.types[t.index()] {
+                CompositeType::Pair(a, b) => Ok((*a, *b)),
+                _ => Err(err(Rule::OperandType, format!("register {} does not hold a pair", r.0))),
+            },
+            other => {
+                Err(err(Rule::OperandType, format!("register {} has type {other:?}, expected a pair", r.0)))
+            }
         }
     }
 
@@ -509,6 +523,25 @@ impl Checker<'_> {
             }
             Instr::SetGlobal { global, src } => {
                 self.expect(src, self.module.globals[global.index()].ty)?;
+            }
+            Instr::PairNew { dst, args } => {
+                let (a, b) = self.pair_parts(dst)?;
+                let window = self.window(args, 2)?;
+                self.expect(window[0], a)?;
+                self.expect(window[1], b)?;
+            }
+            Instr::PairGet { dst, src, part } => {
+                let (a, b) = self.pair_parts(src)?;
+                match part.0 {
+                    0 => self.expect(dst, a)?,
+                    1 => self.expect(dst, b)?,
+                    n => {
+                        return Err(err(
+                            Rule::OperandRange,
+                            format!("pair part {n} (a pair has parts 0 and 1)"),
+                        ))
+                    }
+                }
             }
             Instr::NewStruct { dst, ty, args } => {
                 let st = self.struct_type(ty)?;

@@ -348,10 +348,13 @@ pub(crate) fn variant_owners(module: &Module) -> Result<Vec<Option<(TypeIdx, u32
 
 pub(crate) fn check_val_type(module: &Module, ty: ValType) -> Result<(), VerifyError> {
     match ty {
-        ValType::Ref(t) if t.index() >= module.types.len() => Err(err(
+        ValType::Ref(t) | ValType::Pair(t) if t.index() >= module.types.len() => Err(err(
             Rule::TypeIndex,
             format!("type index {} out of range ({} types)", t.0, module.types.len()),
         )),
+        ValType::Pair(t) if !matches!(module.types[t.index()], CompositeType::Pair(..)) => {
+            Err(err(Rule::TypeIndex, format!("type {} is not a pair type", t.0)))
+        }
         _ => Ok(()),
     }
 }
@@ -366,8 +369,8 @@ fn check_types(module: &Module) -> Result<(), VerifyError> {
             }
             CompositeType::Array(elem) => {
                 check_val_type(module, *elem)?;
-                if elem.opt_inner().is_some() {
-                    return Err(err(Rule::TypeIndex, "array elements cannot be optional values"));
+                if elem.width() != 1 {
+                    return Err(err(Rule::TypeIndex, "array elements cannot be optional values or pairs"));
                 }
             }
             CompositeType::Enum(en) => {
@@ -378,6 +381,14 @@ fn check_types(module: &Module) -> Result<(), VerifyError> {
             CompositeType::Func(sig) => {
                 for t in sig.params.iter().chain(&sig.result) {
                     check_val_type(module, *t)?;
+                }
+            }
+            CompositeType::Pair(a, b) => {
+                for part in [a, b] {
+                    check_val_type(module, *part)?;
+                    if part.width() != 1 {
+                        return Err(err(Rule::TypeIndex, "the parts of a pair take one slot each"));
+                    }
                 }
             }
             CompositeType::Option(inner) => {

@@ -31,6 +31,8 @@ pub struct ModuleBuilder<'a> {
     ifaces: HashMap<usize, TypeIdx>,
     /// Option types by the reference type they hold.
     options: HashMap<ValType, TypeIdx>,
+    /// Interned pair types, by their parts.
+    pairs: HashMap<(ValType, ValType), TypeIdx>,
     /// How many struct and enum instances are being laid out, one inside another.
     depth: usize,
     /// A type whose fields need ever deeper instances of itself (`struct S<T> { next:
@@ -62,6 +64,7 @@ impl<'a> ModuleBuilder<'a> {
             closures: HashMap::new(),
             ifaces: HashMap::new(),
             options: HashMap::new(),
+            pairs: HashMap::new(),
             depth: 0,
             endless: None,
         };
@@ -164,6 +167,17 @@ impl<'a> ModuleBuilder<'a> {
                     Some(opt) => opt,
                     None => ValType::Ref(self.option_type(inner)),
                 }
+            }
+            Ty::Enum(..) if self.inline_result(ty).is_some() => {
+                let (shape, ok, err) = self.inline_result(ty).expect("checked");
+                let ok = self.val_type(&ok).expect("a value or reference type");
+                let err = self.val_type(&err).expect("a value or reference type");
+                let parts = match shape {
+                    ResultShape::ValueRef => (ok, ValType::Ref(self.option_type(err))),
+                    ResultShape::RefValue => (ValType::Ref(self.option_type(ok)), err),
+                    ResultShape::SameValue => (ok, ValType::Bool),
+                };
+                ValType::Pair(self.pair_type(parts))
             }
             Ty::Enum(e, args) => ValType::Ref(self.enum_type(*e, args)),
             Ty::Array(elem) => {
@@ -299,14 +313,65 @@ impl<'a> ModuleBuilder<'a> {
         unboxed.then(|| inner.clone())
     }
 
-    /// Whether `ty` is an `Option` of `int`, `float` or `bool`: an optional value in
-    /// registers, fields and globals, but boxed as an array element (an object of the
-    /// `Option` enum), since array elements are one slot each.
+    /// Whether `ty` is an `Option` of `int`, `float` or `bool` or an inline `Result`: two
+    /// slots in registers, fields and globals, but boxed as an array element (an object
+    /// of the enum), since array elements are one slot each.
     pub fn boxed_in_arrays(&self, ty: &Ty) -> bool {
         self.unboxed_option(ty).is_some_and(|inner| matches!(inner, Ty::Int | Ty::Float | Ty::Bool))
+            || self.inline_result(ty).is_some()
     }
 
-    /// The type of an array element of type `ty` (see [`Builder::boxed_in_arrays`]).
+    /// Whether values of enum type `ty` are objects (with a tag to read): not an option
+    /// without objects, not an inline result.
+    pub fn enum_objects(&self, ty: &Ty) -> bool {
+        matches!(ty, Ty::Enum(..)) && self.unboxed_option(ty).is_none() && self.inline_result(ty).is_none()
+    }
+
+    /// For `Result<T, E>` that needs no object: how its pair is laid out, `T` and `E`.
+    /// That is when one of `T`, `E` is `int`, `float` or `bool` and the other a
+    /// reference type that is not an `Option` (the reference's part is a nullable
+    /// reference, null for the other variant), or both are the same of those three (the
+    /// second part says `Ok`). Any other `Result` is an object.
+    pub fn inline_result(&self, ty: &Ty) -> Option<(ResultShape, Ty, Ty)> {
+        let Ty::Enum(e, args) = ty else { return None };
+        let (result, _) = self.items.unqualified_variant("Ok")?;
+        if *e != result {
+            return None;
+        }
+        let (ok, err) = (&args[0], &args[1]);
+        let value = |t: &Ty| matches!(t, Ty::Int | Ty::Float | Ty::Bool);
+        let option = self.option_enum()?;
+        let nullable =
+            |t: &Ty| !value(t) && self.unboxed_option(&Ty::Enum(option, vec![t.clone()])).is_some();
+        let shape = if value(ok) && nullable(err) {
+            ResultShape::ValueRef
+        } else if nullable(ok) && value(err) {
+            ResultShape::RefValue
+        } else if value(ok) && ok == err {
+            ResultShape::SameValue
+        } else {
+            return None;
+        };
+        Some((shape, ok.clone(), err.clone()))
+    }
+
+    /// The prelude's `Option` enum.
+    fn option_enum(&self) -> Option<usize> {
+        self.items.unqualified_variant("Some").map(|(e, _)| e)
+    }
+
+    /// The pair type with these parts.
+    fn pair_type(&mut self, parts: (ValType, ValType)) -> TypeIdx {
+        if let Some(&t) = self.pairs.get(&parts) {
+            return t;
+        }
+        let t = TypeIdx(self.module.types.len() as u32);
+        self.module.types.push(CompositeType::Pair(parts.0, parts.1));
+        self.pairs.insert(parts, t);
+        t
+    }
+
+    /// The type of an array element of type `ty` (see [`ModuleBuilder::boxed_in_arrays`]).
     pub fn elem_type(&mut self, ty: &Ty) -> Option<ValType> {
         match ty {
             Ty::Enum(e, args) if self.boxed_in_arrays(ty) => Some(ValType::Ref(self.enum_type(*e, args))),
@@ -394,4 +459,15 @@ impl<'a> ModuleBuilder<'a> {
         self.imports.insert(name, i);
         (i, sig)
     }
+}
+
+/// How an inline `Result` (see [`ModuleBuilder::inline_result`]) lays out its pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResultShape {
+    /// `(ok value, nullable err)`: `Ok` when the second part is null.
+    ValueRef,
+    /// `(nullable ok, err value)`: `Ok` when the first part is not null.
+    RefValue,
+    /// `(value, is_ok)`.
+    SameValue,
 }

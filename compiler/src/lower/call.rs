@@ -169,7 +169,7 @@ impl FnLowerer<'_, '_> {
                 let tmp = self.alloc(boxed);
                 self.emit(Instr::ArrayRemove { dst: tmp, arr: a, idx: arg(0) });
                 let reg = self.target(ty, dst).expect("an option type has values");
-                self.unbox_option(tmp, ty, reg);
+                self.unbox_value(tmp, ty, reg);
                 self.release_reg(tmp);
                 self.val(ty.clone(), Some(reg), dst)
             }

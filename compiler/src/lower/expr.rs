@@ -58,6 +58,9 @@ impl FnLowerer<'_, '_> {
                 if matches!(a.ty, Ty::Int | Ty::Float | Ty::Bool | Ty::Str) {
                     return self.comparison(BinOp::Eq, va, b, dst);
                 }
+                if self.cx.b.inline_result(&a.ty).is_some() {
+                    return self.same_pair(va, b, dst);
+                }
                 if self.cx.b.boxed_in_arrays(&a.ty) {
                     return self.same_optional(va, b, dst);
                 }
@@ -173,6 +176,35 @@ impl FnLowerer<'_, '_> {
             }
             ExprKind::Unreachable => Val::none(e.ty.clone()),
         }
+    }
+
+    /// `same(a, b)` on inline results: both parts alike (`==` for a value, identity for a
+    /// nullable reference), so the same variant with the same payload.
+    fn same_pair(&mut self, a: Val, b: &tir::Expr, dst: Option<Reg>) -> Val {
+        let vb = self.expr(b, None);
+        let res = self.target(&Ty::Bool, dst).expect("bool has a register");
+        let parts = self.pair_parts(a.r());
+        let mut differ = Vec::new();
+        for (k, vt) in [parts.0, parts.1].into_iter().enumerate() {
+            let (pa, pb) = (self.alloc(vt), self.alloc(vt));
+            self.emit(Instr::PairGet { dst: pa, src: a.r(), part: Count(k as u32) });
+            self.emit(Instr::PairGet { dst: pb, src: vb.r(), part: Count(k as u32) });
+            self.emit(match vt {
+                ValType::Int => Instr::EqI { dst: res, a: pa, b: pb },
+                ValType::Float => Instr::EqF { dst: res, a: pa, b: pb },
+                ValType::Bool => Instr::EqB { dst: res, a: pa, b: pb },
+                _ => Instr::EqR { dst: res, a: pa, b: pb },
+            });
+            self.release_reg(pa);
+            self.release_reg(pb);
+            if k == 0 {
+                differ.push(self.emit(Instr::JmpIfNot { cond: res, target: Target(0) }));
+            }
+        }
+        self.patch_here(differ);
+        self.release(&a);
+        self.release(&vb);
+        self.val(Ty::Bool, Some(res), dst)
     }
 
     /// `same(a, b)` on optional values: both none, or both some with `==` values.
@@ -489,6 +521,13 @@ impl FnLowerer<'_, '_> {
             }
             return self.emit_value(ty.clone(), dst, |d| Instr::OptNone { dst: d });
         }
+        if self.cx.b.inline_result(ty).is_some() {
+            let v = self.expr(&args[0], None);
+            let reg = self.target(ty, dst).expect("a result type has values");
+            self.make_result(ty, tag, v.r(), reg);
+            self.release(&v);
+            return self.val(ty.clone(), Some(reg), dst);
+        }
         let fields = self.cx.items.variant_fields(ty, tag);
         let base = self.top();
         let window: Vec<Option<Reg>> =
@@ -521,7 +560,7 @@ impl FnLowerer<'_, '_> {
         for (e, &slot) in items.iter().zip(&window) {
             if boxed {
                 let v = self.expr(e, None);
-                self.box_option(v.r(), elem, Some(slot));
+                self.box_value(v.r(), elem, Some(slot));
                 self.release(&v);
             } else {
                 self.expr(e, Some(slot));

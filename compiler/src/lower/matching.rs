@@ -29,7 +29,7 @@ impl FnLowerer<'_, '_> {
         let s = self.expr(scrutinee, None);
         let result = self.cx.b.val_type(&e.ty).and_then(|_| self.target(&e.ty, dst));
         let tag = match scrutinee.ty {
-            Ty::Enum(..) if self.cx.b.unboxed_option(&scrutinee.ty).is_none() => {
+            Ty::Enum(..) if self.cx.b.enum_objects(&scrutinee.ty) => {
                 let t = self.alloc(ValType::Int);
                 self.emit(Instr::GetTag { dst: t, src: s.r() });
                 Some(t)
@@ -149,6 +149,13 @@ impl FnLowerer<'_, '_> {
                     arm.fails.push(self.emit(Instr::JmpIfNone { src: reg, target: t0 }));
                 }
                 self.sub_pattern(&subs[0], arm, |inner| Instr::OptGet { dst: inner, src: reg });
+            }
+            PatKind::Variant(_, v, subs) if self.cx.b.inline_result(&p.ty).is_some() => {
+                let mut temps = Vec::new();
+                let (fail, payload) = self.test_result(reg, &p.ty, *v, !arm.assume, &mut temps);
+                arm.fails.extend(fail);
+                arm.temps.extend(temps);
+                self.sub_pattern(&subs[0], arm, |dst| Instr::Mov { dst, src: payload });
             }
             PatKind::Variant(en, v, subs) => {
                 let n_variants = self.cx.items.enums[*en].variants.len();

@@ -125,10 +125,8 @@ impl Vm {
                     marker.mark(stack.get(base + r as usize));
                 }
             }
-            for (g, &slot) in module.bytecode.globals.iter().zip(&module.global_slots) {
-                if g.ty.is_ref() {
-                    marker.mark(globals[slot as usize]);
-                }
+            for &slot in &module.global_ref_slots {
+                marker.mark(globals[slot as usize]);
             }
         });
     }

@@ -426,11 +426,14 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
             Op::SetField2 { obj, field, src } => {
                 let o = raw::obj(r!(obj));
                 let (v, t) = (r!(src), r!(src + 1));
-                // SAFETY: as for `GetField2`. No barrier: an optional value is no reference.
+                // SAFETY: as for `GetField2`.
                 unsafe {
                     *raw::field(o, field as usize) = v;
                     *raw::field(o, field as usize + 1) = t;
                 }
+                // A pair's parts may be references.
+                vm.heap.write_barrier(o, v);
+                vm.heap.write_barrier(o, t);
             }
             Op::GetGlobal2 { dst, global } => {
                 // SAFETY: rule F2; `prepare` gave the global two slots of the vector.
@@ -450,6 +453,8 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                     *vm.globals.get_unchecked_mut(global as usize) = v;
                     *vm.globals.get_unchecked_mut(global as usize + 1) = t;
                 }
+                vm.heap.write_barrier(std::ptr::null_mut(), v);
+                vm.heap.write_barrier(std::ptr::null_mut(), t);
             }
             Op::OptGet { dst, src } => {
                 let v = r!(src);

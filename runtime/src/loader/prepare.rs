@@ -47,6 +47,21 @@ pub struct PreparedModule {
     pub global_slots: Vec<u32>,
     /// How many global slots an instance has.
     pub n_global_slots: usize,
+    /// The global slots that hold references (roots for the collector).
+    pub global_ref_slots: Vec<u32>,
+}
+
+/// The slots at or after `slot` that a value of type `ty` stored there keeps references
+/// in: its own for a reference, each reference part's for a pair.
+fn ref_slots(types: &[CompositeType], ty: ValType, slot: u32) -> impl Iterator<Item = u32> {
+    let parts = match ty {
+        ValType::Pair(t) => match &types[t.index()] {
+            CompositeType::Pair(a, b) => [a.is_ref(), b.is_ref()],
+            _ => [false, false],
+        },
+        t => [t.is_ref(), false],
+    };
+    (0..2u32).filter(move |&k| parts[k as usize]).map(move |k| slot + k)
 }
 
 /// The slot of each of `types` when they are stored one after another, optional values
@@ -163,8 +178,7 @@ pub fn prepare(module: Module) -> PreparedModule {
         let refs = fields
             .zip(slots)
             .inspect(|(t, _)| n += t.width() as u32)
-            .filter(|(t, _)| t.is_ref())
-            .map(|(_, &s)| s)
+            .flat_map(|(t, &s)| ref_slots(&module.types, t, s))
             .collect();
         (n, refs)
     };
@@ -188,7 +202,8 @@ pub fn prepare(module: Module) -> PreparedModule {
             CompositeType::Enum(_)
             | CompositeType::Func(_)
             | CompositeType::Interface(_)
-            | CompositeType::Option(_) => ObjDesc {
+            | CompositeType::Option(_)
+            | CompositeType::Pair(..) => ObjDesc {
                 kind: ObjKind::Struct,
                 ref_fields: Box::new([]),
                 n_fields: 0,
@@ -205,6 +220,12 @@ pub fn prepare(module: Module) -> PreparedModule {
         .collect();
     let mut dispatch = Dispatch::new(&module);
     let (global_slots, n_global_slots) = slot_layout(module.globals.iter().map(|g| g.ty));
+    let global_ref_slots = module
+        .globals
+        .iter()
+        .zip(&global_slots)
+        .flat_map(|(g, &s)| ref_slots(&module.types, g.ty, s))
+        .collect();
     let array_elem = |arr_ty: ValType| -> ValType {
         match arr_ty {
             ValType::Ref(t) => match &module.types[t.index()] {
@@ -222,6 +243,9 @@ pub fn prepare(module: Module) -> PreparedModule {
         reg_slots.push(n_slots as u32);
         let r = |reg: kiln_bytecode::Reg| reg_slots[reg.index()] as u16;
         let wide = |reg: kiln_bytecode::Reg| func.regs[reg.index()].width() == 2;
+        // The slots of the frame that hold references, in increasing order.
+        let frame_refs: Vec<u32> =
+            func.regs.iter().zip(&reg_slots).flat_map(|(&t, &s)| ref_slots(&module.types, t, s)).collect();
         // The slot of field `field` of the object register `obj` holds, and whether it
         // holds an optional value.
         let field_at = |obj: kiln_bytecode::Reg, field: kiln_bytecode::FieldIdx| -> (u16, bool) {
@@ -252,6 +276,9 @@ pub fn prepare(module: Module) -> PreparedModule {
             let op = match *instr {
                 Instr::Nop {} => Op::Nop,
                 Instr::Mov { dst, src } if wide(dst) => same!(Mov2 { dst, src }),
+                // A pair's parts are two consecutive slots, like the window it is made of.
+                Instr::PairNew { dst, args } => Op::Mov2 { dst: r(dst), src: r(args) },
+                Instr::PairGet { dst, src, part } => Op::Mov { dst: r(dst), src: r(src) + part.0 as u16 },
                 Instr::Mov { dst, src } => same!(Mov { dst, src }),
                 Instr::LoadI { dst, imm } | Instr::LoadBool { dst, imm } => {
                     Op::LoadI { dst: r(dst), imm: imm.0 }
@@ -428,17 +455,13 @@ pub fn prepare(module: Module) -> PreparedModule {
         funcs.push(PreparedFunc {
             code,
             n_regs: n_slots,
-            refs: (0..func.regs.len())
-                .filter(|&r| func.regs[r].is_ref())
-                .map(|r| reg_slots[r] as u16)
-                .collect(),
-            // A reference register takes one slot, so one past its slot ends it.
-            refs_end: func.regs.iter().rposition(|t| t.is_ref()).map_or(0, |r| reg_slots[r] as usize + 1),
+            refs: frame_refs.iter().map(|&s| s as u16).collect(),
+            refs_end: frame_refs.last().map_or(0, |&s| s as usize + 1),
             local_ref_span: {
-                let is_ref = |r: &usize| func.regs[*r].is_ref();
-                let first = (func.sig.params.len()..func.regs.len()).find(is_ref);
-                let end = (0..func.regs.len()).rev().find(is_ref).map_or(0, |r| reg_slots[r] as usize + 1);
-                first.map_or(0..0, |first| reg_slots[first] as usize..end)
+                let params_end = reg_slots[func.sig.params.len()];
+                let first = frame_refs.iter().find(|&&s| s >= params_end);
+                let end = frame_refs.last().map_or(0, |&s| s as usize + 1);
+                first.map_or(0..0, |&first| first as usize..end)
             },
             block_rest: block_rest(&func.code),
         });
@@ -456,6 +479,7 @@ pub fn prepare(module: Module) -> PreparedModule {
         dispatch,
         global_slots,
         n_global_slots,
+        global_ref_slots,
     }
 }
 
