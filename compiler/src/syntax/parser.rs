@@ -385,6 +385,16 @@ impl Parser<'_> {
     fn interface_decl(&mut self) -> PResult<Item> {
         self.bump();
         let name = self.ident()?;
+        if self.is_punct("<") {
+            // Reported, then parsed past, so the rest of the declaration reads normally.
+            let span = self.span();
+            self.errors.push(Diagnostic {
+                message: "generic interfaces are not supported: give the interface concrete types, or make the generic code take a function value".into(),
+                span,
+                note: None,
+            });
+            self.generic_params()?;
+        }
         self.expect_punct("{")?;
         let mut methods = Vec::new();
         while !self.is_punct("}") && !self.at_eof() {
