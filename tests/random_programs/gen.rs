@@ -64,6 +64,8 @@ const INT_OPS: [Bin; 10] =
 const CMP_OPS: [Bin; 6] = [Bin::Eq, Bin::Ne, Bin::Lt, Bin::Le, Bin::Gt, Bin::Ge];
 const INTS: [i64; 14] = [0, 1, 2, 3, 5, 7, 10, 63, 64, 100, 255, 1 << 40, i64::MAX, i64::MIN];
 const FLOATS: [f64; 7] = [0.0, 0.5, 1.5, 2.0, 3.25, 10.0, 1e10];
+/// The types of parameters, results and local variables (int twice as likely).
+const VAR_TYPES: [Ty; 9] = [Ty::Int, Ty::Int, Ty::Bool, Ty::Str, Ty::Float, Ty::Arr, Ty::Pt, Ty::En, Ty::Opt];
 const WORDS: [&str; 7] = ["", "a", "ab", "b", "xyz", "é", "a b"];
 
 impl Gen {
@@ -130,31 +132,11 @@ impl Gen {
         let n_params = self.rng.pick(&[0, 0, 1, 2, 3, 5]);
         let params: Vec<(String, Ty)> = (0..n_params)
             .map(|_| {
-                let ty = self.rng.pick(&[
-                    Ty::Int,
-                    Ty::Int,
-                    Ty::Bool,
-                    Ty::Str,
-                    Ty::Float,
-                    Ty::Arr,
-                    Ty::Pt,
-                    Ty::En,
-                    Ty::Opt,
-                ]);
+                let ty = self.rng.pick(&VAR_TYPES);
                 (self.fresh("p"), ty)
             })
             .collect();
-        let ret = self.rng.pick(&[
-            Ty::Int,
-            Ty::Int,
-            Ty::Str,
-            Ty::Bool,
-            Ty::Float,
-            Ty::Arr,
-            Ty::Pt,
-            Ty::En,
-            Ty::Opt,
-        ]);
+        let ret = self.rng.pick(&VAR_TYPES);
         let saved = std::mem::take(&mut self.env);
         let saved_loops = std::mem::replace(&mut self.loop_depth, 0);
         self.env = params.iter().map(|(n, t)| Var { name: n.clone(), ty: *t, mutable: true }).collect();
@@ -222,17 +204,7 @@ impl Gen {
         let roll = self.rng.below(100);
         match roll {
             0..=19 => {
-                let ty = self.rng.pick(&[
-                    Ty::Int,
-                    Ty::Int,
-                    Ty::Bool,
-                    Ty::Str,
-                    Ty::Float,
-                    Ty::Arr,
-                    Ty::Pt,
-                    Ty::En,
-                    Ty::Opt,
-                ]);
+                let ty = self.rng.pick(&VAR_TYPES);
                 // A declared type gives `[]` its element type.
                 let init = if ty == Ty::Arr && self.rng.chance(20) {
                     Expr::ArrLit(vec![])
