@@ -108,7 +108,6 @@ impl FnLowerer<'_, '_> {
     /// `Err(payload)` (tag 1) of type `ty`.
     pub fn make_result(&mut self, ty: &Ty, tag: u32, payload: Reg, dst: Reg) {
         let (shape, ..) = self.cx.b.inline_result(ty).expect("an inline result");
-        let ValType::Pair(_) = self.regs[dst.index()] else { unreachable!("a pair register") };
         let (a, b) = self.pair_parts(dst);
         // The pair is built from two consecutive fresh registers.
         let (wa, wb) = (self.fresh(a), self.fresh(b));
@@ -165,9 +164,9 @@ impl FnLowerer<'_, '_> {
         }
     }
 
-    /// Emits the test of which variant the inline result in `pair` (of type `ty`) is:
-    /// the returned branch is taken when it is *not* `tag`. When `want_payload`, also
-    /// loads the payload of `tag` into a new register, returned second.
+    /// For the inline result in `pair` (of type `ty`): when `test`, a branch taken when it
+    /// is *not* variant `tag` (`Ok` 0, `Err` 1); and a new register holding the payload
+    /// of `tag` (meaningful once that is the variant). New registers go on `temps`.
     pub fn test_result(
         &mut self,
         pair: Reg,
@@ -203,25 +202,22 @@ impl FnLowerer<'_, '_> {
             (ResultShape::SameValue, true) => self.emit(Instr::JmpIfNot { cond: flag, target: t0 }),
             (ResultShape::SameValue, false) => self.emit(Instr::JmpIf { cond: flag, target: t0 }),
         });
-        let payload_ty = if payload_part == 0 { a } else { b };
-        // A nullable part holds the payload itself when it is not null.
-        let payload = match self.cx.b.module.types.get(match payload_ty {
-            ValType::Ref(t) => t.index(),
-            _ => usize::MAX,
-        }) {
-            Some(CompositeType::Option(inner)) if payload_part == flag_part => {
-                let p = self.alloc(*inner);
-                temps.push(p);
-                self.emit(Instr::OptGet { dst: p, src: flag });
-                p
-            }
-            _ => {
-                let p = self.alloc(payload_ty);
-                temps.push(p);
-                self.emit(Instr::PairGet { dst: p, src: pair, part: Count(payload_part) });
-                p
-            }
+        // The nullable part holds the payload itself when it is not null; otherwise the
+        // payload is the other part.
+        let payload = if payload_part == flag_part {
+            let ValType::Ref(t) = flag_ty else { unreachable!("a nullable part") };
+            let CompositeType::Option(inner) = self.cx.b.module.types[t.index()] else {
+                unreachable!("an option type")
+            };
+            let p = self.alloc(inner);
+            self.emit(Instr::OptGet { dst: p, src: flag });
+            p
+        } else {
+            let p = self.alloc(if payload_part == 0 { a } else { b });
+            self.emit(Instr::PairGet { dst: p, src: pair, part: Count(payload_part) });
+            p
         };
+        temps.push(payload);
         (fail, payload)
     }
 
