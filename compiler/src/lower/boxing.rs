@@ -129,6 +129,14 @@ impl FnLowerer<'_, '_> {
                 self.emit(Instr::OptNone { dst: wa });
                 self.emit(Instr::Mov { dst: wb, src: payload });
             }
+            (ResultShape::RefRef, true) => {
+                self.emit(Instr::OptSome { dst: wa, src: payload });
+                self.emit(Instr::OptNone { dst: wb });
+            }
+            (ResultShape::RefRef, false) => {
+                self.emit(Instr::OptNone { dst: wa });
+                self.emit(Instr::OptSome { dst: wb, src: payload });
+            }
             (ResultShape::SameValue, ok) => {
                 self.emit(Instr::Mov { dst: wa, src: payload });
                 self.emit(Instr::LoadBool { dst: wb, imm: Imm(i32::from(ok)) });
@@ -145,6 +153,14 @@ impl FnLowerer<'_, '_> {
         match self.cx.b.module.types[t.index()] {
             CompositeType::Pair(a, b) => (a, b),
             _ => unreachable!("a pair type"),
+        }
+    }
+
+    /// The type inside option type `t`, if it is one (a nullable part of a pair).
+    fn nullable_part(&self, t: TypeIdx) -> Option<ValType> {
+        match self.cx.b.module.types[t.index()] {
+            CompositeType::Option(inner) => Some(inner),
+            _ => None,
         }
     }
 
@@ -185,6 +201,8 @@ impl FnLowerer<'_, '_> {
             (ResultShape::RefValue, true) => (0, 0),
             (ResultShape::RefValue, false) => (0, 1),
             (ResultShape::SameValue, _) => (1, 0),
+            (ResultShape::RefRef, true) => (0, 0),
+            (ResultShape::RefRef, false) => (0, 1),
         };
         let flag_ty = if flag_part == 0 { a } else { b };
         let flag = self.alloc(flag_ty);
@@ -193,29 +211,39 @@ impl FnLowerer<'_, '_> {
         let t0 = Target(0);
         let fail = test.then(|| match (shape, ok) {
             // A null reference part means the other variant.
-            (ResultShape::ValueRef, true) | (ResultShape::RefValue, false) => {
+            (ResultShape::ValueRef, true) | (ResultShape::RefValue, false) | (ResultShape::RefRef, false) => {
                 self.emit(Instr::JmpIfSome { src: flag, target: t0 })
             }
-            (ResultShape::ValueRef, false) | (ResultShape::RefValue, true) => {
+            (ResultShape::ValueRef, false) | (ResultShape::RefValue, true) | (ResultShape::RefRef, true) => {
                 self.emit(Instr::JmpIfNone { src: flag, target: t0 })
             }
             (ResultShape::SameValue, true) => self.emit(Instr::JmpIfNot { cond: flag, target: t0 }),
             (ResultShape::SameValue, false) => self.emit(Instr::JmpIf { cond: flag, target: t0 }),
         });
-        // The nullable part holds the payload itself when it is not null; otherwise the
-        // payload is the other part.
-        let payload = if payload_part == flag_part {
-            let ValType::Ref(t) = flag_ty else { unreachable!("a nullable part") };
-            let CompositeType::Option(inner) = self.cx.b.module.types[t.index()] else {
-                unreachable!("an option type")
-            };
-            let p = self.alloc(inner);
-            self.emit(Instr::OptGet { dst: p, src: flag });
-            p
+        // The payload's part (already read when it is the flag); a nullable part holds
+        // the payload itself when it is not null.
+        let part_ty = if payload_part == 0 { a } else { b };
+        let part = if payload_part == flag_part {
+            flag
         } else {
-            let p = self.alloc(if payload_part == 0 { a } else { b });
+            let p = self.alloc(part_ty);
             self.emit(Instr::PairGet { dst: p, src: pair, part: Count(payload_part) });
             p
+        };
+        let nullable = match part_ty {
+            ValType::Ref(t) => self.nullable_part(t),
+            _ => None,
+        };
+        let payload = match nullable {
+            Some(inner) => {
+                if part != flag {
+                    temps.push(part);
+                }
+                let p = self.alloc(inner);
+                self.emit(Instr::OptGet { dst: p, src: part });
+                p
+            }
+            None => part,
         };
         temps.push(payload);
         (fail, payload)

@@ -176,6 +176,9 @@ impl<'a> ModuleBuilder<'a> {
                     ResultShape::ValueRef => (ok, ValType::Ref(self.option_type(err))),
                     ResultShape::RefValue => (ValType::Ref(self.option_type(ok)), err),
                     ResultShape::SameValue => (ok, ValType::Bool),
+                    ResultShape::RefRef => {
+                        (ValType::Ref(self.option_type(ok)), ValType::Ref(self.option_type(err)))
+                    }
                 };
                 ValType::Pair(self.pair_type(parts))
             }
@@ -328,10 +331,10 @@ impl<'a> ModuleBuilder<'a> {
     }
 
     /// For `Result<T, E>` that needs no object: how its pair is laid out, `T` and `E`.
-    /// That is when one of `T`, `E` is `int`, `float` or `bool` and the other a
-    /// reference type that is not an `Option` (the reference's part is a nullable
-    /// reference, null for the other variant), or both are the same of those three (the
-    /// second part says `Ok`). Any other `Result` is an object.
+    /// That is when each of `T`, `E` is `int`, `float` or `bool` or a reference type that
+    /// is not an `Option` (a reference's part is a nullable reference, null for the other
+    /// variant), except two different ones of those three; two of the same one take a
+    /// second part saying `Ok`. Any other `Result` is an object.
     pub fn inline_result(&self, ty: &Ty) -> Option<(ResultShape, Ty, Ty)> {
         let Ty::Enum(e, args) = ty else { return None };
         let (result, _) = self.items.unqualified_variant("Ok")?;
@@ -349,6 +352,8 @@ impl<'a> ModuleBuilder<'a> {
             ResultShape::RefValue
         } else if value(ok) && ok == err {
             ResultShape::SameValue
+        } else if nullable(ok) && nullable(err) {
+            ResultShape::RefRef
         } else {
             return None;
         };
@@ -470,4 +475,6 @@ pub enum ResultShape {
     RefValue,
     /// `(value, is_ok)`.
     SameValue,
+    /// `(nullable ok, nullable err)`: exactly one is not null.
+    RefRef,
 }
