@@ -446,6 +446,22 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                 r!(dst) = v;
                 r!(dst + 1) = t;
             }
+            Op::GetGlobal2Ref { dst, global } => {
+                // SAFETY: as for `GetGlobal2`.
+                let (v, t) = unsafe {
+                    (
+                        *vm.globals.get_unchecked(global as usize),
+                        *vm.globals.get_unchecked(global as usize + 1),
+                    )
+                };
+                if v == 0 && t == 0 {
+                    let g = module.global_slots.iter().position(|&s| s == global).unwrap_or_default();
+                    let name = module.bytecode.globals[g].name.clone();
+                    trap!(TrapKind::GlobalUninitialised(name));
+                }
+                r!(dst) = v;
+                r!(dst + 1) = t;
+            }
             Op::SetGlobal2 { global, src } => {
                 let (v, t) = (r!(src), r!(src + 1));
                 // SAFETY: as for `GetGlobal2`.

@@ -406,6 +406,12 @@ pub enum Op {
         dst: R,
         global: u32,
     },
+    /// `GetGlobal2` of a pair of two references, which are both null until the global's
+    /// initialiser stores it: reading it then traps.
+    GetGlobal2Ref {
+        dst: R,
+        global: u32,
+    },
     SetGlobal2 {
         global: u32,
         src: R,

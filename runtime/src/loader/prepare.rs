@@ -380,6 +380,12 @@ pub fn prepare(module: Module) -> PreparedModule {
                 Instr::GetGlobal { dst, global } if module.globals[global.index()].ty.is_ref() => {
                     Op::GetGlobalRef { dst: r(dst), global: global_slots[global.index()] }
                 }
+                // A pair of two references is never both null once initialised.
+                Instr::GetGlobal { dst, global }
+                    if ref_slots(&module.types, module.globals[global.index()].ty, 0).count() == 2 =>
+                {
+                    Op::GetGlobal2Ref { dst: r(dst), global: global_slots[global.index()] }
+                }
                 Instr::GetGlobal { dst, global } if wide(dst) => {
                     Op::GetGlobal2 { dst: r(dst), global: global_slots[global.index()] }
                 }
