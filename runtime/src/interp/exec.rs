@@ -394,8 +394,8 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
             Op::Ret2 { src } => {
                 let (v, t) = (r!(src), r!(src + 1));
                 let ret = pop_frame!();
-                // SAFETY: `ret` is the caller's `dst`, an optional value's two slots
-                // inside its frame (rules F2, F6).
+                // SAFETY: `ret` is the caller's `dst`, a two-slot value's slots (an
+                // optional value or a pair) inside its frame (rules F2, F6).
                 unsafe {
                     *stack.add(ret) = v;
                     *stack.add(ret + 1) = t;
@@ -417,7 +417,7 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
             }
             Op::GetField2 { dst, obj, field } => {
                 let o = raw::obj(r!(obj));
-                // SAFETY: as for `GetField`; an optional field's two slots are in the
+                // SAFETY: as for `GetField`; a two-slot field's slots are both in the
                 // object (`prepare` laid it out).
                 let (v, t) = unsafe { (*raw::field(o, field as usize), *raw::field(o, field as usize + 1)) };
                 r!(dst) = v;

@@ -371,9 +371,10 @@ pub enum Op {
         dst: R,
         src: R,
     },
-    // Optional values occupy two slots, the value and then 1 (some) or 0 (none); these
-    // are the forms of `Mov`, `Ret`, `OptNone`, `OptSome`, `OptGet`, `GetField`,
-    // `SetField`, `GetGlobal` and `SetGlobal` on them.
+    // Optional values occupy two slots, the value and then 1 (some) or 0 (none), and a
+    // pair its two parts; these are the forms of `Mov`, `Ret`, `GetField`, `SetField`,
+    // `GetGlobal` and `SetGlobal` on two-slot values, and of `OptNone`, `OptSome` and
+    // `OptGet` on optional values (`PairNew` and `PairGet` become `Mov2` and `Mov`).
     Mov2 {
         dst: R,
         src: R,
