@@ -127,6 +127,9 @@ pub enum Expr {
     /// `E.A(x)`, `E.B(s, n)`, `E.C`, `Some(x)`, `None`: the variant's tag (0 to 4) and
     /// payload.
     Variant(u32, Vec<Expr>),
+    /// `pick(c, a, b)`: the program's generic `fn pick<T>(c: bool, a: T, b: T) -> T`,
+    /// instantiated at the arguments' type (all three are evaluated, left to right).
+    Pick(Box<Expr>, Box<Expr>, Box<Expr>),
     /// `match scrutinee { arms }`; the generator makes the arms exhaustive.
     Match(Box<Expr>, Vec<(Pat, Expr)>),
 }

@@ -461,6 +461,16 @@ impl Eval<'_> {
                 }
                 V::E(Rc::new((*tag, vals)))
             }
+            Expr::Pick(c, a, b) => {
+                let c = self.expr(c, scopes)?.bool();
+                let a = self.expr(a, scopes)?;
+                let b = self.expr(b, scopes)?;
+                if c {
+                    a
+                } else {
+                    b
+                }
+            }
             Expr::Match(s, arms) => {
                 let v = self.expr(s, scopes)?;
                 for (pat, body) in arms {

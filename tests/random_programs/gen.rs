@@ -546,6 +546,14 @@ impl Gen {
                 return self.call(i, depth);
             }
             38..=42 => return self.match_expr(ty, d),
+            // The generic `pick`, at every type (a `None` argument takes its type from
+            // the other or from where the call stands).
+            43..=46 if ty != Ty::Opt || self.rng.chance(50) => {
+                let c = self.expr(Ty::Bool, d);
+                let a = self.expr(ty, d);
+                let b = self.expr(ty, d);
+                return Expr::Pick(Box::new(c), Box::new(a), Box::new(b));
+            }
             _ => {}
         }
         let b = |e: Expr| Box::new(e);

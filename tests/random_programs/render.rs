@@ -8,7 +8,9 @@ const UNARY: u8 = 11;
 const CAST: u8 = 10;
 
 pub fn program(p: &Program) -> String {
-    let mut out = String::from("struct P { x: int, y: int }\nenum E { A(int), B(str, int), C }\n");
+    let mut out = String::from(
+        "struct P { x: int, y: int }\nenum E { A(int), B(str, int), C }\nfn pick<T>(c: bool, a: T, b: T) -> T { if c { a } else { b } }\n",
+    );
     for c in &p.consts {
         out += &format!("const {}: {} = {};\n", c.name, c.ty.name(), expr(&c.value, 0));
     }
@@ -107,6 +109,7 @@ pub fn expr(e: &Expr, _min: u8) -> String {
                 format!("{name}({})", args.join(", "))
             }
         }
+        Expr::Pick(c, a, b) => format!("pick({}, {}, {})", expr(c, 0), expr(a, 0), expr(b, 0)),
         Expr::Match(s, arms) => {
             let arms: Vec<String> =
                 arms.iter().map(|(p, e)| format!("{} => {}", pat(p), expr(e, 0))).collect();

@@ -259,8 +259,10 @@ impl Checker<'_> {
             spine.push((*inner, lr, left.span));
             left = ll;
         }
-        let (first_op, ..) = *spine.last().expect("the spine holds `op`");
-        let mut a = self.expr(left, expect.filter(|_| !first_op.is_comparison()));
+        // The expected type is the operands' only when no operator of the chain turns
+        // them into a bool (`f(x) + 1 > 2` expects a bool, not `f(x)`).
+        let same_type = spine.iter().all(|(op, ..)| !op.is_comparison());
+        let mut a = self.expr(left, expect.filter(|_| same_type));
         while let Some((op, r, span)) = spine.pop() {
             a = self.binary_step(op, a, r, span);
         }
