@@ -5,7 +5,9 @@
 //! fuel as without). The programs use int, float, bool and str, `[int]`, a struct, an
 //! enum with three variants and `Option<int>` (optional values), in locals, globals,
 //! parameters and results, with ifs, loops, calls, recursion and `match` (literal,
-//! nested, binding and wildcard patterns).
+//! nested, binding and wildcard patterns); a generic function called at every type,
+//! an interface method called by dynamic dispatch on a struct and an enum, and closures
+//! called where they are made that read and assign the variables around them.
 //!
 //! The default run checks a few hundred programs. For a long run:
 //! `KILN_RANDOM_PROGRAMS=5000 cargo test --release --test random_programs`; a failing

@@ -130,6 +130,18 @@ pub enum Expr {
     /// `pick(c, a, b)`: the program's generic `fn pick<T>(c: bool, a: T, b: T) -> T`,
     /// instantiated at the arguments' type (all three are evaluated, left to right).
     Pick(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// `via(x)`: the program's `fn via(s: Sh) -> int { s.k() }`, so a `P` or an `E` seen
+    /// as interface `Sh` and its method called by dynamic dispatch.
+    Via(Box<Expr>),
+    /// `(|param: T| body)(arg)`: a closure called where it is made; its body reads and
+    /// assigns the variables around it (captured, shared).
+    Apply {
+        param: String,
+        ty: Ty,
+        ret: Ty,
+        arg: Box<Expr>,
+        body: Box<Expr>,
+    },
     /// `match scrutinee { arms }`; the generator makes the arms exhaustive.
     Match(Box<Expr>, Vec<(Pat, Expr)>),
 }

@@ -461,6 +461,22 @@ impl Eval<'_> {
                 }
                 V::E(Rc::new((*tag, vals)))
             }
+            Expr::Via(x) => match self.expr(x, scopes)? {
+                V::P(p) => V::I(self.pts[p][0].wrapping_mul(2).wrapping_add(self.pts[p][1])),
+                V::E(e) => V::I(match (e.0, &e.1[..]) {
+                    (0, [V::I(n)]) => *n,
+                    (1, [V::S(s), V::I(n)]) => (s.len() as i64).wrapping_add(*n),
+                    _ => 7,
+                }),
+                other => panic!("generator bug: via of {other:?}"),
+            },
+            Expr::Apply { param, arg, body, .. } => {
+                let v = self.expr(arg, scopes)?;
+                scopes.push(HashMap::from([(param.clone(), v)]));
+                let r = self.expr(body, scopes);
+                scopes.pop();
+                r?
+            }
             Expr::Pick(c, a, b) => {
                 let c = self.expr(c, scopes)?.bool();
                 let a = self.expr(a, scopes)?;

@@ -546,6 +546,19 @@ impl Gen {
                 return self.call(i, depth);
             }
             38..=42 => return self.match_expr(ty, d),
+            47..=49 => {
+                // A closure called where it is made, its body free of `return` and of
+                // `break`/`continue` (which would leave the closure, not the code around).
+                let ty_arg = self.rng.pick(&VAR_TYPES);
+                let arg = self.expr(ty_arg, d);
+                let param = self.fresh("c");
+                let saved = (self.ret.take(), std::mem::replace(&mut self.loop_depth, 0));
+                self.env.push(Var { name: param.clone(), ty: ty_arg, mutable: false });
+                let body = self.expr(ty, d);
+                self.env.pop();
+                (self.ret, self.loop_depth) = saved;
+                return Expr::Apply { param, ty: ty_arg, ret: ty, arg: Box::new(arg), body: Box::new(body) };
+            }
             // The generic `pick`, at every type (a `None` argument takes its type from
             // the other or from where the call stands).
             43..=46 if ty != Ty::Opt || self.rng.chance(50) => {
@@ -568,6 +581,10 @@ impl Gen {
                 4 => Expr::Neg(b(self.expr(Ty::Int, d))),
                 5 => Expr::Cast(b(self.expr(Ty::Float, d)), Ty::Int),
                 6 => Expr::StrLen(b(self.expr(Ty::Str, d))),
+                7 if self.rng.chance(30) => {
+                    let t = self.rng.pick(&[Ty::Pt, Ty::En]);
+                    Expr::Via(b(self.expr(t, d)))
+                }
                 7 => Expr::Field(b(self.expr(Ty::Pt, d)), self.rng.pick(&["x", "y"])),
                 8 => match self.vars_of(Ty::Arr, false).first().cloned() {
                     Some(v) => {

@@ -9,7 +9,12 @@ const CAST: u8 = 10;
 
 pub fn program(p: &Program) -> String {
     let mut out = String::from(
-        "struct P { x: int, y: int }\nenum E { A(int), B(str, int), C }\nfn pick<T>(c: bool, a: T, b: T) -> T { if c { a } else { b } }\n",
+        "struct P { x: int, y: int }\nenum E { A(int), B(str, int), C }\n\
+         fn pick<T>(c: bool, a: T, b: T) -> T { if c { a } else { b } }\n\
+         interface Sh { fn k(self) -> int; }\n\
+         impl Sh for P { fn k(self) -> int { self.x * 2 + self.y } }\n\
+         impl Sh for E { fn k(self) -> int { match self { E.A(n) => n, E.B(s, n) => s.len() + n, E.C => 7 } } }\n\
+         fn via(s: Sh) -> int { s.k() }\n",
     );
     for c in &p.consts {
         out += &format!("const {}: {} = {};\n", c.name, c.ty.name(), expr(&c.value, 0));
@@ -108,6 +113,10 @@ pub fn expr(e: &Expr, _min: u8) -> String {
                 let args: Vec<String> = args.iter().map(|a| expr(a, 0)).collect();
                 format!("{name}({})", args.join(", "))
             }
+        }
+        Expr::Via(x) => format!("via({})", expr(x, 0)),
+        Expr::Apply { param, ty, ret, arg, body } => {
+            format!("(|{param}: {}| -> {} {{ {} }})({})", ty.name(), ret.name(), expr(body, 0), expr(arg, 0))
         }
         Expr::Pick(c, a, b) => format!("pick({}, {}, {})", expr(c, 0), expr(a, 0), expr(b, 0)),
         Expr::Match(s, arms) => {
