@@ -151,10 +151,8 @@ impl FnLowerer<'_, '_> {
                 self.sub_pattern(&subs[0], arm, |inner| Instr::OptGet { dst: inner, src: reg });
             }
             PatKind::Variant(_, v, subs) if self.cx.b.inline_result(&p.ty).is_some() => {
-                let mut temps = Vec::new();
-                let (fail, payload) = self.test_result(reg, &p.ty, *v, !arm.assume, &mut temps);
+                let (fail, payload) = self.test_result(reg, &p.ty, *v, !arm.assume, &mut arm.temps);
                 arm.fails.extend(fail);
-                arm.temps.extend(temps);
                 self.sub_pattern(&subs[0], arm, |dst| Instr::Mov { dst, src: payload });
             }
             PatKind::Variant(en, v, subs) => {

@@ -356,10 +356,7 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                 // SAFETY: rule F2, as above.
                 let v = unsafe { *vm.globals.get_unchecked(global as usize) };
                 if v == 0 {
-                    // `global` is the slot: find the global stored there.
-                    let g = module.global_slots.iter().position(|&s| s == global).unwrap_or_default();
-                    let name = module.bytecode.globals[g].name.clone();
-                    trap!(TrapKind::GlobalUninitialised(name));
+                    trap!(TrapKind::GlobalUninitialised(module.global_name(global)));
                 }
                 r!(dst) = v;
             }
@@ -455,9 +452,7 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                     )
                 };
                 if v == 0 && t == 0 {
-                    let g = module.global_slots.iter().position(|&s| s == global).unwrap_or_default();
-                    let name = module.bytecode.globals[g].name.clone();
-                    trap!(TrapKind::GlobalUninitialised(name));
+                    trap!(TrapKind::GlobalUninitialised(module.global_name(global)));
                 }
                 r!(dst) = v;
                 r!(dst + 1) = t;

@@ -10,7 +10,7 @@ pub struct PreparedFunc {
     /// Run-form code: one op per bytecode instruction.
     pub code: Vec<Op>,
     /// Register-file slots the function uses (its frame size): one per register, two
-    /// for an optional value.
+    /// for an optional value or a pair.
     pub n_regs: usize,
     /// The slots of reference-typed registers, in increasing order: the GC scans these (below a
     /// suspended frame's call window), and the interpreter nulls them where they could
@@ -43,7 +43,7 @@ pub struct PreparedModule {
     pub descs: Vec<ObjDesc>,
     /// Interface method dispatch.
     pub dispatch: Dispatch,
-    /// The slot of each global in the instance's globals (optional values take two).
+    /// The slot of each global in the instance's globals (two-slot values take two).
     pub global_slots: Vec<u32>,
     /// How many global slots an instance has.
     pub n_global_slots: usize,
@@ -65,7 +65,7 @@ fn ref_slots(types: &[CompositeType], ty: ValType, slot: u32) -> impl Iterator<I
 }
 
 /// The slot of each of `types` when they are stored one after another, optional values
-/// taking two slots (registers in a frame, fields in an object, globals); and the total.
+/// and pairs taking two slots (registers in a frame, fields in an object, globals); and the total.
 pub fn slot_layout(types: impl Iterator<Item = ValType>) -> (Vec<u32>, usize) {
     let mut next = 0usize;
     let slots = types
@@ -90,6 +90,14 @@ pub struct Dispatch {
     funcs: Vec<u32>,
     /// `sites` by value.
     site_index: std::collections::HashMap<(u32, u32), u16>,
+}
+
+impl PreparedModule {
+    /// The name of the global stored at `slot` (for a trap message).
+    pub fn global_name(&self, slot: u32) -> String {
+        let g = self.global_slots.iter().position(|&s| s == slot).unwrap_or_default();
+        self.bytecode.globals[g].name.clone()
+    }
 }
 
 impl Dispatch {
@@ -161,40 +169,39 @@ pub fn prepare(module: Module) -> PreparedModule {
         }
     }
     // Where each field of each struct, variant or closure type is stored.
-    let field_slots: Vec<Vec<u32>> = module
-        .types
-        .iter()
-        .map(|ty| match ty {
+    let field_types = |ty: &CompositeType| -> Vec<ValType> {
+        match ty {
             CompositeType::Struct(st) | CompositeType::Variant(st) => {
-                slot_layout(st.fields.iter().map(|(_, t)| *t)).0
+                st.fields.iter().map(|(_, t)| *t).collect()
             }
-            CompositeType::Closure(c) => slot_layout(c.captures.iter().copied()).0,
+            CompositeType::Closure(c) => c.captures.clone(),
             _ => Vec::new(),
-        })
-        .collect();
+        }
+    };
+    let field_slots: Vec<Vec<u32>> =
+        module.types.iter().map(|ty| slot_layout(field_types(ty).into_iter()).0).collect();
     // An object's slots (`n_fields`) and the slots of its reference fields.
-    let object_slots = |fields: &mut dyn Iterator<Item = ValType>, slots: &[u32]| -> (u32, Box<[u32]>) {
-        let mut n = 0u32;
-        let refs = fields
+    let object_slots = |ty: &CompositeType| -> (u32, Box<[u32]>) {
+        let (slots, n) = slot_layout(field_types(ty).into_iter());
+        let refs = field_types(ty)
+            .into_iter()
             .zip(slots)
-            .inspect(|(t, _)| n += t.width() as u32)
-            .flat_map(|(t, &s)| ref_slots(&module.types, t, s))
+            .flat_map(|(t, s)| ref_slots(&module.types, t, s))
             .collect();
-        (n, refs)
+        (n as u32, refs)
     };
     let descs = module
         .types
         .iter()
         .zip(&tags)
-        .zip(&field_slots)
-        .map(|((ty, &tag), slots)| match ty {
-            CompositeType::Struct(st) | CompositeType::Variant(st) => {
-                let (n_fields, ref_fields) = object_slots(&mut st.fields.iter().map(|(_, t)| *t), slots);
+        .map(|(ty, &tag)| match ty {
+            CompositeType::Struct(_) | CompositeType::Variant(_) => {
+                let (n_fields, ref_fields) = object_slots(ty);
                 ObjDesc { kind: ObjKind::Struct, ref_fields, n_fields, tag, func: 0, ty: 0 }
             }
             // A closure object is laid out like a struct of its captures.
             CompositeType::Closure(c) => {
-                let (n_fields, ref_fields) = object_slots(&mut c.captures.iter().copied(), slots);
+                let (n_fields, ref_fields) = object_slots(ty);
                 ObjDesc { kind: ObjKind::Struct, ref_fields, n_fields, tag: 0, func: c.func.0, ty: 0 }
             }
             CompositeType::Array(elem) => ObjDesc::array(elem.is_ref()),
@@ -237,7 +244,7 @@ pub fn prepare(module: Module) -> PreparedModule {
     };
     let mut funcs = Vec::with_capacity(module.funcs.len());
     for func in &module.funcs {
-        // Registers become register-file slots (an optional value takes two); an empty
+        // Registers become register-file slots (a two-slot value takes two); an empty
         // argument window may start just past the last register.
         let (mut reg_slots, n_slots) = slot_layout(func.regs.iter().copied());
         reg_slots.push(n_slots as u32);
@@ -247,7 +254,7 @@ pub fn prepare(module: Module) -> PreparedModule {
         let frame_refs: Vec<u32> =
             func.regs.iter().zip(&reg_slots).flat_map(|(&t, &s)| ref_slots(&module.types, t, s)).collect();
         // The slot of field `field` of the object register `obj` holds, and whether it
-        // holds an optional value.
+        // holds a two-slot value.
         let field_at = |obj: kiln_bytecode::Reg, field: kiln_bytecode::FieldIdx| -> (u16, bool) {
             let ValType::Ref(t) = func.regs[obj.index()] else { unreachable!("verifier rule F5") };
             let ty = match &module.types[t.index()] {
