@@ -1,6 +1,9 @@
 //! The golden corpus: every `tests/programs/**/*.kiln` runs from source, from a written
-//! `.bc` file, and under `--gc-stress`, in every execution tier, through the real `vmrun`
-//! and `vmc` binaries. Each program states what it expects in header comments:
+//! `.bc` file, and under `--gc-stress`, in every execution tier (the interpreter, the JIT
+//! compiling every function first, and tier-up from the first call with on-stack
+//! replacement), through the real `vmrun` and `vmc` binaries. Every run reports its
+//! statistics: the compiled tiers must match the interpreter's run of the same mode in
+//! stdout, stderr, exit status and fuel used, and must compile every function. Each program states what it expects in header comments:
 //!
 //! ```text
 //! // stdout: one expected stdout line (repeat; the whole stdout must match)
@@ -18,8 +21,32 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Execution tiers every program runs under.
-const TIERS: &[&str] = &["interp"];
+/// Execution tiers every program runs under: a name and the `vmrun` flags.
+const TIERS: &[(&str, &[&str])] = &[
+    ("interp", &["--tier", "interp"]),
+    ("jit", &["--tier", "jit"]),
+    ("auto1", &["--tier", "auto", "--jit-threshold", "1"]),
+];
+
+/// What a run printed and how it ended.
+#[derive(Clone, Debug, PartialEq)]
+struct Outcome {
+    stdout: String,
+    /// Without the `--stats` lines, which are compared separately.
+    stderr: String,
+    code: i32,
+    fuel: Option<u64>,
+}
+
+/// Lines `--stats` adds to stderr: everything after the program's own output.
+fn split_stats(stderr: &str) -> (String, Vec<String>) {
+    match stderr.find("fuel used:") {
+        Some(at) if at == 0 || stderr[..at].ends_with('\n') => {
+            (stderr[..at].to_string(), stderr[at..].lines().map(String::from).collect())
+        }
+        _ => (stderr.to_string(), Vec::new()),
+    }
+}
 
 #[derive(Default, Debug)]
 struct Expect {
@@ -79,14 +106,12 @@ enum Mode {
     GcStress,
 }
 
-fn run(path: &Path, expect: &Expect, tier: &str, mode: Mode) -> Result<(), Failed> {
+/// Runs `path` in one tier and mode.
+fn run_once(path: &Path, expect: &Expect, tier_flags: &[&str], mode: Mode) -> Result<(Outcome, Vec<String>), Failed> {
     let dir = path.parent().expect("parent");
     let file = path.file_name().expect("file name");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_vmrun"));
-    cmd.current_dir(dir).arg("--tier").arg(tier).args(&expect.flags);
-    if expect.fuel.is_some() {
-        cmd.arg("--stats");
-    }
+    cmd.current_dir(dir).args(tier_flags).args(&expect.flags).arg("--stats");
     let _tmp;
     match mode {
         Mode::Source => {
@@ -96,7 +121,7 @@ fn run(path: &Path, expect: &Expect, tier: &str, mode: Mode) -> Result<(), Faile
             cmd.arg("--gc-stress").arg(file);
         }
         Mode::Bytecode => {
-            let tmp = tempdir(path);
+            let tmp = tempdir(path, tier_flags);
             let bc = tmp.join("app.bc");
             let out =
                 Command::new(env!("CARGO_BIN_EXE_vmc")).arg("build").arg(path).arg("-o").arg(&bc).output()?;
@@ -109,18 +134,28 @@ fn run(path: &Path, expect: &Expect, tier: &str, mode: Mode) -> Result<(), Faile
     }
     cmd.args(&expect.args);
     let out = cmd.output()?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (stderr, stats) = split_stats(&String::from_utf8_lossy(&out.stderr));
+    let fuel = stats.iter().find_map(|l| l.strip_prefix("fuel used:").and_then(|v| v.trim().parse().ok()));
+    let outcome = Outcome {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr,
+        code: out.status.code().unwrap_or(-1),
+        fuel,
+    };
+    Ok((outcome, stats))
+}
+
+/// Checks a run against the program's header.
+fn check_expected(got: &Outcome, expect: &Expect) -> Vec<String> {
     let want_stdout: String = expect.stdout.iter().map(|l| format!("{l}\n")).collect();
     let mut problems = Vec::new();
-    if stdout != want_stdout {
-        problems.push(format!("stdout differs\n--- expected\n{want_stdout}--- got\n{stdout}"));
+    if got.stdout != want_stdout {
+        problems.push(format!("stdout differs\n--- expected\n{want_stdout}--- got\n{}", got.stdout));
     }
-    let code = out.status.code().unwrap_or(-1);
-    if code != expect.exit {
-        problems.push(format!("exit status {code}, expected {}", expect.exit));
+    if got.code != expect.exit {
+        problems.push(format!("exit status {}, expected {}", got.code, expect.exit));
     }
-    let mut lines = stderr.lines();
+    let mut lines = got.stderr.lines();
     for want in &expect.stderr {
         if !lines.any(|l| l == want) {
             problems.push(format!("stderr lacks line (in order): {want:?}"));
@@ -128,15 +163,49 @@ fn run(path: &Path, expect: &Expect, tier: &str, mode: Mode) -> Result<(), Faile
         }
     }
     if let Some(fuel) = expect.fuel {
-        let line = format!("fuel used:        {fuel}");
-        if !stderr.lines().any(|l| l == line) {
-            problems.push(format!("expected `{line}` in --stats output"));
+        if got.fuel != Some(fuel) {
+            problems.push(format!("fuel used {:?}, expected {fuel}", got.fuel));
         }
+    }
+    problems
+}
+
+/// The interpreter's outcome for a program and mode, computed once and shared by the
+/// compiled tiers' trials.
+type Reference = std::sync::Arc<std::sync::OnceLock<Result<Outcome, String>>>;
+
+fn run(
+    path: &Path,
+    expect: &Expect,
+    tier: (&str, &[&str]),
+    mode: Mode,
+    reference: &Reference,
+) -> Result<(), Failed> {
+    let (got, stats) = run_once(path, expect, tier.1, mode)?;
+    let mut problems = check_expected(&got, expect);
+    if tier.0 != "interp" {
+        let interp = reference.get_or_init(|| {
+            run_once(path, expect, TIERS[0].1, mode).map(|(o, _)| o).map_err(|e| format!("{e:?}"))
+        });
+        match interp {
+            Ok(want) if *want != got => problems.push(format!(
+                "differs from the interpreter\n--- interpreter\n{want:?}\n--- {}\n{got:?}",
+                tier.0
+            )),
+            Ok(_) => {}
+            Err(e) => problems.push(format!("interpreter run failed: {e}")),
+        }
+        if let Some(line) = stats.iter().find(|l| l.starts_with("jit fallback:")) {
+            problems.push(format!("a function was not compiled: {line}"));
+        }
+    }
+    if got.fuel.is_none() {
+        problems.push("no `fuel used` line in the --stats output".to_string());
     }
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(format!("{}\n--- stderr\n{stderr}", problems.join("\n")).into())
+        Err(format!("{}\n--- stderr\n{}", problems.join("\n"), got.stderr).into())
     }
 }
 
@@ -148,9 +217,13 @@ impl Drop for TempDir {
     }
 }
 
-fn tempdir(path: &Path) -> PathBuf {
-    let unique =
-        format!("kiln-test-{}-{}", std::process::id(), path.to_string_lossy().replace(['/', '\\', '.'], "_"));
+fn tempdir(path: &Path, tier_flags: &[&str]) -> PathBuf {
+    let unique = format!(
+        "kiln-test-{}-{}-{}",
+        std::process::id(),
+        path.to_string_lossy().replace(['/', '\\', '.'], "_"),
+        tier_flags.join("_").replace('-', "")
+    );
     let dir = std::env::temp_dir().join(unique);
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
@@ -167,13 +240,13 @@ fn main() {
         let expect = std::sync::Arc::new(parse_header(&text));
         let name = path.strip_prefix(&root).expect("under root").with_extension("");
         let name = name.to_string_lossy().replace('/', "::");
-        for tier in TIERS {
-            let modes =
-                [("source", Mode::Source), ("bytecode", Mode::Bytecode), ("gc_stress", Mode::GcStress)];
-            for (mode_name, mode) in modes {
-                let (path, expect) = (path.clone(), expect.clone());
-                trials.push(Trial::test(format!("{name}::{tier}::{mode_name}"), move || {
-                    run(&path, &expect, tier, mode)
+        let modes = [("source", Mode::Source), ("bytecode", Mode::Bytecode), ("gc_stress", Mode::GcStress)];
+        for (mode_name, mode) in modes {
+            let reference = Reference::default();
+            for &tier in TIERS {
+                let (path, expect, reference) = (path.clone(), expect.clone(), reference.clone());
+                trials.push(Trial::test(format!("{name}::{}::{mode_name}", tier.0), move || {
+                    run(&path, &expect, tier, mode, &reference)
                 }));
             }
         }

@@ -29,6 +29,7 @@ mod api;
 mod gc;
 mod instance;
 mod interp;
+mod jit;
 mod loader;
 mod natives;
 mod sink;
@@ -37,4 +38,5 @@ pub use api::{Engine, Instance, InstanceConfig, InterruptHandle, LoadError, Modu
 pub use gc::HeapStats;
 pub use instance::limits::Limits;
 pub use interp::trap::{TraceFrame, Trap, TrapKind};
+pub use jit::{JitStats, Tier, TierConfig, DEFAULT_JIT_THRESHOLD};
 pub use sink::SharedBuffer;

@@ -15,16 +15,24 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Tier {
-    /// The bytecode interpreter.
+    /// The bytecode interpreter only.
     Interp,
+    /// Compile every function with the JIT before its first call.
+    Jit,
+    /// Interpret first; compile functions once hot (calls plus loop back-edges past
+    /// --jit-threshold), entering running loops at their header.
+    Auto,
 }
 
 #[derive(Parser)]
 #[command(name = "vmrun", version, about = "Run a Kiln program", after_help = EXIT_STATUS_HELP)]
 struct Cli {
     /// Execution tier.
-    #[arg(long, value_enum, default_value = "interp")]
+    #[arg(long, value_enum, default_value = "auto")]
     tier: Tier,
+    /// Calls plus loop back-edges of a function before `--tier auto` compiles it.
+    #[arg(long, value_name = "N", default_value_t = kiln_runtime::DEFAULT_JIT_THRESHOLD)]
+    jit_threshold: u32,
     /// Heap limit, e.g. 64M (K, M, G are KiB, MiB, GiB).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     max_heap: Option<usize>,
@@ -53,7 +61,14 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
     };
-    let Tier::Interp = cli.tier;
+    let tier = kiln_runtime::TierConfig {
+        tier: match cli.tier {
+            Tier::Interp => kiln_runtime::Tier::Interp,
+            Tier::Jit => kiln_runtime::Tier::Jit,
+            Tier::Auto => kiln_runtime::Tier::Auto,
+        },
+        threshold: cli.jit_threshold,
+    };
     let mut command = cli.command.into_iter();
     let program = PathBuf::from(command.next().unwrap_or_default());
     let mut args = Vec::new();
@@ -77,6 +92,7 @@ fn main() -> ExitCode {
         args,
         stdout: Box::new(BufWriter::with_capacity(1 << 16, std::io::stdout())),
         stderr: Box::new(LineWriter::new(std::io::stderr())),
+        tier,
     };
     let mut instance = match Instance::new(&module, config) {
         Ok(i) => i,
@@ -153,4 +169,11 @@ fn print_stats(s: &kiln_runtime::Stats) {
     report(format!("bytes written:    {}", s.bytes_written));
     report(format!("wall time:        {}", ms(s.wall_time)));
     report(format!("cpu time:         {}", s.cpu_time.map_or("unavailable".into(), ms)));
+    report(format!("jit compiled:     {} functions, {} loop entries", s.jit.functions_compiled, s.jit.osr_compiled));
+    report(format!("jit code:         {} bytes", s.jit.code_bytes));
+    report(format!("jit compile time: {}", ms(std::time::Duration::from_nanos(s.jit.compile_ns))));
+    report(format!("osr entries:      {}", s.osr_entries));
+    for failure in &s.jit.failures {
+        report(format!("jit fallback:     {failure} (stays interpreted)"));
+    }
 }

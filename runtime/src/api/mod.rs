@@ -82,6 +82,8 @@ pub struct InstanceConfig {
     pub stdout: Box<dyn Write + Send>,
     /// Where `eprintln` writes.
     pub stderr: Box<dyn Write + Send>,
+    /// Interpreter, JIT, or interpreter first with tier-up (the default).
+    pub tier: crate::jit::TierConfig,
 }
 
 impl Default for InstanceConfig {
@@ -92,6 +94,7 @@ impl Default for InstanceConfig {
             args: Vec::new(),
             stdout: Box::new(std::io::sink()),
             stderr: Box::new(std::io::sink()),
+            tier: crate::jit::TierConfig::default(),
         }
     }
 }
@@ -126,6 +129,10 @@ pub struct Stats {
     pub wall_time: Duration,
     /// CPU time the running thread spent in [`Instance::run`], where the OS reports it.
     pub cpu_time: Option<Duration>,
+    /// Times a running loop moved from the interpreter to compiled code.
+    pub osr_entries: u64,
+    /// The module's JIT counters (shared by every instance of the module).
+    pub jit: crate::jit::JitStats,
 }
 
 /// Lets another thread stop an instance at its next fuel check.
@@ -153,8 +160,9 @@ impl Instance {
     /// [`RunError::Start`] if the instance cannot start (see its documentation).
     pub fn new(module: &Module, config: InstanceConfig) -> Result<Instance, RunError> {
         let io = Io { stdout: config.stdout, stderr: config.stderr, bytes_written: 0 };
-        let vm = Vm::new(Arc::clone(&module.prepared), config.limits, config.gc_stress, io, config.args)
+        let mut vm = Vm::new(Arc::clone(&module.prepared), config.limits, config.gc_stress, io, config.args)
             .map_err(RunError::Start)?;
+        vm.tier = config.tier;
         Ok(Instance { vm, wall_time: Duration::ZERO, cpu_time: Some(Duration::ZERO) })
     }
 
@@ -201,6 +209,8 @@ impl Instance {
             bytes_written: self.vm.io.bytes_written,
             wall_time: self.wall_time,
             cpu_time: self.cpu_time,
+            osr_entries: self.vm.osr_entries,
+            jit: self.vm.module.jit.stats(),
         }
     }
 

@@ -10,6 +10,8 @@ use crate::gc::Heap;
 use crate::interp::frame::Frame;
 use crate::interp::regfile::RegisterFile;
 use crate::interp::trap::{Stop, TraceFrame, Trap, TrapKind};
+use crate::jit::abi::NativeCtx;
+use crate::jit::TierConfig;
 use crate::loader::PreparedModule;
 use limits::Limits;
 use std::io::Write;
@@ -62,6 +64,16 @@ pub struct Vm {
     pub started: std::time::Instant,
     /// Set when a trap happens at a function's entry check, before its first block.
     pub trapped_at_entry: bool,
+    /// Which code this instance runs.
+    pub tier: TierConfig,
+    /// Per function: calls plus loop back-edges counted towards compiling it.
+    pub hotness: Vec<u32>,
+    /// Times a running loop moved from the interpreter to compiled code.
+    pub osr_entries: u64,
+    /// What compiled code sees of this instance while it runs (`jit/abi.rs`).
+    pub native: NativeCtx,
+    /// Why compiled code stopped, set by the runtime helper that stopped it.
+    pub native_stop: Option<Stop>,
 }
 
 impl Vm {
@@ -93,6 +105,11 @@ impl Vm {
             interrupt: Arc::new(AtomicBool::new(false)),
             started: std::time::Instant::now(),
             trapped_at_entry: false,
+            tier: TierConfig::default(),
+            hotness: vec![0; module.funcs.len()],
+            osr_entries: 0,
+            native: NativeCtx::default(),
+            native_stop: None,
             module,
         };
         Ok(vm)

@@ -23,40 +23,78 @@ use std::sync::Arc;
 /// On `Err`, `vm.frames` still holds the stack at the stopping point, with the running
 /// frame's `pc` at the instruction that stopped it.
 pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
+    vm.frames.clear();
+    if vm.tier.uses_jit() {
+        // Compiled code recurses on the machine stack, and so does the interpreter when
+        // compiled code calls it: run on a stack sized for the deepest call stack allowed.
+        crate::jit::on_run_stack(vm, |vm| call_function(vm, entry, 0, 0, 0))
+    } else {
+        call_function(vm, entry, 0, 0, 0)
+    }
+}
+
+/// Calls function `func` as a callee of the running frame (or as the outermost frame):
+/// its arguments are in register-file slots `base..`, its result goes to `ret`, and on
+/// return the slots `base..clear_end` are zeroed (see [`Frame::clear_end`]). Runs compiled
+/// code where the function has some (compiling it first if the tier says so), the
+/// interpreter otherwise.
+pub fn call_function(vm: &mut Vm, func: u32, base: usize, ret: usize, clear_end: usize) -> Result<(), Stop> {
+    if let Some(code) = crate::jit::code_for_call(vm, func) {
+        return crate::jit::call_native(vm, code, func, base, ret, clear_end);
+    }
+    let module = Arc::clone(&vm.module);
+    let callee = &module.funcs[func as usize];
+    let depth = vm.frames.len();
+    if depth >= vm.limits.max_call_depth || !grow(vm, base + callee.n_regs, depth + 1) {
+        return Err(TrapKind::StackOverflow.into());
+    }
+    vm.frames.push(Frame {
+        code: callee.code.as_ptr(),
+        func,
+        pc: 0,
+        base: base as u32,
+        ret: ret as u32,
+        clear_end: clear_end as u32,
+    });
+    // SAFETY: the frame's registers fit in the register file (grown above).
+    unsafe { null_local_refs(vm.stack.base().add(base), callee) };
+    if vm.fuel < 0 || vm.interrupt.load(Ordering::Relaxed) {
+        let interrupt = Arc::clone(&vm.interrupt);
+        if let Err(kind) = limit_reached(vm, &interrupt) {
+            vm.trapped_at_entry = true;
+            return Err(kind.into());
+        }
+    }
+    run(vm, depth)
+}
+
+/// Interprets the running frame (the last of `vm.frames`, entered but not yet started
+/// or resumed at its `pc`) and every frame it pushes, until the stack is back to `floor`
+/// frames: that frame has returned, its result written to its `ret` slot.
+fn run(vm: &mut Vm, floor: usize) -> Result<(), Stop> {
     let module = Arc::clone(&vm.module);
     let interrupt = Arc::clone(&vm.interrupt);
     let funcs = &module.funcs[..];
-    let entry_func = &funcs[entry as usize];
-    if !vm.stack.grow_to(entry_func.n_regs) {
-        return Err(TrapKind::StackOverflow.into());
-    }
-    vm.frames.clear();
-    vm.frames.push(Frame {
-        code: entry_func.code.as_ptr(),
-        func: entry,
-        pc: 0,
-        base: 0,
-        ret: 0,
-        caller_refs_end: 0,
-    });
+    let jit_on = vm.tier.uses_jit();
     // Frames are written through this pointer, below `frames_cap`; when a call needs
     // more, `grow` reallocates `vm.frames` and the pointer is derived again. The same
     // goes for the register file and `stack`.
     let mut frames: *mut Frame = vm.frames.as_mut_ptr();
     let mut frames_cap = vm.frames.capacity();
-    let mut depth: usize = 1;
+    let mut depth: usize = vm.frames.len();
     let mut stack: *mut u64 = vm.stack.base();
     let mut stack_len = vm.stack.len();
     let max_depth = vm.limits.max_call_depth;
-    let mut code: *const Op = entry_func.code.as_ptr();
-    let mut pc: usize = 0;
-    let mut base: usize = 0;
-    let mut regs: *mut u64 = stack;
+    let top = *vm.frames.last().expect("a frame to run");
+    let mut code: *const Op = top.code;
+    let mut pc: usize = top.pc as usize;
+    let mut func_index = top.func;
+    let mut base: usize = top.base as usize;
+    // SAFETY: the running frame lies inside the register file.
+    let mut regs: *mut u64 = unsafe { stack.add(base) };
     let mut fuel: i64 = vm.fuel;
     // The running function's `refs_end`, handed to its callees' frames.
-    let mut refs_end: u32 = entry_func.refs_end as u32;
-    // SAFETY: the entry frame's registers fit in the register file (checked above).
-    unsafe { null_local_refs(regs, entry_func) };
+    let mut refs_end: u32 = funcs[func_index as usize].refs_end as u32;
 
     // Register access.
     macro_rules! r {
@@ -109,15 +147,64 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
             res?
         }};
     }
-    // A taken branch; a backward one is a loop back-edge and checks fuel first.
+    // Derives the cached pointers again after code outside this loop ran (it may have
+    // grown the frame stack or the register file, and charged fuel).
+    macro_rules! reload {
+        () => {
+            frames = vm.frames.as_mut_ptr();
+            frames_cap = vm.frames.capacity();
+            stack = vm.stack.base();
+            stack_len = vm.stack.len();
+            fuel = vm.fuel;
+        };
+    }
+    // The running frame has returned and written its result: continue in its caller, or
+    // leave when the stack is back to `floor`.
+    macro_rules! resume_caller {
+        () => {{
+            depth -= 1;
+            if depth == floor {
+                // SAFETY: frames below `depth` are written.
+                unsafe { vm.frames.set_len(depth) };
+                vm.fuel = fuel;
+                return Ok(());
+            }
+            // SAFETY: frames `0..depth` were written by `call_function` and `Call`.
+            let caller = unsafe { *frames.add(depth - 1) };
+            code = caller.code;
+            pc = caller.pc as usize + 1;
+            base = caller.base as usize;
+            func_index = caller.func;
+            // SAFETY: the caller's frame was inside the register file when it was entered,
+            // and the register file only grows.
+            regs = unsafe { stack.add(base) };
+            refs_end = funcs[func_index as usize].refs_end as u32;
+        }};
+    }
+    // A taken branch; a backward one is a loop back-edge and checks fuel first, and with
+    // the JIT on counts towards compiling the function and entering it here (OSR).
     macro_rules! branch {
         ($back:expr, $cond:expr, $target:expr) => {
             if $cond {
-                if $back && (fuel < 0 || interrupt.load(Ordering::Relaxed)) {
-                    vm.fuel = fuel;
-                    match limit_reached(vm, &interrupt) {
-                        Ok(()) => fuel = vm.fuel,
-                        Err(kind) => trap!(kind),
+                if $back {
+                    if fuel < 0 || interrupt.load(Ordering::Relaxed) {
+                        vm.fuel = fuel;
+                        match limit_reached(vm, &interrupt) {
+                            Ok(()) => fuel = vm.fuel,
+                            Err(kind) => trap!(kind),
+                        }
+                    }
+                    if jit_on && crate::jit::count_back_edge(vm, func_index) {
+                        sync!();
+                        if let Some(osr) = crate::jit::osr_code(vm, func_index, $target as u32) {
+                            // SAFETY: the running frame is written.
+                            let me = unsafe { *frames.add(depth - 1) };
+                            let res = crate::jit::enter_osr(vm, osr, &me);
+                            reload!();
+                            res?;
+                            resume_caller!();
+                            continue;
+                        }
                     }
                 }
                 pc = $target as usize;
@@ -140,30 +227,16 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
             $test(ops::str_cmp(x, y)) as u64
         }};
     }
-    // Pops the running frame; returns its result slot, or leaves `execute` when the
-    // entry function returned.
-    macro_rules! pop_frame {
-        () => {{
-            depth -= 1;
-            if depth == 0 {
-                vm.frames.clear();
-                vm.fuel = fuel;
-                return Ok(());
-            }
-            // SAFETY: frames `0..=depth` were written by `execute` and `Call`.
-            let (callee, caller) = unsafe { (*frames.add(depth), *frames.add(depth - 1)) };
-            code = caller.code;
-            pc = caller.pc as usize + 1;
-            base = caller.base as usize;
-            // SAFETY: the caller's frame was inside the register file when it was entered,
-            // and the register file only grows.
-            regs = unsafe { stack.add(base) };
-            // The callee ran in the caller's registers from the call's window up; null the
-            // caller's reference registers there, which now hold the callee's leftovers.
-            // SAFETY: the caller's frame lies inside the register file.
-            unsafe { null_refs_from(regs, callee.caller_refs_end as usize, callee.base as usize - base) };
-            refs_end = callee.caller_refs_end;
-            callee.ret as usize
+    // Returns from the running frame: zeroes the caller's slots its registers took (see
+    // `Frame::clear_end`), then writes the result with `$write(stack, ret slot)`.
+    macro_rules! ret {
+        ($write:expr) => {{
+            // SAFETY: frames below `depth` are written.
+            let me = unsafe { *frames.add(depth - 1) };
+            // SAFETY: `base..clear_end` lies in the caller's frame, inside the register file.
+            unsafe { zero_range(stack, me.base as usize, me.clear_end as usize) };
+            $write(stack, me.ret as usize);
+            resume_caller!();
         }};
     }
 
@@ -174,6 +247,24 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
             // SAFETY: rule F2 (function index in range).
             let callee = unsafe { funcs.get_unchecked(func) };
             let new_base = base + args as usize;
+            if jit_on {
+                if let Some(native) = crate::jit::code_for_call(vm, func as u32) {
+                    sync!();
+                    let res = crate::jit::call_native(
+                        vm,
+                        native,
+                        func as u32,
+                        new_base,
+                        base + dst as usize,
+                        base + refs_end as usize,
+                    );
+                    reload!();
+                    // SAFETY: the running frame lies inside the register file.
+                    regs = unsafe { stack.add(base) };
+                    res?;
+                    continue;
+                }
+            }
             if new_base + callee.n_regs > stack_len || depth >= frames_cap {
                 // SAFETY: frames below `depth` are written; `depth <= frames_cap`.
                 unsafe { vm.frames.set_len(depth) };
@@ -196,13 +287,14 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
                     pc: 0,
                     base: new_base as u32,
                     ret: (base + dst as usize) as u32,
-                    caller_refs_end: refs_end,
+                    clear_end: (base + refs_end as usize) as u32,
                 });
                 regs = stack.add(new_base);
                 null_local_refs(regs, callee);
             }
             depth += 1;
             refs_end = callee.refs_end as u32;
+            func_index = func as u32;
             code = callee.code.as_ptr();
             pc = 0;
             base = new_base;
@@ -339,13 +431,10 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
             }
             Op::Ret { src } => {
                 let value = r!(src);
-                let ret = pop_frame!();
                 // SAFETY: `ret` is the caller's `dst` slot, inside its frame (rule F2).
-                unsafe { *stack.add(ret) = value };
+                ret!(|stack: *mut u64, ret: usize| unsafe { *stack.add(ret) = value })
             }
-            Op::RetVoid => {
-                pop_frame!();
-            }
+            Op::RetVoid => ret!(|_, _| ()),
             Op::Unreachable => trap!(TrapKind::Unreachable),
 
             Op::GetGlobal { dst, global } => {
@@ -390,13 +479,12 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
             }
             Op::Ret2 { src } => {
                 let (v, t) = (r!(src), r!(src + 1));
-                let ret = pop_frame!();
                 // SAFETY: `ret` is the caller's `dst`, a two-slot value's slots (an
                 // optional value or a pair) inside its frame (rules F2, F6).
-                unsafe {
+                ret!(|stack: *mut u64, ret: usize| unsafe {
                     *stack.add(ret) = v;
                     *stack.add(ret + 1) = t;
-                }
+                })
             }
             Op::OptClear { dst } => {
                 r!(dst) = 0;
@@ -563,7 +651,7 @@ pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
 /// live frame); `false` if a limit or the system's memory does not allow it. Both
 /// buffers may move.
 #[cold]
-fn grow(vm: &mut Vm, slots: usize, depth: usize) -> bool {
+pub(crate) fn grow(vm: &mut Vm, slots: usize, depth: usize) -> bool {
     if depth > vm.frames.capacity() {
         let want = (vm.frames.capacity() * 2).max(16).min(vm.limits.max_call_depth).max(depth);
         if vm.frames.try_reserve_exact(want - vm.frames.len()).is_err() {
@@ -576,7 +664,7 @@ fn grow(vm: &mut Vm, slots: usize, depth: usize) -> bool {
 /// A fuel or interrupt check failed: the trap to raise, or `Ok` when fuel is unlimited
 /// and the counter was only topped up.
 #[cold]
-fn limit_reached(vm: &mut Vm, interrupt: &std::sync::atomic::AtomicBool) -> Result<(), TrapKind> {
+pub(crate) fn limit_reached(vm: &mut Vm, interrupt: &std::sync::atomic::AtomicBool) -> Result<(), TrapKind> {
     if interrupt.load(Ordering::Relaxed) {
         return Err(TrapKind::Interrupted);
     }
@@ -590,7 +678,7 @@ fn limit_reached(vm: &mut Vm, interrupt: &std::sync::atomic::AtomicBool) -> Resu
 /// # Safety
 /// `regs` is the frame's register 0 and the whole frame lies inside the register file.
 #[inline(always)]
-unsafe fn null_local_refs(regs: *mut u64, func: &PreparedFunc) {
+pub(crate) unsafe fn null_local_refs(regs: *mut u64, func: &PreparedFunc) {
     let span = &func.local_ref_span;
     if !span.is_empty() {
         // SAFETY: the span lies inside the frame's registers, which fit in the register file.
@@ -598,16 +686,15 @@ unsafe fn null_local_refs(regs: *mut u64, func: &PreparedFunc) {
     }
 }
 
-/// Nulls the registers at or above `from` up to the last reference register `refs_end`
-/// (rule F8 has the others among them written again before they are read).
+/// Zeroes register-file slots `from..to` (nothing if `to <= from`).
 ///
 /// # Safety
-/// `regs` is the frame's register 0 and the whole frame lies inside the register file.
+/// `stack` is the register file's slot 0 and `from..to` lies inside it.
 #[inline(always)]
-unsafe fn null_refs_from(regs: *mut u64, refs_end: usize, from: usize) {
-    if from < refs_end {
-        // SAFETY: `from..refs_end` lies inside the frame, which fits in the register file.
-        unsafe { zero_slots(regs.add(from), refs_end - from) };
+pub(crate) unsafe fn zero_range(stack: *mut u64, from: usize, to: usize) {
+    if from < to {
+        // SAFETY: the caller's range.
+        unsafe { zero_slots(stack.add(from), to - from) };
     }
 }
 

@@ -3,8 +3,11 @@
 
 use super::op::Op;
 
-/// One activation: which function, where it is, and where its registers start.
+/// One activation: which function, where it is, and where its registers start. Compiled
+/// and interpreted functions push the same frames (`repr(C)`: compiled code writes them
+/// at fixed offsets, `jit/abi.rs`).
 #[derive(Clone, Copy, Debug)]
+#[repr(C)]
 pub struct Frame {
     /// The function's run-form code, so a return need not look the function up.
     pub code: *const Op,
@@ -17,9 +20,10 @@ pub struct Frame {
     pub base: u32,
     /// Register-file slot that receives the result when this frame returns.
     pub ret: u32,
-    /// The caller's `PreparedFunc::refs_end`: on return, the caller's registers from this
-    /// frame's window up to there are nulled (kept here so a return needs no lookup).
-    pub caller_refs_end: u32,
+    /// One past the caller's last reference slot (absolute, `caller base + refs_end`): on
+    /// return, the slots from this frame's `base` up to there, which held this frame's
+    /// registers, are zeroed so the collector never reads a leftover in the caller.
+    pub clear_end: u32,
 }
 
 // SAFETY: `code` points into the code of a prepared module that the instance holds an

@@ -13,5 +13,7 @@ mod slow;
 pub mod text;
 pub mod trap;
 
-pub use exec::execute;
+pub use exec::{call_function, execute};
+pub(crate) use exec::{grow, limit_reached, zero_range};
+pub(crate) use slow::run_slow_op;
 pub(crate) use slow::{new_substr, slot_str, split, write_str_slot};

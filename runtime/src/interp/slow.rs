@@ -1,7 +1,7 @@
 //! Out-of-line instruction handlers: the ones that allocate, move many elements or
 //! charge fuel by size. The dispatch loop saves the pc before calling any of these.
 
-use super::op::SortKind;
+use super::op::{Op, SortKind};
 use super::text;
 use super::trap::{Stop, TrapKind};
 use crate::gc::raw::{self, Header};
@@ -249,4 +249,89 @@ pub fn split(vm: &mut Vm, s_slot: usize, sep_slot: usize) -> Result<u64, Stop> {
         }
     }
     Ok(arr as u64)
+}
+
+/// Runs one of the instructions compiled code leaves to these handlers (`jit/translate.rs`
+/// lists them), on the register file, for the frame whose register 0 is slot `base`:
+/// the same handlers, in the same order, as the dispatch loop.
+pub fn run_slow_op(vm: &mut Vm, op: Op, base: usize) -> Result<(), Stop> {
+    let get = |vm: &Vm, r: u16| vm.stack.get(base + r as usize);
+    let obj = |vm: &Vm, r: u16| raw::obj(vm.stack.get(base + r as usize));
+    let put = |vm: &mut Vm, r: u16, v: u64| vm.stack.set(base + r as usize, v);
+    match op {
+        Op::IntToStr { dst, src } => {
+            let v = int_to_str(vm, get(vm, src) as i64)?;
+            put(vm, dst, v);
+        }
+        Op::FloatToStr { dst, src } => {
+            let v = float_to_str(vm, f64::from_bits(get(vm, src)))?;
+            put(vm, dst, v);
+        }
+        Op::BoolToStr { dst, src } => {
+            let v = bool_to_str(vm, get(vm, src) != 0)?;
+            put(vm, dst, v);
+        }
+        Op::EqS { dst, a, b } => {
+            let v = compare_strs(vm, base, a, b)?.is_eq();
+            put(vm, dst, v as u64);
+        }
+        Op::NeS { dst, a, b } => {
+            let v = compare_strs(vm, base, a, b)?.is_ne();
+            put(vm, dst, v as u64);
+        }
+        Op::LtS { dst, a, b } => {
+            let v = compare_strs(vm, base, a, b)?.is_lt();
+            put(vm, dst, v as u64);
+        }
+        Op::LeS { dst, a, b } => {
+            let v = compare_strs(vm, base, a, b)?.is_le();
+            put(vm, dst, v as u64);
+        }
+        Op::CallNative { dst, args, native } => {
+            crate::natives::call(vm, native, base + args as usize, base + dst as usize)?
+        }
+        Op::NewStruct { dst, ty, args } => {
+            let v = new_struct(vm, ty.get(), base + args as usize)?;
+            put(vm, dst, v);
+        }
+        Op::NewArray { elem_ref, dst, args, count } => {
+            let v = new_array(vm, elem_ref, base + args as usize, count as usize)?;
+            put(vm, dst, v);
+        }
+        Op::ArrayFill { elem_ref, dst, val, len } => {
+            let v = array_fill(vm, elem_ref, get(vm, val), get(vm, len) as i64)?;
+            put(vm, dst, v);
+        }
+        // SAFETY (the four below): rule F5: `arr` holds a live array, rooted by its
+        // register across any collection.
+        Op::ArrayPush { arr, src } => unsafe { array_push(vm, obj(vm, arr), get(vm, src))? },
+        Op::ArrayInsert { arr, idx, src } => unsafe {
+            array_insert(vm, obj(vm, arr), get(vm, idx) as i64, get(vm, src))?
+        },
+        Op::ArrayRemove { dst, arr, idx } => {
+            // SAFETY: as above.
+            let v = unsafe { array_remove(vm, obj(vm, arr), get(vm, idx) as i64)? };
+            put(vm, dst, v);
+        }
+        // SAFETY: as above; `prepare` recorded the elements' kind.
+        Op::ArraySort { kind, arr } => unsafe { array_sort(vm, kind, obj(vm, arr))? },
+        Op::ConcatN { dst, args, count } => {
+            let v = concat(vm, base + args as usize, count as usize)?;
+            put(vm, dst, v);
+        }
+        other => unreachable!("compiled code runs {other:?} itself"),
+    }
+    Ok(())
+}
+
+/// Compares the strings in registers `a` and `b` of the frame at `base`, charging one
+/// unit of fuel per full 8 bytes of the shorter (as the dispatch loop does).
+fn compare_strs(vm: &mut Vm, base: usize, a: u16, b: u16) -> Result<std::cmp::Ordering, Stop> {
+    let (ra, rb) = (vm.stack.get(base + a as usize), vm.stack.get(base + b as usize));
+    // SAFETY: rule F5: both registers hold live strings; charging does not collect.
+    let (x, y) = unsafe { (raw::str_bytes(raw::obj(ra)), raw::str_bytes(raw::obj(rb))) };
+    let cost = (x.len().min(y.len()) / 8) as u64;
+    let order = kiln_bytecode::ops::str_cmp(x, y);
+    vm.charge(cost)?;
+    Ok(order)
 }

@@ -50,6 +50,8 @@ pub enum TrapKind {
     /// A reference-typed global (str, array, struct) was read before its initialiser
     /// ran (from a function an earlier global's initialiser called).
     GlobalUninitialised(String),
+    /// A fault inside the runtime itself (a bug): the instance stops, the host does not.
+    Internal(String),
 }
 
 impl fmt::Display for TrapKind {
@@ -77,6 +79,7 @@ impl fmt::Display for TrapKind {
             TrapKind::WrongVariant => write!(f, "enum value is not the variant the code expected"),
             TrapKind::Io(e) => write!(f, "cannot write output: {e}"),
             TrapKind::GlobalUninitialised(name) => write!(f, "global `{name}` read before initialisation"),
+            TrapKind::Internal(what) => write!(f, "internal error: {what}"),
         }
     }
 }

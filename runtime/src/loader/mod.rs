@@ -5,4 +5,4 @@
 
 mod prepare;
 
-pub use prepare::{prepare, PreparedFunc, PreparedModule};
+pub use prepare::{prepare, slot_layout, PreparedFunc, PreparedModule};

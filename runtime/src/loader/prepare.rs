@@ -49,6 +49,8 @@ pub struct PreparedModule {
     pub n_global_slots: usize,
     /// The global slots that hold references (roots for the collector).
     pub global_ref_slots: Vec<u32>,
+    /// Machine code compiled from this module, shared by its instances.
+    pub jit: crate::jit::ModuleCode,
 }
 
 /// The slots at or after `slot` that a value of type `ty` stored there keeps references
@@ -484,6 +486,7 @@ pub fn prepare(module: Module) -> PreparedModule {
         _ => None,
     }));
     PreparedModule {
+        jit: crate::jit::ModuleCode::new(funcs.len()),
         bytecode: module,
         funcs,
         const_bits,

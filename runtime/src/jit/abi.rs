@@ -1,0 +1,153 @@
+//! The contract between compiled code and the runtime.
+//!
+//! **Compiled functions** have the C calling convention of the host and the signature
+//! [`NativeFn`]: `(ctx, base, ret, clear_end, func) -> status`.
+//! - `ctx` is the instance's [`NativeCtx`]; `base` the register-file slot of the callee's
+//!   register 0 (its argument window); `ret` the slot that receives its result (two slots
+//!   for a two-slot value); `clear_end` one past the last slot of the caller's that may
+//!   hold a reference: on return the callee zeroes `base..clear_end`, which held its own
+//!   registers, before writing the result (the collector scans the caller's reference
+//!   registers there); `func` the function index (compiled code ignores it; the runtime's
+//!   [`crate::jit::helpers::kiln_call_slow`], which sits in the code table for functions
+//!   without code, needs it).
+//! - The callee pushes its own [`Frame`] (`frames[depth]`, then `depth += 1`), pops it on
+//!   return, and returns [`STATUS_OK`]. On a trap or `exit` it leaves every frame in place
+//!   (the stack trace reads them), records why in the instance and returns [`STATUS_STOP`];
+//!   each compiled caller returns it in turn.
+//!
+//! **Helpers** are `extern "C"` functions of `helpers.rs` that take `ctx` first. Before
+//! calling one that may collect, trap or observe fuel, compiled code stores the fuel
+//! counter (as the interpreter would have it at that instruction) in `ctx.fuel` and passes
+//! the instruction's pc; afterwards it reloads `ctx.regs` and `ctx.fuel`. Each helper
+//! catches panics: none unwinds into compiled code.
+//!
+//! **Registers.** Reference-typed slots live in the register file at every instruction
+//! boundary; compiled code loads a reference where an instruction uses it and never keeps
+//! one in a machine register across a call, so the collector finds every root in the
+//! register file and could update it in place. Int, float and bool slots live in machine
+//! registers (Cranelift variables) and are written to the register file only where a
+//! callee, a native or a helper reads them (a call's argument window, a slow
+//! instruction's operands).
+
+use crate::instance::Vm;
+use crate::interp::frame::Frame;
+use std::sync::atomic::AtomicBool;
+
+/// A compiled function (see the module documentation).
+pub type NativeFn = unsafe extern "C" fn(*mut NativeCtx, u64, u64, u64, u64) -> u64;
+
+/// The call returned normally.
+pub const STATUS_OK: u64 = 0;
+/// The run stopped (trap or `exit`); the reason is in `Vm::native_stop`.
+pub const STATUS_STOP: u64 = 1;
+
+/// What compiled code reads and writes of an instance, at fixed offsets. It mirrors the
+/// instance's register file, frame stack and fuel while compiled code runs; helpers copy
+/// it back into the [`Vm`] on entry and refresh it on exit ([`NativeCtx::refresh`]).
+#[repr(C)]
+pub struct NativeCtx {
+    /// Register-file slot 0.
+    pub regs: *mut u64,
+    /// Slots available in the register file.
+    pub regs_len: u64,
+    /// The frame stack's buffer.
+    pub frames: *mut Frame,
+    /// Frames the buffer has room for.
+    pub frames_cap: u64,
+    /// Frames in use.
+    pub depth: u64,
+    /// The fuel counter, as the interpreter keeps it (`Vm::fuel`).
+    pub fuel: i64,
+    /// The instance's interrupt flag.
+    pub interrupt: *const AtomicBool,
+    /// The instance's globals.
+    pub globals: *mut u64,
+    /// The module's code table: each function's compiled code, or
+    /// [`crate::jit::helpers::kiln_call_slow`] where it has none.
+    pub entries: *const usize,
+    /// Compiled code traps with a stack overflow below this stack address (a backstop: the
+    /// run's stack is sized for the deepest call stack the limits allow).
+    pub stack_limit: usize,
+    /// The instance.
+    pub vm: *mut Vm,
+}
+
+// SAFETY: the pointers are only dereferenced while the owning instance runs, on the
+// thread running it.
+unsafe impl Send for NativeCtx {}
+
+impl Default for NativeCtx {
+    fn default() -> NativeCtx {
+        NativeCtx {
+            regs: std::ptr::null_mut(),
+            regs_len: 0,
+            frames: std::ptr::null_mut(),
+            frames_cap: 0,
+            depth: 0,
+            fuel: 0,
+            interrupt: std::ptr::null(),
+            globals: std::ptr::null_mut(),
+            entries: std::ptr::null(),
+            stack_limit: 0,
+            vm: std::ptr::null_mut(),
+        }
+    }
+}
+
+/// Byte offsets of the fields compiled code uses.
+pub mod offsets {
+    use super::NativeCtx;
+    use crate::interp::frame::Frame;
+    use std::mem::offset_of;
+
+    pub const REGS: i32 = offset_of!(NativeCtx, regs) as i32;
+    pub const REGS_LEN: i32 = offset_of!(NativeCtx, regs_len) as i32;
+    pub const FRAMES: i32 = offset_of!(NativeCtx, frames) as i32;
+    pub const FRAMES_CAP: i32 = offset_of!(NativeCtx, frames_cap) as i32;
+    pub const DEPTH: i32 = offset_of!(NativeCtx, depth) as i32;
+    pub const FUEL: i32 = offset_of!(NativeCtx, fuel) as i32;
+    pub const INTERRUPT: i32 = offset_of!(NativeCtx, interrupt) as i32;
+    pub const GLOBALS: i32 = offset_of!(NativeCtx, globals) as i32;
+    pub const ENTRIES: i32 = offset_of!(NativeCtx, entries) as i32;
+    pub const STACK_LIMIT: i32 = offset_of!(NativeCtx, stack_limit) as i32;
+
+    pub const FRAME_SIZE: i64 = std::mem::size_of::<Frame>() as i64;
+    pub const FRAME_CODE: i32 = offset_of!(Frame, code) as i32;
+    pub const FRAME_FUNC: i32 = offset_of!(Frame, func) as i32;
+    pub const FRAME_PC: i32 = offset_of!(Frame, pc) as i32;
+    pub const FRAME_BASE: i32 = offset_of!(Frame, base) as i32;
+    pub const FRAME_RET: i32 = offset_of!(Frame, ret) as i32;
+    pub const FRAME_CLEAR_END: i32 = offset_of!(Frame, clear_end) as i32;
+}
+
+impl NativeCtx {
+    /// Points the context at `vm`'s current register file, frames, fuel and globals.
+    pub fn refresh(vm: &mut Vm) {
+        let vm_ptr: *mut Vm = vm;
+        let interrupt: *const AtomicBool = &*vm.interrupt;
+        let entries = vm.module.jit.entries_ptr();
+        let ctx = &mut vm.native;
+        ctx.regs = vm.stack.base();
+        ctx.regs_len = vm.stack.len() as u64;
+        ctx.frames = vm.frames.as_mut_ptr();
+        ctx.frames_cap = vm.frames.capacity() as u64;
+        ctx.depth = vm.frames.len() as u64;
+        ctx.fuel = vm.fuel;
+        ctx.interrupt = interrupt;
+        ctx.globals = vm.globals.as_mut_ptr();
+        ctx.entries = entries;
+        ctx.vm = vm_ptr;
+    }
+
+    /// Copies what compiled code changed (frames in use, fuel) back into `vm`.
+    ///
+    /// # Safety
+    /// `ctx.depth` frames of `vm.frames`' buffer are initialised (compiled code writes
+    /// frames below `frames_cap` only).
+    pub unsafe fn sync_into(vm: &mut Vm) {
+        let (depth, fuel) = (vm.native.depth as usize, vm.native.fuel);
+        // SAFETY: the caller's guarantee.
+        unsafe { vm.frames.set_len(depth) };
+        vm.fuel = fuel;
+    }
+}

@@ -1,0 +1,1234 @@
+//! Bytecode to Cranelift IR, one function at a time, for any `cranelift_module::Module`
+//! (the JIT's `JITModule` now, an object module for ahead-of-time compilation later).
+//!
+//! The input is a verified function: its typed instructions and register types give each
+//! register-file slot a kind (int, float or reference), and its run form, at the same
+//! indices, gives the operands the loader resolved (slots, constants, dispatch sites,
+//! natives). Every basic block charges its length in fuel on entry, as the spec counts;
+//! where fuel is observed inside a block (a helper, a trap) the counter handed over is the
+//! interpreter's at that instruction. `abi.rs` has the contract with the runtime.
+
+use super::abi::{offsets as off, STATUS_OK, STATUS_STOP};
+use super::helpers::TrapCode;
+use crate::interp::op::Op;
+use crate::loader::{PreparedFunc, PreparedModule};
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{self, types, AbiParam, Block, InstBuilder, JumpTableData, MemFlagsData, Value};
+use cranelift_frontend::{FunctionBuilder, Variable};
+use cranelift_module::{FuncId, Module};
+use kiln_bytecode::{CompositeType, Instr, ValType};
+
+/// Functions with more instructions than this stay interpreted (compile time and memory
+/// grow faster than linearly with a function's size).
+pub const MAX_JIT_INSTRS: usize = 20_000;
+
+/// Where a compiled function starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entry {
+    /// A call: the function pushes its frame.
+    Call,
+    /// On-stack replacement at the loop header `pc`: the interpreter's frame is already
+    /// pushed and every register is in the register file.
+    Osr(u32),
+}
+
+/// The runtime helpers, declared in the module being compiled into.
+#[derive(Clone, Copy)]
+pub struct Helpers {
+    pub exec_slow: FuncId,
+    pub trap: FuncId,
+    pub limit: FuncId,
+    pub enter_slow: FuncId,
+    pub iface_target: FuncId,
+    pub float_rem: FuncId,
+    pub zero_slots: FuncId,
+}
+
+/// The helpers' symbol names and signatures (params, returns), `I64` unless `F64`.
+pub const HELPER_SIGS: [(&str, &[ir::Type], &[ir::Type]); 7] = [
+    ("kiln_exec_slow", &[types::I64, types::I64], &[types::I64]),
+    ("kiln_trap", &[types::I64, types::I64, types::I64, types::I64, types::I64], &[types::I64]),
+    ("kiln_limit", &[types::I64, types::I64, types::I64], &[types::I64]),
+    ("kiln_enter_slow", &[types::I64, types::I64, types::I64], &[types::I64]),
+    ("kiln_iface_target", &[types::I64, types::I64, types::I64], &[types::I64]),
+    ("kiln_float_rem", &[types::F64, types::F64], &[types::F64]),
+    ("kiln_zero_slots", &[types::I64, types::I64, types::I64], &[]),
+];
+
+/// Declares the helpers in `m` as imports.
+pub fn declare_helpers<M: Module>(m: &mut M) -> Result<Helpers, String> {
+    let mut ids = Vec::new();
+    for (name, params, rets) in HELPER_SIGS {
+        let mut sig = m.make_signature();
+        sig.params = params.iter().map(|&t| AbiParam::new(t)).collect();
+        sig.returns = rets.iter().map(|&t| AbiParam::new(t)).collect();
+        ids.push(m.declare_function(name, cranelift_module::Linkage::Import, &sig).map_err(|e| e.to_string())?);
+    }
+    Ok(Helpers {
+        exec_slow: ids[0],
+        trap: ids[1],
+        limit: ids[2],
+        enter_slow: ids[3],
+        iface_target: ids[4],
+        float_rem: ids[5],
+        zero_slots: ids[6],
+    })
+}
+
+/// The signature of every compiled function (`abi::NativeFn`).
+pub fn native_signature<M: Module>(m: &M) -> ir::Signature {
+    let mut sig = m.make_signature();
+    sig.params = vec![AbiParam::new(types::I64); 5];
+    sig.returns = vec![AbiParam::new(types::I64)];
+    sig
+}
+
+/// How a slot's value is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// An int, a bool or an optional value's some/none word: a machine integer.
+    Int,
+    /// A float: a machine float.
+    Float,
+    /// A reference: always in the register file (a GC root).
+    Ref,
+}
+
+fn kind_of(t: ValType) -> Kind {
+    match t {
+        ValType::Float => Kind::Float,
+        t if t.is_ref() => Kind::Ref,
+        _ => Kind::Int,
+    }
+}
+
+/// The kinds of the slots a register of type `t` takes.
+fn slot_kinds(types_: &[CompositeType], t: ValType) -> Vec<Kind> {
+    match t {
+        ValType::OptInt | ValType::OptBool => vec![Kind::Int, Kind::Int],
+        ValType::OptFloat => vec![Kind::Float, Kind::Int],
+        ValType::Pair(p) => match &types_[p.index()] {
+            CompositeType::Pair(a, b) => vec![kind_of(*a), kind_of(*b)],
+            _ => vec![Kind::Int, Kind::Int],
+        },
+        t => vec![kind_of(t)],
+    }
+}
+
+fn trusted() -> MemFlagsData {
+    MemFlagsData::trusted()
+}
+
+/// Translates function `func` of `pm` into `b`'s function (whose signature must be
+/// [`native_signature`]). `direct[f]` is the id of function `f`'s compiled code in `m`,
+/// where calls can go straight to it.
+pub fn translate<M: Module>(
+    m: &mut M,
+    b: FunctionBuilder<'_>,
+    pm: &PreparedModule,
+    func: u32,
+    entry: Entry,
+    helpers: &Helpers,
+    direct: &[Option<FuncId>],
+) -> Result<(), String> {
+    let pf = &pm.funcs[func as usize];
+    let bf = &pm.bytecode.funcs[func as usize];
+    if bf.code.len() > MAX_JIT_INSTRS {
+        return Err(format!("{} instructions (the JIT takes at most {MAX_JIT_INSTRS})", bf.code.len()));
+    }
+    let mut t = Tx::new(m, b, pm, func, helpers, direct);
+    t.prologue(entry);
+    t.body();
+    t.b.seal_all_blocks();
+    let _ = pf;
+    let config = t.m.target_config();
+    t.b.finalize(config);
+    Ok(())
+}
+
+struct Tx<'a, 'f, M: Module> {
+    m: &'a mut M,
+    b: FunctionBuilder<'f>,
+    pm: &'a PreparedModule,
+    func: u32,
+    pf: &'a PreparedFunc,
+    bf: &'a kiln_bytecode::Function,
+    /// Kind of each slot of the frame.
+    kinds: Vec<Kind>,
+    /// The variable of each int or float slot.
+    vars: Vec<Option<Variable>>,
+    /// The first slot of each register.
+    reg_slots: Vec<u32>,
+    /// The block starting at each leader pc.
+    blocks: Vec<Option<Block>>,
+    /// Returns `STATUS_STOP` (a trap or exit was recorded).
+    stop: Block,
+    ctx: Value,
+    base: Value,
+    ret: Value,
+    clear_end: Value,
+    /// This function's frame index (`depth` before it was pushed).
+    my_frame: Value,
+    interrupt: Value,
+    globals: Value,
+    /// Address of the frame's register 0 (reloaded after every call: the register file
+    /// may move).
+    regs: Variable,
+    /// The fuel counter, charged per block on entry.
+    fuel: Variable,
+    native_sig: ir::SigRef,
+    refs: HelperRefs,
+    direct: &'a [Option<FuncId>],
+}
+
+#[derive(Clone, Copy)]
+struct HelperRefs {
+    exec_slow: ir::FuncRef,
+    trap: ir::FuncRef,
+    limit: ir::FuncRef,
+    enter_slow: ir::FuncRef,
+    iface_target: ir::FuncRef,
+    float_rem: ir::FuncRef,
+    zero_slots: ir::FuncRef,
+}
+
+impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
+    fn new(
+        m: &'a mut M,
+        mut b: FunctionBuilder<'f>,
+        pm: &'a PreparedModule,
+        func: u32,
+        helpers: &Helpers,
+        direct: &'a [Option<FuncId>],
+    ) -> Self {
+        let pf = &pm.funcs[func as usize];
+        let bf = &pm.bytecode.funcs[func as usize];
+        let (reg_slots, n_slots) = crate::loader::slot_layout(bf.regs.iter().copied());
+        let mut kinds = Vec::with_capacity(n_slots);
+        for &t in &bf.regs {
+            kinds.extend(slot_kinds(&pm.bytecode.types, t));
+        }
+        debug_assert_eq!(kinds.len(), n_slots);
+        let vars = kinds
+            .iter()
+            .map(|k| match k {
+                Kind::Int => Some(b.declare_var(types::I64)),
+                Kind::Float => Some(b.declare_var(types::F64)),
+                Kind::Ref => None,
+            })
+            .collect();
+        let leaders = kiln_bytecode::isa::block_leaders(&bf.code);
+        let blocks = leaders.iter().map(|&l| if l { Some(b.create_block()) } else { None }).collect();
+        let stop = b.create_block();
+        b.set_cold_block(stop);
+        let mut decl = |id: FuncId, b: &mut FunctionBuilder<'f>| m.declare_func_in_func(id, b.func);
+        let refs = HelperRefs {
+            exec_slow: decl(helpers.exec_slow, &mut b),
+            trap: decl(helpers.trap, &mut b),
+            limit: decl(helpers.limit, &mut b),
+            enter_slow: decl(helpers.enter_slow, &mut b),
+            iface_target: decl(helpers.iface_target, &mut b),
+            float_rem: decl(helpers.float_rem, &mut b),
+            zero_slots: decl(helpers.zero_slots, &mut b),
+        };
+        let native_sig = b.import_signature(native_signature(m));
+        let regs = b.declare_var(types::I64);
+        let fuel = b.declare_var(types::I64);
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        let p = b.block_params(entry).to_vec();
+        let zero = b.ins().iconst(types::I64, 0);
+        Tx {
+            m,
+            b,
+            pm,
+            func,
+            pf,
+            bf,
+            kinds,
+            vars,
+            reg_slots,
+            blocks,
+            stop,
+            ctx: p[0],
+            base: p[1],
+            ret: p[2],
+            clear_end: p[3],
+            my_frame: zero,
+            interrupt: zero,
+            globals: zero,
+            regs,
+            fuel,
+            native_sig,
+            refs,
+            direct,
+        }
+    }
+
+    // ----- small pieces -----
+
+    fn iconst(&mut self, v: i64) -> Value {
+        self.b.ins().iconst(types::I64, v)
+    }
+
+    fn ctx_load(&mut self, offset: i32) -> Value {
+        self.b.ins().load(types::I64, trusted(), self.ctx, offset)
+    }
+
+    fn ctx_store(&mut self, v: Value, offset: i32) {
+        self.b.ins().store(trusted(), v, self.ctx, offset);
+    }
+
+    /// `regs` from the context: `ctx.regs + base * 8`.
+    fn reload_regs(&mut self) {
+        let file = self.ctx_load(off::REGS);
+        let bytes = self.b.ins().ishl_imm_u(self.base, 3);
+        let regs = self.b.ins().iadd(file, bytes);
+        self.b.def_var(self.regs, regs);
+    }
+
+    fn slot_offset(slot: u32) -> i32 {
+        slot as i32 * 8
+    }
+
+    /// The value of slot `s`, as its kind's machine type.
+    fn get(&mut self, s: u16) -> Value {
+        let s = s as usize;
+        match self.kinds.get(s).copied().unwrap_or(Kind::Int) {
+            Kind::Ref => {
+                let regs = self.b.use_var(self.regs);
+                self.b.ins().load(types::I64, trusted(), regs, Self::slot_offset(s as u32))
+            }
+            _ => match self.vars.get(s).copied().flatten() {
+                Some(v) => self.b.use_var(v),
+                None => self.iconst(0),
+            },
+        }
+    }
+
+    /// The bits of slot `s` as an `I64`.
+    fn get_bits(&mut self, s: u16) -> Value {
+        let v = self.get(s);
+        self.as_type(v, types::I64)
+    }
+
+    fn as_type(&mut self, v: Value, ty: ir::Type) -> Value {
+        if self.b.func.dfg.value_type(v) == ty {
+            v
+        } else {
+            self.b.ins().bitcast(ty, MemFlagsData::new(), v)
+        }
+    }
+
+    /// The machine type of slot `s`.
+    fn ty(&self, s: u16) -> ir::Type {
+        match self.kinds.get(s as usize) {
+            Some(Kind::Float) => types::F64,
+            _ => types::I64,
+        }
+    }
+
+    /// Sets slot `s` to `v` (bit-cast to the slot's type if needed).
+    fn set(&mut self, s: u16, v: Value) {
+        let ty = self.ty(s);
+        let v = self.as_type(v, ty);
+        let si = s as usize;
+        match self.kinds.get(si).copied() {
+            Some(Kind::Ref) => {
+                let regs = self.b.use_var(self.regs);
+                self.b.ins().store(trusted(), v, regs, Self::slot_offset(s as u32));
+            }
+            Some(_) => {
+                let var = self.vars[si].expect("int and float slots have variables");
+                self.b.def_var(var, v);
+            }
+            None => {}
+        }
+    }
+
+    /// Writes int and float slots `from..to` to the register file (where a callee, a
+    /// native or a helper reads them).
+    fn flush(&mut self, from: usize, to: usize) {
+        for s in from..to.min(self.kinds.len()) {
+            if let Some(var) = self.vars[s] {
+                let v = self.b.use_var(var);
+                let regs = self.b.use_var(self.regs);
+                self.b.ins().store(trusted(), v, regs, Self::slot_offset(s as u32));
+            }
+        }
+    }
+
+    /// Reads int and float slots `from..to` back from the register file.
+    fn refill(&mut self, from: usize, to: usize) {
+        for s in from..to.min(self.kinds.len()) {
+            if let Some(var) = self.vars[s] {
+                let ty = self.ty(s as u16);
+                let regs = self.b.use_var(self.regs);
+                let v = self.b.ins().load(ty, trusted(), regs, Self::slot_offset(s as u32));
+                self.b.def_var(var, v);
+            }
+        }
+    }
+
+    /// Instructions after `pc` in its block: what the interpreter has not yet charged
+    /// there (this translation charges whole blocks on entry).
+    fn rest(&self, pc: usize) -> i64 {
+        i64::from(self.pf.block_rest[pc])
+    }
+
+    /// Stores the interpreter's fuel counter at `pc` for a helper or a callee.
+    fn save_fuel(&mut self, pc: usize) {
+        let fuel = self.b.use_var(self.fuel);
+        let rest = self.rest(pc);
+        let at_pc = self.b.ins().iadd_imm_s(fuel, rest);
+        self.ctx_store(at_pc, off::FUEL);
+    }
+
+    /// Reads the fuel counter back after a helper or a callee returned to `pc`.
+    fn load_fuel(&mut self, pc: usize) {
+        let fuel = self.ctx_load(off::FUEL);
+        let rest = self.rest(pc);
+        let block_charged = self.b.ins().iadd_imm_s(fuel, -rest);
+        self.b.def_var(self.fuel, block_charged);
+    }
+
+    /// Continues in a new block when `status` is `STATUS_OK`; returns `STATUS_STOP`
+    /// otherwise.
+    fn check_status(&mut self, status: Value) {
+        let cont = self.b.create_block();
+        self.b.ins().brif(status, self.stop, &[], cont, &[]);
+        self.b.switch_to_block(cont);
+    }
+
+    /// Calls a helper that may collect, trap or charge fuel, at instruction `pc`.
+    fn call_helper(&mut self, pc: usize, callee: ir::FuncRef, args: &[Value]) -> Value {
+        self.save_fuel(pc);
+        let call = self.b.ins().call(callee, args);
+        let status = self.b.inst_results(call)[0];
+        self.reload_regs();
+        self.load_fuel(pc);
+        status
+    }
+
+    /// Traps with `code` (operands `a`, `b`) at `pc` when `cond` is true.
+    fn trap_if(&mut self, cond: Value, pc: usize, code: TrapCode, a: Value, b: Value) {
+        let trap = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.set_cold_block(trap);
+        self.b.ins().brif(cond, trap, &[], cont, &[]);
+        self.b.switch_to_block(trap);
+        self.trap_here(pc, code, a, b);
+        self.b.switch_to_block(cont);
+    }
+
+    /// Traps unconditionally (ends the current block).
+    fn trap_here(&mut self, pc: usize, code: TrapCode, a: Value, b: Value) {
+        self.save_fuel(pc);
+        let (pc_v, code_v) = (self.iconst(pc as i64), self.iconst(code as i64));
+        let args = [self.ctx, pc_v, code_v, a, b];
+        self.b.ins().call(self.refs.trap, &args);
+        self.b.ins().jump(self.stop, &[]);
+    }
+
+    fn block_at(&self, pc: usize) -> Block {
+        self.blocks[pc].expect("branch targets and fall-throughs are block leaders")
+    }
+
+    // ----- entry and exit -----
+
+    fn prologue(&mut self, entry: Entry) {
+        // Backstop: the run's stack is sized for the deepest call stack, but a frame
+        // larger than budgeted must still trap rather than crash.
+        let sp = self.b.ins().get_stack_pointer(types::I64);
+        let limit = self.ctx_load(off::STACK_LIMIT);
+        let low = self.b.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
+        let keep = self.iconst(-1);
+        let zero = self.iconst(0);
+        self.trap_if_keep_pc(low, TrapCode::StackOverflow, keep, zero);
+        let depth = self.ctx_load(off::DEPTH);
+        match entry {
+            Entry::Call => {
+                let n_regs = self.pf.n_regs as i64;
+                let need = self.b.ins().iadd_imm_s(self.base, n_regs);
+                let cap = self.ctx_load(off::FRAMES_CAP);
+                let len = self.ctx_load(off::REGS_LEN);
+                let full = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, depth, cap);
+                let short = self.b.ins().icmp(IntCC::UnsignedGreaterThan, need, len);
+                let grow = self.b.ins().bor(full, short);
+                let slow = self.b.create_block();
+                let push = self.b.create_block();
+                self.b.set_cold_block(slow);
+                self.b.ins().brif(grow, slow, &[], push, &[]);
+                self.b.switch_to_block(slow);
+                let depth1 = self.b.ins().iadd_imm_s(depth, 1);
+                let call = self.b.ins().call(self.refs.enter_slow, &[self.ctx, need, depth1]);
+                let status = self.b.inst_results(call)[0];
+                self.b.ins().brif(status, self.stop, &[], push, &[]);
+                self.b.switch_to_block(push);
+                // Push the frame.
+                let frames = self.ctx_load(off::FRAMES);
+                let at = self.b.ins().imul_imm_s(depth, off::FRAME_SIZE);
+                let fp = self.b.ins().iadd(frames, at);
+                let code = self.iconst(self.pf.code.as_ptr() as i64);
+                self.b.ins().store(trusted(), code, fp, off::FRAME_CODE);
+                let func = self.iconst(i64::from(self.func));
+                self.b.ins().istore32(trusted(), func, fp, off::FRAME_FUNC);
+                let zero = self.iconst(0);
+                self.b.ins().istore32(trusted(), zero, fp, off::FRAME_PC);
+                self.b.ins().istore32(trusted(), self.base, fp, off::FRAME_BASE);
+                self.b.ins().istore32(trusted(), self.ret, fp, off::FRAME_RET);
+                self.b.ins().istore32(trusted(), self.clear_end, fp, off::FRAME_CLEAR_END);
+                let depth1 = self.b.ins().iadd_imm_s(depth, 1);
+                self.ctx_store(depth1, off::DEPTH);
+                self.my_frame = depth;
+                self.reload_regs();
+                // A new frame's reference slots that are not parameters may hold another
+                // frame's leftovers: null them before anything can collect.
+                let span = self.pf.local_ref_span.clone();
+                let regs = self.b.use_var(self.regs);
+                for s in span {
+                    self.b.ins().store(trusted(), zero, regs, Self::slot_offset(s as u32));
+                }
+                let params_end = self.reg_slots.get(self.bf.sig.params.len()).map_or(self.kinds.len(), |&s| s as usize);
+                self.refill(0, params_end);
+                for s in params_end..self.kinds.len() {
+                    if let Some(var) = self.vars[s] {
+                        let z = if self.kinds[s] == Kind::Float {
+                            self.b.ins().f64const(0.0)
+                        } else {
+                            self.iconst(0)
+                        };
+                        self.b.def_var(var, z);
+                    }
+                }
+            }
+            Entry::Osr(_) => {
+                self.my_frame = self.b.ins().iadd_imm_s(depth, -1);
+                self.reload_regs();
+                self.refill(0, self.kinds.len());
+            }
+        }
+        self.interrupt = self.ctx_load(off::INTERRUPT);
+        self.globals = self.ctx_load(off::GLOBALS);
+        let fuel = self.ctx_load(off::FUEL);
+        self.b.def_var(self.fuel, fuel);
+        match entry {
+            Entry::Call => {
+                // The entry check, before the first block is charged.
+                self.limit_check(0, true);
+                let first = self.block_at(0);
+                self.b.ins().jump(first, &[]);
+            }
+            Entry::Osr(pc) => {
+                let header = self.block_at(pc as usize);
+                self.b.ins().jump(header, &[]);
+            }
+        }
+        // The shared exit for stops.
+        self.b.switch_to_block(self.stop);
+        let stop = self.iconst(STATUS_STOP as i64);
+        self.b.ins().return_(&[stop]);
+    }
+
+    /// Traps without changing the top frame's pc (the caller's call site stays the trap
+    /// site: the frame being entered was not pushed).
+    fn trap_if_keep_pc(&mut self, cond: Value, code: TrapCode, keep: Value, b: Value) {
+        let trap = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.set_cold_block(trap);
+        self.b.ins().brif(cond, trap, &[], cont, &[]);
+        self.b.switch_to_block(trap);
+        let code_v = self.iconst(code as i64);
+        let args = [self.ctx, keep, code_v, keep, b];
+        self.b.ins().call(self.refs.trap, &args);
+        self.b.ins().jump(self.stop, &[]);
+        self.b.switch_to_block(cont);
+    }
+
+    /// The fuel and interrupt check of function entries and loop back-edges.
+    fn limit_check(&mut self, pc: usize, at_entry: bool) {
+        let fuel = self.b.use_var(self.fuel);
+        let flag = self.b.ins().uload8(types::I32, trusted(), self.interrupt, 0);
+        let out = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, fuel, 0);
+        let out = self.b.ins().uextend(types::I32, out);
+                let any = self.b.ins().bor(out, flag);
+        let slow = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.set_cold_block(slow);
+        self.b.ins().brif(any, slow, &[], cont, &[]);
+        self.b.switch_to_block(slow);
+        let (pc_v, entry_v) = (self.iconst(pc as i64), self.iconst(at_entry as i64));
+        // At a check the block is fully charged and ends here: the counter is exact.
+        let fuel = self.b.use_var(self.fuel);
+        self.ctx_store(fuel, off::FUEL);
+        let call = self.b.ins().call(self.refs.limit, &[self.ctx, pc_v, entry_v]);
+        let status = self.b.inst_results(call)[0];
+        let fuel = self.ctx_load(off::FUEL);
+        self.b.def_var(self.fuel, fuel);
+        self.b.ins().brif(status, self.stop, &[], cont, &[]);
+        self.b.switch_to_block(cont);
+    }
+
+    /// Returns `values` (the result's slots) to the caller.
+    fn ret(&mut self, values: &[Value]) {
+        let has_leftovers = self.b.ins().icmp(IntCC::UnsignedGreaterThan, self.clear_end, self.base);
+        let zero_block = self.b.create_block();
+        let write = self.b.create_block();
+        self.b.ins().brif(has_leftovers, zero_block, &[], write, &[]);
+        self.b.switch_to_block(zero_block);
+        self.b.ins().call(self.refs.zero_slots, &[self.ctx, self.base, self.clear_end]);
+        self.b.ins().jump(write, &[]);
+        self.b.switch_to_block(write);
+        if !values.is_empty() {
+            let file = self.ctx_load(off::REGS);
+            let at = self.b.ins().ishl_imm_u(self.ret, 3);
+            let addr = self.b.ins().iadd(file, at);
+            for (i, &v) in values.iter().enumerate() {
+                self.b.ins().store(trusted(), v, addr, i as i32 * 8);
+            }
+        }
+        self.ctx_store(self.my_frame, off::DEPTH);
+        let fuel = self.b.use_var(self.fuel);
+        self.ctx_store(fuel, off::FUEL);
+        let ok = self.iconst(STATUS_OK as i64);
+        self.b.ins().return_(&[ok]);
+    }
+
+    // ----- the body -----
+
+    fn body(&mut self) {
+        let code = &self.bf.code;
+        let mut open = false;
+        for pc in 0..code.len() {
+            if let Some(block) = self.blocks[pc] {
+                if open {
+                    self.b.ins().jump(block, &[]);
+                }
+                self.b.switch_to_block(block);
+                let len = self.rest(pc) + 1;
+                let fuel = self.b.use_var(self.fuel);
+                let charged = self.b.ins().iadd_imm_s(fuel, -len);
+                self.b.def_var(self.fuel, charged);
+                open = true;
+            }
+            if !open {
+                continue; // unreachable instructions after a terminator
+            }
+            open = self.instr(pc);
+        }
+        if open {
+            // The verifier ends every function with a terminator (rule F4).
+            let z = self.iconst(0);
+            self.trap_here(code.len() - 1, TrapCode::Unreachable, z, z);
+        }
+    }
+
+    /// The slot of register operand `name` of `instr`, if it has one.
+    fn reg_operand(&self, instr: &Instr, name: &str) -> Option<usize> {
+        let info = instr.opcode().info();
+        info.operands
+            .iter()
+            .zip(instr.operand_values().iter())
+            .find(|((n, k), _)| *n == name && *k == kiln_bytecode::isa::OperandKind::Reg)
+            .map(|(_, (_, v))| v as usize)
+    }
+
+    /// The slots register `dst` of `instr` takes, if it has one: `(first, count)`.
+    fn dst_slots(&self, instr: &Instr) -> Option<(usize, usize)> {
+        let r = self.reg_operand(instr, "dst")?;
+        let t = self.bf.regs.get(r)?;
+        Some((self.reg_slots[r] as usize, t.width()))
+    }
+
+    /// Lowers instruction `pc`; returns whether control falls through.
+    fn instr(&mut self, pc: usize) -> bool {
+        let op = self.pf.code[pc];
+        let instr = self.bf.code[pc];
+        macro_rules! int2 {
+            ($dst:expr, $a:expr, $b:expr, $f:ident) => {{
+                let (x, y) = (self.get_bits($a), self.get_bits($b));
+                let v = self.b.ins().$f(x, y);
+                self.set($dst, v);
+            }};
+        }
+        macro_rules! float2 {
+            ($dst:expr, $a:expr, $b:expr, $f:ident) => {{
+                let (x, y) = (self.get_float($a), self.get_float($b));
+                let v = self.b.ins().$f(x, y);
+                self.set($dst, v);
+            }};
+        }
+        macro_rules! icmp {
+            ($dst:expr, $a:expr, $b:expr, $cc:expr) => {{
+                let (x, y) = (self.get_bits($a), self.get_bits($b));
+                let c = self.b.ins().icmp($cc, x, y);
+                let v = self.b.ins().uextend(types::I64, c);
+                self.set($dst, v);
+            }};
+        }
+        macro_rules! fcmp {
+            ($dst:expr, $a:expr, $b:expr, $cc:expr) => {{
+                let (x, y) = (self.get_float($a), self.get_float($b));
+                let c = self.b.ins().fcmp($cc, x, y);
+                let v = self.b.ins().uextend(types::I64, c);
+                self.set($dst, v);
+            }};
+        }
+        macro_rules! cond_branch {
+            ($back:expr, $target:expr, $cond:expr) => {{
+                let c = $cond;
+                self.branch(pc, $back, $target as usize, c);
+                return false;
+            }};
+        }
+        match op {
+            Op::Nop => {}
+            Op::Mov { dst, src } => {
+                let v = self.get(src);
+                self.set(dst, v);
+            }
+            Op::Mov2 { dst, src } => {
+                let (v, t) = (self.get(src), self.get(src + 1));
+                self.set(dst, v);
+                self.set(dst + 1, t);
+            }
+            Op::LoadI { dst, imm } => {
+                let v = self.iconst(i64::from(imm));
+                self.set(dst, v);
+            }
+            Op::LoadBits { dst, k } => {
+                let bits = self.pm.const_bits[k as usize];
+                let v = if self.ty(dst) == types::F64 {
+                    self.b.ins().f64const(f64::from_bits(bits))
+                } else {
+                    self.iconst(bits as i64)
+                };
+                self.set(dst, v);
+            }
+            Op::LoadStr { dst, k } => {
+                // Constant strings are immortal objects of the module.
+                let v = self.iconst(self.pm.strings.refs()[k as usize] as i64);
+                self.set(dst, v);
+            }
+            Op::AddI { dst, a, b } => int2!(dst, a, b, iadd),
+            Op::SubI { dst, a, b } => int2!(dst, a, b, isub),
+            Op::MulI { dst, a, b } => int2!(dst, a, b, imul),
+            Op::AndI { dst, a, b } => int2!(dst, a, b, band),
+            Op::OrI { dst, a, b } => int2!(dst, a, b, bor),
+            Op::XorI { dst, a, b } => int2!(dst, a, b, bxor),
+            // Cranelift takes shift counts modulo the width, as `ops::int_shl` does.
+            Op::ShlI { dst, a, b } => int2!(dst, a, b, ishl),
+            Op::ShrI { dst, a, b } => int2!(dst, a, b, sshr),
+            Op::DivI { dst, a, b } => self.div_rem(pc, dst, a, b, false),
+            Op::RemI { dst, a, b } => self.div_rem(pc, dst, a, b, true),
+            Op::NegI { dst, src } => {
+                let x = self.get_bits(src);
+                let v = self.b.ins().ineg(x);
+                self.set(dst, v);
+            }
+            Op::AddImm { dst, a, imm } => {
+                let x = self.get_bits(a);
+                let v = self.b.ins().iadd_imm_s(x, i64::from(imm));
+                self.set(dst, v);
+            }
+            Op::AddF { dst, a, b } => float2!(dst, a, b, fadd),
+            Op::SubF { dst, a, b } => float2!(dst, a, b, fsub),
+            Op::MulF { dst, a, b } => float2!(dst, a, b, fmul),
+            Op::DivF { dst, a, b } => float2!(dst, a, b, fdiv),
+            Op::RemF { dst, a, b } => {
+                let (x, y) = (self.get_float(a), self.get_float(b));
+                let call = self.b.ins().call(self.refs.float_rem, &[x, y]);
+                let v = self.b.inst_results(call)[0];
+                self.set(dst, v);
+            }
+            Op::NegF { dst, src } => {
+                let x = self.get_float(src);
+                let v = self.b.ins().fneg(x);
+                self.set(dst, v);
+            }
+            Op::EqI { dst, a, b } => icmp!(dst, a, b, IntCC::Equal),
+            Op::NeI { dst, a, b } => icmp!(dst, a, b, IntCC::NotEqual),
+            Op::LtI { dst, a, b } => icmp!(dst, a, b, IntCC::SignedLessThan),
+            Op::LeI { dst, a, b } => icmp!(dst, a, b, IntCC::SignedLessThanOrEqual),
+            Op::EqF { dst, a, b } => fcmp!(dst, a, b, FloatCC::Equal),
+            Op::NeF { dst, a, b } => fcmp!(dst, a, b, FloatCC::NotEqual),
+            Op::LtF { dst, a, b } => fcmp!(dst, a, b, FloatCC::LessThan),
+            Op::LeF { dst, a, b } => fcmp!(dst, a, b, FloatCC::LessThanOrEqual),
+            Op::Not { dst, src } => {
+                let x = self.get_bits(src);
+                let v = self.b.ins().bxor_imm_u(x, 1);
+                self.set(dst, v);
+            }
+            Op::IntToFloat { dst, src } => {
+                let x = self.get_bits(src);
+                let v = self.b.ins().fcvt_from_sint(types::F64, x);
+                self.set(dst, v);
+            }
+            // Saturating, NaN to 0: Rust's `as`, which `ops::float_to_int` is.
+            Op::FloatToInt { dst, src } => {
+                let x = self.get_float(src);
+                let v = self.b.ins().fcvt_to_sint_sat(types::I64, x);
+                self.set(dst, v);
+            }
+
+            Op::Switch { src, count } => {
+                let x = self.get_bits(src);
+                let n = self.iconst(i64::from(count));
+                let idx = self.b.ins().umin(x, n);
+                let idx = self.b.ins().ireduce(types::I32, idx);
+                let table: Vec<ir::BlockCall> = (0..count as usize)
+                    .map(|k| {
+                        let blk = self.block_at(pc + 1 + k);
+                        self.b.func.dfg.block_call(blk, &[])
+                    })
+                    .collect();
+                let dflt = self.block_at(pc + 1 + count as usize);
+                let dflt = self.b.func.dfg.block_call(dflt, &[]);
+                let jt = self.b.create_jump_table(JumpTableData::new(dflt, &table));
+                self.b.ins().br_table(idx, jt);
+                return false;
+            }
+            Op::Jmp { target } => {
+                let blk = self.block_at(target as usize);
+                self.b.ins().jump(blk, &[]);
+                return false;
+            }
+            Op::Loop { target } => {
+                self.back_edge(pc);
+                let blk = self.block_at(target as usize);
+                self.b.ins().jump(blk, &[]);
+                return false;
+            }
+            Op::JmpIf { back, cond, target } => cond_branch!(back, target, {
+                let c = self.get_bits(cond);
+                self.b.ins().icmp_imm_s(IntCC::NotEqual, c, 0)
+            }),
+            Op::JmpIfNot { back, cond, target } => cond_branch!(back, target, {
+                let c = self.get_bits(cond);
+                self.b.ins().icmp_imm_s(IntCC::Equal, c, 0)
+            }),
+            Op::JeqI { back, a, b, target } => cond_branch!(back, target, self.cmp(a, b, IntCC::Equal)),
+            Op::JneI { back, a, b, target } => cond_branch!(back, target, self.cmp(a, b, IntCC::NotEqual)),
+            Op::JltI { back, a, b, target } => cond_branch!(back, target, self.cmp(a, b, IntCC::SignedLessThan)),
+            Op::JleI { back, a, b, target } => {
+                cond_branch!(back, target, self.cmp(a, b, IntCC::SignedLessThanOrEqual))
+            }
+            Op::JgtI { back, a, b, target } => cond_branch!(back, target, self.cmp(a, b, IntCC::SignedGreaterThan)),
+            Op::JgeI { back, a, b, target } => {
+                cond_branch!(back, target, self.cmp(a, b, IntCC::SignedGreaterThanOrEqual))
+            }
+            Op::JeqImm { back, a, imm, target } => cond_branch!(back, target, self.cmp_imm(a, imm, IntCC::Equal)),
+            Op::JneImm { back, a, imm, target } => cond_branch!(back, target, self.cmp_imm(a, imm, IntCC::NotEqual)),
+            Op::JltImm { back, a, imm, target } => {
+                cond_branch!(back, target, self.cmp_imm(a, imm, IntCC::SignedLessThan))
+            }
+            Op::JleImm { back, a, imm, target } => {
+                cond_branch!(back, target, self.cmp_imm(a, imm, IntCC::SignedLessThanOrEqual))
+            }
+            Op::JgtImm { back, a, imm, target } => {
+                cond_branch!(back, target, self.cmp_imm(a, imm, IntCC::SignedGreaterThan))
+            }
+            Op::JgeImm { back, a, imm, target } => {
+                cond_branch!(back, target, self.cmp_imm(a, imm, IntCC::SignedGreaterThanOrEqual))
+            }
+
+            Op::Call { dst, args, func } => self.call(pc, &instr, dst, args, Callee::Known(u32::from(func))),
+            Op::CallFar { dst, args, func } => self.call(pc, &instr, dst, args, Callee::Known(func.get() as u32)),
+            Op::CallIface { dst, args, site } => self.call(pc, &instr, dst, args, Callee::Iface(site)),
+            Op::CallClosure { dst, args } => self.call(pc, &instr, dst, args, Callee::Closure),
+            Op::Ret { src } => {
+                let v = self.get(src);
+                self.ret(&[v]);
+                return false;
+            }
+            Op::Ret2 { src } => {
+                let (v, t) = (self.get(src), self.get(src + 1));
+                self.ret(&[v, t]);
+                return false;
+            }
+            Op::RetVoid => {
+                self.ret(&[]);
+                return false;
+            }
+            Op::Unreachable => {
+                let z = self.iconst(0);
+                self.trap_here(pc, TrapCode::Unreachable, z, z);
+                return false;
+            }
+
+            Op::GetGlobal { dst, global } => {
+                let ty = self.ty(dst);
+                let v = self.b.ins().load(ty, trusted(), self.globals, global as i32 * 8);
+                self.set(dst, v);
+            }
+            Op::GetGlobalRef { dst, global } => {
+                let v = self.b.ins().load(types::I64, trusted(), self.globals, global as i32 * 8);
+                let unset = self.b.ins().icmp_imm_s(IntCC::Equal, v, 0);
+                let (g, z) = (self.iconst(i64::from(global)), self.iconst(0));
+                self.trap_if(unset, pc, TrapCode::GlobalUninitialised, g, z);
+                self.set(dst, v);
+            }
+            Op::GetGlobal2 { dst, global } | Op::GetGlobal2Ref { dst, global } => {
+                let (t0, t1) = (self.ty(dst), self.ty(dst + 1));
+                let v = self.b.ins().load(t0, trusted(), self.globals, global as i32 * 8);
+                let t = self.b.ins().load(t1, trusted(), self.globals, global as i32 * 8 + 8);
+                if matches!(op, Op::GetGlobal2Ref { .. }) {
+                    let (vb, tb) = (self.as_type(v, types::I64), self.as_type(t, types::I64));
+                    let both = self.b.ins().bor(vb, tb);
+                    let unset = self.b.ins().icmp_imm_s(IntCC::Equal, both, 0);
+                    let (g, z) = (self.iconst(i64::from(global)), self.iconst(0));
+                    self.trap_if(unset, pc, TrapCode::GlobalUninitialised, g, z);
+                }
+                self.set(dst, v);
+                self.set(dst + 1, t);
+            }
+            // The collector is not generational or incremental, so `Heap::write_barrier`
+            // is empty; stores need no barrier until it is not.
+            Op::SetGlobal { global, src } => {
+                let v = self.get(src);
+                self.b.ins().store(trusted(), v, self.globals, global as i32 * 8);
+            }
+            Op::SetGlobal2 { global, src } => {
+                let (v, t) = (self.get(src), self.get(src + 1));
+                self.b.ins().store(trusted(), v, self.globals, global as i32 * 8);
+                self.b.ins().store(trusted(), t, self.globals, global as i32 * 8 + 8);
+            }
+            Op::GetField { dst, obj, field } => {
+                let o = self.get(obj);
+                let ty = self.ty(dst);
+                let v = self.b.ins().load(ty, trusted(), o, field_offset(field));
+                self.set(dst, v);
+            }
+            Op::SetField { obj, field, src } => {
+                let o = self.get(obj);
+                let v = self.get(src);
+                self.b.ins().store(trusted(), v, o, field_offset(field));
+            }
+            Op::GetField2 { dst, obj, field } => {
+                let o = self.get(obj);
+                let (t0, t1) = (self.ty(dst), self.ty(dst + 1));
+                let v = self.b.ins().load(t0, trusted(), o, field_offset(field));
+                let t = self.b.ins().load(t1, trusted(), o, field_offset(field) + 8);
+                self.set(dst, v);
+                self.set(dst + 1, t);
+            }
+            Op::SetField2 { obj, field, src } => {
+                let o = self.get(obj);
+                let (v, t) = (self.get(src), self.get(src + 1));
+                self.b.ins().store(trusted(), v, o, field_offset(field));
+                self.b.ins().store(trusted(), t, o, field_offset(field) + 8);
+            }
+            Op::OptClear { dst } => {
+                let z = self.iconst(0);
+                self.set(dst, z);
+                self.set(dst + 1, z);
+            }
+            Op::OptWrap { dst, src } => {
+                let v = self.get(src);
+                let one = self.iconst(1);
+                self.set(dst, v);
+                self.set(dst + 1, one);
+            }
+            Op::OptPayload { dst, src } => {
+                let some = self.get_bits(src + 1);
+                let none = self.b.ins().icmp_imm_s(IntCC::Equal, some, 0);
+                let z = self.iconst(0);
+                self.trap_if(none, pc, TrapCode::NoneUnwrapped, z, z);
+                let v = self.get(src);
+                self.set(dst, v);
+            }
+            Op::OptGet { dst, src } => {
+                let v = self.get_bits(src);
+                let none = self.b.ins().icmp_imm_s(IntCC::Equal, v, 0);
+                let z = self.iconst(0);
+                self.trap_if(none, pc, TrapCode::NoneUnwrapped, z, z);
+                self.set(dst, v);
+            }
+            Op::GetTag { dst, src } => {
+                let o = self.get_bits(src);
+                let tag = self.tag_of(o);
+                self.set(dst, tag);
+            }
+            Op::AsVariant { dst, src, tag } => {
+                let o = self.get_bits(src);
+                let t = self.tag_of(o);
+                let wrong = self.b.ins().icmp_imm_s(IntCC::NotEqual, t, i64::from(tag));
+                let z = self.iconst(0);
+                self.trap_if(wrong, pc, TrapCode::WrongVariant, z, z);
+                self.set(dst, o);
+            }
+            Op::ArrayGet { dst, arr, idx } => {
+                let addr = self.element(pc, arr, idx);
+                let ty = self.ty(dst);
+                let v = self.b.ins().load(ty, trusted(), addr, 0);
+                self.set(dst, v);
+            }
+            Op::ArraySet { arr, idx, src } => {
+                let addr = self.element(pc, arr, idx);
+                let v = self.get(src);
+                self.b.ins().store(trusted(), v, addr, 0);
+            }
+            Op::ArrayLen { dst, arr } => {
+                let o = self.get_bits(arr);
+                let v = self.b.ins().load(types::I64, trusted(), o, ARRAY_LEN);
+                self.set(dst, v);
+            }
+            Op::StrLen { dst, src } => {
+                let o = self.get_bits(src);
+                let v = self.b.ins().load(types::I64, trusted(), o, STR_LEN);
+                self.set(dst, v);
+            }
+
+            // Allocation, strings, natives and size-proportional work: the interpreter's
+            // own handlers, run on the register file.
+            Op::IntToStr { .. }
+            | Op::FloatToStr { .. }
+            | Op::BoolToStr { .. }
+            | Op::EqS { .. }
+            | Op::NeS { .. }
+            | Op::LtS { .. }
+            | Op::LeS { .. }
+            | Op::CallNative { .. }
+            | Op::NewStruct { .. }
+            | Op::NewArray { .. }
+            | Op::ArrayFill { .. }
+            | Op::ArrayPush { .. }
+            | Op::ArrayInsert { .. }
+            | Op::ArrayRemove { .. }
+            | Op::ArraySort { .. }
+            | Op::ConcatN { .. } => self.slow(pc, &instr),
+        }
+        // Calls end their block; the next instruction starts a new one.
+        true
+    }
+
+    fn get_float(&mut self, s: u16) -> Value {
+        let v = self.get(s);
+        self.as_type(v, types::F64)
+    }
+
+    fn cmp(&mut self, a: u16, b: u16, cc: IntCC) -> Value {
+        let (x, y) = (self.get_bits(a), self.get_bits(b));
+        self.b.ins().icmp(cc, x, y)
+    }
+
+    fn cmp_imm(&mut self, a: u16, imm: i16, cc: IntCC) -> Value {
+        let x = self.get_bits(a);
+        self.b.ins().icmp_imm_s(cc, x, i64::from(imm))
+    }
+
+    /// A conditional branch to `target`, checking fuel first when it jumps backwards.
+    fn branch(&mut self, pc: usize, back: bool, target: usize, cond: Value) {
+        let next = self.block_at(pc + 1);
+        let to = self.block_at(target);
+        if back {
+            let taken = self.b.create_block();
+            self.b.ins().brif(cond, taken, &[], next, &[]);
+            self.b.switch_to_block(taken);
+            self.back_edge(pc);
+            self.b.ins().jump(to, &[]);
+        } else {
+            self.b.ins().brif(cond, to, &[], next, &[]);
+        }
+    }
+
+    /// A taken loop back-edge: the fuel and interrupt check.
+    fn back_edge(&mut self, pc: usize) {
+        self.limit_check(pc, false);
+    }
+
+    /// `a / b` or `a % b`: division by zero traps; `MIN / -1` wraps to `MIN` and
+    /// `MIN % -1` is 0 (`ops::int_div`, `ops::int_rem`), where the machine would fault.
+    fn div_rem(&mut self, pc: usize, dst: u16, a: u16, b: u16, rem: bool) {
+        let (x, y) = (self.get_bits(a), self.get_bits(b));
+        let zero = self.b.ins().icmp_imm_s(IntCC::Equal, y, 0);
+        let z = self.iconst(0);
+        self.trap_if(zero, pc, TrapCode::DivisionByZero, z, z);
+        let minus_one = self.b.ins().icmp_imm_s(IntCC::Equal, y, -1);
+        let special = self.b.create_block();
+        let normal = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.append_block_param(done, types::I64);
+        self.b.ins().brif(minus_one, special, &[], normal, &[]);
+        self.b.switch_to_block(special);
+        let v = if rem { self.iconst(0) } else { self.b.ins().ineg(x) };
+        self.b.ins().jump(done, &[v.into()]);
+        self.b.switch_to_block(normal);
+        let v = if rem { self.b.ins().srem(x, y) } else { self.b.ins().sdiv(x, y) };
+        self.b.ins().jump(done, &[v.into()]);
+        self.b.switch_to_block(done);
+        let v = self.b.block_params(done)[0];
+        self.set(dst, v);
+    }
+
+    /// The tag of enum value `o` (`raw::tag`: in its descriptor).
+    fn tag_of(&mut self, o: Value) -> Value {
+        let desc = self.b.ins().load(types::I64, trusted(), o, 0);
+        self.b.ins().uload32(trusted(), desc, DESC_TAG)
+    }
+
+    /// The address of element `idx` of array `arr`, after the bounds check.
+    fn element(&mut self, pc: usize, arr: u16, idx: u16) -> Value {
+        let o = self.get_bits(arr);
+        let i = self.get_bits(idx);
+        let len = self.b.ins().load(types::I64, trusted(), o, ARRAY_LEN);
+        let out = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, i, len);
+        self.trap_if(out, pc, TrapCode::IndexOutOfBounds, i, len);
+        let buf = self.b.ins().load(types::I64, trusted(), o, ARRAY_BUF);
+        let at = self.b.ins().ishl_imm_u(i, 3);
+        self.b.ins().iadd(buf, at)
+    }
+
+    /// A call to a Kiln function (`abi.rs`: the callee pushes its frame).
+    fn call(&mut self, pc: usize, instr: &Instr, dst: u16, args: u16, callee: Callee) {
+        let window = self.window_slots(instr, callee);
+        self.flush(args as usize, args as usize + window);
+        // A call to a function without a result leaves `dst` alone: keep it current in
+        // the register file, since it is read back after the call.
+        let dst_slots = self.dst_slots(instr);
+        if let Some((first, n)) = dst_slots {
+            self.flush(first, first + n);
+        }
+        let _ = dst;
+        // The caller's pc, for traces from below.
+        let frames = self.ctx_load(off::FRAMES);
+        let at = self.b.ins().imul_imm_s(self.my_frame, off::FRAME_SIZE);
+        let fp = self.b.ins().iadd(frames, at);
+        let pc_v = self.iconst(pc as i64);
+        self.b.ins().istore32(trusted(), pc_v, fp, off::FRAME_PC);
+        let new_base = self.b.ins().iadd_imm_s(self.base, i64::from(args));
+        let ret = self.b.ins().iadd_imm_s(self.base, i64::from(dst));
+        let clear_end = self.b.ins().iadd_imm_s(self.base, self.pf.refs_end as i64);
+        self.save_fuel(pc);
+        let func = match callee {
+            Callee::Known(f) => self.iconst(i64::from(f)),
+            Callee::Iface(site) => {
+                let recv = self.get_bits(args);
+                let site = self.iconst(i64::from(site));
+                let call = self.b.ins().call(self.refs.iface_target, &[self.ctx, site, recv]);
+                let target = self.b.inst_results(call)[0];
+                // `u64::MAX`: the helper failed and recorded why.
+                let failed = self.b.ins().icmp_imm_s(IntCC::Equal, target, -1);
+                self.check_status(failed);
+                target
+            }
+            Callee::Closure => {
+                let clo = self.get_bits(args);
+                let desc = self.b.ins().load(types::I64, trusted(), clo, 0);
+                self.b.ins().uload32(trusted(), desc, DESC_FUNC)
+            }
+        };
+        let call_args = [self.ctx, new_base, ret, clear_end, func];
+        let direct = match callee {
+            Callee::Known(f) => self.direct.get(f as usize).copied().flatten(),
+            _ => None,
+        };
+        let call = match direct {
+            Some(id) => {
+                let fref = self.m.declare_func_in_func(id, self.b.func);
+                self.b.ins().call(fref, &call_args)
+            }
+            None => {
+                let table = self.ctx_load(off::ENTRIES);
+                let at = self.b.ins().ishl_imm_u(func, 3);
+                let slot = self.b.ins().iadd(table, at);
+                let code = self.b.ins().load(types::I64, trusted(), slot, 0);
+                self.b.ins().call_indirect(self.native_sig, code, &call_args)
+            }
+        };
+        let status = self.b.inst_results(call)[0];
+        self.check_status(status);
+        self.reload_regs();
+        self.load_fuel(pc);
+        if let Some((first, n)) = self.dst_slots(instr) {
+            self.refill(first, first + n);
+        }
+    }
+
+    /// Slots of a call's argument window: the callee's parameters (a closure or an
+    /// interface receiver first).
+    fn window_slots(&self, instr: &Instr, callee: Callee) -> usize {
+        let width = |params: &[ValType]| params.iter().map(|t| t.width()).sum::<usize>();
+        let types_ = &self.pm.bytecode.types;
+        let args_ty = self.reg_operand(instr, "args").and_then(|r| self.bf.regs.get(r).copied());
+        match (callee, instr) {
+            (Callee::Known(f), _) => width(&self.pm.bytecode.funcs[f as usize].sig.params),
+            (Callee::Closure, _) => match args_ty {
+                Some(ValType::Ref(t)) => match &types_[t.index()] {
+                    CompositeType::Func(sig) => 1 + width(&sig.params),
+                    _ => self.kinds.len(),
+                },
+                _ => self.kinds.len(),
+            },
+            (Callee::Iface(_), Instr::CallIface { method, .. }) => match args_ty {
+                Some(ValType::Ref(t)) => match &types_[t.index()] {
+                    CompositeType::Interface(it) => {
+                        1 + it.methods.get(method.index()).map_or(self.kinds.len(), |s| width(&s.params))
+                    }
+                    _ => self.kinds.len(),
+                },
+                _ => self.kinds.len(),
+            },
+            _ => self.kinds.len(),
+        }
+    }
+
+    /// An instruction run by the interpreter's handler on the register file
+    /// (`helpers::kiln_exec_slow`): its int and float operands are written there first,
+    /// its result read back after.
+    fn slow(&mut self, pc: usize, instr: &Instr) {
+        // Operands: registers, and the windows some instructions read.
+        let info = instr.opcode().info();
+        let values: Vec<(kiln_bytecode::isa::OperandKind, i64)> = instr.operand_values().iter().collect();
+        let count = values
+            .iter()
+            .find(|(k, _)| *k == kiln_bytecode::isa::OperandKind::Count)
+            .map(|&(_, v)| v as usize);
+        for (&(name, kind), &(_, v)) in info.operands.iter().zip(values.iter()) {
+            if kind != kiln_bytecode::isa::OperandKind::Reg || name == "dst" {
+                continue;
+            }
+            let r = v as usize;
+            let first = self.reg_slots[r] as usize;
+            let end = match (name, instr) {
+                ("args", Instr::NewStruct { ty, .. }) | ("args", Instr::NewClosure { ty, .. }) => {
+                    first + self.pm.descs[ty.index()].n_fields as usize
+                }
+                ("args", Instr::CallNative { .. }) => self.kinds.len(),
+                ("args", _) => first + count.unwrap_or(1),
+                _ => first + self.bf.regs[r].width(),
+            };
+            self.flush(first, end);
+        }
+        // A native without a result leaves `dst` alone: keep it current, it is read back.
+        if let Some((first, n)) = self.dst_slots(instr) {
+            self.flush(first, first + n);
+        }
+        let pc_v = self.iconst(pc as i64);
+        let status = self.call_helper(pc, self.refs.exec_slow, &[self.ctx, pc_v]);
+        self.check_status(status);
+        if let Some((first, n)) = self.dst_slots(instr) {
+            self.refill(first, first + n);
+        }
+    }
+}
+
+/// Who a call runs.
+#[derive(Clone, Copy)]
+enum Callee {
+    Known(u32),
+    Iface(u16),
+    Closure,
+}
+
+/// Byte offset of a struct field slot (`raw::field`).
+fn field_offset(field: u16) -> i32 {
+    (crate::gc::raw::HEADER + field as usize * 8) as i32
+}
+
+const ARRAY_LEN: i32 = crate::gc::raw::HEADER as i32;
+const ARRAY_BUF: i32 = crate::gc::raw::HEADER as i32 + 16;
+const STR_LEN: i32 = crate::gc::raw::HEADER as i32;
+const DESC_TAG: i32 = std::mem::offset_of!(crate::gc::raw::ObjDesc, tag) as i32;
+const DESC_FUNC: i32 = std::mem::offset_of!(crate::gc::raw::ObjDesc, func) as i32;
