@@ -203,7 +203,9 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
     ) -> Self {
         let pf = &pm.funcs[func as usize];
         let bf = &pm.bytecode.funcs[func as usize];
-        let (reg_slots, n_slots) = crate::loader::slot_layout(bf.regs.iter().copied());
+        // An empty argument window may start just past the last register.
+        let (mut reg_slots, n_slots) = crate::loader::slot_layout(bf.regs.iter().copied());
+        reg_slots.push(n_slots as u32);
         let mut kinds = Vec::with_capacity(n_slots);
         for &t in &bf.regs {
             kinds.extend(slot_kinds(&pm.bytecode.types, t));
