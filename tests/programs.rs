@@ -218,11 +218,15 @@ impl Drop for TempDir {
 }
 
 fn tempdir(path: &Path, tier_flags: &[&str]) -> PathBuf {
+    // Unique per call: a tier's trial and the interpreter reference it runs may build
+    // the same program at once.
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let unique = format!(
-        "kiln-test-{}-{}-{}",
+        "kiln-test-{}-{}-{}-{}",
         std::process::id(),
         path.to_string_lossy().replace(['/', '\\', '.'], "_"),
-        tier_flags.join("_").replace('-', "")
+        tier_flags.join("_").replace('-', ""),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     );
     let dir = std::env::temp_dir().join(unique);
     std::fs::create_dir_all(&dir).expect("temp dir");
