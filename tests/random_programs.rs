@@ -1,8 +1,10 @@
 //! Random well-typed programs, checked against a reference evaluator written in this
 //! test from language.md (`random_programs/eval.rs`): the compiled program must print
 //! exactly what the evaluator prints and trap exactly where it traps, when loaded from
-//! the compiler's module, from encoded `.bc` bytes, and under GC stress (with the same
-//! fuel as without). The programs use int, float, bool and str, `[int]`, a struct, an
+//! the compiler's module, from encoded `.bc` bytes, and under GC stress, in the
+//! interpreter, the JIT (every function compiled before its first call) and tier-up
+//! after a few calls and back-edges (so loops move to compiled code mid-run), always
+//! with the same fuel. The programs use int, float, bool and str, `[int]`, a struct, an
 //! enum with three variants and `Option<int>` (optional values), in locals, globals,
 //! parameters and results, with ifs, loops, calls, recursion and `match` (literal,
 //! nested, binding and wildcard patterns); a generic function called at every type,
@@ -21,7 +23,7 @@ mod random_programs {
     pub mod render;
 }
 
-use kiln_runtime::{Engine, Instance, InstanceConfig, Limits, Module, RunError, SharedBuffer};
+use kiln_runtime::{Engine, Instance, InstanceConfig, Limits, Module, RunError, SharedBuffer, Tier, TierConfig};
 use random_programs::{eval, gen, render};
 
 struct Run {
@@ -30,12 +32,18 @@ struct Run {
     fuel: u64,
 }
 
-fn run(module: &Module, gc_stress: bool) -> Run {
+fn run(module: &Module, gc_stress: bool, tier: Tier, threshold: u32) -> Run {
     let out = SharedBuffer::default();
     let limits = Limits { fuel: Some(100_000_000), max_heap: 256 << 20, ..Limits::default() };
     let mut inst = Instance::new(
         module,
-        InstanceConfig { limits, gc_stress, stdout: Box::new(out.clone()), ..InstanceConfig::default() },
+        InstanceConfig {
+            limits,
+            gc_stress,
+            stdout: Box::new(out.clone()),
+            tier: TierConfig { tier, threshold },
+            ..InstanceConfig::default()
+        },
     )
     .expect("instance starts");
     let trap = match inst.run() {
@@ -74,9 +82,12 @@ fn check(seed: u64) -> Result<bool, String> {
     let from_bytes = Module::from_bytes(&engine, &kiln_bytecode::encode(&bytecode))
         .map_err(|e| fail(format!("does not load from bytes: {e}")))?;
     let runs = [
-        ("module", run(&direct, false)),
-        ("bytes", run(&from_bytes, false)),
-        ("gc stress", run(&direct, true)),
+        ("module", run(&direct, false, Tier::Interp, 0)),
+        ("bytes", run(&from_bytes, false, Tier::Interp, 0)),
+        ("gc stress", run(&direct, true, Tier::Interp, 0)),
+        ("jit", run(&direct, false, Tier::Jit, 0)),
+        ("jit gc stress", run(&from_bytes, true, Tier::Jit, 0)),
+        ("tier-up", run(&from_bytes, false, Tier::Auto, 3)),
     ];
     for (how, got) in &runs {
         if got.stdout != expected.stdout || got.trap != expected.trap {
