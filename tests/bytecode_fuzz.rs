@@ -2,7 +2,9 @@
 //! the verifier runs under a fuel and heap limit without crashing the host.
 
 use kiln_bytecode::{CompositeType, Instr, OperandKind, ValType};
-use kiln_runtime::{Engine, Instance, InstanceConfig, Limits, Module, RunError, SharedBuffer};
+use kiln_runtime::{
+    Engine, Instance, InstanceConfig, Limits, Module, RunError, SharedBuffer, Tier, TierConfig,
+};
 use proptest::prelude::*;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -79,16 +81,17 @@ proptest! {
     }
 }
 
-/// Runs bytes that passed loading, with and without GC stress: the heap must stay
-/// consistent, and both runs must give the same output, the same trap (or none) and the
-/// same fuel (spec/runtime.md: only peak heap and GC counts may differ). The heap limit
+/// Runs bytes that passed loading, with and without GC stress, and in the JIT: the heap
+/// must stay consistent, and every run must give the same output, the same trap (or
+/// none) and the same fuel (spec/runtime.md: only peak heap and GC counts may differ).
+/// Whatever the verifier accepts, the JIT compiles or leaves to the interpreter. The heap limit
 /// is far above what 20 000 units of fuel can allocate, so it never decides.
 fn run_if_valid(bytes: &[u8]) -> Result<bool, TestCaseError> {
     let engine = Engine::new();
     let Ok(module) = Module::from_bytes(&engine, bytes) else {
         return Ok(false);
     };
-    let run = |gc_stress: bool| -> Result<Option<(String, String, u64)>, TestCaseError> {
+    let run = |gc_stress: bool, tier: Tier| -> Result<Option<(String, String, u64)>, TestCaseError> {
         let out = SharedBuffer::default();
         let config = InstanceConfig {
             limits: Limits {
@@ -99,6 +102,7 @@ fn run_if_valid(bytes: &[u8]) -> Result<bool, TestCaseError> {
             },
             gc_stress,
             stdout: Box::new(out.clone()),
+            tier: TierConfig { tier, threshold: 0 },
             ..InstanceConfig::default()
         };
         let Ok(mut instance) = Instance::new(&module, config) else {
@@ -109,13 +113,19 @@ fn run_if_valid(bytes: &[u8]) -> Result<bool, TestCaseError> {
             Err(RunError::Trap(t)) => t.kind.to_string(),
             Err(other) => other.to_string(),
         };
-        let fuel = instance.stats().fuel_used;
+        let stats = instance.stats();
+        let fuel = stats.fuel_used;
+        // The JIT may leave a function to the interpreter (size, code cap), never by
+        // failing on input the verifier accepted.
+        prop_assert!(stats.jit.failures.is_empty(), "the JIT refused: {:?}", stats.jit.failures);
         prop_assert!(instance.check_heap().is_ok());
         Ok(Some((String::from_utf8_lossy(&out.contents()).into_owned(), ended, fuel)))
     };
-    let plain = run(false)?;
-    let stressed = run(true)?;
-    prop_assert_eq!(plain, stressed, "GC stress changed what the program did");
+    let plain = run(false, Tier::Interp)?;
+    let stressed = run(true, Tier::Interp)?;
+    prop_assert_eq!(&plain, &stressed, "GC stress changed what the program did");
+    let compiled = run(false, Tier::Jit)?;
+    prop_assert_eq!(plain, compiled, "the JIT changed what the program did");
     Ok(true)
 }
 

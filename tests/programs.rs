@@ -107,7 +107,12 @@ enum Mode {
 }
 
 /// Runs `path` in one tier and mode.
-fn run_once(path: &Path, expect: &Expect, tier_flags: &[&str], mode: Mode) -> Result<(Outcome, Vec<String>), Failed> {
+fn run_once(
+    path: &Path,
+    expect: &Expect,
+    tier_flags: &[&str],
+    mode: Mode,
+) -> Result<(Outcome, Vec<String>), Failed> {
     let dir = path.parent().expect("parent");
     let file = path.file_name().expect("file name");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_vmrun"));

@@ -23,7 +23,9 @@ mod random_programs {
     pub mod render;
 }
 
-use kiln_runtime::{Engine, Instance, InstanceConfig, Limits, Module, RunError, SharedBuffer, Tier, TierConfig};
+use kiln_runtime::{
+    Engine, Instance, InstanceConfig, Limits, Module, RunError, SharedBuffer, Tier, TierConfig,
+};
 use random_programs::{eval, gen, render};
 
 struct Run {

@@ -169,7 +169,10 @@ fn print_stats(s: &kiln_runtime::Stats) {
     report(format!("bytes written:    {}", s.bytes_written));
     report(format!("wall time:        {}", ms(s.wall_time)));
     report(format!("cpu time:         {}", s.cpu_time.map_or("unavailable".into(), ms)));
-    report(format!("jit compiled:     {} functions, {} loop entries", s.jit.functions_compiled, s.jit.osr_compiled));
+    report(format!(
+        "jit compiled:     {} functions, {} loop entries",
+        s.jit.functions_compiled, s.jit.osr_compiled
+    ));
     report(format!("jit code:         {} bytes", s.jit.code_bytes));
     report(format!("jit compile time: {}", ms(std::time::Duration::from_nanos(s.jit.compile_ns))));
     report(format!("osr entries:      {}", s.osr_entries));

@@ -30,7 +30,9 @@ impl Compiler {
             flags.set(k, v).map_err(|e| e.to_string())?;
         }
         // The IR verifier costs a third of compile time; the tests keep it on.
-        flags.set("enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" }).map_err(|e| e.to_string())?;
+        flags
+            .set("enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })
+            .map_err(|e| e.to_string())?;
         let isa = cranelift_native::builder()
             .map_err(|e| format!("no JIT for this host: {e}"))?
             .finish(settings::Flags::new(flags))
@@ -46,7 +48,12 @@ impl Compiler {
     }
 
     /// Compiles `func` of `pm` with `entry`: the code's address and size.
-    pub fn compile(&mut self, pm: &PreparedModule, func: u32, entry: Entry) -> Result<(usize, usize), String> {
+    pub fn compile(
+        &mut self,
+        pm: &PreparedModule,
+        func: u32,
+        entry: Entry,
+    ) -> Result<(usize, usize), String> {
         if self.ids.len() < pm.funcs.len() {
             self.ids.resize(pm.funcs.len(), None);
         }

@@ -31,9 +31,17 @@ pub enum TrapCode {
 impl TrapCode {
     fn from_raw(code: i64) -> Option<TrapCode> {
         use TrapCode::*;
-        [DivisionByZero, IndexOutOfBounds, Unreachable, NoneUnwrapped, WrongVariant, GlobalUninitialised, StackOverflow]
-            .into_iter()
-            .find(|c| *c as i64 == code)
+        [
+            DivisionByZero,
+            IndexOutOfBounds,
+            Unreachable,
+            NoneUnwrapped,
+            WrongVariant,
+            GlobalUninitialised,
+            StackOverflow,
+        ]
+        .into_iter()
+        .find(|c| *c as i64 == code)
     }
 }
 
@@ -118,7 +126,9 @@ pub unsafe extern "C" fn kiln_trap(ctx: *mut NativeCtx, pc: i64, code: i64, a: i
                 Some(TrapCode::Unreachable) => TrapKind::Unreachable,
                 Some(TrapCode::NoneUnwrapped) => TrapKind::NoneUnwrapped,
                 Some(TrapCode::WrongVariant) => TrapKind::WrongVariant,
-                Some(TrapCode::GlobalUninitialised) => TrapKind::GlobalUninitialised(vm.module.global_name(a as u32)),
+                Some(TrapCode::GlobalUninitialised) => {
+                    TrapKind::GlobalUninitialised(vm.module.global_name(a as u32))
+                }
                 Some(TrapCode::StackOverflow) => TrapKind::StackOverflow,
                 None => TrapKind::Internal(format!("unknown trap code {code}")),
             };
@@ -207,7 +217,13 @@ pub unsafe extern "C" fn kiln_zero_slots(ctx: *mut NativeCtx, from: u64, to: u64
 ///
 /// # Safety
 /// `ctx` is a running instance's context; the arguments are a call's (`abi.rs`).
-pub unsafe extern "C" fn kiln_call_slow(ctx: *mut NativeCtx, base: u64, ret: u64, clear_end: u64, func: u64) -> u64 {
+pub unsafe extern "C" fn kiln_call_slow(
+    ctx: *mut NativeCtx,
+    base: u64,
+    ret: u64,
+    clear_end: u64,
+    func: u64,
+) -> u64 {
     // SAFETY: the caller's guarantee.
     unsafe {
         with_vm(ctx, |vm| {

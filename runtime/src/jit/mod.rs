@@ -140,7 +140,12 @@ impl ModuleCode {
 
     /// Compiled code of `func` (with `entry`), compiling it now; `None` when it cannot
     /// be compiled (recorded in the statistics, never retried).
-    fn compile(&self, pm: &crate::loader::PreparedModule, func: u32, entry: translate::Entry) -> Option<usize> {
+    fn compile(
+        &self,
+        pm: &crate::loader::PreparedModule,
+        func: u32,
+        entry: translate::Entry,
+    ) -> Option<usize> {
         if self.failed[func as usize].load(Ordering::Relaxed) {
             return None;
         }
@@ -160,7 +165,11 @@ impl ModuleCode {
             }
         };
         if self.code_bytes.load(Ordering::Relaxed) >= MAX_CODE_BYTES {
-            self.fail(pm, func, &format!("the module's compiled code reached its cap of {MAX_CODE_BYTES} bytes"));
+            self.fail(
+                pm,
+                func,
+                &format!("the module's compiled code reached its cap of {MAX_CODE_BYTES} bytes"),
+            );
             return None;
         }
         let start = Instant::now();
@@ -267,7 +276,14 @@ pub fn enter_osr(vm: &mut Vm, osr: NativeFn, me: &Frame) -> Result<(), Stop> {
 }
 
 /// Runs compiled code `code` for a call of `func` (`abi.rs` gives the arguments' meaning).
-pub fn call_native(vm: &mut Vm, code: NativeFn, func: u32, base: usize, ret: usize, clear_end: usize) -> Result<(), Stop> {
+pub fn call_native(
+    vm: &mut Vm,
+    code: NativeFn,
+    func: u32,
+    base: usize,
+    ret: usize,
+    clear_end: usize,
+) -> Result<(), Stop> {
     NativeCtx::refresh(vm);
     let ctx: *mut NativeCtx = &mut vm.native;
     // SAFETY: `code` has the `NativeFn` contract; the context describes this instance,
@@ -278,14 +294,22 @@ pub fn call_native(vm: &mut Vm, code: NativeFn, func: u32, base: usize, ret: usi
     if status == STATUS_OK {
         Ok(())
     } else {
-        Err(vm.native_stop.take().unwrap_or_else(|| TrapKind::Internal("compiled code stopped without a reason".into()).into()))
+        Err(vm
+            .native_stop
+            .take()
+            .unwrap_or_else(|| TrapKind::Internal("compiled code stopped without a reason".into()).into()))
     }
 }
 
 /// Runs `f` on a machine stack sized for the instance's deepest allowed call stack, and
 /// sets the stack limit compiled code checks as a backstop.
 pub fn on_run_stack<R>(vm: &mut Vm, f: impl FnOnce(&mut Vm) -> R) -> R {
-    let size = vm.limits.max_call_depth.saturating_mul(STACK_PER_FRAME).saturating_add(2 * STACK_RESERVE).min(4 << 30);
+    let size = vm
+        .limits
+        .max_call_depth
+        .saturating_mul(STACK_PER_FRAME)
+        .saturating_add(2 * STACK_RESERVE)
+        .min(4 << 30);
     stacker::grow(size, || {
         let here = approximate_sp();
         vm.native.stack_limit = here.saturating_sub(size) + STACK_RESERVE;

@@ -62,7 +62,9 @@ pub fn declare_helpers<M: Module>(m: &mut M) -> Result<Helpers, String> {
         let mut sig = m.make_signature();
         sig.params = params.iter().map(|&t| AbiParam::new(t)).collect();
         sig.returns = rets.iter().map(|&t| AbiParam::new(t)).collect();
-        ids.push(m.declare_function(name, cranelift_module::Linkage::Import, &sig).map_err(|e| e.to_string())?);
+        ids.push(
+            m.declare_function(name, cranelift_module::Linkage::Import, &sig).map_err(|e| e.to_string())?,
+        );
     }
     Ok(Helpers {
         exec_slow: ids[0],
@@ -492,7 +494,8 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
                 for s in span {
                     self.b.ins().store(trusted(), zero, regs, Self::slot_offset(s as u32));
                 }
-                let params_end = self.reg_slots.get(self.bf.sig.params.len()).map_or(self.kinds.len(), |&s| s as usize);
+                let params_end =
+                    self.reg_slots.get(self.bf.sig.params.len()).map_or(self.kinds.len(), |&s| s as usize);
                 self.refill(0, params_end);
                 for s in params_end..self.kinds.len() {
                     if let Some(var) = self.vars[s] {
@@ -554,7 +557,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         let flag = self.b.ins().uload8(types::I32, trusted(), self.interrupt, 0);
         let out = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, fuel, 0);
         let out = self.b.ins().uextend(types::I32, out);
-                let any = self.b.ins().bor(out, flag);
+        let any = self.b.ins().bor(out, flag);
         let slow = self.b.create_block();
         let cont = self.b.create_block();
         self.b.set_cold_block(slow);
@@ -812,16 +815,24 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
             }),
             Op::JeqI { back, a, b, target } => cond_branch!(back, target, self.cmp(a, b, IntCC::Equal)),
             Op::JneI { back, a, b, target } => cond_branch!(back, target, self.cmp(a, b, IntCC::NotEqual)),
-            Op::JltI { back, a, b, target } => cond_branch!(back, target, self.cmp(a, b, IntCC::SignedLessThan)),
+            Op::JltI { back, a, b, target } => {
+                cond_branch!(back, target, self.cmp(a, b, IntCC::SignedLessThan))
+            }
             Op::JleI { back, a, b, target } => {
                 cond_branch!(back, target, self.cmp(a, b, IntCC::SignedLessThanOrEqual))
             }
-            Op::JgtI { back, a, b, target } => cond_branch!(back, target, self.cmp(a, b, IntCC::SignedGreaterThan)),
+            Op::JgtI { back, a, b, target } => {
+                cond_branch!(back, target, self.cmp(a, b, IntCC::SignedGreaterThan))
+            }
             Op::JgeI { back, a, b, target } => {
                 cond_branch!(back, target, self.cmp(a, b, IntCC::SignedGreaterThanOrEqual))
             }
-            Op::JeqImm { back, a, imm, target } => cond_branch!(back, target, self.cmp_imm(a, imm, IntCC::Equal)),
-            Op::JneImm { back, a, imm, target } => cond_branch!(back, target, self.cmp_imm(a, imm, IntCC::NotEqual)),
+            Op::JeqImm { back, a, imm, target } => {
+                cond_branch!(back, target, self.cmp_imm(a, imm, IntCC::Equal))
+            }
+            Op::JneImm { back, a, imm, target } => {
+                cond_branch!(back, target, self.cmp_imm(a, imm, IntCC::NotEqual))
+            }
             Op::JltImm { back, a, imm, target } => {
                 cond_branch!(back, target, self.cmp_imm(a, imm, IntCC::SignedLessThan))
             }
@@ -836,7 +847,9 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
             }
 
             Op::Call { dst, args, func } => self.call(pc, &instr, dst, args, Callee::Known(u32::from(func))),
-            Op::CallFar { dst, args, func } => self.call(pc, &instr, dst, args, Callee::Known(func.get() as u32)),
+            Op::CallFar { dst, args, func } => {
+                self.call(pc, &instr, dst, args, Callee::Known(func.get() as u32))
+            }
             Op::CallIface { dst, args, site } => self.call(pc, &instr, dst, args, Callee::Iface(site)),
             Op::CallClosure { dst, args } => self.call(pc, &instr, dst, args, Callee::Closure),
             Op::Ret { src } => {

@@ -1,0 +1,223 @@
+//! The JIT tier where it meets the rest of the runtime: on-stack replacement, tier-up in
+//! the middle of recursion, interpreted and compiled frames calling each other, traps and
+//! stack overflow in compiled code, collections under deep mixed stacks. Each program
+//! runs in the interpreter too; every tier must print the same, stop the same way and
+//! use the same fuel.
+
+use kiln_runtime::{
+    Engine, Instance, InstanceConfig, Limits, Module, RunError, SharedBuffer, Stats, Tier, TierConfig,
+};
+
+fn module(src: &str) -> Module {
+    let bc = kiln_compiler::compile_source("app.kiln", src).unwrap_or_else(|d| panic!("{d}"));
+    Module::from_bytes(&Engine::new(), &kiln_bytecode::encode(&bc)).expect("module loads")
+}
+
+#[derive(Debug, PartialEq)]
+struct Outcome {
+    stdout: String,
+    ended: String,
+    fuel: u64,
+}
+
+fn run(m: &Module, tier: Tier, threshold: u32, limits: Limits, gc_stress: bool) -> (Outcome, Stats) {
+    let out = SharedBuffer::default();
+    let mut inst = Instance::new(
+        m,
+        InstanceConfig {
+            limits,
+            gc_stress,
+            stdout: Box::new(out.clone()),
+            tier: TierConfig { tier, threshold },
+            ..InstanceConfig::default()
+        },
+    )
+    .expect("instance");
+    let ended = match inst.run() {
+        Ok(()) => "ok".to_string(),
+        Err(RunError::Trap(t)) => t.to_string(),
+        Err(e) => e.to_string(),
+    };
+    inst.check_heap().expect("heap consistent after the run");
+    let stats = inst.stats();
+    (
+        Outcome { stdout: String::from_utf8(out.contents()).expect("utf-8"), ended, fuel: stats.fuel_used },
+        stats,
+    )
+}
+
+/// Runs `src` interpreted and in `tier`; asserts they agree and returns the compiled
+/// run's outcome and statistics.
+fn agree(src: &str, tier: Tier, threshold: u32, limits: Limits, gc_stress: bool) -> (Outcome, Stats) {
+    let m = module(src);
+    let (want, _) = run(&m, Tier::Interp, 0, limits.clone(), gc_stress);
+    let (got, stats) = run(&m, tier, threshold, limits, gc_stress);
+    assert_eq!(got, want, "{tier:?} (threshold {threshold}) differs from the interpreter");
+    assert!(stats.jit.failures.is_empty(), "{:?}", stats.jit.failures);
+    (got, stats)
+}
+
+#[test]
+fn a_long_running_main_moves_to_compiled_code_at_its_loop_header() {
+    let src = r#"
+        fn main() {
+            var sum = 0;
+            var x = 1.5;
+            for i in 0..200000 {
+                sum = (sum + i * 7) % 1000003;
+                x = x * 1.000001;
+            }
+            println("{sum} {x}");
+        }
+    "#;
+    let (out, stats) = agree(src, Tier::Auto, 100, Limits::default(), false);
+    assert_eq!(stats.osr_entries, 1, "main entered compiled code once");
+    assert!(stats.jit.osr_compiled >= 1);
+    assert_eq!(out.stdout.lines().count(), 1, "{}", out.stdout);
+}
+
+#[test]
+fn osr_happens_in_nested_loops_and_with_fuel_running_out_in_compiled_code() {
+    let src = r#"
+        fn main() {
+            var n = 0;
+            for i in 0..300 {
+                for j in 0..300 { n += i ^ j; }
+            }
+            println("{n}");
+            while true { n += 1; }
+        }
+    "#;
+    let (out, stats) =
+        agree(src, Tier::Auto, 50, Limits { fuel: Some(3_000_000), ..Limits::default() }, false);
+    assert!(stats.osr_entries >= 1);
+    assert!(out.ended.starts_with("error: fuel exhausted"), "{}", out.ended);
+}
+
+#[test]
+fn a_function_compiled_while_deep_in_its_own_recursion_returns_through_interpreted_frames() {
+    let src = r#"
+        fn tree(depth: int) -> int {
+            if depth == 0 { return 1; }
+            return tree(depth - 1) + tree(depth - 1) + depth;
+        }
+        fn main() { println("{tree(16)}"); }
+    "#;
+    let (_, stats) = agree(src, Tier::Auto, 10, Limits::default(), false);
+    assert_eq!(stats.jit.functions_compiled, 1);
+}
+
+/// `main` stays interpreted (called once), `hot` is compiled, `rare` is called too
+/// seldom to be compiled: interpreted → compiled → interpreted → compiled frames.
+const MIXED: &str = r#"
+    struct Node { value: int, next: Option<Node> }
+    fn rare(n: int, acc: Node) -> int {
+        if n % 7 == 3 { return hot(n - 1, Node { value: n, next: Some(acc) }); }
+        return n + acc.value;
+    }
+    fn hot(n: int, acc: Node) -> int {
+        if n <= 0 { return acc.value; }
+        if n % 50 == 0 { return rare(n - 1, Node { value: n * 2, next: Some(acc) }) + 1; }
+        return hot(n - 1, Node { value: acc.value + n, next: Some(acc) });
+    }
+    fn main() {
+        var total = 0;
+        for i in 0..200 { total += hot(i * 3, Node { value: 0, next: None }); }
+        println("{total}");
+        println("{hot(600, Node { value: 1, next: None }) / 0}");
+    }
+"#;
+
+#[test]
+fn interpreted_and_compiled_frames_call_each_other_and_trap_with_one_trace() {
+    let (out, stats) = agree(MIXED, Tier::Auto, 20, Limits::default(), false);
+    assert!(stats.jit.functions_compiled >= 1);
+    assert!(out.ended.starts_with("error: division by zero\n  at main (app.kiln:16:"), "{}", out.ended);
+}
+
+#[test]
+fn collections_under_deep_mixed_stacks_keep_every_root() {
+    // Every allocation collects; the linked nodes live only in frames of both tiers.
+    let (out, _) = agree(MIXED, Tier::Auto, 20, Limits::default(), true);
+    assert!(out.stdout.lines().count() == 1, "{}", out.stdout);
+}
+
+#[test]
+fn traps_in_compiled_code_have_the_interpreters_trace_and_fuel() {
+    let src = r#"
+        fn get(a: [int], i: int) -> int { return a[i]; }
+        fn walk(a: [int], i: int) -> int {
+            if i == 0 { return get(a, 10); }
+            return walk(a, i - 1) + 1;
+        }
+        fn main() { println("{walk([1, 2, 3], 30)}"); }
+    "#;
+    for tier in [Tier::Jit, Tier::Auto] {
+        let (out, _) = agree(src, tier, 5, Limits::default(), false);
+        assert!(out
+            .ended
+            .starts_with("error: index out of bounds: index 10, length 3\n  at get (app.kiln:2:"));
+    }
+}
+
+#[test]
+fn stack_overflow_in_compiled_code_is_the_interpreters() {
+    let src = r#"
+        fn down(n: int, s: str) -> int {
+            if n == 0 { return 0; }
+            return down(n - 1, s) + 1;
+        }
+        fn main() {
+            println("{down(4000, "x")}");
+            println("{down(100000000, "y")}");
+        }
+    "#;
+    let limits = Limits { max_call_depth: 5000, ..Limits::default() };
+    for (tier, threshold) in [(Tier::Jit, 0), (Tier::Auto, 100), (Tier::Auto, 2)] {
+        let (out, _) = agree(src, tier, threshold, limits.clone(), false);
+        assert_eq!(out.stdout, "4000\n");
+        assert!(out.ended.starts_with("error: stack overflow\n"), "{}", out.ended);
+    }
+}
+
+#[test]
+fn the_default_depth_limit_holds_in_compiled_code_on_the_runs_own_stack() {
+    let src = r#"
+        fn down(n: int) -> int { if n == 0 { return 0; } return down(n - 1) + 1; }
+        fn main() { println("{down(99990)}"); println("{down(1000000)}"); }
+    "#;
+    let (out, _) = agree(src, Tier::Jit, 0, Limits::default(), false);
+    assert_eq!(out.stdout, "99990\n");
+    assert!(out.ended.starts_with("error: stack overflow\n"));
+}
+
+#[test]
+fn an_interrupt_stops_a_compiled_loop() {
+    let m = module("fn main() { var n = 0; while true { n += 1; } }");
+    let mut inst = Instance::new(
+        &m,
+        InstanceConfig { tier: TierConfig { tier: Tier::Jit, threshold: 0 }, ..InstanceConfig::default() },
+    )
+    .expect("instance");
+    let handle = inst.interrupt_handle();
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        handle.interrupt();
+    });
+    let err = inst.run().expect_err("interrupted");
+    t.join().expect("thread");
+    assert!(err.to_string().starts_with("error: interrupted"), "{err}");
+    assert_eq!(inst.stats().jit.functions_compiled, 1);
+}
+
+#[test]
+fn compiled_code_is_shared_by_every_instance_of_a_module() {
+    let m = module("fn sq(x: int) -> int { return x * x; } fn main() { var s = 0; for i in 0..10 { s += sq(i); } println(\"{s}\"); }");
+    let (first, stats1) = run(&m, Tier::Jit, 0, Limits::default(), false);
+    let (second, stats2) = run(&m, Tier::Jit, 0, Limits::default(), false);
+    assert_eq!(first, second);
+    assert_eq!(stats1.jit.functions_compiled, stats2.jit.functions_compiled, "nothing compiled twice");
+    // The interpreter tier of the same module never runs that code.
+    let (third, _) = run(&m, Tier::Interp, 0, Limits::default(), false);
+    assert_eq!(first, third);
+}
