@@ -302,19 +302,28 @@ pub fn run_slow_op(vm: &mut Vm, op: Op, base: usize) -> Result<(), Stop> {
             let v = array_fill(vm, elem_ref, get(vm, val), get(vm, len) as i64)?;
             put(vm, dst, v);
         }
-        // SAFETY (the four below): rule F5: `arr` holds a live array, rooted by its
-        // register across any collection.
-        Op::ArrayPush { arr, src } => unsafe { array_push(vm, obj(vm, arr), get(vm, src))? },
-        Op::ArrayInsert { arr, idx, src } => unsafe {
-            array_insert(vm, obj(vm, arr), get(vm, idx) as i64, get(vm, src))?
-        },
+        Op::ArrayPush { arr, src } => {
+            let (o, v) = (obj(vm, arr), get(vm, src));
+            // SAFETY: rule F5: `arr` holds a live array, rooted by its register across
+            // any collection.
+            unsafe { array_push(vm, o, v)? }
+        }
+        Op::ArrayInsert { arr, idx, src } => {
+            let (o, i, v) = (obj(vm, arr), get(vm, idx) as i64, get(vm, src));
+            // SAFETY: as for `ArrayPush`.
+            unsafe { array_insert(vm, o, i, v)? }
+        }
         Op::ArrayRemove { dst, arr, idx } => {
-            // SAFETY: as above.
-            let v = unsafe { array_remove(vm, obj(vm, arr), get(vm, idx) as i64)? };
+            let (o, i) = (obj(vm, arr), get(vm, idx) as i64);
+            // SAFETY: as for `ArrayPush`.
+            let v = unsafe { array_remove(vm, o, i)? };
             put(vm, dst, v);
         }
-        // SAFETY: as above; `prepare` recorded the elements' kind.
-        Op::ArraySort { kind, arr } => unsafe { array_sort(vm, kind, obj(vm, arr))? },
+        Op::ArraySort { kind, arr } => {
+            let o = obj(vm, arr);
+            // SAFETY: as for `ArrayPush`; `prepare` recorded the elements' kind.
+            unsafe { array_sort(vm, kind, o)? }
+        }
         Op::ConcatN { dst, args, count } => {
             let v = concat(vm, base + args as usize, count as usize)?;
             put(vm, dst, v);
