@@ -8,16 +8,21 @@ use super::op::Op;
 /// at fixed offsets, `jit/abi.rs`).
 #[derive(Clone, Copy, Debug)]
 #[repr(C)]
+///
+/// A compiled function writes only `func` and `base` when it enters (one 8-byte store:
+/// they are adjacent), and `pc` before it calls or traps; `code`, `ret` and `clear_end`
+/// are the interpreter's, which never resumes a compiled frame (it keeps them in machine
+/// registers), and hold leftovers there.
 pub struct Frame {
     /// The function's run-form code, so a return need not look the function up.
     pub code: *const Op,
     /// Function index.
     pub func: u32,
+    /// Index of register 0 in the register file.
+    pub base: u32,
     /// For the running frame, the instruction being executed (synced at safepoints and
     /// traps); for a suspended frame, its pending `Call`.
     pub pc: u32,
-    /// Index of register 0 in the register file.
-    pub base: u32,
     /// Register-file slot that receives the result when this frame returns.
     pub ret: u32,
     /// One past the caller's last reference slot (absolute, `caller base + refs_end`): on

@@ -112,12 +112,10 @@ pub mod offsets {
     pub const STACK_LIMIT: i32 = offset_of!(NativeCtx, stack_limit) as i32;
 
     pub const FRAME_SIZE: i64 = std::mem::size_of::<Frame>() as i64;
-    pub const FRAME_CODE: i32 = offset_of!(Frame, code) as i32;
     pub const FRAME_FUNC: i32 = offset_of!(Frame, func) as i32;
     pub const FRAME_PC: i32 = offset_of!(Frame, pc) as i32;
-    pub const FRAME_BASE: i32 = offset_of!(Frame, base) as i32;
-    pub const FRAME_RET: i32 = offset_of!(Frame, ret) as i32;
-    pub const FRAME_CLEAR_END: i32 = offset_of!(Frame, clear_end) as i32;
+    // Compiled code writes `func` and `base` with one 8-byte store.
+    const _: () = assert!(offset_of!(Frame, base) == offset_of!(Frame, func) + 4);
 }
 
 impl NativeCtx {

@@ -81,11 +81,15 @@ impl Compiler {
             self.module.clear_context(&mut self.ctx);
             return Err(e);
         }
+        self.ctx.set_disasm(std::env::var_os("KILN_JIT_DISASM").is_some());
         if let Err(e) = self.module.define_function(id, &mut self.ctx) {
             self.module.clear_context(&mut self.ctx);
             return Err(format!("code generation failed: {e:?}"));
         }
         let size = self.ctx.compiled_code().map_or(0, |c| c.code_buffer().len());
+        if let Some(text) = self.ctx.compiled_code().and_then(|c| c.vcode.as_ref()) {
+            eprintln!("; {} ({entry:?})\n{text}", pm.bytecode.funcs[func as usize].name);
+        }
         self.module.clear_context(&mut self.ctx);
         self.module.finalize_definitions().map_err(|e| e.to_string())?;
         if entry == Entry::Call {

@@ -474,15 +474,11 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
                 let frames = self.ctx_load(off::FRAMES);
                 let at = self.b.ins().imul_imm_s(depth, off::FRAME_SIZE);
                 let fp = self.b.ins().iadd(frames, at);
-                let code = self.iconst(self.pf.code.as_ptr() as i64);
-                self.b.ins().store(trusted(), code, fp, off::FRAME_CODE);
-                let func = self.iconst(i64::from(self.func));
-                self.b.ins().istore32(trusted(), func, fp, off::FRAME_FUNC);
+                // `func` and `base` are adjacent (`Frame`): one store writes both.
+                let base_hi = self.b.ins().ishl_imm_u(self.base, 32);
+                let func_base = self.b.ins().bor_imm_u(base_hi, i64::from(self.func));
+                self.b.ins().store(trusted(), func_base, fp, off::FRAME_FUNC);
                 let zero = self.iconst(0);
-                self.b.ins().istore32(trusted(), zero, fp, off::FRAME_PC);
-                self.b.ins().istore32(trusted(), self.base, fp, off::FRAME_BASE);
-                self.b.ins().istore32(trusted(), self.ret, fp, off::FRAME_RET);
-                self.b.ins().istore32(trusted(), self.clear_end, fp, off::FRAME_CLEAR_END);
                 let depth1 = self.b.ins().iadd_imm_s(depth, 1);
                 self.ctx_store(depth1, off::DEPTH);
                 self.my_frame = depth;
@@ -553,15 +549,17 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
 
     /// The fuel and interrupt check of function entries and loop back-edges.
     fn limit_check(&mut self, pc: usize, at_entry: bool) {
+        // Two tests and branches: cheaper than combining the flags into one.
         let fuel = self.b.use_var(self.fuel);
-        let flag = self.b.ins().uload8(types::I32, trusted(), self.interrupt, 0);
         let out = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, fuel, 0);
-        let out = self.b.ins().uextend(types::I32, out);
-        let any = self.b.ins().bor(out, flag);
         let slow = self.b.create_block();
+        let fuel_ok = self.b.create_block();
         let cont = self.b.create_block();
         self.b.set_cold_block(slow);
-        self.b.ins().brif(any, slow, &[], cont, &[]);
+        self.b.ins().brif(out, slow, &[], fuel_ok, &[]);
+        self.b.switch_to_block(fuel_ok);
+        let flag = self.b.ins().uload8(types::I32, trusted(), self.interrupt, 0);
+        self.b.ins().brif(flag, slow, &[], cont, &[]);
         self.b.switch_to_block(slow);
         let (pc_v, entry_v) = (self.iconst(pc as i64), self.iconst(at_entry as i64));
         // At a check the block is fully charged and ends here: the counter is exact.
