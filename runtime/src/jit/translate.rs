@@ -993,6 +993,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
                 self.set(dst, v);
             }
 
+            Op::CallNative { dst, args, native } if self.inline_native(dst, args, native) => {}
             // Allocation, strings, natives and size-proportional work: the interpreter's
             // own handlers, run on the register file.
             Op::IntToStr { .. }
@@ -1013,6 +1014,42 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
             | Op::ConcatN { .. } => self.slow(pc, &instr),
         }
         // Calls end their block; the next instruction starts a new one.
+        true
+    }
+
+    /// Math natives that are one machine instruction with exactly Rust's semantics
+    /// (`natives/math.rs`); false for the others, which go through the runtime.
+    fn inline_native(&mut self, dst: u16, args: u16, native: u16) -> bool {
+        use kiln_bytecode::natives::{Native, NATIVES};
+        let Some(decl) = NATIVES.get(native as usize) else { return false };
+        let v = match decl.id {
+            Native::Sqrt | Native::Floor | Native::Ceil | Native::AbsFloat => {
+                let x = self.get_float(args);
+                match decl.id {
+                    Native::Sqrt => self.b.ins().sqrt(x),
+                    Native::Floor => self.b.ins().floor(x),
+                    Native::Ceil => self.b.ins().ceil(x),
+                    _ => self.b.ins().fabs(x),
+                }
+            }
+            // `wrapping_abs`: MIN stays MIN.
+            Native::AbsInt => {
+                let x = self.get_bits(args);
+                let neg = self.b.ins().ineg(x);
+                let is_neg = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, x, 0);
+                self.b.ins().select(is_neg, neg, x)
+            }
+            Native::MinInt | Native::MaxInt => {
+                let (x, y) = (self.get_bits(args), self.get_bits(args + 1));
+                if decl.id == Native::MinInt {
+                    self.b.ins().smin(x, y)
+                } else {
+                    self.b.ins().smax(x, y)
+                }
+            }
+            _ => return false,
+        };
+        self.set(dst, v);
         true
     }
 
@@ -1116,6 +1153,23 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         self.save_fuel(pc);
         let func = match callee {
             Callee::Known(f) => self.iconst(i64::from(f)),
+            Callee::Iface(site) if self.pm.dispatch.site_tables(site).2.is_some() => {
+                // Rules F5 and M9: the receiver's type implements the interface, so its
+                // entry in the dense table is a real one.
+                let (_, method, table) = self.pm.dispatch.site_tables(site);
+                let table = table.expect("checked above").as_ptr() as i64;
+                let funcs = self.pm.dispatch.method_funcs().as_ptr() as i64;
+                let recv = self.get_bits(args);
+                let desc = self.b.ins().load(types::I64, trusted(), recv, 0);
+                let ty = self.b.ins().uload32(trusted(), desc, DESC_TY);
+                let at = self.b.ins().ishl_imm_u(ty, 2);
+                let slot = self.b.ins().iadd_imm_s(at, table);
+                let first = self.b.ins().uload32(trusted(), slot, 0);
+                let index = self.b.ins().iadd_imm_s(first, i64::from(method));
+                let at = self.b.ins().ishl_imm_u(index, 2);
+                let slot = self.b.ins().iadd_imm_s(at, funcs);
+                self.b.ins().uload32(trusted(), slot, 0)
+            }
             Callee::Iface(site) => {
                 let recv = self.get_bits(args);
                 let site = self.iconst(i64::from(site));
@@ -1245,3 +1299,4 @@ const ARRAY_BUF: i32 = crate::gc::raw::HEADER as i32 + 16;
 const STR_LEN: i32 = crate::gc::raw::HEADER as i32;
 const DESC_TAG: i32 = std::mem::offset_of!(crate::gc::raw::ObjDesc, tag) as i32;
 const DESC_FUNC: i32 = std::mem::offset_of!(crate::gc::raw::ObjDesc, func) as i32;
+const DESC_TY: i32 = std::mem::offset_of!(crate::gc::raw::ObjDesc, ty) as i32;

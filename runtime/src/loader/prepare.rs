@@ -92,7 +92,15 @@ pub struct Dispatch {
     funcs: Vec<u32>,
     /// `sites` by value.
     site_index: std::collections::HashMap<(u32, u32), u16>,
+    /// Per interface: by object type, the index in `funcs` of its first method
+    /// (`u32::MAX` where the type does not implement the interface), so compiled code
+    /// dispatches with two loads. Built where it takes at most `DENSE_DISPATCH_MAX`
+    /// entries in all; other interfaces dispatch through `target`.
+    dense: std::collections::HashMap<u32, Box<[u32]>>,
 }
+
+/// Most entries the dense dispatch tables of a module may take (4 bytes each).
+const DENSE_DISPATCH_MAX: usize = 1 << 20;
 
 impl PreparedModule {
     /// The name of the global stored at `slot` (for a trap message).
@@ -120,7 +128,27 @@ impl Dispatch {
                 }
             }
         }
+        let n_ifaces = module.types.iter().filter(|t| matches!(t, CompositeType::Interface(_))).count();
+        if n_ifaces.saturating_mul(module.types.len()) <= DENSE_DISPATCH_MAX {
+            for (&(iface, ty), &first) in &d.table {
+                let table = d.dense.entry(iface).or_insert_with(|| vec![u32::MAX; module.types.len()].into());
+                table[ty as usize] = first;
+            }
+        }
         d
+    }
+
+    /// For compiled code: the interface and method of call site `site`, and where the
+    /// interface has one, its dense table (by object type, the first method's index in
+    /// [`Dispatch::method_funcs`]).
+    pub fn site_tables(&self, site: u16) -> (u32, u32, Option<&[u32]>) {
+        let (iface, method) = self.sites[site as usize];
+        (iface, method, self.dense.get(&iface).map(|t| &t[..]))
+    }
+
+    /// Method functions, each implementation's in method order.
+    pub fn method_funcs(&self) -> &[u32] {
+        &self.funcs
     }
 
     /// The number of the call site of `method` of `iface`.
