@@ -181,6 +181,10 @@ struct Tx<'a, 'f, M: Module> {
     native_sig: ir::SigRef,
     refs: HelperRefs,
     direct: &'a [Option<FuncId>],
+    /// Reference slots already loaded or stored in the current block since its start or
+    /// the last call (register-file slots stay the truth; this only saves reloads, and is
+    /// emptied wherever a collection could run).
+    ref_cache: std::collections::HashMap<u16, Value>,
 }
 
 #[derive(Clone, Copy)]
@@ -267,6 +271,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
             native_sig,
             refs,
             direct,
+            ref_cache: std::collections::HashMap::new(),
         }
     }
 
@@ -298,11 +303,17 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
 
     /// The value of slot `s`, as its kind's machine type.
     fn get(&mut self, s: u16) -> Value {
+        let slot = s;
         let s = s as usize;
         match self.kinds.get(s).copied().unwrap_or(Kind::Int) {
             Kind::Ref => {
+                if let Some(&v) = self.ref_cache.get(&slot) {
+                    return v;
+                }
                 let regs = self.b.use_var(self.regs);
-                self.b.ins().load(types::I64, trusted(), regs, Self::slot_offset(s as u32))
+                let v = self.b.ins().load(types::I64, trusted(), regs, Self::slot_offset(s as u32));
+                self.ref_cache.insert(slot, v);
+                v
             }
             _ => match self.vars.get(s).copied().flatten() {
                 Some(v) => self.b.use_var(v),
@@ -342,6 +353,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
             Some(Kind::Ref) => {
                 let regs = self.b.use_var(self.regs);
                 self.b.ins().store(trusted(), v, regs, Self::slot_offset(s as u32));
+                self.ref_cache.insert(s, v);
             }
             Some(_) => {
                 let var = self.vars[si].expect("int and float slots have variables");
@@ -410,6 +422,8 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         self.save_fuel(pc);
         let call = self.b.ins().call(callee, args);
         let status = self.b.inst_results(call)[0];
+        // The helper may have collected or written registers.
+        self.ref_cache.clear();
         self.reload_regs();
         self.load_fuel(pc);
         status
@@ -609,6 +623,8 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
                     self.b.ins().jump(block, &[]);
                 }
                 self.b.switch_to_block(block);
+                // A block may be entered from elsewhere: nothing loaded before holds.
+                self.ref_cache.clear();
                 let len = self.rest(pc) + 1;
                 let fuel = self.b.use_var(self.fuel);
                 let charged = self.b.ins().iadd_imm_s(fuel, -len);
@@ -1205,6 +1221,8 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
             }
         };
         let status = self.b.inst_results(call)[0];
+        // The callee may have collected, and wrote its result.
+        self.ref_cache.clear();
         self.check_status(status);
         self.reload_regs();
         self.load_fuel(pc);
