@@ -1,7 +1,7 @@
 //! The contract between compiled code and the runtime.
 //!
 //! **Compiled functions** have the C calling convention of the host and the signature
-//! [`NativeFn`]: `(ctx, base, ret, clear_end, func) -> status`.
+//! [`NativeFn`]: `(ctx, base, ret, clear_end, func, fuel) -> (status, fuel)`.
 //! - `ctx` is the instance's [`NativeCtx`]; `base` the register-file slot of the callee's
 //!   register 0 (its argument window); `ret` the slot that receives its result (two slots
 //!   for a two-slot value); `clear_end` one past the last slot of the caller's that may
@@ -9,16 +9,20 @@
 //!   registers, before writing the result (the collector scans the caller's reference
 //!   registers there); `func` the function index (compiled code ignores it; the runtime's
 //!   [`crate::jit::helpers::kiln_call_slow`], which sits in the code table for functions
-//!   without code, needs it).
+//!   without code, needs it); `fuel` the fuel counter, which comes back in the second
+//!   result when the call returns normally (it stays in a machine register across calls).
 //! - The callee pushes its own [`Frame`] (`frames[depth]`, then `depth += 1`), pops it on
 //!   return, and returns [`STATUS_OK`]. On a trap or `exit` it leaves every frame in place
-//!   (the stack trace reads them), records why in the instance and returns [`STATUS_STOP`];
-//!   each compiled caller returns it in turn.
+//!   (the stack trace reads them), records why in the instance and returns [`STATUS_STOP`]
+//!   with the fuel counter in `ctx.fuel`; each compiled caller returns it in turn.
+//! - The register file and the frame stack are allocated at their limits before compiled
+//!   code first runs in a run ([`crate::jit::on_run_stack`]), so neither moves while it
+//!   runs: a frame computes the address of its registers once.
 //!
 //! **Helpers** are `extern "C"` functions of `helpers.rs` that take `ctx` first. Before
 //! calling one that may collect, trap or observe fuel, compiled code stores the fuel
 //! counter (as the interpreter would have it at that instruction) in `ctx.fuel` and passes
-//! the instruction's pc; afterwards it reloads `ctx.regs` and `ctx.fuel`. Each helper
+//! the instruction's pc; afterwards it reloads `ctx.fuel`. Each helper
 //! catches panics: none unwinds into compiled code.
 //!
 //! **Registers.** Reference-typed slots live in the register file at every instruction
@@ -34,7 +38,17 @@ use crate::interp::frame::Frame;
 use std::sync::atomic::AtomicBool;
 
 /// A compiled function (see the module documentation).
-pub type NativeFn = unsafe extern "C" fn(*mut NativeCtx, u64, u64, u64, u64) -> u64;
+pub type NativeFn = unsafe extern "C" fn(*mut NativeCtx, u64, u64, u64, u64, i64) -> NativeRet;
+
+/// What a compiled function returns: two integer registers in the C convention.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct NativeRet {
+    /// [`STATUS_OK`] or [`STATUS_STOP`].
+    pub status: u64,
+    /// The fuel counter after the call (meaningless on a stop: see `NativeCtx::fuel`).
+    pub fuel: i64,
+}
 
 /// The call returned normally.
 pub const STATUS_OK: u64 = 0;

@@ -6,7 +6,7 @@
 //! have moved. None lets a panic unwind into compiled code: a panic becomes an internal
 //! error trap.
 
-use super::abi::{NativeCtx, STATUS_OK, STATUS_STOP};
+use super::abi::{NativeCtx, NativeRet, STATUS_OK, STATUS_STOP};
 use crate::gc::raw;
 use crate::instance::Vm;
 use crate::interp::trap::{Stop, TrapKind};
@@ -223,13 +223,16 @@ pub unsafe extern "C" fn kiln_call_slow(
     ret: u64,
     clear_end: u64,
     func: u64,
-) -> u64 {
+    fuel: i64,
+) -> NativeRet {
     // SAFETY: the caller's guarantee.
     unsafe {
-        with_vm(ctx, |vm| {
+        (*ctx).fuel = fuel;
+        let status = with_vm(ctx, |vm| {
             super::check_native_stack(vm)?;
             crate::interp::call_function(vm, func as u32, base as usize, ret as usize, clear_end as usize)
-        })
+        });
+        NativeRet { status, fuel: (*ctx).fuel }
     }
 }
 

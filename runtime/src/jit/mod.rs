@@ -206,6 +206,23 @@ impl ModuleCode {
     }
 }
 
+/// Before compiled code first runs in an instance: allocates the register file and the
+/// frame stack at their limits (address space only: the system commits pages as they are
+/// touched), since compiled code relies on neither moving (`abi.rs`). Where that is
+/// refused, the instance stays in the interpreter.
+fn fix_stacks(vm: &mut Vm) -> bool {
+    if vm.stack.len() >= vm.limits.stack_slots && vm.frames.capacity() >= vm.limits.max_call_depth {
+        return true;
+    }
+    let depth = vm.limits.max_call_depth;
+    let fixed = vm.stack.grow_to(vm.limits.stack_slots)
+        && vm.frames.try_reserve_exact(depth.saturating_sub(vm.frames.len())).is_ok();
+    if !fixed {
+        vm.tier.tier = Tier::Interp;
+    }
+    fixed
+}
+
 /// The compiled code a call to `func` should run, compiling it first if the instance's
 /// tier says it is time; `None` to interpret it.
 #[inline]
@@ -214,7 +231,7 @@ pub fn code_for_call(vm: &mut Vm, func: u32) -> Option<NativeFn> {
         return None;
     }
     let e = vm.module.jit.entries[func as usize].load(Ordering::Acquire);
-    if e != slow_entry() {
+    if e != slow_entry() && fix_stacks(vm) {
         // SAFETY: non-slow entries are compiled functions with the `NativeFn` signature.
         return Some(unsafe { std::mem::transmute::<usize, NativeFn>(e) });
     }
@@ -223,6 +240,9 @@ pub fn code_for_call(vm: &mut Vm, func: u32) -> Option<NativeFn> {
     }
     let module = std::sync::Arc::clone(&vm.module);
     let code = module.jit.compile(&module, func, translate::Entry::Call)?;
+    if !fix_stacks(vm) {
+        return None;
+    }
     // SAFETY: as above: the compiler made `code` with the `NativeFn` signature.
     Some(unsafe { std::mem::transmute::<usize, NativeFn>(code) })
 }
@@ -250,6 +270,9 @@ pub fn count_back_edge(vm: &mut Vm, func: u32) -> bool {
 /// Compiled code entering `func` at loop header `pc` with its frame already running
 /// (compiling it now if needed).
 pub fn osr_code(vm: &mut Vm, func: u32, pc: u32) -> Option<NativeFn> {
+    if !fix_stacks(vm) {
+        return None;
+    }
     let module = std::sync::Arc::clone(&vm.module);
     let known = module.jit.osr.lock().ok().and_then(|m| m.get(&(func, pc)).copied());
     let code = match known {
@@ -286,12 +309,14 @@ pub fn call_native(
 ) -> Result<(), Stop> {
     NativeCtx::refresh(vm);
     let ctx: *mut NativeCtx = &mut vm.native;
+    let fuel = vm.fuel;
     // SAFETY: `code` has the `NativeFn` contract; the context describes this instance,
     // which nothing else touches until the call returns (helpers reach it through `ctx`).
-    let status = unsafe { code(ctx, base as u64, ret as u64, clear_end as u64, u64::from(func)) };
+    let res = unsafe { code(ctx, base as u64, ret as u64, clear_end as u64, u64::from(func), fuel) };
     // SAFETY: compiled code keeps `depth` frames written.
     unsafe { NativeCtx::sync_into(vm) };
-    if status == STATUS_OK {
+    if res.status == STATUS_OK {
+        vm.fuel = res.fuel;
         Ok(())
     } else {
         Err(vm

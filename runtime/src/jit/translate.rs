@@ -80,8 +80,8 @@ pub fn declare_helpers<M: Module>(m: &mut M) -> Result<Helpers, String> {
 /// The signature of every compiled function (`abi::NativeFn`).
 pub fn native_signature<M: Module>(m: &M) -> ir::Signature {
     let mut sig = m.make_signature();
-    sig.params = vec![AbiParam::new(types::I64); 5];
-    sig.returns = vec![AbiParam::new(types::I64)];
+    sig.params = vec![AbiParam::new(types::I64); 6];
+    sig.returns = vec![AbiParam::new(types::I64); 2];
     sig
 }
 
@@ -169,12 +169,14 @@ struct Tx<'a, 'f, M: Module> {
     base: Value,
     ret: Value,
     clear_end: Value,
+    /// The fuel counter the caller passed.
+    fuel_in: Value,
     /// This function's frame index (`depth` before it was pushed).
     my_frame: Value,
     interrupt: Value,
     globals: Value,
-    /// Address of the frame's register 0 (reloaded after every call: the register file
-    /// may move).
+    /// Address of the frame's register 0 (the register file does not move while
+    /// compiled code runs: `jit::prepare_run` allocates it at its limit).
     regs: Variable,
     /// The fuel counter, charged per block on entry.
     fuel: Variable,
@@ -263,6 +265,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
             base: p[1],
             ret: p[2],
             clear_end: p[3],
+            fuel_in: p[5],
             my_frame: zero,
             interrupt: zero,
             globals: zero,
@@ -290,7 +293,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
     }
 
     /// `regs` from the context: `ctx.regs + base * 8`.
-    fn reload_regs(&mut self) {
+    fn load_regs(&mut self) {
         let file = self.ctx_load(off::REGS);
         let bytes = self.b.ins().ishl_imm_u(self.base, 3);
         let regs = self.b.ins().iadd(file, bytes);
@@ -424,7 +427,6 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         let status = self.b.inst_results(call)[0];
         // The helper may have collected or written registers.
         self.ref_cache.clear();
-        self.reload_regs();
         self.load_fuel(pc);
         status
     }
@@ -496,7 +498,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
                 let depth1 = self.b.ins().iadd_imm_s(depth, 1);
                 self.ctx_store(depth1, off::DEPTH);
                 self.my_frame = depth;
-                self.reload_regs();
+                self.load_regs();
                 // A new frame's reference slots that are not parameters may hold another
                 // frame's leftovers: null them before anything can collect.
                 let span = self.pf.local_ref_span.clone();
@@ -520,14 +522,13 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
             }
             Entry::Osr(_) => {
                 self.my_frame = self.b.ins().iadd_imm_s(depth, -1);
-                self.reload_regs();
+                self.load_regs();
                 self.refill(0, self.kinds.len());
             }
         }
         self.interrupt = self.ctx_load(off::INTERRUPT);
         self.globals = self.ctx_load(off::GLOBALS);
-        let fuel = self.ctx_load(off::FUEL);
-        self.b.def_var(self.fuel, fuel);
+        self.b.def_var(self.fuel, self.fuel_in);
         match entry {
             Entry::Call => {
                 // The entry check, before the first block is charged.
@@ -542,8 +543,10 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         }
         // The shared exit for stops.
         self.b.switch_to_block(self.stop);
+        // The fuel counter of a stopped run is in the context (the helper that stopped
+        // it stored it there).
         let stop = self.iconst(STATUS_STOP as i64);
-        self.b.ins().return_(&[stop]);
+        self.b.ins().return_(&[stop, stop]);
     }
 
     /// Traps without changing the top frame's pc (the caller's call site stays the trap
@@ -607,9 +610,8 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         }
         self.ctx_store(self.my_frame, off::DEPTH);
         let fuel = self.b.use_var(self.fuel);
-        self.ctx_store(fuel, off::FUEL);
         let ok = self.iconst(STATUS_OK as i64);
-        self.b.ins().return_(&[ok]);
+        self.b.ins().return_(&[ok, fuel]);
     }
 
     // ----- the body -----
@@ -1202,7 +1204,8 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
                 self.b.ins().uload32(trusted(), desc, DESC_FUNC)
             }
         };
-        let call_args = [self.ctx, new_base, ret, clear_end, func];
+        let fuel = self.b.use_var(self.fuel);
+        let call_args = [self.ctx, new_base, ret, clear_end, func, fuel];
         let direct = match callee {
             Callee::Known(f) => self.direct.get(f as usize).copied().flatten(),
             _ => None,
@@ -1224,8 +1227,8 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         // The callee may have collected, and wrote its result.
         self.ref_cache.clear();
         self.check_status(status);
-        self.reload_regs();
-        self.load_fuel(pc);
+        let fuel = self.b.inst_results(call)[1];
+        self.b.def_var(self.fuel, fuel);
         if let Some((first, n)) = self.dst_slots(instr) {
             self.refill(first, first + n);
         }
