@@ -221,3 +221,23 @@ fn compiled_code_is_shared_by_every_instance_of_a_module() {
     let (third, _) = run(&m, Tier::Interp, 0, Limits::default(), false);
     assert_eq!(first, third);
 }
+
+#[test]
+fn interpreted_and_compiled_frames_alternate_to_the_depth_limit() {
+    // `big` is too large to compile and stays interpreted: every other frame nests a
+    // run of the interpreter under compiled code, the most machine stack a frame takes.
+    let mut src = String::from("fn big(n: int) -> int {\n    var x = n;\n    if n < 0 {\n");
+    src.push_str(&"        x = x * 3 + 1;\n".repeat(7000));
+    src.push_str("    }\n    if n <= 0 { return x; }\n    return small(n - 1) + 1;\n}\n");
+    src.push_str("fn small(n: int) -> int { if n <= 0 { return 0; } return big(n - 1) + 1; }\n");
+    src.push_str("fn main() { println(\"{small(29990)}\"); println(\"{small(100000)}\"); }\n");
+    let limits = Limits { max_call_depth: 30_000, ..Limits::default() };
+    let m = module(&src);
+    let (want, _) = run(&m, Tier::Interp, 0, limits.clone(), false);
+    let (got, stats) = run(&m, Tier::Jit, 0, limits, false);
+    assert_eq!(got, want);
+    assert_eq!(got.stdout, "29990\n");
+    assert!(got.ended.starts_with("error: stack overflow\n"), "{}", got.ended);
+    assert_eq!(stats.jit.functions_compiled, 2, "main and small");
+    assert!(stats.jit.failures[0].starts_with("big: "), "{:?}", stats.jit.failures);
+}
