@@ -102,8 +102,7 @@ pub unsafe extern "C" fn kiln_exec_slow(ctx: *mut NativeCtx, pc: i64) -> u64 {
         with_vm(ctx, |vm| {
             at_pc(vm, pc);
             let frame = *vm.frames.last().expect("compiled code runs in a frame");
-            let module = Arc::clone(&vm.module);
-            let op = module.funcs[frame.func as usize].code[pc as usize];
+            let op = vm.module.funcs[frame.func as usize].code[pc as usize];
             crate::interp::run_slow_op(vm, op, frame.base as usize)
         })
     }

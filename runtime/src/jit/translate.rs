@@ -173,6 +173,8 @@ struct Tx<'a, 'f, M: Module> {
     fuel_in: Value,
     /// This function's frame index (`depth` before it was pushed).
     my_frame: Value,
+    /// Its frame's address (the frame stack does not move while compiled code runs).
+    my_fp: Value,
     interrupt: Value,
     globals: Value,
     /// Address of the frame's register 0 (the register file does not move while
@@ -267,6 +269,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
             clear_end: p[3],
             fuel_in: p[5],
             my_frame: zero,
+            my_fp: zero,
             interrupt: zero,
             globals: zero,
             regs,
@@ -481,6 +484,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
                 self.b.set_cold_block(slow);
                 self.b.ins().brif(grow, slow, &[], push, &[]);
                 self.b.switch_to_block(slow);
+                self.ctx_store(self.fuel_in, off::FUEL);
                 let depth1 = self.b.ins().iadd_imm_s(depth, 1);
                 let call = self.b.ins().call(self.refs.enter_slow, &[self.ctx, need, depth1]);
                 let status = self.b.inst_results(call)[0];
@@ -498,6 +502,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
                 let depth1 = self.b.ins().iadd_imm_s(depth, 1);
                 self.ctx_store(depth1, off::DEPTH);
                 self.my_frame = depth;
+                self.my_fp = fp;
                 self.load_regs();
                 // A new frame's reference slots that are not parameters may hold another
                 // frame's leftovers: null them before anything can collect.
@@ -522,6 +527,9 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
             }
             Entry::Osr(_) => {
                 self.my_frame = self.b.ins().iadd_imm_s(depth, -1);
+                let frames = self.ctx_load(off::FRAMES);
+                let at = self.b.ins().imul_imm_s(self.my_frame, off::FRAME_SIZE);
+                self.my_fp = self.b.ins().iadd(frames, at);
                 self.load_regs();
                 self.refill(0, self.kinds.len());
             }
@@ -557,6 +565,8 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         self.b.set_cold_block(trap);
         self.b.ins().brif(cond, trap, &[], cont, &[]);
         self.b.switch_to_block(trap);
+        // The caller passed the fuel counter in a register.
+        self.ctx_store(self.fuel_in, off::FUEL);
         let code_v = self.iconst(code as i64);
         let args = [self.ctx, keep, code_v, keep, b];
         self.b.ins().call(self.refs.trap, &args);
@@ -1160,15 +1170,12 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         }
         let _ = dst;
         // The caller's pc, for traces from below.
-        let frames = self.ctx_load(off::FRAMES);
-        let at = self.b.ins().imul_imm_s(self.my_frame, off::FRAME_SIZE);
-        let fp = self.b.ins().iadd(frames, at);
         let pc_v = self.iconst(pc as i64);
-        self.b.ins().istore32(trusted(), pc_v, fp, off::FRAME_PC);
+        self.b.ins().istore32(trusted(), pc_v, self.my_fp, off::FRAME_PC);
         let new_base = self.b.ins().iadd_imm_s(self.base, i64::from(args));
         let ret = self.b.ins().iadd_imm_s(self.base, i64::from(dst));
+        // The fuel counter goes in a register (`abi.rs`).
         let clear_end = self.b.ins().iadd_imm_s(self.base, self.pf.refs_end as i64);
-        self.save_fuel(pc);
         let func = match callee {
             Callee::Known(f) => self.iconst(i64::from(f)),
             Callee::Iface(site) if self.pm.dispatch.site_tables(site).2.is_some() => {
