@@ -147,20 +147,14 @@ fn run(vm: &mut Vm, floor: usize) -> Result<(), Stop> {
             res?
         }};
     }
-    // Derives the cached pointers again after code outside this loop grew the frame
-    // stack or the register file (contents kept, buffers moved).
-    macro_rules! rederive {
+    // Derives the cached pointers again after code outside this loop ran (it may have
+    // grown the frame stack or the register file, and charged fuel).
+    macro_rules! reload {
         () => {
             frames = vm.frames.as_mut_ptr();
             frames_cap = vm.frames.capacity();
             stack = vm.stack.base();
             stack_len = vm.stack.len();
-        };
-    }
-    // The same after code outside this loop ran, which may also have charged fuel.
-    macro_rules! reload {
-        () => {
-            rederive!();
             // SAFETY: the running frame lies inside the register file.
             regs = unsafe { stack.add(base) };
             fuel = vm.fuel;
@@ -204,13 +198,7 @@ fn run(vm: &mut Vm, floor: usize) -> Result<(), Stop> {
                     }
                     if jit_on && crate::jit::count_back_edge(vm, func_index) {
                         sync!();
-                        let osr = crate::jit::osr_code(vm, func_index, $target as u32);
-                        // Entering compiled code for the first time fixes the stacks at
-                        // their limits (`jit::fix_stacks`), which may move them.
-                        rederive!();
-                        // SAFETY: the running frame lies inside the register file.
-                        regs = unsafe { stack.add(base) };
-                        if let Some(osr) = osr {
+                        if let Some(osr) = crate::jit::osr_code(vm, func_index, $target as u32) {
                             // SAFETY: the running frame is written.
                             let me = unsafe { *frames.add(depth - 1) };
                             let res = crate::jit::enter_osr(vm, osr, &me);
@@ -267,10 +255,7 @@ fn run(vm: &mut Vm, floor: usize) -> Result<(), Stop> {
             let callee = unsafe { funcs.get_unchecked(func) };
             let new_base = base + args as usize;
             if jit_on {
-                let native = crate::jit::code_for_call(vm, func as u32);
-                // As for OSR: the stacks may have moved.
-                rederive!();
-                if let Some(native) = native {
+                if let Some(native) = crate::jit::code_for_call(vm, func as u32) {
                     sync!();
                     let res = crate::jit::call_native(
                         vm,

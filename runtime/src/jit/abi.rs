@@ -15,14 +15,13 @@
 //!   return, and returns [`STATUS_OK`]. On a trap or `exit` it leaves every frame in place
 //!   (the stack trace reads them), records why in the instance and returns [`STATUS_STOP`]
 //!   with the fuel counter in `ctx.fuel`; each compiled caller returns it in turn.
-//! - The register file and the frame stack are allocated at their limits before compiled
-//!   code first runs in a run ([`crate::jit::on_run_stack`]), so neither moves while it
-//!   runs: a frame computes the address of its registers once.
+//! - The register file and the frame stack may grow (and move) inside any call or helper:
+//!   compiled code reloads `ctx.regs` and `ctx.frames` after each.
 //!
 //! **Helpers** are `extern "C"` functions of `helpers.rs` that take `ctx` first. Before
 //! calling one that may collect, trap or observe fuel, compiled code stores the fuel
 //! counter (as the interpreter would have it at that instruction) in `ctx.fuel` and passes
-//! the instruction's pc; afterwards it reloads `ctx.fuel`. Each helper
+//! the instruction's pc; afterwards it reloads `ctx.fuel` and `ctx.regs`. Each helper
 //! catches panics: none unwinds into compiled code.
 //!
 //! **Registers.** Reference-typed slots live in the register file at every instruction

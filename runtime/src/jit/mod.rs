@@ -5,6 +5,7 @@
 //! - `translate.rs` — bytecode to Cranelift IR, generic over `cranelift_module::Module`.
 //! - `helpers.rs` — the `extern "C"` runtime functions compiled code calls.
 //! - `compiler.rs` — the `JITModule` that holds a module's code.
+//! - `stack.rs` — the machine stack runs that may use compiled code execute on.
 //!
 //! Compiled code belongs to the prepared module ([`ModuleCode`]) and is shared by every
 //! instance of it; which code an instance runs is decided per instance by its
@@ -15,6 +16,7 @@
 pub mod abi;
 mod compiler;
 pub mod helpers;
+mod stack;
 pub mod translate;
 
 use crate::instance::Vm;
@@ -206,23 +208,6 @@ impl ModuleCode {
     }
 }
 
-/// Before compiled code first runs in an instance: allocates the register file and the
-/// frame stack at their limits (address space only: the system commits pages as they are
-/// touched), since compiled code relies on neither moving (`abi.rs`). Where that is
-/// refused, the instance stays in the interpreter.
-fn fix_stacks(vm: &mut Vm) -> bool {
-    if vm.stack.len() >= vm.limits.stack_slots && vm.frames.capacity() >= vm.limits.max_call_depth {
-        return true;
-    }
-    let depth = vm.limits.max_call_depth;
-    let fixed = vm.stack.grow_to(vm.limits.stack_slots)
-        && vm.frames.try_reserve_exact(depth.saturating_sub(vm.frames.len())).is_ok();
-    if !fixed {
-        vm.tier.tier = Tier::Interp;
-    }
-    fixed
-}
-
 /// The compiled code a call to `func` should run, compiling it first if the instance's
 /// tier says it is time; `None` to interpret it.
 #[inline]
@@ -231,7 +216,7 @@ pub fn code_for_call(vm: &mut Vm, func: u32) -> Option<NativeFn> {
         return None;
     }
     let e = vm.module.jit.entries[func as usize].load(Ordering::Acquire);
-    if e != slow_entry() && fix_stacks(vm) {
+    if e != slow_entry() {
         // SAFETY: non-slow entries are compiled functions with the `NativeFn` signature.
         return Some(unsafe { std::mem::transmute::<usize, NativeFn>(e) });
     }
@@ -240,9 +225,6 @@ pub fn code_for_call(vm: &mut Vm, func: u32) -> Option<NativeFn> {
     }
     let module = std::sync::Arc::clone(&vm.module);
     let code = module.jit.compile(&module, func, translate::Entry::Call)?;
-    if !fix_stacks(vm) {
-        return None;
-    }
     // SAFETY: as above: the compiler made `code` with the `NativeFn` signature.
     Some(unsafe { std::mem::transmute::<usize, NativeFn>(code) })
 }
@@ -270,9 +252,6 @@ pub fn count_back_edge(vm: &mut Vm, func: u32) -> bool {
 /// Compiled code entering `func` at loop header `pc` with its frame already running
 /// (compiling it now if needed).
 pub fn osr_code(vm: &mut Vm, func: u32, pc: u32) -> Option<NativeFn> {
-    if !fix_stacks(vm) {
-        return None;
-    }
     let module = std::sync::Arc::clone(&vm.module);
     let known = module.jit.osr.lock().ok().and_then(|m| m.get(&(func, pc)).copied());
     let code = match known {
@@ -335,9 +314,8 @@ pub fn on_run_stack<R>(vm: &mut Vm, f: impl FnOnce(&mut Vm) -> R) -> R {
         .saturating_mul(STACK_PER_FRAME)
         .saturating_add(2 * STACK_RESERVE)
         .min(4 << 30);
-    stacker::grow(size, || {
-        let here = approximate_sp();
-        vm.native.stack_limit = here.saturating_sub(size) + STACK_RESERVE;
+    stack::run_on(size, |lowest| {
+        vm.native.stack_limit = lowest + STACK_RESERVE;
         f(vm)
     })
 }

@@ -173,12 +173,10 @@ struct Tx<'a, 'f, M: Module> {
     fuel_in: Value,
     /// This function's frame index (`depth` before it was pushed).
     my_frame: Value,
-    /// Its frame's address (the frame stack does not move while compiled code runs).
-    my_fp: Value,
     interrupt: Value,
     globals: Value,
-    /// Address of the frame's register 0 (the register file does not move while
-    /// compiled code runs: `jit::prepare_run` allocates it at its limit).
+    /// Address of the frame's register 0 (reloaded after every call: the register file
+    /// may grow, and move, inside a callee or a helper).
     regs: Variable,
     /// The fuel counter, charged per block on entry.
     fuel: Variable,
@@ -269,7 +267,6 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
             clear_end: p[3],
             fuel_in: p[5],
             my_frame: zero,
-            my_fp: zero,
             interrupt: zero,
             globals: zero,
             regs,
@@ -428,8 +425,9 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         self.save_fuel(pc);
         let call = self.b.ins().call(callee, args);
         let status = self.b.inst_results(call)[0];
-        // The helper may have collected or written registers.
+        // The helper may have collected, written registers or grown the register file.
         self.ref_cache.clear();
+        self.load_regs();
         self.load_fuel(pc);
         status
     }
@@ -502,7 +500,6 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
                 let depth1 = self.b.ins().iadd_imm_s(depth, 1);
                 self.ctx_store(depth1, off::DEPTH);
                 self.my_frame = depth;
-                self.my_fp = fp;
                 self.load_regs();
                 // A new frame's reference slots that are not parameters may hold another
                 // frame's leftovers: null them before anything can collect.
@@ -527,9 +524,6 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
             }
             Entry::Osr(_) => {
                 self.my_frame = self.b.ins().iadd_imm_s(depth, -1);
-                let frames = self.ctx_load(off::FRAMES);
-                let at = self.b.ins().imul_imm_s(self.my_frame, off::FRAME_SIZE);
-                self.my_fp = self.b.ins().iadd(frames, at);
                 self.load_regs();
                 self.refill(0, self.kinds.len());
             }
@@ -1170,8 +1164,12 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         }
         let _ = dst;
         // The caller's pc, for traces from below.
+        // The frame stack may have moved since entry (a callee grew it).
+        let frames = self.ctx_load(off::FRAMES);
+        let at = self.b.ins().imul_imm_s(self.my_frame, off::FRAME_SIZE);
+        let fp = self.b.ins().iadd(frames, at);
         let pc_v = self.iconst(pc as i64);
-        self.b.ins().istore32(trusted(), pc_v, self.my_fp, off::FRAME_PC);
+        self.b.ins().istore32(trusted(), pc_v, fp, off::FRAME_PC);
         let new_base = self.b.ins().iadd_imm_s(self.base, i64::from(args));
         let ret = self.b.ins().iadd_imm_s(self.base, i64::from(dst));
         // The fuel counter goes in a register (`abi.rs`).
@@ -1236,6 +1234,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         self.check_status(status);
         let fuel = self.b.inst_results(call)[1];
         self.b.def_var(self.fuel, fuel);
+        self.load_regs();
         if let Some((first, n)) = self.dst_slots(instr) {
             self.refill(first, first + n);
         }
