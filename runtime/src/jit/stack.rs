@@ -84,7 +84,7 @@ pub fn run_on<R>(size: usize, f: impl FnOnce(usize) -> R) -> R {
         }
         r.as_ref().map(Region::usable)
     });
-    let out = match region {
+    match region {
         Some((base, len)) => {
             let limit = base as usize;
             // SAFETY: `base..base + len` is a mapped, page-aligned region no frame uses
@@ -102,8 +102,7 @@ pub fn run_on<R>(size: usize, f: impl FnOnce(usize) -> R) -> R {
             IN_USE.with(|u| u.set(false));
             r
         }
-    };
-    out
+    }
 }
 
 /// A stack of its own for this run (`stacker` maps and unmaps it).
