@@ -150,6 +150,19 @@ impl NativeCtx {
         ctx.vm = vm_ptr;
     }
 
+    /// Points the context at what a helper may have changed: the register file and the
+    /// frame stack (which may have moved), the frames in use and fuel. The rest stays
+    /// put for the whole run.
+    pub fn refresh_moving(vm: &mut Vm) {
+        let ctx = &mut vm.native;
+        ctx.regs = vm.stack.base();
+        ctx.regs_len = vm.stack.len() as u64;
+        ctx.frames = vm.frames.as_mut_ptr();
+        ctx.frames_cap = vm.frames.capacity() as u64;
+        ctx.depth = vm.frames.len() as u64;
+        ctx.fuel = vm.fuel;
+    }
+
     /// Copies what compiled code changed (frames in use, fuel) back into `vm`.
     ///
     /// # Safety

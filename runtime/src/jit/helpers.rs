@@ -72,7 +72,7 @@ unsafe fn with_vm(ctx: *mut NativeCtx, f: impl FnOnce(&mut Vm) -> Result<(), Sto
             STATUS_STOP
         }
     };
-    NativeCtx::refresh(vm);
+    NativeCtx::refresh_moving(vm);
     status
 }
 
