@@ -84,6 +84,16 @@ impl Allocator {
             large_bytes: 0,
         }
     }
+    /// Byte offsets of the free-list heads and the bump pointers, and the size class of
+    /// a small block of `size` bytes (rounded), for compiled code's inline allocation.
+    pub fn inline_layout(size: usize) -> Option<(usize, usize, usize, usize)> {
+        let size = rounded(size);
+        (size <= MAX_SMALL).then(|| {
+            let free =
+                std::mem::offset_of!(Allocator, free) + (size / GRANULE) * std::mem::size_of::<usize>();
+            (size, free, std::mem::offset_of!(Allocator, bump), std::mem::offset_of!(Allocator, bump_end))
+        })
+    }
     /// Bytes held from the system: every chunk, whole (pooled ones too), and every large
     /// block.
     pub fn footprint(&self) -> usize {

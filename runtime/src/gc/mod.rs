@@ -51,6 +51,24 @@ pub struct HeapStats {
 /// Smallest allocation volume between two collections.
 const MIN_GC_THRESHOLD: usize = 4 << 20;
 
+/// See [`Heap::inline_alloc_layout`]: a block size and byte offsets into a [`Heap`].
+#[derive(Clone, Copy, Debug)]
+#[allow(missing_docs)]
+pub struct InlineAlloc {
+    pub size: usize,
+    pub objects: usize,
+    pub bytes_live: usize,
+    pub limit: usize,
+    pub next_gc: usize,
+    pub stress: usize,
+    pub allocations: usize,
+    pub bytes_allocated: usize,
+    pub peak_bytes: usize,
+    pub free: usize,
+    pub bump: usize,
+    pub bump_end: usize,
+}
+
 /// One instance's heap.
 pub struct Heap {
     /// Head of the intrusive list of every object.
@@ -145,6 +163,31 @@ impl Heap {
         self.stats.bytes_allocated += size as u64;
         self.stats.peak_bytes = self.stats.peak_bytes.max(self.bytes_live);
         Ok(())
+    }
+
+    /// For compiled code's inline allocation of a small object of `size` bytes: the block
+    /// size and byte offsets (from the heap) of what `Heap::alloc` reads and writes, so
+    /// it can take the same steps while no collection is due: charge (`bytes_live`,
+    /// statistics), pop the size class's free list or bump, write the header and link
+    /// the object. `None` for blocks the allocator does not serve from chunks.
+    pub fn inline_alloc_layout(size: usize) -> Option<InlineAlloc> {
+        use std::mem::offset_of;
+        let (size, free, bump, bump_end) = alloc::Allocator::inline_layout(size)?;
+        let a = offset_of!(Heap, allocator);
+        Some(InlineAlloc {
+            size,
+            objects: offset_of!(Heap, objects),
+            bytes_live: offset_of!(Heap, bytes_live),
+            limit: offset_of!(Heap, limit),
+            next_gc: offset_of!(Heap, next_gc),
+            stress: offset_of!(Heap, stress),
+            allocations: offset_of!(Heap, stats) + offset_of!(HeapStats, allocations),
+            bytes_allocated: offset_of!(Heap, stats) + offset_of!(HeapStats, bytes_allocated),
+            peak_bytes: offset_of!(Heap, stats) + offset_of!(HeapStats, peak_bytes),
+            free: a + free,
+            bump: a + bump,
+            bump_end: a + bump_end,
+        })
     }
 
     fn link(&mut self, o: *mut Header) {

@@ -83,6 +83,8 @@ pub struct NativeCtx {
     pub stack_limit: usize,
     /// The instance.
     pub vm: *mut Vm,
+    /// The instance's heap (compiled code allocates small objects inline).
+    pub heap: *mut crate::gc::Heap,
 }
 
 // SAFETY: the pointers are only dereferenced while the owning instance runs, on the
@@ -103,6 +105,7 @@ impl Default for NativeCtx {
             entries: std::ptr::null(),
             stack_limit: 0,
             vm: std::ptr::null_mut(),
+            heap: std::ptr::null_mut(),
         }
     }
 }
@@ -123,6 +126,7 @@ pub mod offsets {
     pub const GLOBALS: i32 = offset_of!(NativeCtx, globals) as i32;
     pub const ENTRIES: i32 = offset_of!(NativeCtx, entries) as i32;
     pub const STACK_LIMIT: i32 = offset_of!(NativeCtx, stack_limit) as i32;
+    pub const HEAP: i32 = offset_of!(NativeCtx, heap) as i32;
 
     pub const FRAME_SIZE: i64 = std::mem::size_of::<Frame>() as i64;
     pub const FRAME_FUNC: i32 = offset_of!(Frame, func) as i32;
@@ -137,7 +141,9 @@ impl NativeCtx {
         let vm_ptr: *mut Vm = vm;
         let interrupt: *const AtomicBool = &*vm.interrupt;
         let entries = vm.module.jit.entries_ptr();
+        let heap: *mut crate::gc::Heap = &mut vm.heap;
         let ctx = &mut vm.native;
+        ctx.heap = heap;
         ctx.regs = vm.stack.base();
         ctx.regs_len = vm.stack.len() as u64;
         ctx.frames = vm.frames.as_mut_ptr();

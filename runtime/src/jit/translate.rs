@@ -1016,6 +1016,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
             }
 
             Op::CallNative { dst, args, native } if self.inline_native(dst, args, native) => {}
+            Op::NewStruct { dst, ty, args } => self.new_struct(pc, &instr, dst, ty.get(), args),
             // Allocation, strings, natives and size-proportional work: the interpreter's
             // own handlers, run on the register file.
             Op::IntToStr { .. }
@@ -1026,7 +1027,6 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
             | Op::LtS { .. }
             | Op::LeS { .. }
             | Op::CallNative { .. }
-            | Op::NewStruct { .. }
             | Op::NewArray { .. }
             | Op::ArrayFill { .. }
             | Op::ArrayPush { .. }
@@ -1037,6 +1037,98 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         }
         // Calls end their block; the next instruction starts a new one.
         true
+    }
+
+    /// `NewStruct`: allocated inline while no collection is due and the object's size
+    /// class has a free block or its bump chunk room (`Heap::inline_alloc_layout`), by
+    /// the runtime's handler otherwise. Nothing here can collect, so the new object needs
+    /// no root until it is stored in `dst`.
+    fn new_struct(&mut self, pc: usize, instr: &Instr, dst: u16, ty: usize, args: u16) {
+        let desc = &self.pm.descs[ty];
+        let n = desc.n_fields as usize;
+        // `slow::new_struct` charges fuel for eight fields or more: leave those to it.
+        let layout =
+            if n < 8 { crate::gc::Heap::inline_alloc_layout(crate::gc::raw::HEADER + n * 8) } else { None };
+        let Some(l) = layout else {
+            self.slow(pc, instr);
+            return;
+        };
+        let desc_ptr = desc as *const crate::gc::raw::ObjDesc as i64;
+        let off = |o: usize| o as i32;
+        let heap = self.ctx_load(off::HEAP);
+        let slow = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.set_cold_block(slow);
+        // Due for a collection (or under GC stress)?
+        let stress = self.b.ins().uload8(types::I32, trusted(), heap, off(l.stress));
+        let live = self.b.ins().load(types::I64, trusted(), heap, off(l.bytes_live));
+        let new_live = self.b.ins().iadd_imm_s(live, l.size as i64);
+        let next_gc = self.b.ins().load(types::I64, trusted(), heap, off(l.next_gc));
+        let limit = self.b.ins().load(types::I64, trusted(), heap, off(l.limit));
+        let over_gc = self.b.ins().icmp(IntCC::UnsignedGreaterThan, new_live, next_gc);
+        let over_limit = self.b.ins().icmp(IntCC::UnsignedGreaterThan, new_live, limit);
+        let over = self.b.ins().bor(over_gc, over_limit);
+        let over = self.b.ins().uextend(types::I32, over);
+        let due = self.b.ins().bor(over, stress);
+        let check_free = self.b.create_block();
+        self.b.ins().brif(due, slow, &[], check_free, &[]);
+        // A free block of the class, else the bump chunk.
+        self.b.switch_to_block(check_free);
+        let head = self.b.ins().load(types::I64, trusted(), heap, off(l.free));
+        let pop = self.b.create_block();
+        let bump = self.b.create_block();
+        let fill = self.b.create_block();
+        self.b.append_block_param(fill, types::I64);
+        self.b.ins().brif(head, pop, &[], bump, &[]);
+        self.b.switch_to_block(pop);
+        let next = self.b.ins().load(types::I64, trusted(), head, 0);
+        self.b.ins().store(trusted(), next, heap, off(l.free));
+        self.b.ins().jump(fill, &[head.into()]);
+        self.b.switch_to_block(bump);
+        let at = self.b.ins().load(types::I64, trusted(), heap, off(l.bump));
+        let end = self.b.ins().load(types::I64, trusted(), heap, off(l.bump_end));
+        let room = self.b.ins().isub(end, at);
+        let short = self.b.ins().icmp_imm_u(IntCC::UnsignedLessThan, room, l.size as i64);
+        let take = self.b.create_block();
+        self.b.ins().brif(short, slow, &[], take, &[]);
+        self.b.switch_to_block(take);
+        let after = self.b.ins().iadd_imm_s(at, l.size as i64);
+        self.b.ins().store(trusted(), after, heap, off(l.bump));
+        self.b.ins().jump(fill, &[at.into()]);
+        // Charge, count, write the header, link, store the fields.
+        self.b.switch_to_block(fill);
+        let o = self.b.block_params(fill)[0];
+        self.b.ins().store(trusted(), new_live, heap, off(l.bytes_live));
+        for (field, add) in [(l.allocations, 1i64), (l.bytes_allocated, l.size as i64)] {
+            let v = self.b.ins().load(types::I64, trusted(), heap, off(field));
+            let v = self.b.ins().iadd_imm_s(v, add);
+            self.b.ins().store(trusted(), v, heap, off(field));
+        }
+        let peak = self.b.ins().load(types::I64, trusted(), heap, off(l.peak_bytes));
+        let peak = self.b.ins().umax(peak, new_live);
+        self.b.ins().store(trusted(), peak, heap, off(l.peak_bytes));
+        let desc_v = self.iconst(desc_ptr);
+        self.b.ins().store(trusted(), desc_v, o, HEADER_DESC);
+        let objects = self.b.ins().load(types::I64, trusted(), heap, off(l.objects));
+        self.b.ins().store(trusted(), objects, o, HEADER_NEXT);
+        // `size` then `marked` (0): one 8-byte store.
+        let size_word = self.iconst(l.size as i64);
+        self.b.ins().store(trusted(), size_word, o, HEADER_SIZE);
+        self.b.ins().store(trusted(), o, heap, off(l.objects));
+        for k in 0..n as u16 {
+            let v = self.get(args + k);
+            self.b.ins().store(trusted(), v, o, field_offset(k));
+        }
+        self.set(dst, o);
+        self.b.ins().jump(done, &[]);
+        // Otherwise the runtime's handler.
+        self.b.switch_to_block(slow);
+        self.ref_cache.clear();
+        self.slow(pc, instr);
+        self.b.ins().jump(done, &[]);
+        self.b.switch_to_block(done);
+        // The two paths loaded different references.
+        self.ref_cache.clear();
     }
 
     /// Math natives that are one machine instruction with exactly Rust's semantics
@@ -1321,6 +1413,14 @@ fn field_offset(field: u16) -> i32 {
     (crate::gc::raw::HEADER + field as usize * 8) as i32
 }
 
+const HEADER_DESC: i32 = std::mem::offset_of!(crate::gc::raw::Header, desc) as i32;
+const HEADER_NEXT: i32 = std::mem::offset_of!(crate::gc::raw::Header, next) as i32;
+const HEADER_SIZE: i32 = std::mem::offset_of!(crate::gc::raw::Header, size) as i32;
+// `size` and `marked` are adjacent u32s, written as one word.
+const _: () = assert!(
+    std::mem::offset_of!(crate::gc::raw::Header, marked)
+        == std::mem::offset_of!(crate::gc::raw::Header, size) + 4
+);
 const ARRAY_LEN: i32 = crate::gc::raw::HEADER as i32;
 const ARRAY_BUF: i32 = crate::gc::raw::HEADER as i32 + 16;
 const STR_LEN: i32 = crate::gc::raw::HEADER as i32;
