@@ -241,3 +241,37 @@ fn interpreted_and_compiled_frames_alternate_to_the_depth_limit() {
     assert_eq!(stats.jit.functions_compiled, 2, "main and small");
     assert!(stats.jit.failures[0].starts_with("big: "), "{:?}", stats.jit.failures);
 }
+
+#[test]
+fn the_heap_limit_holds_for_objects_compiled_code_allocates_inline() {
+    // Garbage far beyond the limit is fine; a live list past it traps, in every tier.
+    let src = r#"
+        struct Node { v: int, next: Option<Node> }
+        fn churn(n: int) -> int {
+            var s = 0;
+            for i in 0..n { let t = Node { v: i, next: None }; s += t.v; }
+            s
+        }
+        fn keep(n: int) -> Node {
+            var head = Node { v: 0, next: None };
+            for i in 0..n { head = Node { v: i, next: Some(head) }; }
+            head
+        }
+        fn main() {
+            println("{churn(30000)}");
+            println("{keep(1000).v}");
+            println("{keep(20000).v}");
+        }
+    "#;
+    let limits = Limits { max_heap: 256 << 10, ..Limits::default() };
+    for (tier, threshold) in [(Tier::Jit, 0), (Tier::Auto, 50)] {
+        let (out, stats) = agree(src, tier, threshold, limits.clone(), false);
+        assert_eq!(out.stdout, "449985000\n999\n");
+        assert!(
+            out.ended.starts_with("error: out of memory: heap limit of 262144 bytes exceeded"),
+            "{}",
+            out.ended
+        );
+        assert!(stats.heap.gc_cycles > 0);
+    }
+}
