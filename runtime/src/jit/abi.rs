@@ -1,7 +1,7 @@
 //! The contract between compiled code and the runtime.
 //!
 //! **Compiled functions** have the C calling convention of the host and the signature
-//! [`NativeFn`]: `(ctx, base, ret, clear_end, func, fuel) -> (status, fuel)`.
+//! [`NativeFn`]: `(ctx, base, ret, clear_end, func, fuel) -> (fuel, value)`.
 //! - `ctx` is the instance's [`NativeCtx`]; `base` the register-file slot of the callee's
 //!   register 0 (its argument window); `ret` the slot that receives its result (two slots
 //!   for a two-slot value); `clear_end` one past the last slot of the caller's that may
@@ -9,12 +9,14 @@
 //!   registers, before writing the result (the collector scans the caller's reference
 //!   registers there); `func` the function index (compiled code ignores it; the runtime's
 //!   [`crate::jit::helpers::kiln_call_slow`], which sits in the code table for functions
-//!   without code, needs it); `fuel` the fuel counter, which comes back in the second
+//!   without code, needs it); `fuel` the fuel counter, which comes back as the first
 //!   result when the call returns normally (it stays in a machine register across calls).
+//!   The second result is the first slot of the function's result, which is also written
+//!   to `ret` (compiled callers take an int, float or bool result from the register).
 //! - The callee pushes its own [`Frame`] (`frames[depth]`, then `depth += 1`), pops it on
 //!   return, and returns [`STATUS_OK`]. On a trap or `exit` it leaves every frame in place
-//!   (the stack trace reads them), records why in the instance and returns [`STATUS_STOP`]
-//!   with the fuel counter in `ctx.fuel`; each compiled caller returns it in turn.
+//!   (the stack trace reads them), records why in the instance and returns [`STOPPED`] as
+//!   its fuel, the counter being in `ctx.fuel`; each compiled caller returns it in turn.
 //! - The register file and the frame stack may grow (and move) inside any call or helper:
 //!   compiled code reloads `ctx.regs` and `ctx.frames` after each.
 //!
@@ -43,15 +45,20 @@ pub type NativeFn = unsafe extern "C" fn(*mut NativeCtx, u64, u64, u64, u64, i64
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct NativeRet {
-    /// [`STATUS_OK`] or [`STATUS_STOP`].
-    pub status: u64,
-    /// The fuel counter after the call (meaningless on a stop: see `NativeCtx::fuel`).
+    /// The fuel counter after the call, or [`STOPPED`].
     pub fuel: i64,
+    /// The first slot of the result (unspecified for functions without one).
+    pub value: u64,
 }
 
-/// The call returned normally.
+/// The fuel a compiled function returns when the run stopped. A run that returns
+/// normally never has this count: fuel below zero traps at the next check, and
+/// size-dependent charges saturate no lower than this only by trapping.
+pub const STOPPED: i64 = i64::MIN;
+
+/// A helper returned normally.
 pub const STATUS_OK: u64 = 0;
-/// The run stopped (trap or `exit`); the reason is in `Vm::native_stop`.
+/// A helper stopped the run (trap or `exit`); the reason is in `Vm::native_stop`.
 pub const STATUS_STOP: u64 = 1;
 
 /// What compiled code reads and writes of an instance, at fixed offsets. It mirrors the

@@ -6,7 +6,7 @@
 //! have moved. None lets a panic unwind into compiled code: a panic becomes an internal
 //! error trap.
 
-use super::abi::{NativeCtx, NativeRet, STATUS_OK, STATUS_STOP};
+use super::abi::{NativeCtx, NativeRet, STATUS_OK, STATUS_STOP, STOPPED};
 use crate::gc::raw;
 use crate::instance::Vm;
 use crate::interp::trap::{Stop, TrapKind};
@@ -231,7 +231,11 @@ pub unsafe extern "C" fn kiln_call_slow(
             super::check_native_stack(vm)?;
             crate::interp::call_function(vm, func as u32, base as usize, ret as usize, clear_end as usize)
         });
-        NativeRet { status, fuel: (*ctx).fuel }
+        if status != STATUS_OK {
+            return NativeRet { fuel: STOPPED, value: 0 };
+        }
+        let value = if ret < (*ctx).regs_len { *(*ctx).regs.add(ret as usize) } else { 0 };
+        NativeRet { fuel: (*ctx).fuel, value }
     }
 }
 

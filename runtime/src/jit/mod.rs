@@ -22,7 +22,7 @@ pub mod translate;
 use crate::instance::Vm;
 use crate::interp::frame::Frame;
 use crate::interp::trap::{Stop, TrapKind};
-use abi::{NativeCtx, NativeFn, STATUS_OK};
+use abi::{NativeCtx, NativeFn};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -294,7 +294,7 @@ pub fn call_native(
     let res = unsafe { code(ctx, base as u64, ret as u64, clear_end as u64, u64::from(func), fuel) };
     // SAFETY: compiled code keeps `depth` frames written.
     unsafe { NativeCtx::sync_into(vm) };
-    if res.status == STATUS_OK {
+    if res.fuel != abi::STOPPED {
         vm.fuel = res.fuel;
         Ok(())
     } else {

@@ -8,7 +8,7 @@
 //! where fuel is observed inside a block (a helper, a trap) the counter handed over is the
 //! interpreter's at that instruction. `abi.rs` has the contract with the runtime.
 
-use super::abi::{offsets as off, STATUS_OK, STATUS_STOP};
+use super::abi::{offsets as off, STOPPED};
 use super::helpers::TrapCode;
 use crate::interp::op::Op;
 use crate::loader::{PreparedFunc, PreparedModule};
@@ -547,8 +547,9 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         self.b.switch_to_block(self.stop);
         // The fuel counter of a stopped run is in the context (the helper that stopped
         // it stored it there).
-        let stop = self.iconst(STATUS_STOP as i64);
-        self.b.ins().return_(&[stop, stop]);
+        let stop = self.iconst(STOPPED);
+        let zero = self.iconst(0);
+        self.b.ins().return_(&[stop, zero]);
     }
 
     /// Traps without changing the top frame's pc (the caller's call site stays the trap
@@ -614,8 +615,11 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         }
         self.ctx_store(self.my_frame, off::DEPTH);
         let fuel = self.b.use_var(self.fuel);
-        let ok = self.iconst(STATUS_OK as i64);
-        self.b.ins().return_(&[ok, fuel]);
+        let first = match values.first() {
+            Some(&v) => self.as_type(v, types::I64),
+            None => self.iconst(0),
+        };
+        self.b.ins().return_(&[fuel, first]);
     }
 
     // ----- the body -----
@@ -1248,11 +1252,13 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
     fn call(&mut self, pc: usize, instr: &Instr, dst: u16, args: u16, callee: Callee) {
         let window = self.window_slots(instr, callee);
         self.flush(args as usize, args as usize + window);
-        // A call to a function without a result leaves `dst` alone: keep it current in
-        // the register file, since it is read back after the call.
-        let dst_slots = self.dst_slots(instr);
-        if let Some((first, n)) = dst_slots {
-            self.flush(first, first + n);
+        let result = self.result_type(instr, callee);
+        if result.is_none() {
+            // Unknown signature (the verifier rules it out): keep `dst` current in the
+            // register file and read it back after the call, whatever the callee does.
+            if let Some((first, n)) = self.dst_slots(instr) {
+                self.flush(first, first + n);
+            }
         }
         let _ = dst;
         // The caller's pc, for traces from below.
@@ -1320,15 +1326,43 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
                 self.b.ins().call_indirect(self.native_sig, code, &call_args)
             }
         };
-        let status = self.b.inst_results(call)[0];
+        let (fuel, value) = (self.b.inst_results(call)[0], self.b.inst_results(call)[1]);
         // The callee may have collected, and wrote its result.
         self.ref_cache.clear();
-        self.check_status(status);
-        let fuel = self.b.inst_results(call)[1];
+        let stopped = self.b.ins().icmp_imm_s(IntCC::Equal, fuel, STOPPED);
+        self.check_status(stopped);
         self.b.def_var(self.fuel, fuel);
         self.load_regs();
-        if let Some((first, n)) = self.dst_slots(instr) {
-            self.refill(first, first + n);
+        match (result, self.dst_slots(instr)) {
+            // One int, float or bool slot: from the register.
+            (Some(Some(t)), Some((first, 1))) if !t.is_ref() => self.set(first as u16, value),
+            // A reference is in the register file already; no result, nothing to take.
+            (Some(Some(t)), _) if t.is_ref() => {}
+            (Some(None), _) => {}
+            // Two slots (the callee wrote both to the register file), or unknown.
+            (_, Some((first, n))) => self.refill(first, first + n),
+            (_, None) => {}
+        }
+    }
+
+    /// The result type of a call's callee (`Some(None)`: it has none), from its signature
+    /// (a closure's function type, an interface method's); `None` if unknown.
+    fn result_type(&self, instr: &Instr, callee: Callee) -> Option<Option<ValType>> {
+        let types_ = &self.pm.bytecode.types;
+        let args_ty = self.reg_operand(instr, "args").and_then(|r| self.bf.regs.get(r).copied());
+        match (callee, instr, args_ty) {
+            (Callee::Known(f), _, _) => Some(self.pm.bytecode.funcs[f as usize].sig.result),
+            (Callee::Closure, _, Some(ValType::Ref(t))) => match &types_[t.index()] {
+                CompositeType::Func(sig) => Some(sig.result),
+                _ => None,
+            },
+            (Callee::Iface(_), Instr::CallIface { method, .. }, Some(ValType::Ref(t))) => {
+                match &types_[t.index()] {
+                    CompositeType::Interface(it) => it.methods.get(method.index()).map(|s| s.result),
+                    _ => None,
+                }
+            }
+            _ => None,
         }
     }
 
