@@ -92,6 +92,9 @@ pub struct NativeCtx {
     pub vm: *mut Vm,
     /// The instance's heap (compiled code allocates small objects inline).
     pub heap: *mut crate::gc::Heap,
+    /// The status of the last fuel or interrupt check that called the runtime (the check
+    /// goes through a trampoline that preserves every register and returns nothing).
+    pub check_status: u64,
 }
 
 // SAFETY: the pointers are only dereferenced while the owning instance runs, on the
@@ -113,6 +116,7 @@ impl Default for NativeCtx {
             stack_limit: 0,
             vm: std::ptr::null_mut(),
             heap: std::ptr::null_mut(),
+            check_status: 0,
         }
     }
 }
@@ -134,6 +138,7 @@ pub mod offsets {
     pub const ENTRIES: i32 = offset_of!(NativeCtx, entries) as i32;
     pub const STACK_LIMIT: i32 = offset_of!(NativeCtx, stack_limit) as i32;
     pub const HEAP: i32 = offset_of!(NativeCtx, heap) as i32;
+    pub const CHECK_STATUS: i32 = offset_of!(NativeCtx, check_status) as i32;
 
     pub const FRAME_SIZE: i64 = std::mem::size_of::<Frame>() as i64;
     pub const FRAME_FUNC: i32 = offset_of!(Frame, func) as i32;

@@ -35,9 +35,10 @@ pub enum Entry {
 /// The runtime helpers, declared in the module being compiled into.
 #[derive(Clone, Copy)]
 pub struct Helpers {
+    /// Calls `limit`, keeping every register (defined by [`define_check_trampoline`]).
+    pub check: FuncId,
     pub exec_slow: FuncId,
     pub trap: FuncId,
-    pub limit: FuncId,
     pub enter_slow: FuncId,
     pub iface_target: FuncId,
     pub float_rem: FuncId,
@@ -66,15 +67,44 @@ pub fn declare_helpers<M: Module>(m: &mut M) -> Result<Helpers, String> {
             m.declare_function(name, cranelift_module::Linkage::Import, &sig).map_err(|e| e.to_string())?,
         );
     }
+    let check = define_check_trampoline(m, ids[2])?;
     Ok(Helpers {
+        check,
         exec_slow: ids[0],
         trap: ids[1],
-        limit: ids[2],
         enter_slow: ids[3],
         iface_target: ids[4],
         float_rem: ids[5],
         zero_slots: ids[6],
     })
+}
+
+/// Defines the trampoline fuel and interrupt checks call: `(ctx, pc, at_entry)` in a
+/// convention that preserves every register, so the cold call does not make a hot loop
+/// keep its values in memory; it calls `kiln_limit` and leaves the status in
+/// `ctx.check_status`.
+fn define_check_trampoline<M: Module>(m: &mut M, limit: FuncId) -> Result<FuncId, String> {
+    let mut sig = m.make_signature();
+    sig.call_conv = cranelift_codegen::isa::CallConv::PreserveAll;
+    sig.params = vec![AbiParam::new(types::I64); 3];
+    let id = m.declare_anonymous_function(&sig).map_err(|e| e.to_string())?;
+    let mut ctx = m.make_context();
+    ctx.func.signature = sig;
+    let mut fcx = cranelift_frontend::FunctionBuilderContext::new();
+    let mut b = FunctionBuilder::new(&mut ctx.func, &mut fcx);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let p = b.block_params(entry).to_vec();
+    let callee = m.declare_func_in_func(limit, b.func);
+    let call = b.ins().call(callee, &p);
+    let status = b.inst_results(call)[0];
+    b.ins().store(trusted(), status, p[0], off::CHECK_STATUS);
+    b.ins().return_(&[]);
+    b.finalize(m.target_config());
+    m.define_function(id, &mut ctx).map_err(|e| format!("check trampoline: {e:?}"))?;
+    Ok(id)
 }
 
 /// The signature of every compiled function (`abi::NativeFn`).
@@ -191,9 +221,9 @@ struct Tx<'a, 'f, M: Module> {
 
 #[derive(Clone, Copy)]
 struct HelperRefs {
+    check: ir::FuncRef,
     exec_slow: ir::FuncRef,
     trap: ir::FuncRef,
-    limit: ir::FuncRef,
     enter_slow: ir::FuncRef,
     iface_target: ir::FuncRef,
     float_rem: ir::FuncRef,
@@ -233,9 +263,9 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         b.set_cold_block(stop);
         let mut decl = |id: FuncId, b: &mut FunctionBuilder<'f>| m.declare_func_in_func(id, b.func);
         let refs = HelperRefs {
+            check: decl(helpers.check, &mut b),
             exec_slow: decl(helpers.exec_slow, &mut b),
             trap: decl(helpers.trap, &mut b),
-            limit: decl(helpers.limit, &mut b),
             enter_slow: decl(helpers.enter_slow, &mut b),
             iface_target: decl(helpers.iface_target, &mut b),
             float_rem: decl(helpers.float_rem, &mut b),
@@ -587,8 +617,8 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         // At a check the block is fully charged and ends here: the counter is exact.
         let fuel = self.b.use_var(self.fuel);
         self.ctx_store(fuel, off::FUEL);
-        let call = self.b.ins().call(self.refs.limit, &[self.ctx, pc_v, entry_v]);
-        let status = self.b.inst_results(call)[0];
+        self.b.ins().call(self.refs.check, &[self.ctx, pc_v, entry_v]);
+        let status = self.ctx_load(off::CHECK_STATUS);
         let fuel = self.ctx_load(off::FUEL);
         self.b.def_var(self.fuel, fuel);
         self.b.ins().brif(status, self.stop, &[], cont, &[]);
