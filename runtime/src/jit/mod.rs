@@ -2,7 +2,7 @@
 //!
 //! - `abi.rs` — the contract between compiled code and the runtime: the native
 //!   signature, the context (`NativeCtx`), status codes, what lives where.
-//! - `translate.rs` — bytecode to Cranelift IR, generic over `cranelift_module::Module`.
+//! - `translate/` — bytecode to Cranelift IR, generic over `cranelift_module::Module`.
 //! - `helpers.rs` — the `extern "C"` runtime functions compiled code calls.
 //! - `compiler.rs` — the `JITModule` that holds a module's code.
 //! - `stack.rs` — the machine stack runs that may use compiled code execute on.

@@ -1,0 +1,189 @@
+//! Calls to Kiln functions, and instructions run by the runtime's handlers.
+
+use super::*;
+
+impl<M: Module> Tx<'_, '_, M> {
+    /// A call to a Kiln function (`abi.rs`: the callee pushes its frame).
+    pub(super) fn call(&mut self, pc: usize, instr: &Instr, dst: u16, args: u16, callee: Callee) {
+        let window = self.window_slots(instr, callee);
+        self.flush(args as usize, args as usize + window);
+        let result = self.result_type(instr, callee);
+        if result.is_none() {
+            // Unknown signature (the verifier rules it out): keep `dst` current in the
+            // register file and read it back after the call, whatever the callee does.
+            if let Some((first, n)) = self.dst_slots(instr) {
+                self.flush(first, first + n);
+            }
+        }
+        // The caller's pc, for traces from below.
+        // The frame stack may have moved since entry (a callee grew it).
+        let frames = self.ctx_load(off::FRAMES);
+        let at = self.b.ins().imul_imm_s(self.my_frame, off::FRAME_SIZE);
+        let fp = self.b.ins().iadd(frames, at);
+        let pc_v = self.iconst(pc as i64);
+        self.b.ins().istore32(trusted(), pc_v, fp, off::FRAME_PC);
+        let new_base = self.b.ins().iadd_imm_s(self.base, i64::from(args));
+        let ret = self.b.ins().iadd_imm_s(self.base, i64::from(dst));
+        // The fuel counter goes in a register (`abi.rs`).
+        let clear_end = self.b.ins().iadd_imm_s(self.base, self.pf.refs_end as i64);
+        let func = match callee {
+            Callee::Known(f) => self.iconst(i64::from(f)),
+            Callee::Iface(site) if self.pm.dispatch.site_tables(site).2.is_some() => {
+                // Rules F5 and M9: the receiver's type implements the interface, so its
+                // entry in the dense table is a real one.
+                let (_, method, table) = self.pm.dispatch.site_tables(site);
+                let table = table.expect("checked above").as_ptr() as i64;
+                let funcs = self.pm.dispatch.method_funcs().as_ptr() as i64;
+                let recv = self.get_bits(args);
+                let desc = self.b.ins().load(types::I64, trusted(), recv, 0);
+                let ty = self.b.ins().uload32(trusted(), desc, DESC_TY);
+                let at = self.b.ins().ishl_imm_u(ty, 2);
+                let slot = self.b.ins().iadd_imm_s(at, table);
+                let first = self.b.ins().uload32(trusted(), slot, 0);
+                let index = self.b.ins().iadd_imm_s(first, i64::from(method));
+                let at = self.b.ins().ishl_imm_u(index, 2);
+                let slot = self.b.ins().iadd_imm_s(at, funcs);
+                self.b.ins().uload32(trusted(), slot, 0)
+            }
+            Callee::Iface(site) => {
+                let recv = self.get_bits(args);
+                let site = self.iconst(i64::from(site));
+                let call = self.b.ins().call(self.refs.iface_target, &[self.ctx, site, recv]);
+                let target = self.b.inst_results(call)[0];
+                // `u64::MAX`: the helper failed and recorded why.
+                let failed = self.b.ins().icmp_imm_s(IntCC::Equal, target, -1);
+                self.check_status(failed);
+                target
+            }
+            Callee::Closure => {
+                let clo = self.get_bits(args);
+                let desc = self.b.ins().load(types::I64, trusted(), clo, 0);
+                self.b.ins().uload32(trusted(), desc, DESC_FUNC)
+            }
+        };
+        let fuel = self.b.use_var(self.fuel);
+        let call_args = [self.ctx, new_base, ret, clear_end, func, fuel];
+        let direct = match callee {
+            Callee::Known(f) => self.direct.get(f as usize).copied().flatten(),
+            _ => None,
+        };
+        let call = match direct {
+            Some(id) => {
+                let fref = self.m.declare_func_in_func(id, self.b.func);
+                self.b.ins().call(fref, &call_args)
+            }
+            None => {
+                let table = self.ctx_load(off::ENTRIES);
+                let at = self.b.ins().ishl_imm_u(func, 3);
+                let slot = self.b.ins().iadd(table, at);
+                let code = self.b.ins().load(types::I64, trusted(), slot, 0);
+                self.b.ins().call_indirect(self.native_sig, code, &call_args)
+            }
+        };
+        let (fuel, value) = (self.b.inst_results(call)[0], self.b.inst_results(call)[1]);
+        // The callee may have collected, and wrote its result.
+        self.ref_cache.clear();
+        let stopped = self.b.ins().icmp_imm_s(IntCC::Equal, fuel, STOPPED);
+        self.check_status(stopped);
+        self.b.def_var(self.fuel, fuel);
+        self.load_regs();
+        match (result, self.dst_slots(instr)) {
+            // One int, float or bool slot: from the register.
+            (Some(Some(t)), Some((first, 1))) if !t.is_ref() => self.set(first as u16, value),
+            // A reference is in the register file already; no result, nothing to take.
+            (Some(Some(t)), _) if t.is_ref() => {}
+            (Some(None), _) => {}
+            // Two slots (the callee wrote both to the register file), or unknown.
+            (_, Some((first, n))) => self.refill(first, first + n),
+            (_, None) => {}
+        }
+    }
+
+    /// The result type of a call's callee (`Some(None)`: it has none), from its signature
+    /// (a closure's function type, an interface method's); `None` if unknown.
+    pub(super) fn result_type(&self, instr: &Instr, callee: Callee) -> Option<Option<ValType>> {
+        let types_ = &self.pm.bytecode.types;
+        let args_ty = self.reg_operand(instr, "args").and_then(|r| self.bf.regs.get(r).copied());
+        match (callee, instr, args_ty) {
+            (Callee::Known(f), _, _) => Some(self.pm.bytecode.funcs[f as usize].sig.result),
+            (Callee::Closure, _, Some(ValType::Ref(t))) => match &types_[t.index()] {
+                CompositeType::Func(sig) => Some(sig.result),
+                _ => None,
+            },
+            (Callee::Iface(_), Instr::CallIface { method, .. }, Some(ValType::Ref(t))) => {
+                match &types_[t.index()] {
+                    CompositeType::Interface(it) => it.methods.get(method.index()).map(|s| s.result),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// Slots of a call's argument window: the callee's parameters (a closure or an
+    /// interface receiver first).
+    pub(super) fn window_slots(&self, instr: &Instr, callee: Callee) -> usize {
+        let width = |params: &[ValType]| params.iter().map(|t| t.width()).sum::<usize>();
+        let types_ = &self.pm.bytecode.types;
+        let args_ty = self.reg_operand(instr, "args").and_then(|r| self.bf.regs.get(r).copied());
+        match (callee, instr) {
+            (Callee::Known(f), _) => width(&self.pm.bytecode.funcs[f as usize].sig.params),
+            (Callee::Closure, _) => match args_ty {
+                Some(ValType::Ref(t)) => match &types_[t.index()] {
+                    CompositeType::Func(sig) => 1 + width(&sig.params),
+                    _ => self.kinds.len(),
+                },
+                _ => self.kinds.len(),
+            },
+            (Callee::Iface(_), Instr::CallIface { method, .. }) => match args_ty {
+                Some(ValType::Ref(t)) => match &types_[t.index()] {
+                    CompositeType::Interface(it) => {
+                        1 + it.methods.get(method.index()).map_or(self.kinds.len(), |s| width(&s.params))
+                    }
+                    _ => self.kinds.len(),
+                },
+                _ => self.kinds.len(),
+            },
+            _ => self.kinds.len(),
+        }
+    }
+
+    /// An instruction run by the interpreter's handler on the register file
+    /// (`helpers::kiln_exec_slow`): its int and float operands are written there first,
+    /// its result read back after.
+    pub(super) fn slow(&mut self, pc: usize, instr: &Instr) {
+        // Operands: registers, and the windows some instructions read.
+        let info = instr.opcode().info();
+        let values: Vec<(kiln_bytecode::isa::OperandKind, i64)> = instr.operand_values().iter().collect();
+        let count = values
+            .iter()
+            .find(|(k, _)| *k == kiln_bytecode::isa::OperandKind::Count)
+            .map(|&(_, v)| v as usize);
+        for (&(name, kind), &(_, v)) in info.operands.iter().zip(values.iter()) {
+            if kind != kiln_bytecode::isa::OperandKind::Reg || name == "dst" {
+                continue;
+            }
+            let r = v as usize;
+            let first = self.reg_slots[r] as usize;
+            let end = match (name, instr) {
+                ("args", Instr::NewStruct { ty, .. }) | ("args", Instr::NewClosure { ty, .. }) => {
+                    first + self.pm.descs[ty.index()].n_fields as usize
+                }
+                ("args", Instr::CallNative { .. }) => self.kinds.len(),
+                ("args", _) => first + count.unwrap_or(1),
+                _ => first + self.bf.regs[r].width(),
+            };
+            self.flush(first, end);
+        }
+        // A native without a result leaves `dst` alone: keep it current, it is read back.
+        if let Some((first, n)) = self.dst_slots(instr) {
+            self.flush(first, first + n);
+        }
+        let pc_v = self.iconst(pc as i64);
+        let status = self.call_helper(pc, self.refs.exec_slow, &[self.ctx, pc_v]);
+        self.check_status(status);
+        if let Some((first, n)) = self.dst_slots(instr) {
+            self.refill(first, first + n);
+        }
+    }
+}

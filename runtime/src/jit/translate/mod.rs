@@ -1,0 +1,732 @@
+//! Bytecode to Cranelift IR, one function at a time, for any `cranelift_module::Module`
+//! (the JIT's `JITModule` now, an object module for ahead-of-time compilation later).
+//!
+//! The input is a verified function: its typed instructions and register types give each
+//! register-file slot a kind (int, float or reference), and its run form, at the same
+//! indices, gives the operands the loader resolved (slots, constants, dispatch sites,
+//! natives). Every basic block charges its length in fuel on entry, as the spec counts;
+//! where fuel is observed inside a block (a helper, a trap) the counter handed over is the
+//! interpreter's at that instruction. `abi.rs` has the contract with the runtime.
+
+use super::abi::{offsets as off, STOPPED};
+use super::helpers::TrapCode;
+use crate::interp::op::Op;
+use crate::loader::{PreparedFunc, PreparedModule};
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{self, types, AbiParam, Block, InstBuilder, JumpTableData, MemFlagsData, Value};
+use cranelift_frontend::{FunctionBuilder, Variable};
+use cranelift_module::{FuncId, Module};
+use kiln_bytecode::{CompositeType, Instr, ValType};
+
+mod alloc;
+mod calls;
+mod instr;
+
+/// Functions with more instructions than this stay interpreted (compile time and memory
+/// grow faster than linearly with a function's size).
+pub const MAX_JIT_INSTRS: usize = 20_000;
+
+/// Where a compiled function starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entry {
+    /// A call: the function pushes its frame.
+    Call,
+    /// On-stack replacement at the loop header `pc`: the interpreter's frame is already
+    /// pushed and every register is in the register file.
+    Osr(u32),
+}
+
+/// The runtime helpers, declared in the module being compiled into.
+#[derive(Clone, Copy)]
+pub struct Helpers {
+    /// Calls `limit`, keeping every register (defined by [`define_check_trampoline`]).
+    pub check: FuncId,
+    pub exec_slow: FuncId,
+    pub trap: FuncId,
+    pub enter_slow: FuncId,
+    pub iface_target: FuncId,
+    pub float_rem: FuncId,
+    pub zero_slots: FuncId,
+}
+
+/// The helpers' symbol names and signatures (params, returns), `I64` unless `F64`.
+pub const HELPER_SIGS: [(&str, &[ir::Type], &[ir::Type]); 7] = [
+    ("kiln_exec_slow", &[types::I64, types::I64], &[types::I64]),
+    ("kiln_trap", &[types::I64, types::I64, types::I64, types::I64, types::I64], &[types::I64]),
+    ("kiln_limit", &[types::I64, types::I64, types::I64], &[types::I64]),
+    ("kiln_enter_slow", &[types::I64, types::I64, types::I64], &[types::I64]),
+    ("kiln_iface_target", &[types::I64, types::I64, types::I64], &[types::I64]),
+    ("kiln_float_rem", &[types::F64, types::F64], &[types::F64]),
+    ("kiln_zero_slots", &[types::I64, types::I64, types::I64], &[]),
+];
+
+/// Declares the helpers in `m` as imports.
+pub fn declare_helpers<M: Module>(m: &mut M) -> Result<Helpers, String> {
+    let mut ids = Vec::new();
+    for (name, params, rets) in HELPER_SIGS {
+        let mut sig = m.make_signature();
+        sig.params = params.iter().map(|&t| AbiParam::new(t)).collect();
+        sig.returns = rets.iter().map(|&t| AbiParam::new(t)).collect();
+        ids.push(
+            m.declare_function(name, cranelift_module::Linkage::Import, &sig).map_err(|e| e.to_string())?,
+        );
+    }
+    let check = define_check_trampoline(m, ids[2])?;
+    Ok(Helpers {
+        check,
+        exec_slow: ids[0],
+        trap: ids[1],
+        enter_slow: ids[3],
+        iface_target: ids[4],
+        float_rem: ids[5],
+        zero_slots: ids[6],
+    })
+}
+
+/// Defines the trampoline fuel and interrupt checks call: `(ctx, pc, at_entry)` in a
+/// convention that preserves every register, so the cold call does not make a hot loop
+/// keep its values in memory; it calls `kiln_limit` and leaves the status in
+/// `ctx.check_status`.
+fn define_check_trampoline<M: Module>(m: &mut M, limit: FuncId) -> Result<FuncId, String> {
+    let mut sig = m.make_signature();
+    sig.call_conv = cranelift_codegen::isa::CallConv::PreserveAll;
+    sig.params = vec![AbiParam::new(types::I64); 3];
+    let id = m.declare_anonymous_function(&sig).map_err(|e| e.to_string())?;
+    let mut ctx = m.make_context();
+    ctx.func.signature = sig;
+    let mut fcx = cranelift_frontend::FunctionBuilderContext::new();
+    let mut b = FunctionBuilder::new(&mut ctx.func, &mut fcx);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let p = b.block_params(entry).to_vec();
+    let callee = m.declare_func_in_func(limit, b.func);
+    let call = b.ins().call(callee, &p);
+    let status = b.inst_results(call)[0];
+    b.ins().store(trusted(), status, p[0], off::CHECK_STATUS);
+    b.ins().return_(&[]);
+    b.finalize(m.target_config());
+    m.define_function(id, &mut ctx).map_err(|e| format!("check trampoline: {e:?}"))?;
+    Ok(id)
+}
+
+/// The signature of every compiled function (`abi::NativeFn`).
+pub fn native_signature<M: Module>(m: &M) -> ir::Signature {
+    let mut sig = m.make_signature();
+    sig.params = vec![AbiParam::new(types::I64); 6];
+    sig.returns = vec![AbiParam::new(types::I64); 2];
+    sig
+}
+
+/// How a slot's value is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// An int, a bool or an optional value's some/none word: a machine integer.
+    Int,
+    /// A float: a machine float.
+    Float,
+    /// A reference: always in the register file (a GC root).
+    Ref,
+}
+
+fn kind_of(t: ValType) -> Kind {
+    match t {
+        ValType::Float => Kind::Float,
+        t if t.is_ref() => Kind::Ref,
+        _ => Kind::Int,
+    }
+}
+
+/// The kinds of the slots a register of type `t` takes.
+fn slot_kinds(types_: &[CompositeType], t: ValType) -> Vec<Kind> {
+    match t {
+        ValType::OptInt | ValType::OptBool => vec![Kind::Int, Kind::Int],
+        ValType::OptFloat => vec![Kind::Float, Kind::Int],
+        ValType::Pair(p) => match &types_[p.index()] {
+            CompositeType::Pair(a, b) => vec![kind_of(*a), kind_of(*b)],
+            _ => vec![Kind::Int, Kind::Int],
+        },
+        t => vec![kind_of(t)],
+    }
+}
+
+fn trusted() -> MemFlagsData {
+    MemFlagsData::trusted()
+}
+
+/// Translates function `func` of `pm` into `b`'s function (whose signature must be
+/// [`native_signature`]). `direct[f]` is the id of function `f`'s compiled code in `m`,
+/// where calls can go straight to it.
+pub fn translate<M: Module>(
+    m: &mut M,
+    b: FunctionBuilder<'_>,
+    pm: &PreparedModule,
+    func: u32,
+    entry: Entry,
+    helpers: &Helpers,
+    direct: &[Option<FuncId>],
+) -> Result<(), String> {
+    let bf = &pm.bytecode.funcs[func as usize];
+    if bf.code.len() > MAX_JIT_INSTRS {
+        return Err(format!("{} instructions (the JIT takes at most {MAX_JIT_INSTRS})", bf.code.len()));
+    }
+    let mut t = Tx::new(m, b, pm, func, helpers, direct);
+    t.prologue(entry);
+    t.body();
+    t.b.seal_all_blocks();
+    let config = t.m.target_config();
+    t.b.finalize(config);
+    Ok(())
+}
+
+struct Tx<'a, 'f, M: Module> {
+    m: &'a mut M,
+    b: FunctionBuilder<'f>,
+    pm: &'a PreparedModule,
+    func: u32,
+    pf: &'a PreparedFunc,
+    bf: &'a kiln_bytecode::Function,
+    /// Kind of each slot of the frame.
+    kinds: Vec<Kind>,
+    /// The variable of each int or float slot.
+    vars: Vec<Option<Variable>>,
+    /// The first slot of each register.
+    reg_slots: Vec<u32>,
+    /// The block starting at each leader pc.
+    blocks: Vec<Option<Block>>,
+    /// Returns `STATUS_STOP` (a trap or exit was recorded).
+    stop: Block,
+    ctx: Value,
+    base: Value,
+    ret: Value,
+    clear_end: Value,
+    /// The fuel counter the caller passed.
+    fuel_in: Value,
+    /// This function's frame index (`depth` before it was pushed).
+    my_frame: Value,
+    interrupt: Value,
+    globals: Value,
+    /// Address of the frame's register 0 (reloaded after every call: the register file
+    /// may grow, and move, inside a callee or a helper).
+    regs: Variable,
+    /// The fuel counter, charged per block on entry.
+    fuel: Variable,
+    native_sig: ir::SigRef,
+    refs: HelperRefs,
+    direct: &'a [Option<FuncId>],
+    /// Reference slots already loaded or stored in the current block since its start or
+    /// the last call (register-file slots stay the truth; this only saves reloads, and is
+    /// emptied wherever a collection could run).
+    ref_cache: std::collections::HashMap<u16, Value>,
+}
+
+#[derive(Clone, Copy)]
+struct HelperRefs {
+    check: ir::FuncRef,
+    exec_slow: ir::FuncRef,
+    trap: ir::FuncRef,
+    enter_slow: ir::FuncRef,
+    iface_target: ir::FuncRef,
+    float_rem: ir::FuncRef,
+    zero_slots: ir::FuncRef,
+}
+
+impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
+    fn new(
+        m: &'a mut M,
+        mut b: FunctionBuilder<'f>,
+        pm: &'a PreparedModule,
+        func: u32,
+        helpers: &Helpers,
+        direct: &'a [Option<FuncId>],
+    ) -> Self {
+        let pf = &pm.funcs[func as usize];
+        let bf = &pm.bytecode.funcs[func as usize];
+        // An empty argument window may start just past the last register.
+        let (mut reg_slots, n_slots) = crate::loader::slot_layout(bf.regs.iter().copied());
+        reg_slots.push(n_slots as u32);
+        let mut kinds = Vec::with_capacity(n_slots);
+        for &t in &bf.regs {
+            kinds.extend(slot_kinds(&pm.bytecode.types, t));
+        }
+        debug_assert_eq!(kinds.len(), n_slots);
+        let vars = kinds
+            .iter()
+            .map(|k| match k {
+                Kind::Int => Some(b.declare_var(types::I64)),
+                Kind::Float => Some(b.declare_var(types::F64)),
+                Kind::Ref => None,
+            })
+            .collect();
+        let leaders = kiln_bytecode::isa::block_leaders(&bf.code);
+        let blocks = leaders.iter().map(|&l| if l { Some(b.create_block()) } else { None }).collect();
+        let stop = b.create_block();
+        b.set_cold_block(stop);
+        let mut decl = |id: FuncId, b: &mut FunctionBuilder<'f>| m.declare_func_in_func(id, b.func);
+        let refs = HelperRefs {
+            check: decl(helpers.check, &mut b),
+            exec_slow: decl(helpers.exec_slow, &mut b),
+            trap: decl(helpers.trap, &mut b),
+            enter_slow: decl(helpers.enter_slow, &mut b),
+            iface_target: decl(helpers.iface_target, &mut b),
+            float_rem: decl(helpers.float_rem, &mut b),
+            zero_slots: decl(helpers.zero_slots, &mut b),
+        };
+        let native_sig = b.import_signature(native_signature(m));
+        let regs = b.declare_var(types::I64);
+        let fuel = b.declare_var(types::I64);
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        let p = b.block_params(entry).to_vec();
+        let zero = b.ins().iconst(types::I64, 0);
+        Tx {
+            m,
+            b,
+            pm,
+            func,
+            pf,
+            bf,
+            kinds,
+            vars,
+            reg_slots,
+            blocks,
+            stop,
+            ctx: p[0],
+            base: p[1],
+            ret: p[2],
+            clear_end: p[3],
+            fuel_in: p[5],
+            my_frame: zero,
+            interrupt: zero,
+            globals: zero,
+            regs,
+            fuel,
+            native_sig,
+            refs,
+            direct,
+            ref_cache: std::collections::HashMap::new(),
+        }
+    }
+
+    // ----- small pieces -----
+
+    fn iconst(&mut self, v: i64) -> Value {
+        self.b.ins().iconst(types::I64, v)
+    }
+
+    fn ctx_load(&mut self, offset: i32) -> Value {
+        self.b.ins().load(types::I64, trusted(), self.ctx, offset)
+    }
+
+    fn ctx_store(&mut self, v: Value, offset: i32) {
+        self.b.ins().store(trusted(), v, self.ctx, offset);
+    }
+
+    /// `regs` from the context: `ctx.regs + base * 8`.
+    fn load_regs(&mut self) {
+        let file = self.ctx_load(off::REGS);
+        let bytes = self.b.ins().ishl_imm_u(self.base, 3);
+        let regs = self.b.ins().iadd(file, bytes);
+        self.b.def_var(self.regs, regs);
+    }
+
+    fn slot_offset(slot: u32) -> i32 {
+        slot as i32 * 8
+    }
+
+    /// The value of slot `s`, as its kind's machine type.
+    fn get(&mut self, s: u16) -> Value {
+        let slot = s;
+        let s = s as usize;
+        match self.kinds.get(s).copied().unwrap_or(Kind::Int) {
+            Kind::Ref => {
+                if let Some(&v) = self.ref_cache.get(&slot) {
+                    return v;
+                }
+                let regs = self.b.use_var(self.regs);
+                let v = self.b.ins().load(types::I64, trusted(), regs, Self::slot_offset(s as u32));
+                self.ref_cache.insert(slot, v);
+                v
+            }
+            _ => match self.vars.get(s).copied().flatten() {
+                Some(v) => self.b.use_var(v),
+                None => self.iconst(0),
+            },
+        }
+    }
+
+    /// The bits of slot `s` as an `I64`.
+    fn get_bits(&mut self, s: u16) -> Value {
+        let v = self.get(s);
+        self.as_type(v, types::I64)
+    }
+
+    fn as_type(&mut self, v: Value, ty: ir::Type) -> Value {
+        if self.b.func.dfg.value_type(v) == ty {
+            v
+        } else {
+            self.b.ins().bitcast(ty, MemFlagsData::new(), v)
+        }
+    }
+
+    /// The machine type of slot `s`.
+    fn ty(&self, s: u16) -> ir::Type {
+        match self.kinds.get(s as usize) {
+            Some(Kind::Float) => types::F64,
+            _ => types::I64,
+        }
+    }
+
+    /// Sets slot `s` to `v` (bit-cast to the slot's type if needed).
+    fn set(&mut self, s: u16, v: Value) {
+        let ty = self.ty(s);
+        let v = self.as_type(v, ty);
+        let si = s as usize;
+        match self.kinds.get(si).copied() {
+            Some(Kind::Ref) => {
+                let regs = self.b.use_var(self.regs);
+                self.b.ins().store(trusted(), v, regs, Self::slot_offset(s as u32));
+                self.ref_cache.insert(s, v);
+            }
+            Some(_) => {
+                let var = self.vars[si].expect("int and float slots have variables");
+                self.b.def_var(var, v);
+            }
+            None => {}
+        }
+    }
+
+    /// Writes int and float slots `from..to` to the register file (where a callee, a
+    /// native or a helper reads them).
+    fn flush(&mut self, from: usize, to: usize) {
+        for s in from..to.min(self.kinds.len()) {
+            if let Some(var) = self.vars[s] {
+                let v = self.b.use_var(var);
+                let regs = self.b.use_var(self.regs);
+                self.b.ins().store(trusted(), v, regs, Self::slot_offset(s as u32));
+            }
+        }
+    }
+
+    /// Reads int and float slots `from..to` back from the register file.
+    fn refill(&mut self, from: usize, to: usize) {
+        for s in from..to.min(self.kinds.len()) {
+            if let Some(var) = self.vars[s] {
+                let ty = self.ty(s as u16);
+                let regs = self.b.use_var(self.regs);
+                let v = self.b.ins().load(ty, trusted(), regs, Self::slot_offset(s as u32));
+                self.b.def_var(var, v);
+            }
+        }
+    }
+
+    /// Instructions after `pc` in its block: what the interpreter has not yet charged
+    /// there (this translation charges whole blocks on entry).
+    fn rest(&self, pc: usize) -> i64 {
+        i64::from(self.pf.block_rest[pc])
+    }
+
+    /// Stores the interpreter's fuel counter at `pc` for a helper or a callee.
+    fn save_fuel(&mut self, pc: usize) {
+        let fuel = self.b.use_var(self.fuel);
+        let rest = self.rest(pc);
+        let at_pc = self.b.ins().iadd_imm_s(fuel, rest);
+        self.ctx_store(at_pc, off::FUEL);
+    }
+
+    /// Reads the fuel counter back after a helper or a callee returned to `pc`.
+    fn load_fuel(&mut self, pc: usize) {
+        let fuel = self.ctx_load(off::FUEL);
+        let rest = self.rest(pc);
+        let block_charged = self.b.ins().iadd_imm_s(fuel, -rest);
+        self.b.def_var(self.fuel, block_charged);
+    }
+
+    /// Continues in a new block when `status` is `STATUS_OK`; returns `STATUS_STOP`
+    /// otherwise.
+    fn check_status(&mut self, status: Value) {
+        let cont = self.b.create_block();
+        self.b.ins().brif(status, self.stop, &[], cont, &[]);
+        self.b.switch_to_block(cont);
+    }
+
+    /// Calls a helper that may collect, trap or charge fuel, at instruction `pc`.
+    fn call_helper(&mut self, pc: usize, callee: ir::FuncRef, args: &[Value]) -> Value {
+        self.save_fuel(pc);
+        let call = self.b.ins().call(callee, args);
+        let status = self.b.inst_results(call)[0];
+        // The helper may have collected, written registers or grown the register file.
+        self.ref_cache.clear();
+        self.load_regs();
+        self.load_fuel(pc);
+        status
+    }
+
+    /// Traps with `code` (operands `a`, `b`) at `pc` when `cond` is true.
+    fn trap_if(&mut self, cond: Value, pc: usize, code: TrapCode, a: Value, b: Value) {
+        let trap = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.set_cold_block(trap);
+        self.b.ins().brif(cond, trap, &[], cont, &[]);
+        self.b.switch_to_block(trap);
+        self.trap_here(pc, code, a, b);
+        self.b.switch_to_block(cont);
+    }
+
+    /// Traps unconditionally (ends the current block).
+    fn trap_here(&mut self, pc: usize, code: TrapCode, a: Value, b: Value) {
+        self.save_fuel(pc);
+        let (pc_v, code_v) = (self.iconst(pc as i64), self.iconst(code as i64));
+        let args = [self.ctx, pc_v, code_v, a, b];
+        self.b.ins().call(self.refs.trap, &args);
+        self.b.ins().jump(self.stop, &[]);
+    }
+
+    fn block_at(&self, pc: usize) -> Block {
+        self.blocks[pc].expect("branch targets and fall-throughs are block leaders")
+    }
+
+    // ----- entry and exit -----
+
+    fn prologue(&mut self, entry: Entry) {
+        // Backstop: the run's stack is sized for the deepest call stack, but a frame
+        // larger than budgeted must still trap rather than crash.
+        let sp = self.b.ins().get_stack_pointer(types::I64);
+        let limit = self.ctx_load(off::STACK_LIMIT);
+        let low = self.b.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
+        let keep = self.iconst(-1);
+        let zero = self.iconst(0);
+        self.trap_if_keep_pc(low, TrapCode::StackOverflow, keep, zero);
+        let depth = self.ctx_load(off::DEPTH);
+        match entry {
+            Entry::Call => {
+                let n_regs = self.pf.n_regs as i64;
+                let need = self.b.ins().iadd_imm_s(self.base, n_regs);
+                let cap = self.ctx_load(off::FRAMES_CAP);
+                let len = self.ctx_load(off::REGS_LEN);
+                let full = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, depth, cap);
+                let short = self.b.ins().icmp(IntCC::UnsignedGreaterThan, need, len);
+                let grow = self.b.ins().bor(full, short);
+                let slow = self.b.create_block();
+                let push = self.b.create_block();
+                self.b.set_cold_block(slow);
+                self.b.ins().brif(grow, slow, &[], push, &[]);
+                self.b.switch_to_block(slow);
+                self.ctx_store(self.fuel_in, off::FUEL);
+                let depth1 = self.b.ins().iadd_imm_s(depth, 1);
+                let call = self.b.ins().call(self.refs.enter_slow, &[self.ctx, need, depth1]);
+                let status = self.b.inst_results(call)[0];
+                self.b.ins().brif(status, self.stop, &[], push, &[]);
+                self.b.switch_to_block(push);
+                // Push the frame.
+                let frames = self.ctx_load(off::FRAMES);
+                let at = self.b.ins().imul_imm_s(depth, off::FRAME_SIZE);
+                let fp = self.b.ins().iadd(frames, at);
+                // `func` and `base` are adjacent (`Frame`): one store writes both.
+                let base_hi = self.b.ins().ishl_imm_u(self.base, 32);
+                let func_base = self.b.ins().bor_imm_u(base_hi, i64::from(self.func));
+                self.b.ins().store(trusted(), func_base, fp, off::FRAME_FUNC);
+                let zero = self.iconst(0);
+                let depth1 = self.b.ins().iadd_imm_s(depth, 1);
+                self.ctx_store(depth1, off::DEPTH);
+                self.my_frame = depth;
+                self.load_regs();
+                // A new frame's reference slots that are not parameters may hold another
+                // frame's leftovers: null them before anything can collect.
+                let span = self.pf.local_ref_span.clone();
+                let regs = self.b.use_var(self.regs);
+                for s in span {
+                    self.b.ins().store(trusted(), zero, regs, Self::slot_offset(s as u32));
+                }
+                let params_end =
+                    self.reg_slots.get(self.bf.sig.params.len()).map_or(self.kinds.len(), |&s| s as usize);
+                self.refill(0, params_end);
+                for s in params_end..self.kinds.len() {
+                    if let Some(var) = self.vars[s] {
+                        let z = if self.kinds[s] == Kind::Float {
+                            self.b.ins().f64const(0.0)
+                        } else {
+                            self.iconst(0)
+                        };
+                        self.b.def_var(var, z);
+                    }
+                }
+            }
+            Entry::Osr(_) => {
+                self.my_frame = self.b.ins().iadd_imm_s(depth, -1);
+                self.load_regs();
+                self.refill(0, self.kinds.len());
+            }
+        }
+        self.interrupt = self.ctx_load(off::INTERRUPT);
+        self.globals = self.ctx_load(off::GLOBALS);
+        self.b.def_var(self.fuel, self.fuel_in);
+        match entry {
+            Entry::Call => {
+                // The entry check, before the first block is charged.
+                self.limit_check(0, true);
+                let first = self.block_at(0);
+                self.b.ins().jump(first, &[]);
+            }
+            Entry::Osr(pc) => {
+                let header = self.block_at(pc as usize);
+                self.b.ins().jump(header, &[]);
+            }
+        }
+        // The shared exit for stops.
+        self.b.switch_to_block(self.stop);
+        // The fuel counter of a stopped run is in the context (the helper that stopped
+        // it stored it there).
+        let stop = self.iconst(STOPPED);
+        let zero = self.iconst(0);
+        self.b.ins().return_(&[stop, zero]);
+    }
+
+    /// Traps without changing the top frame's pc (the caller's call site stays the trap
+    /// site: the frame being entered was not pushed).
+    fn trap_if_keep_pc(&mut self, cond: Value, code: TrapCode, keep: Value, b: Value) {
+        let trap = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.set_cold_block(trap);
+        self.b.ins().brif(cond, trap, &[], cont, &[]);
+        self.b.switch_to_block(trap);
+        // The caller passed the fuel counter in a register.
+        self.ctx_store(self.fuel_in, off::FUEL);
+        let code_v = self.iconst(code as i64);
+        let args = [self.ctx, keep, code_v, keep, b];
+        self.b.ins().call(self.refs.trap, &args);
+        self.b.ins().jump(self.stop, &[]);
+        self.b.switch_to_block(cont);
+    }
+
+    /// The fuel and interrupt check of function entries and loop back-edges.
+    fn limit_check(&mut self, pc: usize, at_entry: bool) {
+        // Two tests and branches: cheaper than combining the flags into one.
+        let fuel = self.b.use_var(self.fuel);
+        let out = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, fuel, 0);
+        let slow = self.b.create_block();
+        let fuel_ok = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.set_cold_block(slow);
+        self.b.ins().brif(out, slow, &[], fuel_ok, &[]);
+        self.b.switch_to_block(fuel_ok);
+        let flag = self.b.ins().uload8(types::I32, trusted(), self.interrupt, 0);
+        self.b.ins().brif(flag, slow, &[], cont, &[]);
+        self.b.switch_to_block(slow);
+        let (pc_v, entry_v) = (self.iconst(pc as i64), self.iconst(at_entry as i64));
+        // At a check the block is fully charged and ends here: the counter is exact.
+        let fuel = self.b.use_var(self.fuel);
+        self.ctx_store(fuel, off::FUEL);
+        self.b.ins().call(self.refs.check, &[self.ctx, pc_v, entry_v]);
+        let status = self.ctx_load(off::CHECK_STATUS);
+        let fuel = self.ctx_load(off::FUEL);
+        self.b.def_var(self.fuel, fuel);
+        self.b.ins().brif(status, self.stop, &[], cont, &[]);
+        self.b.switch_to_block(cont);
+    }
+
+    /// Returns `values` (the result's slots) to the caller.
+    fn ret(&mut self, values: &[Value]) {
+        let has_leftovers = self.b.ins().icmp(IntCC::UnsignedGreaterThan, self.clear_end, self.base);
+        let zero_block = self.b.create_block();
+        let write = self.b.create_block();
+        self.b.ins().brif(has_leftovers, zero_block, &[], write, &[]);
+        self.b.switch_to_block(zero_block);
+        self.b.ins().call(self.refs.zero_slots, &[self.ctx, self.base, self.clear_end]);
+        self.b.ins().jump(write, &[]);
+        self.b.switch_to_block(write);
+        if !values.is_empty() {
+            let file = self.ctx_load(off::REGS);
+            let at = self.b.ins().ishl_imm_u(self.ret, 3);
+            let addr = self.b.ins().iadd(file, at);
+            for (i, &v) in values.iter().enumerate() {
+                self.b.ins().store(trusted(), v, addr, i as i32 * 8);
+            }
+        }
+        self.ctx_store(self.my_frame, off::DEPTH);
+        let fuel = self.b.use_var(self.fuel);
+        let first = match values.first() {
+            Some(&v) => self.as_type(v, types::I64),
+            None => self.iconst(0),
+        };
+        self.b.ins().return_(&[fuel, first]);
+    }
+
+    // ----- the body -----
+
+    fn body(&mut self) {
+        let code = &self.bf.code;
+        let mut open = false;
+        for pc in 0..code.len() {
+            if let Some(block) = self.blocks[pc] {
+                if open {
+                    self.b.ins().jump(block, &[]);
+                }
+                self.b.switch_to_block(block);
+                // A block may be entered from elsewhere: nothing loaded before holds.
+                self.ref_cache.clear();
+                let len = self.rest(pc) + 1;
+                let fuel = self.b.use_var(self.fuel);
+                let charged = self.b.ins().iadd_imm_s(fuel, -len);
+                self.b.def_var(self.fuel, charged);
+                open = true;
+            }
+            if !open {
+                continue; // unreachable instructions after a terminator
+            }
+            open = self.instr(pc);
+        }
+        if open {
+            // The verifier ends every function with a terminator (rule F4).
+            let z = self.iconst(0);
+            self.trap_here(code.len() - 1, TrapCode::Unreachable, z, z);
+        }
+    }
+
+    /// The slot of register operand `name` of `instr`, if it has one.
+    fn reg_operand(&self, instr: &Instr, name: &str) -> Option<usize> {
+        let info = instr.opcode().info();
+        info.operands
+            .iter()
+            .zip(instr.operand_values().iter())
+            .find(|((n, k), _)| *n == name && *k == kiln_bytecode::isa::OperandKind::Reg)
+            .map(|(_, (_, v))| v as usize)
+    }
+
+    /// The slots register `dst` of `instr` takes, if it has one: `(first, count)`.
+    fn dst_slots(&self, instr: &Instr) -> Option<(usize, usize)> {
+        let r = self.reg_operand(instr, "dst")?;
+        let t = self.bf.regs.get(r)?;
+        Some((self.reg_slots[r] as usize, t.width()))
+    }
+}
+
+/// Who a call runs.
+#[derive(Clone, Copy)]
+enum Callee {
+    Known(u32),
+    Iface(u16),
+    Closure,
+}
+
+/// Byte offset of a struct field slot (`raw::field`).
+fn field_offset(field: u16) -> i32 {
+    (crate::gc::raw::HEADER + field as usize * 8) as i32
+}
+
+const HEADER_DESC: i32 = std::mem::offset_of!(crate::gc::raw::Header, desc) as i32;
+const HEADER_NEXT: i32 = std::mem::offset_of!(crate::gc::raw::Header, next) as i32;
+const HEADER_SIZE: i32 = std::mem::offset_of!(crate::gc::raw::Header, size) as i32;
+// `size` and `marked` are adjacent u32s, written as one word.
+const _: () = assert!(
+    std::mem::offset_of!(crate::gc::raw::Header, marked)
+        == std::mem::offset_of!(crate::gc::raw::Header, size) + 4
+);
+const ARRAY_LEN: i32 = crate::gc::raw::HEADER as i32;
+const ARRAY_BUF: i32 = crate::gc::raw::HEADER as i32 + 16;
+const STR_LEN: i32 = crate::gc::raw::HEADER as i32;
+const DESC_TAG: i32 = std::mem::offset_of!(crate::gc::raw::ObjDesc, tag) as i32;
+const DESC_FUNC: i32 = std::mem::offset_of!(crate::gc::raw::ObjDesc, func) as i32;
+const DESC_TY: i32 = std::mem::offset_of!(crate::gc::raw::ObjDesc, ty) as i32;
