@@ -251,7 +251,7 @@ pub fn split(vm: &mut Vm, s_slot: usize, sep_slot: usize) -> Result<u64, Stop> {
     Ok(arr as u64)
 }
 
-/// Runs one of the instructions compiled code leaves to these handlers (`jit/translate.rs`
+/// Runs one of the instructions compiled code leaves to these handlers (`jit/translate/instr.rs`
 /// lists them), on the register file, for the frame whose register 0 is slot `base`:
 /// the same handlers, in the same order, as the dispatch loop.
 pub fn run_slow_op(vm: &mut Vm, op: Op, base: usize) -> Result<(), Stop> {
