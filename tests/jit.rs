@@ -275,3 +275,15 @@ fn the_heap_limit_holds_for_objects_compiled_code_allocates_inline() {
         assert!(stats.heap.gc_cycles > 0);
     }
 }
+
+#[test]
+fn dropping_a_module_frees_its_compiled_code_and_later_modules_compile_afresh() {
+    for i in 0..50 {
+        let m = module(&format!(
+            "fn f(x: int) -> int {{ return x * {i}; }} fn main() {{ println(\"{{f(3)}}\"); }}"
+        ));
+        let (out, stats) = run(&m, Tier::Jit, 0, Limits::default(), false);
+        assert_eq!(out.stdout, format!("{}\n", 3 * i));
+        assert_eq!(stats.jit.functions_compiled, 2, "main and f");
+    }
+}

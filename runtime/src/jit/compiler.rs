@@ -11,7 +11,8 @@ use cranelift_module::{default_libcall_names, FuncId, Module};
 
 /// Compiles functions of one module into one `JITModule`.
 pub struct Compiler {
-    module: JITModule,
+    /// Taken out (and its memory freed) on drop.
+    module: std::mem::ManuallyDrop<JITModule>,
     ctx: Context,
     fcx: FunctionBuilderContext,
     helpers: Helpers,
@@ -44,6 +45,7 @@ impl Compiler {
         let mut module = JITModule::new(jb);
         let helpers = translate::declare_helpers(&mut module)?;
         let ctx = module.make_context();
+        let module = std::mem::ManuallyDrop::new(module);
         Ok(Compiler { module, ctx, fcx: FunctionBuilderContext::new(), helpers, ids: Vec::new() })
     }
 
@@ -57,7 +59,7 @@ impl Compiler {
         if self.ids.len() < pm.funcs.len() {
             self.ids.resize(pm.funcs.len(), None);
         }
-        let sig = translate::native_signature(&self.module);
+        let sig = translate::native_signature(&*self.module);
         let id = self.module.declare_anonymous_function(&sig).map_err(|e| e.to_string())?;
         self.module.clear_context(&mut self.ctx);
         self.ctx.func.signature = sig;
@@ -68,7 +70,7 @@ impl Compiler {
         }
         let b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fcx);
         let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            translate::translate(&mut self.module, b, pm, func, entry, &self.helpers, &direct)
+            translate::translate(&mut *self.module, b, pm, func, entry, &self.helpers, &direct)
         }));
         let translated = match res {
             Ok(r) => r,
@@ -96,5 +98,16 @@ impl Compiler {
             self.ids[func as usize] = Some(id);
         }
         Ok((self.module.get_finalized_function(id) as usize, size))
+    }
+}
+
+impl Drop for Compiler {
+    /// Frees the machine code: a `JITModule` keeps it mapped unless told otherwise.
+    fn drop(&mut self) {
+        // SAFETY: taken once, here; the field is not used again.
+        let module = unsafe { std::mem::ManuallyDrop::take(&mut self.module) };
+        // SAFETY: the compiler belongs to a prepared module that is being dropped, so no
+        // instance holds it any more and none of its code can be running or called.
+        unsafe { module.free_memory() };
     }
 }
