@@ -271,20 +271,14 @@ pub fn run_slow_op(vm: &mut Vm, op: Op, base: usize) -> Result<(), Stop> {
             let v = bool_to_str(vm, get(vm, src) != 0)?;
             put(vm, dst, v);
         }
-        Op::EqS { dst, a, b } => {
-            let v = compare_strs(vm, base, a, b)?.is_eq();
-            put(vm, dst, v as u64);
-        }
-        Op::NeS { dst, a, b } => {
-            let v = compare_strs(vm, base, a, b)?.is_ne();
-            put(vm, dst, v as u64);
-        }
-        Op::LtS { dst, a, b } => {
-            let v = compare_strs(vm, base, a, b)?.is_lt();
-            put(vm, dst, v as u64);
-        }
-        Op::LeS { dst, a, b } => {
-            let v = compare_strs(vm, base, a, b)?.is_le();
+        Op::EqS { dst, a, b } | Op::NeS { dst, a, b } | Op::LtS { dst, a, b } | Op::LeS { dst, a, b } => {
+            let order = compare_strs(vm, base, a, b)?;
+            let v = match op {
+                Op::EqS { .. } => order.is_eq(),
+                Op::NeS { .. } => order.is_ne(),
+                Op::LtS { .. } => order.is_lt(),
+                _ => order.is_le(),
+            };
             put(vm, dst, v as u64);
         }
         Op::CallNative { dst, args, native } => {

@@ -148,22 +148,19 @@ pub mod offsets {
 }
 
 impl NativeCtx {
-    /// Points the context at `vm`'s current register file, frames, fuel and globals.
+    /// Points the context at `vm`: what may move (`refresh_moving`), and what stays put
+    /// for the whole run (the instance, its heap, globals, interrupt flag, code table).
     pub fn refresh(vm: &mut Vm) {
+        NativeCtx::refresh_moving(vm);
         let vm_ptr: *mut Vm = vm;
         let interrupt: *const AtomicBool = &*vm.interrupt;
         let entries = vm.module.jit.entries_ptr();
         let heap: *mut crate::gc::Heap = &mut vm.heap;
+        let globals = vm.globals.as_mut_ptr();
         let ctx = &mut vm.native;
         ctx.heap = heap;
-        ctx.regs = vm.stack.base();
-        ctx.regs_len = vm.stack.len() as u64;
-        ctx.frames = vm.frames.as_mut_ptr();
-        ctx.frames_cap = vm.frames.capacity() as u64;
-        ctx.depth = vm.frames.len() as u64;
-        ctx.fuel = vm.fuel;
         ctx.interrupt = interrupt;
-        ctx.globals = vm.globals.as_mut_ptr();
+        ctx.globals = globals;
         ctx.entries = entries;
         ctx.vm = vm_ptr;
     }
