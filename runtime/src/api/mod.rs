@@ -10,7 +10,6 @@ use crate::instance::{Io, Vm};
 use crate::interp::trap::{Stop, Trap, TrapKind};
 use crate::loader::{prepare, PreparedModule};
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -137,12 +136,12 @@ pub struct Stats {
 
 /// Lets another thread stop an instance at its next fuel check.
 #[derive(Clone)]
-pub struct InterruptHandle(Arc<AtomicBool>);
+pub struct InterruptHandle(Arc<crate::instance::Interrupt>);
 
 impl InterruptHandle {
     /// Asks the instance to trap with `interrupted` at its next check.
     pub fn interrupt(&self) {
-        self.0.store(true, Ordering::Relaxed);
+        self.0.request();
     }
 }
 

@@ -15,8 +15,42 @@ use crate::jit::TierConfig;
 use crate::loader::PreparedModule;
 use limits::Limits;
 use std::io::Write;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
+
+/// An instance's interrupt request, kept as the floor of its fuel counter: every fuel
+/// check is `fuel <= floor` (one compare covers both limits, in the interpreter and in
+/// compiled code), and an interrupt raises the floor above every count, unlimited fuel's
+/// `i64::MAX` included. (Compiled code reads the counter as an `i64` at offset 0.)
+#[repr(transparent)]
+pub struct Interrupt(AtomicI64);
+
+impl Default for Interrupt {
+    fn default() -> Interrupt {
+        Interrupt(AtomicI64::new(Interrupt::CLEAR))
+    }
+}
+
+impl Interrupt {
+    /// The floor without an interrupt: `fuel <= -1` is `fuel < 0`, out of fuel.
+    const CLEAR: i64 = -1;
+
+    /// Asks the instance to stop at its next check (any thread).
+    pub fn request(&self) {
+        self.0.store(i64::MAX, Ordering::Relaxed);
+    }
+
+    /// Whether an interrupt was requested.
+    pub fn requested(&self) -> bool {
+        self.0.load(Ordering::Relaxed) != Interrupt::CLEAR
+    }
+
+    /// The fuel counter at or below which a check calls the runtime.
+    #[inline(always)]
+    pub fn floor(&self) -> i64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
 
 /// Where an instance's output goes, and how much it wrote.
 pub struct Io {
@@ -59,7 +93,7 @@ pub struct Vm {
     /// Program arguments (after the program path).
     pub args: Vec<String>,
     /// Set by another thread to stop the instance at its next check.
-    pub interrupt: Arc<AtomicBool>,
+    pub interrupt: Arc<Interrupt>,
     /// When the instance was created; `clock_ns()` counts from here.
     pub started: std::time::Instant,
     /// Set when a trap happens at a function's entry check, before its first block.
@@ -102,7 +136,7 @@ impl Vm {
             limits,
             io,
             args,
-            interrupt: Arc::new(AtomicBool::new(false)),
+            interrupt: Arc::new(Interrupt::default()),
             started: std::time::Instant::now(),
             trapped_at_entry: false,
             tier: TierConfig::default(),

@@ -15,7 +15,6 @@ use crate::instance::Vm;
 use crate::loader::PreparedFunc;
 use kiln_bytecode::ops;
 use std::cmp::Ordering as CmpOrdering;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// Runs function `entry` (no parameters, no result) to completion.
@@ -58,7 +57,7 @@ pub fn call_function(vm: &mut Vm, func: u32, base: usize, ret: usize, clear_end:
     });
     // SAFETY: the frame's registers fit in the register file (grown above).
     unsafe { null_local_refs(vm.stack.base().add(base), callee) };
-    if vm.fuel < 0 || vm.interrupt.load(Ordering::Relaxed) {
+    if vm.fuel <= vm.interrupt.floor() {
         let interrupt = Arc::clone(&vm.interrupt);
         if let Err(kind) = limit_reached(vm, &interrupt) {
             vm.trapped_at_entry = true;
@@ -189,7 +188,7 @@ fn run(vm: &mut Vm, floor: usize) -> Result<(), Stop> {
         ($back:expr, $cond:expr, $target:expr) => {
             if $cond {
                 if $back {
-                    if fuel < 0 || interrupt.load(Ordering::Relaxed) {
+                    if fuel <= interrupt.floor() {
                         vm.fuel = fuel;
                         match limit_reached(vm, &interrupt) {
                             Ok(()) => fuel = vm.fuel,
@@ -303,7 +302,7 @@ fn run(vm: &mut Vm, floor: usize) -> Result<(), Stop> {
             code = callee.code.as_ptr();
             pc = 0;
             base = new_base;
-            if fuel < 0 || interrupt.load(Ordering::Relaxed) {
+            if fuel <= interrupt.floor() {
                 vm.fuel = fuel;
                 // SAFETY: frames below `depth` are written; `depth <= frames_cap`.
                 unsafe { vm.frames.set_len(depth) };
@@ -669,8 +668,8 @@ pub(crate) fn grow(vm: &mut Vm, slots: usize, depth: usize) -> bool {
 /// A fuel or interrupt check failed: the trap to raise, or `Ok` when fuel is unlimited
 /// and the counter was only topped up.
 #[cold]
-pub(crate) fn limit_reached(vm: &mut Vm, interrupt: &std::sync::atomic::AtomicBool) -> Result<(), TrapKind> {
-    if interrupt.load(Ordering::Relaxed) {
+pub(crate) fn limit_reached(vm: &mut Vm, interrupt: &crate::instance::Interrupt) -> Result<(), TrapKind> {
+    if interrupt.requested() {
         return Err(TrapKind::Interrupted);
     }
     vm.out_of_fuel()

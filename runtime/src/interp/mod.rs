@@ -14,6 +14,6 @@ pub mod text;
 pub mod trap;
 
 pub use exec::{call_function, execute};
-pub(crate) use exec::{grow, limit_reached, zero_range};
+pub(crate) use exec::{grow, limit_reached};
 pub(crate) use slow::run_slow_op;
 pub(crate) use slow::{new_substr, slot_str, split, write_str_slot};

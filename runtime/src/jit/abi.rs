@@ -1,18 +1,21 @@
 //! The contract between compiled code and the runtime.
 //!
 //! **Compiled functions** have the C calling convention of the host and the signature
-//! [`NativeFn`]: `(ctx, base, ret, clear_end, func, fuel) -> (fuel, value)`.
+//! [`NativeFn`]: `(ctx, base, ret, func, fuel) -> (fuel, value)`.
 //! - `ctx` is the instance's [`NativeCtx`]; `base` the register-file slot of the callee's
-//!   register 0 (its argument window); `ret` the slot that receives its result (two slots
-//!   for a two-slot value); `clear_end` one past the last slot of the caller's that may
-//!   hold a reference: on return the callee zeroes `base..clear_end`, which held its own
-//!   registers, before writing the result (the collector scans the caller's reference
-//!   registers there); `func` the function index (compiled code ignores it; the runtime's
+//!   register 0 (its argument window); `ret` the slot that receives a two-slot result;
+//!   `func` the function index (compiled code ignores it; the runtime's
 //!   [`crate::jit::helpers::kiln_call_slow`], which sits in the code table for functions
 //!   without code, needs it); `fuel` the fuel counter, which comes back as the first
 //!   result when the call returns normally (it stays in a machine register across calls).
-//!   The second result is the first slot of the function's result, which is also written
-//!   to `ret` (compiled callers take an int, float or bool result from the register).
+//!   The second result is the first slot of the function's result; a two-slot result is
+//!   also written to `ret` and `ret + 1` (the caller reads it from there).
+//! - The caller stores a one-slot result where it belongs, and nulls its own reference
+//!   slots that the callee's registers overlaid (from `base` up to the caller's last
+//!   reference slot, but for the result's): the collector scans the caller's reference
+//!   slots, and they may hold what the callee left. Compiled callers do it inline
+//!   (`translate/calls.rs`), the runtime in [`crate::jit::call_native`], as the
+//!   interpreter's return does for interpreted callers.
 //! - The callee pushes its own [`Frame`] (`frames[depth]`, then `depth += 1`), pops it on
 //!   return, and returns [`STATUS_OK`]. On a trap or `exit` it leaves every frame in place
 //!   (the stack trace reads them), records why in the instance and returns [`STOPPED`] as
@@ -34,12 +37,12 @@
 //! callee, a native or a helper reads them (a call's argument window, a slow
 //! instruction's operands).
 
+use crate::instance::Interrupt;
 use crate::instance::Vm;
 use crate::interp::frame::Frame;
-use std::sync::atomic::AtomicBool;
 
 /// A compiled function (see the module documentation).
-pub type NativeFn = unsafe extern "C" fn(*mut NativeCtx, u64, u64, u64, u64, i64) -> NativeRet;
+pub type NativeFn = unsafe extern "C" fn(*mut NativeCtx, u64, u64, u64, i64) -> NativeRet;
 
 /// What a compiled function returns: two integer registers in the C convention.
 #[repr(C)]
@@ -72,14 +75,14 @@ pub struct NativeCtx {
     pub regs_len: u64,
     /// The frame stack's buffer.
     pub frames: *mut Frame,
-    /// Frames the buffer has room for.
-    pub frames_cap: u64,
-    /// Frames in use.
-    pub depth: u64,
+    /// One past the last frame the buffer has room for.
+    pub frames_end: *mut Frame,
+    /// One past the top frame in use (`frames + depth`).
+    pub frame_top: *mut Frame,
     /// The fuel counter, as the interpreter keeps it (`Vm::fuel`).
     pub fuel: i64,
-    /// The instance's interrupt flag.
-    pub interrupt: *const AtomicBool,
+    /// The instance's interrupt request: the fuel counter's floor (`Interrupt`).
+    pub interrupt: *const Interrupt,
     /// The instance's globals.
     pub globals: *mut u64,
     /// The module's code table: each function's compiled code, or
@@ -107,8 +110,8 @@ impl Default for NativeCtx {
             regs: std::ptr::null_mut(),
             regs_len: 0,
             frames: std::ptr::null_mut(),
-            frames_cap: 0,
-            depth: 0,
+            frames_end: std::ptr::null_mut(),
+            frame_top: std::ptr::null_mut(),
             fuel: 0,
             interrupt: std::ptr::null(),
             globals: std::ptr::null_mut(),
@@ -129,9 +132,8 @@ pub mod offsets {
 
     pub const REGS: i32 = offset_of!(NativeCtx, regs) as i32;
     pub const REGS_LEN: i32 = offset_of!(NativeCtx, regs_len) as i32;
-    pub const FRAMES: i32 = offset_of!(NativeCtx, frames) as i32;
-    pub const FRAMES_CAP: i32 = offset_of!(NativeCtx, frames_cap) as i32;
-    pub const DEPTH: i32 = offset_of!(NativeCtx, depth) as i32;
+    pub const FRAMES_END: i32 = offset_of!(NativeCtx, frames_end) as i32;
+    pub const FRAME_TOP: i32 = offset_of!(NativeCtx, frame_top) as i32;
     pub const FUEL: i32 = offset_of!(NativeCtx, fuel) as i32;
     pub const INTERRUPT: i32 = offset_of!(NativeCtx, interrupt) as i32;
     pub const GLOBALS: i32 = offset_of!(NativeCtx, globals) as i32;
@@ -153,7 +155,7 @@ impl NativeCtx {
     pub fn refresh(vm: &mut Vm) {
         NativeCtx::refresh_moving(vm);
         let vm_ptr: *mut Vm = vm;
-        let interrupt: *const AtomicBool = &*vm.interrupt;
+        let interrupt: *const Interrupt = &*vm.interrupt;
         let entries = vm.module.jit.entries_ptr();
         let heap: *mut crate::gc::Heap = &mut vm.heap;
         let globals = vm.globals.as_mut_ptr();
@@ -172,19 +174,28 @@ impl NativeCtx {
         let ctx = &mut vm.native;
         ctx.regs = vm.stack.base();
         ctx.regs_len = vm.stack.len() as u64;
-        ctx.frames = vm.frames.as_mut_ptr();
-        ctx.frames_cap = vm.frames.capacity() as u64;
-        ctx.depth = vm.frames.len() as u64;
+        let frames = vm.frames.as_mut_ptr();
+        ctx.frames = frames;
+        // SAFETY: both are within (or one past) the buffer's allocation.
+        unsafe {
+            ctx.frames_end = frames.add(vm.frames.capacity());
+            ctx.frame_top = frames.add(vm.frames.len());
+        }
         ctx.fuel = vm.fuel;
+    }
+
+    /// Frames in use.
+    pub fn depth(&self) -> usize {
+        (self.frame_top as usize - self.frames as usize) / std::mem::size_of::<Frame>()
     }
 
     /// Copies what compiled code changed (frames in use, fuel) back into `vm`.
     ///
     /// # Safety
-    /// `ctx.depth` frames of `vm.frames`' buffer are initialised (compiled code writes
-    /// frames below `frames_cap` only).
+    /// The frames of `vm.frames`' buffer below `frame_top` are initialised (compiled code
+    /// writes frames below `frames_end` only).
     pub unsafe fn sync_into(vm: &mut Vm) {
-        let (depth, fuel) = (vm.native.depth as usize, vm.native.fuel);
+        let (depth, fuel) = (vm.native.depth(), vm.native.fuel);
         // SAFETY: the caller's guarantee.
         unsafe { vm.frames.set_len(depth) };
         vm.fuel = fuel;

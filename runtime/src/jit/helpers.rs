@@ -155,16 +155,16 @@ pub unsafe extern "C" fn kiln_limit(ctx: *mut NativeCtx, pc: i64, at_entry: i64)
     }
 }
 
-/// Makes room for a frame entry that does not fit: `slots` register-file slots and
-/// `depth` frames, or a stack overflow trap (at the caller's call site).
+/// Makes room for one more frame and `slots` register-file slots for a function being
+/// entered, or traps with a stack overflow (at the caller's call site).
 ///
 /// # Safety
 /// `ctx` is a running instance's context.
-pub unsafe extern "C" fn kiln_enter_slow(ctx: *mut NativeCtx, slots: i64, depth: i64) -> u64 {
+pub unsafe extern "C" fn kiln_enter_slow(ctx: *mut NativeCtx, slots: i64) -> u64 {
     // SAFETY: the caller's guarantee.
     unsafe {
         with_vm(ctx, |vm| {
-            let (slots, depth) = (slots as usize, depth as usize);
+            let (slots, depth) = (slots as usize, vm.frames.len() + 1);
             if depth > vm.limits.max_call_depth || !crate::interp::grow(vm, slots, depth) {
                 return Err(TrapKind::StackOverflow.into());
             }
@@ -201,15 +201,6 @@ pub extern "C" fn kiln_float_rem(a: f64, b: f64) -> f64 {
     kiln_bytecode::ops::float_rem(a, b)
 }
 
-/// Zeroes register-file slots `from..to`.
-///
-/// # Safety
-/// `ctx` is a running instance's context and `from..to` lies inside its register file.
-pub unsafe extern "C" fn kiln_zero_slots(ctx: *mut NativeCtx, from: u64, to: u64) {
-    // SAFETY: the caller's guarantee.
-    unsafe { crate::interp::zero_range((*ctx).regs, from as usize, to as usize) }
-}
-
 /// The code-table entry of every function without compiled code: calls it through the
 /// runtime (`interp::call_function`), which compiles it first when the tier says so and
 /// interprets it otherwise. Has the signature of compiled code (`abi::NativeFn`).
@@ -220,7 +211,6 @@ pub unsafe extern "C" fn kiln_call_slow(
     ctx: *mut NativeCtx,
     base: u64,
     ret: u64,
-    clear_end: u64,
     func: u64,
     fuel: i64,
 ) -> NativeRet {
@@ -229,7 +219,8 @@ pub unsafe extern "C" fn kiln_call_slow(
         (*ctx).fuel = fuel;
         let status = with_vm(ctx, |vm| {
             super::check_native_stack(vm)?;
-            crate::interp::call_function(vm, func as u32, base as usize, ret as usize, clear_end as usize)
+            // The compiled caller clears what the callee left in its registers itself.
+            crate::interp::call_function(vm, func as u32, base as usize, ret as usize, 0)
         });
         if status != STATUS_OK {
             return NativeRet { fuel: STOPPED, value: 0 };
@@ -241,7 +232,7 @@ pub unsafe extern "C" fn kiln_call_slow(
 
 /// Every helper by symbol name, for the JIT's symbol table (`translate::HELPER_SIGS`
 /// gives their signatures).
-pub fn symbols() -> [(&'static str, *const u8); 7] {
+pub fn symbols() -> [(&'static str, *const u8); 6] {
     [
         ("kiln_exec_slow", kiln_exec_slow as *const u8),
         ("kiln_trap", kiln_trap as *const u8),
@@ -249,6 +240,5 @@ pub fn symbols() -> [(&'static str, *const u8); 7] {
         ("kiln_enter_slow", kiln_enter_slow as *const u8),
         ("kiln_iface_target", kiln_iface_target as *const u8),
         ("kiln_float_rem", kiln_float_rem as *const u8),
-        ("kiln_zero_slots", kiln_zero_slots as *const u8),
     ]
 }

@@ -277,7 +277,10 @@ pub fn enter_osr(vm: &mut Vm, osr: NativeFn, me: &Frame) -> Result<(), Stop> {
     call_native(vm, osr, me.func, me.base as usize, me.ret as usize, me.clear_end as usize)
 }
 
-/// Runs compiled code `code` for a call of `func` (`abi.rs` gives the arguments' meaning).
+/// Runs compiled code `code` for a call of `func` from the runtime, as
+/// [`crate::interp::call_function`] does: on return the slots `base..clear_end` are
+/// zeroed and the result is in its `ret` slot (compiled code returns a one-slot result
+/// in a register only; `abi.rs`).
 pub fn call_native(
     vm: &mut Vm,
     code: NativeFn,
@@ -291,18 +294,30 @@ pub fn call_native(
     let fuel = vm.fuel;
     // SAFETY: `code` has the `NativeFn` contract; the context describes this instance,
     // which nothing else touches until the call returns (helpers reach it through `ctx`).
-    let res = unsafe { code(ctx, base as u64, ret as u64, clear_end as u64, u64::from(func), fuel) };
+    let res = unsafe { code(ctx, base as u64, ret as u64, u64::from(func), fuel) };
     // SAFETY: compiled code keeps `depth` frames written.
     unsafe { NativeCtx::sync_into(vm) };
-    if res.fuel != abi::STOPPED {
-        vm.fuel = res.fuel;
-        Ok(())
-    } else {
-        Err(vm
+    if res.fuel == abi::STOPPED {
+        return Err(vm
             .native_stop
             .take()
-            .unwrap_or_else(|| TrapKind::Internal("compiled code stopped without a reason".into()).into()))
+            .unwrap_or_else(|| TrapKind::Internal("compiled code stopped without a reason".into()).into()));
     }
+    vm.fuel = res.fuel;
+    let width = vm.module.bytecode.funcs[func as usize].sig.result.map_or(0, |t| t.width());
+    let len = vm.stack.len();
+    // A two-slot result is in the register file already: keep it while clearing.
+    let kept = (width == 2 && ret + 1 < len).then(|| (vm.stack.get(ret), vm.stack.get(ret + 1)));
+    for slot in base..clear_end.min(len) {
+        vm.stack.set(slot, 0);
+    }
+    if let Some((first, second)) = kept {
+        vm.stack.set(ret, first);
+        vm.stack.set(ret + 1, second);
+    } else if width == 1 && ret < len {
+        vm.stack.set(ret, res.value);
+    }
+    Ok(())
 }
 
 /// Runs `f` on a machine stack sized for the instance's deepest allowed call stack, and

@@ -16,16 +16,9 @@ impl<M: Module> Tx<'_, '_, M> {
             }
         }
         // The caller's pc, for traces from below.
-        // The frame stack may have moved since entry (a callee grew it).
-        let frames = self.ctx_load(off::FRAMES);
-        let at = self.b.ins().imul_imm_s(self.my_frame, off::FRAME_SIZE);
-        let fp = self.b.ins().iadd(frames, at);
-        let pc_v = self.iconst(pc as i64);
-        self.b.ins().istore32(trusted(), pc_v, fp, off::FRAME_PC);
+        self.store_frame_pc(pc);
         let new_base = self.b.ins().iadd_imm_s(self.base, i64::from(args));
         let ret = self.b.ins().iadd_imm_s(self.base, i64::from(dst));
-        // The fuel counter goes in a register (`abi.rs`).
-        let clear_end = self.b.ins().iadd_imm_s(self.base, self.pf.refs_end as i64);
         let func = match callee {
             Callee::Known(f) => self.iconst(i64::from(f)),
             Callee::Iface(site) if self.pm.dispatch.site_tables(site).2.is_some() => {
@@ -62,7 +55,8 @@ impl<M: Module> Tx<'_, '_, M> {
             }
         };
         let fuel = self.b.use_var(self.fuel);
-        let call_args = [self.ctx, new_base, ret, clear_end, func, fuel];
+        // The fuel counter goes in a register (`abi.rs`).
+        let call_args = [self.ctx, new_base, ret, func, fuel];
         let direct = match callee {
             Callee::Known(f) => self.direct.get(f as usize).copied().flatten(),
             _ => None,
@@ -87,15 +81,32 @@ impl<M: Module> Tx<'_, '_, M> {
         self.check_status(stopped);
         self.b.def_var(self.fuel, fuel);
         self.load_regs();
-        match (result, self.dst_slots(instr)) {
-            // One int, float or bool slot: from the register.
-            (Some(Some(t)), Some((first, 1))) if !t.is_ref() => self.set(first as u16, value),
-            // A reference is in the register file already; no result, nothing to take.
-            (Some(Some(t)), _) if t.is_ref() => {}
+        let dst = self.dst_slots(instr);
+        self.clear_leftovers(args as usize, dst);
+        match (result, dst) {
+            // One slot: from the register.
+            (Some(Some(_)), Some((first, 1))) => self.set(first as u16, value),
             (Some(None), _) => {}
             // Two slots (the callee wrote both to the register file), or unknown.
             (_, Some((first, n))) => self.refill(first, first + n),
             (_, None) => {}
+        }
+    }
+
+    /// Nulls this frame's reference slots from `from` (a call's argument window, where the
+    /// callee's registers lay) up to its last reference slot, but for the call's result
+    /// `dst`: the collector scans them as this frame's, and they may hold what the callee
+    /// left there. (The runtime does the same for interpreted callers, `jit::call_native`.)
+    fn clear_leftovers(&mut self, from: usize, dst: Option<(usize, usize)>) {
+        let end = (self.pf.refs_end as usize).min(self.kinds.len());
+        let zero = self.iconst(0);
+        for s in from..end {
+            let in_dst = dst.is_some_and(|(first, n)| (first..first + n).contains(&s));
+            if self.kinds[s] == Kind::Ref && !in_dst {
+                let regs = self.b.use_var(self.regs);
+                self.b.ins().store(trusted(), zero, regs, Self::slot_offset(s as u32));
+                self.ref_cache.insert(s as u16, zero);
+            }
         }
     }
 

@@ -232,21 +232,24 @@ impl<M: Module> Tx<'_, '_, M> {
             }
 
             Op::GetGlobal { dst, global } => {
+                let globals = self.globals();
                 let ty = self.ty(dst);
-                let v = self.b.ins().load(ty, trusted(), self.globals, global as i32 * 8);
+                let v = self.b.ins().load(ty, trusted(), globals, global as i32 * 8);
                 self.set(dst, v);
             }
             Op::GetGlobalRef { dst, global } => {
-                let v = self.b.ins().load(types::I64, trusted(), self.globals, global as i32 * 8);
+                let globals = self.globals();
+                let v = self.b.ins().load(types::I64, trusted(), globals, global as i32 * 8);
                 let unset = self.b.ins().icmp_imm_s(IntCC::Equal, v, 0);
                 let (g, z) = (self.iconst(i64::from(global)), self.iconst(0));
                 self.trap_if(unset, pc, TrapCode::GlobalUninitialised, g, z);
                 self.set(dst, v);
             }
             Op::GetGlobal2 { dst, global } | Op::GetGlobal2Ref { dst, global } => {
+                let globals = self.globals();
                 let (t0, t1) = (self.ty(dst), self.ty(dst + 1));
-                let v = self.b.ins().load(t0, trusted(), self.globals, global as i32 * 8);
-                let t = self.b.ins().load(t1, trusted(), self.globals, global as i32 * 8 + 8);
+                let v = self.b.ins().load(t0, trusted(), globals, global as i32 * 8);
+                let t = self.b.ins().load(t1, trusted(), globals, global as i32 * 8 + 8);
                 if matches!(op, Op::GetGlobal2Ref { .. }) {
                     let (vb, tb) = (self.as_type(v, types::I64), self.as_type(t, types::I64));
                     let both = self.b.ins().bor(vb, tb);
@@ -260,13 +263,15 @@ impl<M: Module> Tx<'_, '_, M> {
             // The collector is not generational or incremental, so `Heap::write_barrier`
             // is empty; stores need no barrier until it is not.
             Op::SetGlobal { global, src } => {
+                let globals = self.globals();
                 let v = self.get(src);
-                self.b.ins().store(trusted(), v, self.globals, global as i32 * 8);
+                self.b.ins().store(trusted(), v, globals, global as i32 * 8);
             }
             Op::SetGlobal2 { global, src } => {
+                let globals = self.globals();
                 let (v, t) = (self.get(src), self.get(src + 1));
-                self.b.ins().store(trusted(), v, self.globals, global as i32 * 8);
-                self.b.ins().store(trusted(), t, self.globals, global as i32 * 8 + 8);
+                self.b.ins().store(trusted(), v, globals, global as i32 * 8);
+                self.b.ins().store(trusted(), t, globals, global as i32 * 8 + 8);
             }
             Op::GetField { dst, obj, field } => {
                 let o = self.get(obj);

@@ -46,18 +46,16 @@ pub struct Helpers {
     pub enter_slow: FuncId,
     pub iface_target: FuncId,
     pub float_rem: FuncId,
-    pub zero_slots: FuncId,
 }
 
 /// The helpers' symbol names and signatures (params, returns), `I64` unless `F64`.
-pub const HELPER_SIGS: [(&str, &[ir::Type], &[ir::Type]); 7] = [
+pub const HELPER_SIGS: [(&str, &[ir::Type], &[ir::Type]); 6] = [
     ("kiln_exec_slow", &[types::I64, types::I64], &[types::I64]),
     ("kiln_trap", &[types::I64, types::I64, types::I64, types::I64, types::I64], &[types::I64]),
     ("kiln_limit", &[types::I64, types::I64, types::I64], &[types::I64]),
-    ("kiln_enter_slow", &[types::I64, types::I64, types::I64], &[types::I64]),
+    ("kiln_enter_slow", &[types::I64, types::I64], &[types::I64]),
     ("kiln_iface_target", &[types::I64, types::I64, types::I64], &[types::I64]),
     ("kiln_float_rem", &[types::F64, types::F64], &[types::F64]),
-    ("kiln_zero_slots", &[types::I64, types::I64, types::I64], &[]),
 ];
 
 /// Declares the helpers in `m` as imports.
@@ -79,7 +77,6 @@ pub fn declare_helpers<M: Module>(m: &mut M) -> Result<Helpers, String> {
         enter_slow: ids[3],
         iface_target: ids[4],
         float_rem: ids[5],
-        zero_slots: ids[6],
     })
 }
 
@@ -114,7 +111,7 @@ fn define_check_trampoline<M: Module>(m: &mut M, limit: FuncId) -> Result<FuncId
 /// The signature of every compiled function (`abi::NativeFn`).
 pub fn native_signature<M: Module>(m: &M) -> ir::Signature {
     let mut sig = m.make_signature();
-    sig.params = vec![AbiParam::new(types::I64); 6];
+    sig.params = vec![AbiParam::new(types::I64); 5];
     sig.returns = vec![AbiParam::new(types::I64); 2];
     sig
 }
@@ -200,13 +197,8 @@ struct Tx<'a, 'f, M: Module> {
     ctx: Value,
     base: Value,
     ret: Value,
-    clear_end: Value,
     /// The fuel counter the caller passed.
     fuel_in: Value,
-    /// This function's frame index (`depth` before it was pushed).
-    my_frame: Value,
-    interrupt: Value,
-    globals: Value,
     /// Address of the frame's register 0 (reloaded after every call: the register file
     /// may grow, and move, inside a callee or a helper).
     regs: Variable,
@@ -229,7 +221,6 @@ struct HelperRefs {
     enter_slow: ir::FuncRef,
     iface_target: ir::FuncRef,
     float_rem: ir::FuncRef,
-    zero_slots: ir::FuncRef,
 }
 
 impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
@@ -271,7 +262,6 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
             enter_slow: decl(helpers.enter_slow, &mut b),
             iface_target: decl(helpers.iface_target, &mut b),
             float_rem: decl(helpers.float_rem, &mut b),
-            zero_slots: decl(helpers.zero_slots, &mut b),
         };
         let native_sig = b.import_signature(native_signature(m));
         let regs = b.declare_var(types::I64);
@@ -280,7 +270,6 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         b.append_block_params_for_function_params(entry);
         b.switch_to_block(entry);
         let p = b.block_params(entry).to_vec();
-        let zero = b.ins().iconst(types::I64, 0);
         Tx {
             m,
             b,
@@ -296,11 +285,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
             ctx: p[0],
             base: p[1],
             ret: p[2],
-            clear_end: p[3],
-            fuel_in: p[5],
-            my_frame: zero,
-            interrupt: zero,
-            globals: zero,
+            fuel_in: p[4],
             regs,
             fuel,
             native_sig,
@@ -322,6 +307,18 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
 
     fn ctx_store(&mut self, v: Value, offset: i32) {
         self.b.ins().store(trusted(), v, self.ctx, offset);
+    }
+
+    /// The instance's globals.
+    fn globals(&mut self) -> Value {
+        self.ctx_load(off::GLOBALS)
+    }
+
+    /// Records `pc` as this function's current instruction in its frame, the top one.
+    fn store_frame_pc(&mut self, pc: usize) {
+        let top = self.ctx_load(off::FRAME_TOP);
+        let pc_v = self.iconst(pc as i64);
+        self.b.ins().istore32(trusted(), pc_v, top, off::FRAME_PC - off::FRAME_SIZE as i32);
     }
 
     /// `regs` from the context: `ctx.regs + base * 8`.
@@ -499,39 +496,44 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         let keep = self.iconst(-1);
         let zero = self.iconst(0);
         self.trap_if_keep_pc(low, TrapCode::StackOverflow, keep, zero);
-        let depth = self.ctx_load(off::DEPTH);
+        if let Entry::Call = entry {
+            let n_regs = self.pf.n_regs as i64;
+            let need = self.b.ins().iadd_imm_s(self.base, n_regs);
+            let top = self.ctx_load(off::FRAME_TOP);
+            let end = self.ctx_load(off::FRAMES_END);
+            let len = self.ctx_load(off::REGS_LEN);
+            let slow = self.b.create_block();
+            let room = self.b.create_block();
+            let push = self.b.create_block();
+            let pushed_top = self.b.append_block_param(push, types::I64);
+            self.b.set_cold_block(slow);
+            let full = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, top, end);
+            self.b.ins().brif(full, slow, &[], room, &[]);
+            self.b.switch_to_block(room);
+            let short = self.b.ins().icmp(IntCC::UnsignedGreaterThan, need, len);
+            self.b.ins().brif(short, slow, &[], push, &[top.into()]);
+            self.b.switch_to_block(slow);
+            self.ctx_store(self.fuel_in, off::FUEL);
+            let call = self.b.ins().call(self.refs.enter_slow, &[self.ctx, need]);
+            let status = self.b.inst_results(call)[0];
+            let ok = self.b.create_block();
+            self.b.set_cold_block(ok);
+            self.b.ins().brif(status, self.stop, &[], ok, &[]);
+            self.b.switch_to_block(ok);
+            // The frame stack may have moved.
+            let moved_top = self.ctx_load(off::FRAME_TOP);
+            self.b.ins().jump(push, &[moved_top.into()]);
+            self.b.switch_to_block(push);
+            // Push the frame. `func` and `base` are adjacent (`Frame`): one store writes both.
+            let base_hi = self.b.ins().ishl_imm_u(self.base, 32);
+            let func_base = self.b.ins().bor_imm_u(base_hi, i64::from(self.func));
+            self.b.ins().store(trusted(), func_base, pushed_top, off::FRAME_FUNC);
+            let new_top = self.b.ins().iadd_imm_s(pushed_top, off::FRAME_SIZE);
+            self.ctx_store(new_top, off::FRAME_TOP);
+        }
         match entry {
             Entry::Call => {
-                let n_regs = self.pf.n_regs as i64;
-                let need = self.b.ins().iadd_imm_s(self.base, n_regs);
-                let cap = self.ctx_load(off::FRAMES_CAP);
-                let len = self.ctx_load(off::REGS_LEN);
-                let full = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, depth, cap);
-                let short = self.b.ins().icmp(IntCC::UnsignedGreaterThan, need, len);
-                let grow = self.b.ins().bor(full, short);
-                let slow = self.b.create_block();
-                let push = self.b.create_block();
-                self.b.set_cold_block(slow);
-                self.b.ins().brif(grow, slow, &[], push, &[]);
-                self.b.switch_to_block(slow);
-                self.ctx_store(self.fuel_in, off::FUEL);
-                let depth1 = self.b.ins().iadd_imm_s(depth, 1);
-                let call = self.b.ins().call(self.refs.enter_slow, &[self.ctx, need, depth1]);
-                let status = self.b.inst_results(call)[0];
-                self.b.ins().brif(status, self.stop, &[], push, &[]);
-                self.b.switch_to_block(push);
-                // Push the frame.
-                let frames = self.ctx_load(off::FRAMES);
-                let at = self.b.ins().imul_imm_s(depth, off::FRAME_SIZE);
-                let fp = self.b.ins().iadd(frames, at);
-                // `func` and `base` are adjacent (`Frame`): one store writes both.
-                let base_hi = self.b.ins().ishl_imm_u(self.base, 32);
-                let func_base = self.b.ins().bor_imm_u(base_hi, i64::from(self.func));
-                self.b.ins().store(trusted(), func_base, fp, off::FRAME_FUNC);
                 let zero = self.iconst(0);
-                let depth1 = self.b.ins().iadd_imm_s(depth, 1);
-                self.ctx_store(depth1, off::DEPTH);
-                self.my_frame = depth;
                 self.load_regs();
                 // A new frame's reference slots that are not parameters may hold another
                 // frame's leftovers: null them before anything can collect.
@@ -555,13 +557,10 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
                 }
             }
             Entry::Osr(_) => {
-                self.my_frame = self.b.ins().iadd_imm_s(depth, -1);
                 self.load_regs();
                 self.refill(0, self.kinds.len());
             }
         }
-        self.interrupt = self.ctx_load(off::INTERRUPT);
-        self.globals = self.ctx_load(off::GLOBALS);
         self.b.def_var(self.fuel, self.fuel_in);
         match entry {
             Entry::Call => {
@@ -601,19 +600,18 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         self.b.switch_to_block(cont);
     }
 
-    /// The fuel and interrupt check of function entries and loop back-edges.
+    /// The fuel and interrupt check of function entries and loop back-edges: one compare
+    /// of the counter with the interrupt's floor (`instance::Interrupt`).
     fn limit_check(&mut self, pc: usize, at_entry: bool) {
-        // Two tests and branches: cheaper than combining the flags into one.
         let fuel = self.b.use_var(self.fuel);
-        let out = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, fuel, 0);
+        // Loaded where it is used: a register held across the body costs more.
+        let interrupt = self.ctx_load(off::INTERRUPT);
+        let floor = self.b.ins().load(types::I64, trusted(), interrupt, 0);
+        let out = self.b.ins().icmp(IntCC::SignedLessThanOrEqual, fuel, floor);
         let slow = self.b.create_block();
-        let fuel_ok = self.b.create_block();
         let cont = self.b.create_block();
         self.b.set_cold_block(slow);
-        self.b.ins().brif(out, slow, &[], fuel_ok, &[]);
-        self.b.switch_to_block(fuel_ok);
-        let flag = self.b.ins().uload8(types::I32, trusted(), self.interrupt, 0);
-        self.b.ins().brif(flag, slow, &[], cont, &[]);
+        self.b.ins().brif(out, slow, &[], cont, &[]);
         self.b.switch_to_block(slow);
         let (pc_v, entry_v) = (self.iconst(pc as i64), self.iconst(at_entry as i64));
         // At a check the block is fully charged and ends here: the counter is exact.
@@ -627,17 +625,10 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         self.b.switch_to_block(cont);
     }
 
-    /// Returns `values` (the result's slots) to the caller.
+    /// Returns `values` (the result's slots) to the caller: the first in a register, and a
+    /// two-slot result also in the register file at `ret` (`abi.rs`).
     fn ret(&mut self, values: &[Value]) {
-        let has_leftovers = self.b.ins().icmp(IntCC::UnsignedGreaterThan, self.clear_end, self.base);
-        let zero_block = self.b.create_block();
-        let write = self.b.create_block();
-        self.b.ins().brif(has_leftovers, zero_block, &[], write, &[]);
-        self.b.switch_to_block(zero_block);
-        self.b.ins().call(self.refs.zero_slots, &[self.ctx, self.base, self.clear_end]);
-        self.b.ins().jump(write, &[]);
-        self.b.switch_to_block(write);
-        if !values.is_empty() {
+        if values.len() > 1 {
             let file = self.ctx_load(off::REGS);
             let at = self.b.ins().ishl_imm_u(self.ret, 3);
             let addr = self.b.ins().iadd(file, at);
@@ -645,7 +636,10 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
                 self.b.ins().store(trusted(), v, addr, i as i32 * 8);
             }
         }
-        self.ctx_store(self.my_frame, off::DEPTH);
+        // Pop the frame (the top one whenever this function runs: callees pop theirs).
+        let top = self.ctx_load(off::FRAME_TOP);
+        let popped = self.b.ins().iadd_imm_s(top, -off::FRAME_SIZE);
+        self.ctx_store(popped, off::FRAME_TOP);
         let fuel = self.b.use_var(self.fuel);
         let first = match values.first() {
             Some(&v) => self.as_type(v, types::I64),
