@@ -19,7 +19,7 @@ impl<M: Module> Tx<'_, '_, M> {
         };
         let desc_ptr = desc as *const crate::gc::raw::ObjDesc as i64;
         let off = |o: usize| o as i32;
-        let heap = self.ctx_load(off::HEAP);
+        let heap = self.ctx_load_fixed(off::HEAP);
         let slow = self.b.create_block();
         let done = self.b.create_block();
         self.b.set_cold_block(slow);
@@ -87,12 +87,17 @@ impl<M: Module> Tx<'_, '_, M> {
         self.b.ins().jump(done, &[]);
         // Otherwise the runtime's handler.
         self.b.switch_to_block(slow);
-        self.ref_cache.clear();
+        if let RefCopies::Block(cache) = &mut self.refs {
+            // Copies made on the fast path do not hold here.
+            cache.clear();
+        }
         self.slow(pc, instr);
         self.b.ins().jump(done, &[]);
         self.b.switch_to_block(done);
-        // The two paths loaded different references.
-        self.ref_cache.clear();
+        if let RefCopies::Block(cache) = &mut self.refs {
+            // The two paths loaded different references.
+            cache.clear();
+        }
     }
 
     /// Math natives that are one machine instruction with exactly Rust's semantics

@@ -20,6 +20,9 @@ impl<M: Module> Tx<'_, '_, M> {
         let new_base = self.b.ins().iadd_imm_s(self.base, i64::from(args));
         let ret = self.b.ins().iadd_imm_s(self.base, i64::from(dst));
         let func = match callee {
+            // Compiled code ignores `func`: a direct call passes a value already in a
+            // register rather than keep a constant alive across the call.
+            Callee::Known(f) if self.direct.get(f as usize).copied().flatten().is_some() => new_base,
             Callee::Known(f) => self.iconst(i64::from(f)),
             Callee::Iface(site) if self.pm.dispatch.site_tables(site).2.is_some() => {
                 // Rules F5 and M9: the receiver's type implements the interface, so its
@@ -41,7 +44,7 @@ impl<M: Module> Tx<'_, '_, M> {
             Callee::Iface(site) => {
                 let recv = self.get_bits(args);
                 let site = self.iconst(i64::from(site));
-                let call = self.b.ins().call(self.refs.iface_target, &[self.ctx, site, recv]);
+                let call = self.b.ins().call(self.helper.iface_target, &[self.ctx, site, recv]);
                 let target = self.b.inst_results(call)[0];
                 // `u64::MAX`: the helper failed and recorded why.
                 let failed = self.b.ins().icmp_imm_s(IntCC::Equal, target, -1);
@@ -67,7 +70,7 @@ impl<M: Module> Tx<'_, '_, M> {
                 self.b.ins().call(fref, &call_args)
             }
             None => {
-                let table = self.ctx_load(off::ENTRIES);
+                let table = self.ctx_load_fixed(off::ENTRIES);
                 let at = self.b.ins().ishl_imm_u(func, 3);
                 let slot = self.b.ins().iadd(table, at);
                 let code = self.b.ins().load(types::I64, trusted(), slot, 0);
@@ -75,12 +78,12 @@ impl<M: Module> Tx<'_, '_, M> {
             }
         };
         let (fuel, value) = (self.b.inst_results(call)[0], self.b.inst_results(call)[1]);
-        // The callee may have collected, and wrote its result.
-        self.ref_cache.clear();
         let stopped = self.b.ins().icmp_imm_s(IntCC::Equal, fuel, STOPPED);
         self.check_status(stopped);
         self.b.def_var(self.fuel, fuel);
+        // The callee may have collected, and may have written a two-slot result.
         self.load_regs();
+        self.renew_refs();
         let dst = self.dst_slots(instr);
         self.clear_leftovers(args as usize, dst);
         match (result, dst) {
@@ -105,7 +108,7 @@ impl<M: Module> Tx<'_, '_, M> {
             if self.kinds[s] == Kind::Ref && !in_dst {
                 let regs = self.b.use_var(self.regs);
                 self.b.ins().store(trusted(), zero, regs, Self::slot_offset(s as u32));
-                self.ref_cache.insert(s as u16, zero);
+                self.copy_ref(s as u16, zero);
             }
         }
     }
@@ -191,7 +194,7 @@ impl<M: Module> Tx<'_, '_, M> {
             self.flush(first, first + n);
         }
         let pc_v = self.iconst(pc as i64);
-        let status = self.call_helper(pc, self.refs.exec_slow, &[self.ctx, pc_v]);
+        let status = self.call_helper(pc, self.helper.exec_slow, &[self.ctx, pc_v]);
         self.check_status(status);
         if let Some((first, n)) = self.dst_slots(instr) {
             self.refill(first, first + n);

@@ -102,7 +102,7 @@ impl<M: Module> Tx<'_, '_, M> {
             Op::DivF { dst, a, b } => float2!(dst, a, b, fdiv),
             Op::RemF { dst, a, b } => {
                 let (x, y) = (self.get_float(a), self.get_float(b));
-                let call = self.b.ins().call(self.refs.float_rem, &[x, y]);
+                let call = self.b.ins().call(self.helper.float_rem, &[x, y]);
                 let v = self.b.inst_results(call)[0];
                 self.set(dst, v);
             }

@@ -205,13 +205,28 @@ struct Tx<'a, 'f, M: Module> {
     /// The fuel counter, charged per block on entry.
     fuel: Variable,
     native_sig: ir::SigRef,
-    refs: HelperRefs,
+    helper: HelperRefs,
     direct: &'a [Option<FuncId>],
-    /// Reference slots already loaded or stored in the current block since its start or
-    /// the last call (register-file slots stay the truth; this only saves reloads, and is
-    /// emptied wherever a collection could run).
-    ref_cache: std::collections::HashMap<u16, Value>,
+    /// What compiled code knows of reference slots between safepoints: the register file
+    /// stays the truth (`abi.rs`), these only save reloads.
+    refs: RefCopies,
 }
+
+/// Copies of reference slots in machine registers. A safepoint (a call, a helper) may
+/// collect or write registers, so the copies are renewed after each.
+enum RefCopies {
+    /// A variable per reference slot, renewed after each safepoint by loads that are pure
+    /// to the optimiser (see [`Tx::renew_refs`]), so copies live across blocks and loops.
+    Vars(Vec<Option<Variable>>),
+    /// For functions where a load per reference slot per safepoint would be too many
+    /// ([`REF_VAR_BUDGET`]): the slots loaded or stored in the current block since its
+    /// start or the last safepoint.
+    Block(std::collections::HashMap<u16, Value>),
+}
+
+/// Reference slots times instructions above which a function keeps reference copies per
+/// block only (the variables' renewal loads grow with both).
+const REF_VAR_BUDGET: usize = 200_000;
 
 #[derive(Clone, Copy)]
 struct HelperRefs {
@@ -255,7 +270,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         let stop = b.create_block();
         b.set_cold_block(stop);
         let mut decl = |id: FuncId, b: &mut FunctionBuilder<'f>| m.declare_func_in_func(id, b.func);
-        let refs = HelperRefs {
+        let helper = HelperRefs {
             check: decl(helpers.check, &mut b),
             exec_slow: decl(helpers.exec_slow, &mut b),
             trap: decl(helpers.trap, &mut b),
@@ -266,6 +281,14 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         let native_sig = b.import_signature(native_signature(m));
         let regs = b.declare_var(types::I64);
         let fuel = b.declare_var(types::I64);
+        let n_refs = kinds.iter().filter(|&&k| k == Kind::Ref).count();
+        let refs = if n_refs * bf.code.len() <= REF_VAR_BUDGET {
+            RefCopies::Vars(
+                kinds.iter().map(|&k| (k == Kind::Ref).then(|| b.declare_var(types::I64))).collect(),
+            )
+        } else {
+            RefCopies::Block(std::collections::HashMap::new())
+        };
         let entry = b.create_block();
         b.append_block_params_for_function_params(entry);
         b.switch_to_block(entry);
@@ -289,9 +312,9 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
             regs,
             fuel,
             native_sig,
-            refs,
+            helper,
             direct,
-            ref_cache: std::collections::HashMap::new(),
+            refs,
         }
     }
 
@@ -305,13 +328,21 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         self.b.ins().load(types::I64, trusted(), self.ctx, offset)
     }
 
+    /// A context field that stays put while the instance runs (`NativeCtx::refresh`: the
+    /// heap, globals, interrupt request, code table): read-only to the optimiser, which
+    /// may then share and hoist the load.
+    fn ctx_load_fixed(&mut self, offset: i32) -> Value {
+        let flags = trusted().with_readonly().with_can_move();
+        self.b.ins().load(types::I64, flags, self.ctx, offset)
+    }
+
     fn ctx_store(&mut self, v: Value, offset: i32) {
         self.b.ins().store(trusted(), v, self.ctx, offset);
     }
 
     /// The instance's globals.
     fn globals(&mut self) -> Value {
-        self.ctx_load(off::GLOBALS)
+        self.ctx_load_fixed(off::GLOBALS)
     }
 
     /// Records `pc` as this function's current instruction in its frame, the top one.
@@ -338,15 +369,21 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         let slot = s;
         let s = s as usize;
         match self.kinds.get(s).copied().unwrap_or(Kind::Int) {
-            Kind::Ref => {
-                if let Some(&v) = self.ref_cache.get(&slot) {
-                    return v;
+            Kind::Ref => match &mut self.refs {
+                RefCopies::Vars(vars) => {
+                    let var = vars[s].expect("reference slots have variables");
+                    self.b.use_var(var)
                 }
-                let regs = self.b.use_var(self.regs);
-                let v = self.b.ins().load(types::I64, trusted(), regs, Self::slot_offset(s as u32));
-                self.ref_cache.insert(slot, v);
-                v
-            }
+                RefCopies::Block(cache) => {
+                    if let Some(&v) = cache.get(&slot) {
+                        return v;
+                    }
+                    let regs = self.b.use_var(self.regs);
+                    let v = self.b.ins().load(types::I64, trusted(), regs, Self::slot_offset(s as u32));
+                    cache.insert(slot, v);
+                    v
+                }
+            },
             _ => match self.vars.get(s).copied().flatten() {
                 Some(v) => self.b.use_var(v),
                 None => self.iconst(0),
@@ -385,13 +422,48 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
             Some(Kind::Ref) => {
                 let regs = self.b.use_var(self.regs);
                 self.b.ins().store(trusted(), v, regs, Self::slot_offset(s as u32));
-                self.ref_cache.insert(s, v);
+                self.copy_ref(s, v);
             }
             Some(_) => {
                 let var = self.vars[si].expect("int and float slots have variables");
                 self.b.def_var(var, v);
             }
             None => {}
+        }
+    }
+
+    /// Notes that reference slot `s` now holds `v` (already in the register file).
+    fn copy_ref(&mut self, s: u16, v: Value) {
+        match &mut self.refs {
+            RefCopies::Vars(vars) => {
+                let var = vars[s as usize].expect("reference slots have variables");
+                self.b.def_var(var, v);
+            }
+            RefCopies::Block(cache) => {
+                cache.insert(s, v);
+            }
+        }
+    }
+
+    /// After a safepoint: the copies of reference slots are read again from the register
+    /// file (the `regs` just reloaded). The loads are marked read-only and movable so that
+    /// the optimiser drops those never used and may hoist the rest out of loops. That is
+    /// sound because each load's address comes from the `regs` value loaded after this
+    /// safepoint, so none can move above it, and any store to the slot after it also
+    /// redefines the slot's variable, so no use of the load can follow such a store.
+    fn renew_refs(&mut self) {
+        let regs = self.b.use_var(self.regs);
+        let pure = trusted().with_readonly().with_can_move();
+        match &mut self.refs {
+            RefCopies::Vars(vars) => {
+                for (s, var) in vars.iter().enumerate() {
+                    if let Some(var) = *var {
+                        let v = self.b.ins().load(types::I64, pure, regs, Self::slot_offset(s as u32));
+                        self.b.def_var(var, v);
+                    }
+                }
+            }
+            RefCopies::Block(cache) => cache.clear(),
         }
     }
 
@@ -455,8 +527,8 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         let call = self.b.ins().call(callee, args);
         let status = self.b.inst_results(call)[0];
         // The helper may have collected, written registers or grown the register file.
-        self.ref_cache.clear();
         self.load_regs();
+        self.renew_refs();
         self.load_fuel(pc);
         status
     }
@@ -477,7 +549,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         self.save_fuel(pc);
         let (pc_v, code_v) = (self.iconst(pc as i64), self.iconst(code as i64));
         let args = [self.ctx, pc_v, code_v, a, b];
-        self.b.ins().call(self.refs.trap, &args);
+        self.b.ins().call(self.helper.trap, &args);
         self.b.ins().jump(self.stop, &[]);
     }
 
@@ -514,7 +586,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
             self.b.ins().brif(short, slow, &[], push, &[top.into()]);
             self.b.switch_to_block(slow);
             self.ctx_store(self.fuel_in, off::FUEL);
-            let call = self.b.ins().call(self.refs.enter_slow, &[self.ctx, need]);
+            let call = self.b.ins().call(self.helper.enter_slow, &[self.ctx, need]);
             let status = self.b.inst_results(call)[0];
             let ok = self.b.create_block();
             self.b.set_cold_block(ok);
@@ -545,6 +617,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
                 let params_end =
                     self.reg_slots.get(self.bf.sig.params.len()).map_or(self.kinds.len(), |&s| s as usize);
                 self.refill(0, params_end);
+                self.renew_refs();
                 for s in params_end..self.kinds.len() {
                     if let Some(var) = self.vars[s] {
                         let z = if self.kinds[s] == Kind::Float {
@@ -553,11 +626,15 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
                             self.iconst(0)
                         };
                         self.b.def_var(var, z);
+                    } else if self.kinds[s] == Kind::Ref {
+                        // Nulled above, or never read before written (rule F8).
+                        self.copy_ref(s as u16, zero);
                     }
                 }
             }
             Entry::Osr(_) => {
                 self.load_regs();
+                self.renew_refs();
                 self.refill(0, self.kinds.len());
             }
         }
@@ -595,7 +672,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         self.ctx_store(self.fuel_in, off::FUEL);
         let code_v = self.iconst(code as i64);
         let args = [self.ctx, keep, code_v, keep, b];
-        self.b.ins().call(self.refs.trap, &args);
+        self.b.ins().call(self.helper.trap, &args);
         self.b.ins().jump(self.stop, &[]);
         self.b.switch_to_block(cont);
     }
@@ -604,8 +681,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
     /// of the counter with the interrupt's floor (`instance::Interrupt`).
     fn limit_check(&mut self, pc: usize, at_entry: bool) {
         let fuel = self.b.use_var(self.fuel);
-        // Loaded where it is used: a register held across the body costs more.
-        let interrupt = self.ctx_load(off::INTERRUPT);
+        let interrupt = self.ctx_load_fixed(off::INTERRUPT);
         let floor = self.b.ins().load(types::I64, trusted(), interrupt, 0);
         let out = self.b.ins().icmp(IntCC::SignedLessThanOrEqual, fuel, floor);
         let slow = self.b.create_block();
@@ -617,7 +693,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         // At a check the block is fully charged and ends here: the counter is exact.
         let fuel = self.b.use_var(self.fuel);
         self.ctx_store(fuel, off::FUEL);
-        self.b.ins().call(self.refs.check, &[self.ctx, pc_v, entry_v]);
+        self.b.ins().call(self.helper.check, &[self.ctx, pc_v, entry_v]);
         let status = self.ctx_load(off::CHECK_STATUS);
         let fuel = self.ctx_load(off::FUEL);
         self.b.def_var(self.fuel, fuel);
@@ -660,7 +736,9 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
                 }
                 self.b.switch_to_block(block);
                 // A block may be entered from elsewhere: nothing loaded before holds.
-                self.ref_cache.clear();
+                if let RefCopies::Block(cache) = &mut self.refs {
+                    cache.clear();
+                }
                 let len = self.rest(pc) + 1;
                 let fuel = self.b.use_var(self.fuel);
                 let charged = self.b.ins().iadd_imm_s(fuel, -len);
