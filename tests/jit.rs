@@ -287,3 +287,57 @@ fn dropping_a_module_frees_its_compiled_code_and_later_modules_compile_afresh() 
         assert_eq!(stats.jit.functions_compiled, 2, "main and f");
     }
 }
+
+#[test]
+fn an_interrupt_stops_compiled_recursion_without_loops() {
+    // No loop back-edge runs: only the function-entry checks see the interrupt, with
+    // limited and with unlimited fuel.
+    let m = module("fn f(n: int) -> int { if n == 0 { return 1; } return f(n - 1) + f(n - 1); } fn main() { println(\"{f(62)}\"); }");
+    for fuel in [None, Some(u64::MAX / 2)] {
+        let limits = Limits { fuel, ..Limits::default() };
+        let config = InstanceConfig {
+            tier: TierConfig { tier: Tier::Jit, threshold: 0 },
+            limits,
+            ..InstanceConfig::default()
+        };
+        let mut inst = Instance::new(&m, config).expect("instance");
+        let handle = inst.interrupt_handle();
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(30));
+            handle.interrupt();
+        });
+        let err = inst.run().expect_err("interrupted");
+        t.join().expect("thread");
+        assert!(err.to_string().starts_with("error: interrupted"), "{err}");
+    }
+}
+
+#[test]
+fn leaf_functions_without_safepoints_keep_references_right_under_gc_stress() {
+    // `swap` and `sum` reach no safepoint, so their reference registers live in machine
+    // registers only; the caller allocates (and collects, under stress) between calls,
+    // and its own references overlap the leaves' register windows.
+    let src = r#"
+        struct Box { v: [int], label: str }
+        fn swap(b: Box, i: int, j: int) { let t = b.v[i]; b.v[i] = b.v[j]; b.v[j] = t; }
+        fn sum(b: Box) -> int { var s = 0; for i in 0..b.v.len() { s += b.v[i]; } return s; }
+        fn pick(a: Box, b: Box, first: bool) -> Box { if first { return a; } return b; }
+        fn main() {
+            var boxes: [Box] = [];
+            for k in 0..40 {
+                let b = Box { v: [k, k + 1, k + 2, k + 3], label: "box {k}" };
+                swap(b, 0, 3);
+                boxes.push(pick(b, Box { v: [0], label: "other" }, k % 2 == 0));
+                let text = "{b.label}: {sum(b)}";
+                if k % 13 == 0 { println(text); }
+            }
+            var total = 0;
+            for b in boxes { swap(b, 0, b.v.len() - 1); total += sum(b) * b.v[0]; }
+            println("{total}");
+        }
+    "#;
+    for gc_stress in [false, true] {
+        let (out, _) = agree(src, Tier::Jit, 0, Limits::default(), gc_stress);
+        assert_eq!(out.stdout, "box 0: 6\nbox 13: 58\nbox 26: 110\nbox 39: 162\n41800\n", "{}", out.ended);
+    }
+}

@@ -101,9 +101,13 @@ impl<M: Module> Tx<'_, '_, M> {
     }
 
     /// Math natives that are one machine instruction with exactly Rust's semantics
-    /// (`natives/math.rs`); false for the others, which go through the runtime.
+    /// (`natives/math.rs`, [`inlined_native`]); false for the others, which go through
+    /// the runtime.
     pub(super) fn inline_native(&mut self, dst: u16, args: u16, native: u16) -> bool {
         use kiln_bytecode::natives::{Native, NATIVES};
+        if !inlined_native(native) {
+            return false;
+        }
         let Some(decl) = NATIVES.get(native as usize) else { return false };
         let v = match decl.id {
             Native::Sqrt | Native::Floor | Native::Ceil | Native::AbsFloat => {
@@ -135,4 +139,21 @@ impl<M: Module> Tx<'_, '_, M> {
         self.set(dst, v);
         true
     }
+}
+
+/// Whether native `native` is lowered inline ([`Tx::inline_native`]).
+pub(super) fn inlined_native(native: u16) -> bool {
+    use kiln_bytecode::natives::{Native, NATIVES};
+    NATIVES.get(native as usize).is_some_and(|decl| {
+        matches!(
+            decl.id,
+            Native::Sqrt
+                | Native::Floor
+                | Native::Ceil
+                | Native::AbsFloat
+                | Native::AbsInt
+                | Native::MinInt
+                | Native::MaxInt
+        )
+    })
 }

@@ -5,6 +5,7 @@ use super::*;
 impl<M: Module> Tx<'_, '_, M> {
     /// A call to a Kiln function (`abi.rs`: the callee pushes its frame).
     pub(super) fn call(&mut self, pc: usize, instr: &Instr, dst: u16, args: u16, callee: Callee) {
+        self.safepoint(pc);
         let window = self.window_slots(instr, callee);
         self.flush(args as usize, args as usize + window);
         let result = self.result_type(instr, callee);
@@ -101,7 +102,7 @@ impl<M: Module> Tx<'_, '_, M> {
     /// `dst`: the collector scans them as this frame's, and they may hold what the callee
     /// left there. (The runtime does the same for interpreted callers, `jit::call_native`.)
     fn clear_leftovers(&mut self, from: usize, dst: Option<(usize, usize)>) {
-        let end = (self.pf.refs_end as usize).min(self.kinds.len());
+        let end = self.pf.refs_end.min(self.kinds.len());
         let zero = self.iconst(0);
         for s in from..end {
             let in_dst = dst.is_some_and(|(first, n)| (first..first + n).contains(&s));

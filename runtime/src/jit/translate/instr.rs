@@ -4,6 +4,40 @@
 
 use super::*;
 
+/// The instructions run by the interpreter's handlers (`Tx::slow`).
+macro_rules! slow_ops {
+    () => {
+        Op::IntToStr { .. }
+            | Op::FloatToStr { .. }
+            | Op::BoolToStr { .. }
+            | Op::EqS { .. }
+            | Op::NeS { .. }
+            | Op::LtS { .. }
+            | Op::LeS { .. }
+            | Op::CallNative { .. }
+            | Op::NewArray { .. }
+            | Op::ArrayFill { .. }
+            | Op::ArrayPush { .. }
+            | Op::ArrayInsert { .. }
+            | Op::ArrayRemove { .. }
+            | Op::ArraySort { .. }
+            | Op::ConcatN { .. }
+    };
+}
+
+/// Whether lowering `op` may reach a safepoint: a call, or a runtime handler that may
+/// collect or write registers. It must agree with [`Tx::instr`]; if it ever does not, the
+/// function fails to compile (`Tx::safepoint`) rather than run without its roots.
+pub(super) fn reaches_safepoint(op: &Op) -> bool {
+    match *op {
+        Op::CallNative { native, .. } if super::alloc::inlined_native(native) => false,
+        Op::Call { .. } | Op::CallFar { .. } | Op::CallIface { .. } | Op::CallClosure { .. } => true,
+        Op::NewStruct { .. } => true,
+        slow_ops!() => true,
+        _ => false,
+    }
+}
+
 impl<M: Module> Tx<'_, '_, M> {
     /// Lowers instruction `pc`; returns whether control falls through.
     pub(super) fn instr(&mut self, pc: usize) -> bool {
@@ -363,21 +397,7 @@ impl<M: Module> Tx<'_, '_, M> {
             Op::NewStruct { dst, ty, args } => self.new_struct(pc, &instr, dst, ty.get(), args),
             // Allocation, strings, natives and size-proportional work: the interpreter's
             // own handlers, run on the register file.
-            Op::IntToStr { .. }
-            | Op::FloatToStr { .. }
-            | Op::BoolToStr { .. }
-            | Op::EqS { .. }
-            | Op::NeS { .. }
-            | Op::LtS { .. }
-            | Op::LeS { .. }
-            | Op::CallNative { .. }
-            | Op::NewArray { .. }
-            | Op::ArrayFill { .. }
-            | Op::ArrayPush { .. }
-            | Op::ArrayInsert { .. }
-            | Op::ArrayRemove { .. }
-            | Op::ArraySort { .. }
-            | Op::ConcatN { .. } => self.slow(pc, &instr),
+            slow_ops!() => self.slow(pc, &instr),
         }
         // Calls end their block; the next instruction starts a new one.
         true

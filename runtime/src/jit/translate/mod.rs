@@ -39,10 +39,11 @@ pub enum Entry {
 /// The runtime helpers, declared in the module being compiled into.
 #[derive(Clone, Copy)]
 pub struct Helpers {
-    /// Calls `limit`, keeping every register (defined by [`define_check_trampoline`]).
+    /// Calls `kiln_limit`, keeping every register ([`define_preserving_trampoline`]).
     pub check: FuncId,
     pub exec_slow: FuncId,
     pub trap: FuncId,
+    /// Calls `kiln_enter_slow`, keeping every register.
     pub enter_slow: FuncId,
     pub iface_target: FuncId,
     pub float_rem: FuncId,
@@ -69,25 +70,29 @@ pub fn declare_helpers<M: Module>(m: &mut M) -> Result<Helpers, String> {
             m.declare_function(name, cranelift_module::Linkage::Import, &sig).map_err(|e| e.to_string())?,
         );
     }
-    let check = define_check_trampoline(m, ids[2])?;
     Ok(Helpers {
-        check,
+        check: define_preserving_trampoline(m, ids[2], 3)?,
         exec_slow: ids[0],
         trap: ids[1],
-        enter_slow: ids[3],
+        enter_slow: define_preserving_trampoline(m, ids[3], 2)?,
         iface_target: ids[4],
         float_rem: ids[5],
     })
 }
 
-/// Defines the trampoline fuel and interrupt checks call: `(ctx, pc, at_entry)` in a
-/// convention that preserves every register, so the cold call does not make a hot loop
-/// keep its values in memory; it calls `kiln_limit` and leaves the status in
-/// `ctx.check_status`.
-fn define_check_trampoline<M: Module>(m: &mut M, limit: FuncId) -> Result<FuncId, String> {
+/// Defines a trampoline to helper `target` (`n_params` integer parameters, `ctx` first)
+/// in a convention that preserves every register, for the cold calls compiled code
+/// continues after (fuel and interrupt checks, growing the stacks at entry): a call that
+/// clobbers registers would make a hot loop or a leaf function keep its values in memory
+/// or in callee-saved registers. The helper's status is left in `ctx.check_status`.
+fn define_preserving_trampoline<M: Module>(
+    m: &mut M,
+    target: FuncId,
+    n_params: usize,
+) -> Result<FuncId, String> {
     let mut sig = m.make_signature();
     sig.call_conv = cranelift_codegen::isa::CallConv::PreserveAll;
-    sig.params = vec![AbiParam::new(types::I64); 3];
+    sig.params = vec![AbiParam::new(types::I64); n_params];
     let id = m.declare_anonymous_function(&sig).map_err(|e| e.to_string())?;
     let mut ctx = m.make_context();
     ctx.func.signature = sig;
@@ -98,13 +103,13 @@ fn define_check_trampoline<M: Module>(m: &mut M, limit: FuncId) -> Result<FuncId
     b.switch_to_block(entry);
     b.seal_block(entry);
     let p = b.block_params(entry).to_vec();
-    let callee = m.declare_func_in_func(limit, b.func);
+    let callee = m.declare_func_in_func(target, b.func);
     let call = b.ins().call(callee, &p);
     let status = b.inst_results(call)[0];
     b.ins().store(trusted(), status, p[0], off::CHECK_STATUS);
     b.ins().return_(&[]);
     b.finalize(m.target_config());
-    m.define_function(id, &mut ctx).map_err(|e| format!("check trampoline: {e:?}"))?;
+    m.define_function(id, &mut ctx).map_err(|e| format!("trampoline: {e:?}"))?;
     Ok(id)
 }
 
@@ -171,6 +176,9 @@ pub fn translate<M: Module>(
     let mut t = Tx::new(m, b, pm, func, helpers, direct);
     t.prologue(entry);
     t.body();
+    if let Some(why) = t.failure.take() {
+        return Err(why);
+    }
     t.b.seal_all_blocks();
     let config = t.m.target_config();
     t.b.finalize(config);
@@ -210,6 +218,12 @@ struct Tx<'a, 'f, M: Module> {
     /// What compiled code knows of reference slots between safepoints: the register file
     /// stays the truth (`abi.rs`), these only save reloads.
     refs: RefCopies,
+    /// No instruction of the function reaches a safepoint (`instr::reaches_safepoint`):
+    /// nothing can read its registers while it runs, so with reference variables it
+    /// neither writes references through to the register file nor nulls its own.
+    safepoint_free: bool,
+    /// Why translation failed, found while lowering.
+    failure: Option<String>,
 }
 
 /// Copies of reference slots in machine registers. A safepoint (a call, a helper) may
@@ -289,6 +303,8 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         } else {
             RefCopies::Block(std::collections::HashMap::new())
         };
+        let safepoint_free =
+            matches!(refs, RefCopies::Vars(_)) && !pf.code.iter().any(instr::reaches_safepoint);
         let entry = b.create_block();
         b.append_block_params_for_function_params(entry);
         b.switch_to_block(entry);
@@ -315,6 +331,8 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
             helper,
             direct,
             refs,
+            safepoint_free,
+            failure: None,
         }
     }
 
@@ -420,8 +438,10 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         let si = s as usize;
         match self.kinds.get(si).copied() {
             Some(Kind::Ref) => {
-                let regs = self.b.use_var(self.regs);
-                self.b.ins().store(trusted(), v, regs, Self::slot_offset(s as u32));
+                if !self.safepoint_free {
+                    let regs = self.b.use_var(self.regs);
+                    self.b.ins().store(trusted(), v, regs, Self::slot_offset(s as u32));
+                }
                 self.copy_ref(s, v);
             }
             Some(_) => {
@@ -521,8 +541,16 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         self.b.switch_to_block(cont);
     }
 
+    /// Notes a safepoint being lowered: a function judged free of them must not have one.
+    fn safepoint(&mut self, pc: usize) {
+        if self.safepoint_free && self.failure.is_none() {
+            self.failure = Some(format!("internal: instruction {pc} reaches a safepoint unforeseen"));
+        }
+    }
+
     /// Calls a helper that may collect, trap or charge fuel, at instruction `pc`.
     fn call_helper(&mut self, pc: usize, callee: ir::FuncRef, args: &[Value]) -> Value {
+        self.safepoint(pc);
         self.save_fuel(pc);
         let call = self.b.ins().call(callee, args);
         let status = self.b.inst_results(call)[0];
@@ -586,8 +614,8 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
             self.b.ins().brif(short, slow, &[], push, &[top.into()]);
             self.b.switch_to_block(slow);
             self.ctx_store(self.fuel_in, off::FUEL);
-            let call = self.b.ins().call(self.helper.enter_slow, &[self.ctx, need]);
-            let status = self.b.inst_results(call)[0];
+            self.b.ins().call(self.helper.enter_slow, &[self.ctx, need]);
+            let status = self.ctx_load(off::CHECK_STATUS);
             let ok = self.b.create_block();
             self.b.set_cold_block(ok);
             self.b.ins().brif(status, self.stop, &[], ok, &[]);
@@ -609,7 +637,8 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
                 self.load_regs();
                 // A new frame's reference slots that are not parameters may hold another
                 // frame's leftovers: null them before anything can collect.
-                let span = self.pf.local_ref_span.clone();
+                // (Without safepoints nothing reads them.)
+                let span = if self.safepoint_free { 0..0 } else { self.pf.local_ref_span.clone() };
                 let regs = self.b.use_var(self.regs);
                 for s in span {
                     self.b.ins().store(trusted(), zero, regs, Self::slot_offset(s as u32));
