@@ -280,7 +280,8 @@ fn the_heap_limit_holds_for_objects_compiled_code_allocates_inline() {
 fn dropping_a_module_frees_its_compiled_code_and_later_modules_compile_afresh() {
     for i in 0..50 {
         let m = module(&format!(
-            "fn f(x: int) -> int {{ return x * {i}; }} fn main() {{ println(\"{{f(3)}}\"); }}"
+            // (`f` has a loop, so it is compiled rather than inlined into `main`.)
+            "fn f(x: int) -> int {{ var s = 0; for k in 0..x {{ s += {i}; }} return s; }} fn main() {{ println(\"{{f(3)}}\"); }}"
         ));
         let (out, stats) = run(&m, Tier::Jit, 0, Limits::default(), false);
         assert_eq!(out.stdout, format!("{}\n", 3 * i));
@@ -339,5 +340,43 @@ fn leaf_functions_without_safepoints_keep_references_right_under_gc_stress() {
     for gc_stress in [false, true] {
         let (out, _) = agree(src, Tier::Jit, 0, Limits::default(), gc_stress);
         assert_eq!(out.stdout, "box 0: 6\nbox 13: 58\nbox 26: 110\nbox 39: 162\n41800\n", "{}", out.ended);
+    }
+}
+
+#[test]
+fn inlined_callees_trap_run_out_of_fuel_and_overflow_as_calls_do() {
+    // `at` and `div` are small leaves, inlined at their call sites: a trap in one shows
+    // its frame in the trace, and fuel and depth limits hit at the same instruction, with
+    // the same count, as in the interpreter.
+    let src = r#"
+        fn at(v: [int], i: int) -> int { return v[i]; }
+        fn div(a: int, b: int) -> int { return a / b; }
+        fn walk(v: [int], n: int) -> int { if n == 0 { return at(v, 7); } return walk(v, n - 1) + at(v, n % 3); }
+        fn main() {
+            let v = [1, 2, 3];
+            var s = 0;
+            for i in 0..300 { s += at(v, i % 3) + div(i, 3); }
+            println("{s}");
+            println("{div(s, s - s)}");
+        }
+    "#;
+    let (out, stats) = agree(src, Tier::Jit, 0, Limits::default(), false);
+    assert_eq!(out.stdout, "15450\n");
+    assert_eq!(stats.jit.functions_compiled, 1, "`at` and `div` are inlined into `main`, never called");
+    assert!(out.ended.starts_with("error: division by zero"), "{}", out.ended);
+    assert!(out.ended.contains("at div (") && out.ended.contains("at main ("), "{}", out.ended);
+    let overflowing = src.replace("println(\"{div(s, s - s)}\")", "println(\"{walk(v, 5)}\")");
+    let (out, _) = agree(&overflowing, Tier::Jit, 0, Limits::default(), false);
+    assert!(out.ended.starts_with("error: index out of bounds"), "{}", out.ended);
+    assert!(out.ended.contains("at at (") && out.ended.contains("at walk ("), "{}", out.ended);
+    for fuel in [1, 7, 50, 333, 1000, 2500, 4001] {
+        agree(src, Tier::Jit, 0, Limits { fuel: Some(fuel), ..Limits::default() }, false);
+    }
+    for depth in 1..9 {
+        let limits = Limits { max_call_depth: depth, ..Limits::default() };
+        let (out, _) = agree(&overflowing, Tier::Jit, 0, limits, false);
+        if depth < 7 {
+            assert!(out.ended.starts_with("error: stack overflow"), "{depth}: {}", out.ended);
+        }
     }
 }

@@ -3,8 +3,17 @@
 use super::*;
 
 impl<M: Module> Tx<'_, '_, M> {
-    /// A call to a Kiln function (`abi.rs`: the callee pushes its frame).
+    /// A call to a Kiln function: inlined where the callee qualifies (`inline.rs`),
+    /// otherwise made.
     pub(super) fn call(&mut self, pc: usize, instr: &Instr, dst: u16, args: u16, callee: Callee) {
+        match callee {
+            Callee::Known(f) if self.inlinable(f) => self.inline_call(pc, instr, dst, args, f),
+            _ => self.call_out(pc, instr, dst, args, callee),
+        }
+    }
+
+    /// A call made (`abi.rs`: the callee pushes its frame).
+    pub(super) fn call_out(&mut self, pc: usize, instr: &Instr, dst: u16, args: u16, callee: Callee) {
         self.safepoint(pc);
         let window = self.window_slots(instr, callee);
         self.flush(args as usize, args as usize + window);
@@ -101,7 +110,7 @@ impl<M: Module> Tx<'_, '_, M> {
     /// callee's registers lay) up to its last reference slot, but for the call's result
     /// `dst`: the collector scans them as this frame's, and they may hold what the callee
     /// left there. (The runtime does the same for interpreted callers, `jit::call_native`.)
-    fn clear_leftovers(&mut self, from: usize, dst: Option<(usize, usize)>) {
+    pub(super) fn clear_leftovers(&mut self, from: usize, dst: Option<(usize, usize)>) {
         let end = self.pf.refs_end.min(self.kinds.len());
         let zero = self.iconst(0);
         for s in from..end {

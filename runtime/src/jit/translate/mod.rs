@@ -20,6 +20,7 @@ use kiln_bytecode::{CompositeType, Instr, ValType};
 
 mod alloc;
 mod calls;
+mod inline;
 mod instr;
 
 /// Functions with more instructions than this stay interpreted (compile time and memory
@@ -224,6 +225,81 @@ struct Tx<'a, 'f, M: Module> {
     safepoint_free: bool,
     /// Why translation failed, found while lowering.
     failure: Option<String>,
+    /// Set while lowering a callee inlined into the function being compiled.
+    inline: Option<inline::Inlined>,
+    /// Instructions that may still be inlined into this function.
+    inline_budget: usize,
+}
+
+/// What lowering knows of one function: the one being compiled, or a callee inlined into
+/// it (`inline.rs` swaps them). The fields are [`Tx`]'s of the same names.
+struct FnState<'a> {
+    func: u32,
+    pf: &'a PreparedFunc,
+    bf: &'a kiln_bytecode::Function,
+    kinds: Vec<Kind>,
+    vars: Vec<Option<Variable>>,
+    reg_slots: Vec<u32>,
+    blocks: Vec<Option<Block>>,
+    base: Value,
+    ret: Value,
+    regs: Variable,
+    refs: RefCopies,
+    safepoint_free: bool,
+    inline: Option<inline::Inlined>,
+}
+
+impl<'a> FnState<'a> {
+    /// Declares function `func`'s variables and blocks in `b`; its register 0 is slot
+    /// `base` of the register file.
+    fn new(b: &mut FunctionBuilder<'_>, pm: &'a PreparedModule, func: u32, base: Value, ret: Value) -> Self {
+        let pf = &pm.funcs[func as usize];
+        let bf = &pm.bytecode.funcs[func as usize];
+        // An empty argument window may start just past the last register.
+        let (mut reg_slots, n_slots) = crate::loader::slot_layout(bf.regs.iter().copied());
+        reg_slots.push(n_slots as u32);
+        let mut kinds = Vec::with_capacity(n_slots);
+        for &t in &bf.regs {
+            kinds.extend(slot_kinds(&pm.bytecode.types, t));
+        }
+        debug_assert_eq!(kinds.len(), n_slots);
+        let vars = kinds
+            .iter()
+            .map(|k| match k {
+                Kind::Int => Some(b.declare_var(types::I64)),
+                Kind::Float => Some(b.declare_var(types::F64)),
+                Kind::Ref => None,
+            })
+            .collect();
+        let leaders = kiln_bytecode::isa::block_leaders(&bf.code);
+        let blocks = leaders.iter().map(|&l| if l { Some(b.create_block()) } else { None }).collect();
+        let regs = b.declare_var(types::I64);
+        let n_refs = kinds.iter().filter(|&&k| k == Kind::Ref).count();
+        let refs = if n_refs * bf.code.len() <= REF_VAR_BUDGET {
+            RefCopies::Vars(
+                kinds.iter().map(|&k| (k == Kind::Ref).then(|| b.declare_var(types::I64))).collect(),
+            )
+        } else {
+            RefCopies::Block(std::collections::HashMap::new())
+        };
+        let safepoint_free =
+            matches!(refs, RefCopies::Vars(_)) && !pf.code.iter().any(instr::reaches_safepoint);
+        FnState {
+            func,
+            pf,
+            bf,
+            kinds,
+            vars,
+            reg_slots,
+            blocks,
+            base,
+            ret,
+            regs,
+            refs,
+            safepoint_free,
+            inline: None,
+        }
+    }
 }
 
 /// Copies of reference slots in machine registers. A safepoint (a call, a helper) may
@@ -261,26 +337,11 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         helpers: &Helpers,
         direct: &'a [Option<FuncId>],
     ) -> Self {
-        let pf = &pm.funcs[func as usize];
-        let bf = &pm.bytecode.funcs[func as usize];
-        // An empty argument window may start just past the last register.
-        let (mut reg_slots, n_slots) = crate::loader::slot_layout(bf.regs.iter().copied());
-        reg_slots.push(n_slots as u32);
-        let mut kinds = Vec::with_capacity(n_slots);
-        for &t in &bf.regs {
-            kinds.extend(slot_kinds(&pm.bytecode.types, t));
-        }
-        debug_assert_eq!(kinds.len(), n_slots);
-        let vars = kinds
-            .iter()
-            .map(|k| match k {
-                Kind::Int => Some(b.declare_var(types::I64)),
-                Kind::Float => Some(b.declare_var(types::F64)),
-                Kind::Ref => None,
-            })
-            .collect();
-        let leaders = kiln_bytecode::isa::block_leaders(&bf.code);
-        let blocks = leaders.iter().map(|&l| if l { Some(b.create_block()) } else { None }).collect();
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        let p = b.block_params(entry).to_vec();
+        let st = FnState::new(&mut b, pm, func, p[1], p[2]);
         let stop = b.create_block();
         b.set_cold_block(stop);
         let mut decl = |id: FuncId, b: &mut FunctionBuilder<'f>| m.declare_func_in_func(id, b.func);
@@ -293,45 +354,32 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
             float_rem: decl(helpers.float_rem, &mut b),
         };
         let native_sig = b.import_signature(native_signature(m));
-        let regs = b.declare_var(types::I64);
         let fuel = b.declare_var(types::I64);
-        let n_refs = kinds.iter().filter(|&&k| k == Kind::Ref).count();
-        let refs = if n_refs * bf.code.len() <= REF_VAR_BUDGET {
-            RefCopies::Vars(
-                kinds.iter().map(|&k| (k == Kind::Ref).then(|| b.declare_var(types::I64))).collect(),
-            )
-        } else {
-            RefCopies::Block(std::collections::HashMap::new())
-        };
-        let safepoint_free =
-            matches!(refs, RefCopies::Vars(_)) && !pf.code.iter().any(instr::reaches_safepoint);
-        let entry = b.create_block();
-        b.append_block_params_for_function_params(entry);
-        b.switch_to_block(entry);
-        let p = b.block_params(entry).to_vec();
         Tx {
             m,
             b,
             pm,
             func,
-            pf,
-            bf,
-            kinds,
-            vars,
-            reg_slots,
-            blocks,
+            pf: st.pf,
+            bf: st.bf,
+            kinds: st.kinds,
+            vars: st.vars,
+            reg_slots: st.reg_slots,
+            blocks: st.blocks,
             stop,
             ctx: p[0],
-            base: p[1],
-            ret: p[2],
+            base: st.base,
+            ret: st.ret,
             fuel_in: p[4],
-            regs,
+            regs: st.regs,
             fuel,
             native_sig,
             helper,
             direct,
-            refs,
-            safepoint_free,
+            refs: st.refs,
+            safepoint_free: st.safepoint_free,
+            inline: None,
+            inline_budget: inline::BUDGET,
             failure: None,
         }
     }
@@ -574,6 +622,9 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
 
     /// Traps unconditionally (ends the current block).
     fn trap_here(&mut self, pc: usize, code: TrapCode, a: Value, b: Value) {
+        if let Some(inlined) = self.inline {
+            self.write_inlined_frames(inlined);
+        }
         self.save_fuel(pc);
         let (pc_v, code_v) = (self.iconst(pc as i64), self.iconst(code as i64));
         let args = [self.ctx, pc_v, code_v, a, b];
@@ -709,6 +760,10 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
     /// The fuel and interrupt check of function entries and loop back-edges: one compare
     /// of the counter with the interrupt's floor (`instance::Interrupt`).
     fn limit_check(&mut self, pc: usize, at_entry: bool) {
+        if self.inline.is_some() && self.failure.is_none() {
+            // Inlined callees have no loops, and their entry check is the call site's.
+            self.failure = Some(format!("internal: fuel check at {pc} in an inlined callee"));
+        }
         let fuel = self.b.use_var(self.fuel);
         let interrupt = self.ctx_load_fixed(off::INTERRUPT);
         let floor = self.b.ins().load(types::I64, trusted(), interrupt, 0);
@@ -733,6 +788,10 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
     /// Returns `values` (the result's slots) to the caller: the first in a register, and a
     /// two-slot result also in the register file at `ret` (`abi.rs`).
     fn ret(&mut self, values: &[Value]) {
+        if let Some(inlined) = self.inline {
+            self.inline_return(inlined, values);
+            return;
+        }
         if values.len() > 1 {
             let file = self.ctx_load(off::REGS);
             let at = self.b.ins().ishl_imm_u(self.ret, 3);
