@@ -380,3 +380,38 @@ fn inlined_callees_trap_run_out_of_fuel_and_overflow_as_calls_do() {
         }
     }
 }
+
+#[test]
+fn interface_calls_with_few_small_implementations_are_inlined_by_type() {
+    // Each implementation of `Shape.area` is a small leaf: the site tests the receiver's
+    // type and runs the matching body inline; a trap in one shows its frame.
+    let src = r#"
+        interface Shape { fn area(self) -> int; }
+        struct Square { side: int }
+        struct Rect { w: int, h: int }
+        struct Slice { parts: [int], at: int }
+        impl Shape for Square { fn area(self) -> int { return self.side * self.side; } }
+        impl Shape for Rect { fn area(self) -> int { return self.w * self.h; } }
+        impl Shape for Slice { fn area(self) -> int { return self.parts[self.at] / self.at; } }
+        fn main() {
+            var shapes: [Shape] = [];
+            for i in 0..30 {
+                let s: Shape = if i % 3 == 0 { Square { side: i } } else if i % 3 == 1 { Rect { w: i, h: 2 } } else { Slice { parts: [i, i, i], at: i % 5 } };
+                shapes.push(s);
+            }
+            var total = 0;
+            for s in shapes { total += s.area(); }
+            println("{total}");
+        }
+    "#;
+    let (out, stats) = agree(src, Tier::Jit, 0, Limits::default(), false);
+    assert_eq!(stats.jit.functions_compiled, 1, "only main: every area() is inlined, none called");
+    assert!(out.ended.starts_with("error: division by zero"), "{}", out.ended);
+    assert!(out.ended.contains("at Slice.area (") && out.ended.contains("at main ("), "{}", out.ended);
+    let fine = src.replace("% 5 }", "% 2 + 1 }").replace("[i, i, i]", "[i, i, i, i]");
+    let (out, _) = agree(&fine, Tier::Jit, 0, Limits::default(), false);
+    assert_eq!(out.ended, "ok");
+    for fuel in [3, 40, 400, 900, 1500] {
+        agree(&fine, Tier::Jit, 0, Limits { fuel: Some(fuel), ..Limits::default() }, true);
+    }
+}

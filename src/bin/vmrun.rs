@@ -174,7 +174,13 @@ fn print_stats(s: &kiln_runtime::Stats) {
         s.jit.functions_compiled, s.jit.osr_compiled
     ));
     report(format!("jit code:         {} bytes", s.jit.code_bytes));
-    report(format!("jit compile time: {}", ms(std::time::Duration::from_nanos(s.jit.compile_ns))));
+    let ns = std::time::Duration::from_nanos;
+    report(format!(
+        "jit compile time: {} (median {}, longest {})",
+        ms(ns(s.jit.compile_ns)),
+        ms(ns(s.jit.compile_median_ns)),
+        ms(ns(s.jit.compile_max_ns))
+    ));
     report(format!("osr entries:      {}", s.osr_entries));
     for failure in &s.jit.failures {
         report(format!("jit fallback:     {failure} (stays interpreted)"));

@@ -16,12 +16,12 @@
 //!   slots, and they may hold what the callee left. Compiled callers do it inline
 //!   (`translate/calls.rs`), the runtime in [`crate::jit::call_native`], as the
 //!   interpreter's return does for interpreted callers.
-//! - The callee pushes its own [`Frame`] (`frames[depth]`, then `depth += 1`), pops it on
-//!   return, and returns [`STATUS_OK`]. On a trap or `exit` it leaves every frame in place
+//! - The callee pushes its own [`Frame`] (at `frame_top`, then `frame_top += 1`), pops it
+//!   on return, and returns [`STATUS_OK`]. On a trap or `exit` it leaves every frame in place
 //!   (the stack trace reads them), records why in the instance and returns [`STOPPED`] as
 //!   its fuel, the counter being in `ctx.fuel`; each compiled caller returns it in turn.
 //! - The register file and the frame stack may grow (and move) inside any call or helper:
-//!   compiled code reloads `ctx.regs` and `ctx.frames` after each.
+//!   compiled code reloads `ctx.regs` and `ctx.frame_top` after each.
 //!
 //! **Helpers** are `extern "C"` functions of `helpers.rs` that take `ctx` first. Before
 //! calling one that may collect, trap or observe fuel, compiled code stores the fuel
@@ -29,13 +29,18 @@
 //! the instruction's pc; afterwards it reloads `ctx.fuel` and `ctx.regs`. Each helper
 //! catches panics: none unwinds into compiled code.
 //!
-//! **Registers.** Reference-typed slots live in the register file at every instruction
-//! boundary; compiled code loads a reference where an instruction uses it and never keeps
-//! one in a machine register across a call, so the collector finds every root in the
-//! register file and could update it in place. Int, float and bool slots live in machine
-//! registers (Cranelift variables) and are written to the register file only where a
-//! callee, a native or a helper reads them (a call's argument window, a slow
-//! instruction's operands).
+//! **Registers.** Reference-typed slots are in the register file at every safepoint (a
+//! call, or a helper that may collect or write registers): compiled code writes them
+//! through, and what it holds in machine registers it reads again after each safepoint,
+//! so the collector finds every root in the register file and could update it in place.
+//! A function that reaches no safepoint keeps its references in machine registers only
+//! (nothing can look while it runs). Int, float and bool slots live in machine registers
+//! (Cranelift variables) and are written to the register file only where a callee, a
+//! native or a helper reads them (a call's argument window, a slow instruction's
+//! operands).
+//!
+//! **Checks.** Fuel and interrupts are one compare: the counter against the floor behind
+//! `ctx.interrupt` ([`Interrupt`]), at or below which the runtime is called.
 
 use crate::instance::Interrupt;
 use crate::instance::Vm;

@@ -82,6 +82,10 @@ pub struct JitStats {
     pub osr_compiled: u64,
     /// Time spent compiling, in nanoseconds.
     pub compile_ns: u64,
+    /// The median time of one compilation (a function or an OSR entry), in nanoseconds.
+    pub compile_median_ns: u64,
+    /// The longest compilation, in nanoseconds.
+    pub compile_max_ns: u64,
     /// Machine code bytes.
     pub code_bytes: u64,
     /// Functions that stay interpreted because they could not be compiled, with why.
@@ -100,6 +104,8 @@ pub struct ModuleCode {
     functions_compiled: AtomicU64,
     osr_compiled: AtomicU64,
     compile_ns: AtomicU64,
+    /// The time of each compilation, in nanoseconds.
+    compile_times: Mutex<Vec<u64>>,
     code_bytes: AtomicU64,
     failures: Mutex<Vec<String>>,
 }
@@ -119,6 +125,7 @@ impl ModuleCode {
             functions_compiled: AtomicU64::new(0),
             osr_compiled: AtomicU64::new(0),
             compile_ns: AtomicU64::new(0),
+            compile_times: Mutex::new(Vec::new()),
             code_bytes: AtomicU64::new(0),
             failures: Mutex::new(Vec::new()),
         }
@@ -131,10 +138,14 @@ impl ModuleCode {
 
     /// Statistics so far.
     pub fn stats(&self) -> JitStats {
+        let mut times = self.compile_times.lock().map(|t| t.clone()).unwrap_or_default();
+        times.sort_unstable();
         JitStats {
             functions_compiled: self.functions_compiled.load(Ordering::Relaxed),
             osr_compiled: self.osr_compiled.load(Ordering::Relaxed),
             compile_ns: self.compile_ns.load(Ordering::Relaxed),
+            compile_median_ns: times.get(times.len() / 2).copied().unwrap_or(0),
+            compile_max_ns: times.last().copied().unwrap_or(0),
             code_bytes: self.code_bytes.load(Ordering::Relaxed),
             failures: self.failures.lock().map(|f| f.clone()).unwrap_or_default(),
         }
@@ -176,7 +187,11 @@ impl ModuleCode {
         }
         let start = Instant::now();
         let res = compiler.compile(pm, func, entry);
-        self.compile_ns.fetch_add(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        let took = start.elapsed().as_nanos() as u64;
+        self.compile_ns.fetch_add(took, Ordering::Relaxed);
+        if let Ok(mut times) = self.compile_times.lock() {
+            times.push(took);
+        }
         match res {
             Ok((code, bytes)) => {
                 self.code_bytes.fetch_add(bytes as u64, Ordering::Relaxed);

@@ -151,6 +151,20 @@ impl Dispatch {
         &self.funcs
     }
 
+    /// Every (object type, function) method site `site` may run, by type: the module is
+    /// closed, so these are all the receivers it can see (rules F5, M9).
+    pub fn implementations(&self, site: u16) -> Vec<(u32, u32)> {
+        let (iface, method) = self.sites[site as usize];
+        let mut found: Vec<(u32, u32)> = self
+            .table
+            .iter()
+            .filter(|((i, _), _)| *i == iface)
+            .filter_map(|(&(_, ty), &first)| self.funcs.get((first + method) as usize).map(|&f| (ty, f)))
+            .collect();
+        found.sort_unstable();
+        found
+    }
+
     /// The number of the call site of `method` of `iface`.
     fn site(&mut self, iface: u32, method: u32) -> u16 {
         let sites = &mut self.sites;

@@ -15,6 +15,9 @@ use super::*;
 /// Most instructions a callee may have to be inlined.
 const MAX_CALLEE_INSTRS: usize = 40;
 
+/// Most implementations an interface call site may have to be inlined.
+const MAX_SITE_TARGETS: usize = 4;
+
 /// Most callee instructions inlined into one function.
 pub(super) const BUDGET: usize = 2_000;
 
@@ -122,6 +125,46 @@ impl<'a, M: Module> Tx<'a, '_, M> {
             let v = self.b.block_params(cont)[0];
             self.set(first as u16, v);
         }
+        self.b.ins().jump(done, &[]);
+        self.b.switch_to_block(done);
+    }
+
+    /// The implementations an interface call site may run, by object type, when there are
+    /// few and each can be inlined.
+    pub(super) fn inlinable_site(&self, site: u16) -> Option<Vec<(u32, u32)>> {
+        let targets = self.pm.dispatch.implementations(site);
+        let size: usize = targets.iter().map(|&(_, f)| self.pm.bytecode.funcs[f as usize].code.len()).sum();
+        let fits = !targets.is_empty() && targets.len() <= MAX_SITE_TARGETS && size <= self.inline_budget;
+        (fits && targets.iter().all(|&(_, f)| self.inlinable(f))).then_some(targets)
+    }
+
+    /// Lowers interface call site `site` at `pc` ([`Tx::inlinable_site`]): a test of the
+    /// receiver's type per implementation, each inlined; a receiver of any other type
+    /// (which the verifier rules out) is called through the site as usual.
+    pub(super) fn inline_iface_call(
+        &mut self,
+        pc: usize,
+        instr: &Instr,
+        dst: u16,
+        args: u16,
+        site: u16,
+        targets: &[(u32, u32)],
+    ) {
+        let recv = self.get_bits(args);
+        let desc = self.b.ins().load(types::I64, trusted(), recv, 0);
+        let ty = self.b.ins().uload32(trusted(), desc, DESC_TY);
+        let done = self.b.create_block();
+        for &(t, func) in targets {
+            let case = self.b.create_block();
+            let next = self.b.create_block();
+            let is_t = self.b.ins().icmp_imm_s(IntCC::Equal, ty, i64::from(t));
+            self.b.ins().brif(is_t, case, &[], next, &[]);
+            self.b.switch_to_block(case);
+            self.inline_call(pc, instr, dst, args, func);
+            self.b.ins().jump(done, &[]);
+            self.b.switch_to_block(next);
+        }
+        self.call_out(pc, instr, dst, args, Callee::Iface(site));
         self.b.ins().jump(done, &[]);
         self.b.switch_to_block(done);
     }
