@@ -415,3 +415,40 @@ fn interface_calls_with_few_small_implementations_are_inlined_by_type() {
         agree(&fine, Tier::Jit, 0, Limits { fuel: Some(fuel), ..Limits::default() }, true);
     }
 }
+
+#[test]
+fn a_panic_in_an_inlined_leaf_traps_with_its_frame_and_roots() {
+    // `push` and `pop` stop the run only through `panic`, so they are inlined; the panic
+    // finds the callee's frame in the trace and its references in the register file.
+    let src = r#"
+        struct Disk { size: int, next: Option<Disk> }
+        struct Pile { top: Option<Disk>, count: int }
+        fn push(p: Pile, d: Disk) {
+            match p.top { Some(t) => if d.size >= t.size { panic("a big disk on a small one"); }, None => {} }
+            d.next = p.top;
+            p.top = Some(d);
+            p.count += 1;
+        }
+        fn pop(p: Pile) -> Disk {
+            match p.top {
+                Some(t) => { p.top = t.next; t.next = None; p.count -= 1; return t; }
+                None => panic("an empty pile"),
+            }
+        }
+        fn main() {
+            let a = Pile { top: None, count: 0 };
+            var i = 20;
+            while i > 0 { push(a, Disk { size: i, next: None }); i -= 1; }
+            let top = pop(a);
+            println("{a.count} {top.size}");
+            push(a, Disk { size: 99, next: None });
+        }
+    "#;
+    for gc_stress in [false, true] {
+        let (out, stats) = agree(src, Tier::Jit, 0, Limits::default(), gc_stress);
+        assert_eq!(out.stdout, "19 1\n");
+        assert!(out.ended.starts_with("error: panic: a big disk on a small one"), "{}", out.ended);
+        assert!(out.ended.contains("at push (") && out.ended.contains("at main ("), "{}", out.ended);
+        assert_eq!(stats.jit.functions_compiled, 1, "`push` and `pop` are inlined into `main`");
+    }
+}

@@ -180,6 +180,30 @@ impl<M: Module> Tx<'_, '_, M> {
     /// (`helpers::kiln_exec_slow`): its int and float operands are written there first,
     /// its result read back after.
     pub(super) fn slow(&mut self, pc: usize, instr: &Instr) {
+        self.safepoint(pc);
+        self.run_handler(pc, instr);
+    }
+
+    /// An instruction that always stops the run (`instr::stops_the_run`), in a function
+    /// without safepoints: its handler reads its operands in the register file, may
+    /// collect and builds the trace, so every reference of the frame is written there
+    /// first (and an inlined callee's frames, `Tx::write_inlined_frames`).
+    pub(super) fn terminal(&mut self, pc: usize, instr: &Instr) {
+        if let Some(inlined) = self.inline {
+            self.write_inlined_frames(inlined);
+        }
+        for s in 0..self.kinds.len() {
+            if self.kinds[s] == Kind::Ref {
+                let v = self.get(s as u16);
+                let regs = self.b.use_var(self.regs);
+                self.b.ins().store(trusted(), v, regs, Self::slot_offset(s as u32));
+            }
+        }
+        self.run_handler(pc, instr);
+    }
+
+    /// Runs instruction `pc` with the interpreter's handler (see [`Tx::slow`]).
+    fn run_handler(&mut self, pc: usize, instr: &Instr) {
         // Operands: registers, and the windows some instructions read.
         let info = instr.opcode().info();
         let values: Vec<(kiln_bytecode::isa::OperandKind, i64)> = instr.operand_values().iter().collect();

@@ -25,11 +25,21 @@ macro_rules! slow_ops {
     };
 }
 
+/// Whether native `native` always stops the run (a trap or `exit`; `natives/io.rs`).
+pub(super) fn stops_the_run(native: u16) -> bool {
+    use kiln_bytecode::natives::{Native, NATIVES};
+    NATIVES.get(native as usize).is_some_and(|decl| {
+        matches!(decl.id, Native::Panic | Native::Exit | Native::MapModified | Native::MissingKey)
+    })
+}
+
 /// Whether lowering `op` may reach a safepoint: a call, or a runtime handler that may
 /// collect or write registers. It must agree with [`Tx::instr`]; if it ever does not, the
 /// function fails to compile (`Tx::safepoint`) rather than run without its roots.
 pub(super) fn reaches_safepoint(op: &Op) -> bool {
     match *op {
+        // Never continues: lowered by `Tx::terminal` in functions without safepoints.
+        Op::CallNative { native, .. } if stops_the_run(native) => false,
         Op::CallNative { native, .. } if super::alloc::inlined_native(native) => false,
         Op::Call { .. } | Op::CallFar { .. } | Op::CallIface { .. } | Op::CallClosure { .. } => true,
         Op::NewStruct { .. } => true,
@@ -394,6 +404,9 @@ impl<M: Module> Tx<'_, '_, M> {
             }
 
             Op::CallNative { dst, args, native } if self.inline_native(dst, args, native) => {}
+            Op::CallNative { native, .. } if self.safepoint_free && stops_the_run(native) => {
+                self.terminal(pc, &instr)
+            }
             Op::NewStruct { dst, ty, args } => self.new_struct(pc, &instr, dst, ty.get(), args),
             // Allocation, strings, natives and size-proportional work: the interpreter's
             // own handlers, run on the register file.

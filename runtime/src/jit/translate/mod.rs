@@ -598,7 +598,6 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
 
     /// Calls a helper that may collect, trap or charge fuel, at instruction `pc`.
     fn call_helper(&mut self, pc: usize, callee: ir::FuncRef, args: &[Value]) -> Value {
-        self.safepoint(pc);
         self.save_fuel(pc);
         let call = self.b.ins().call(callee, args);
         let status = self.b.inst_results(call)[0];
