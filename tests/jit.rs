@@ -280,8 +280,8 @@ fn the_heap_limit_holds_for_objects_compiled_code_allocates_inline() {
 fn dropping_a_module_frees_its_compiled_code_and_later_modules_compile_afresh() {
     for i in 0..50 {
         let m = module(&format!(
-            // (`f` has a loop, so it is compiled rather than inlined into `main`.)
-            "fn f(x: int) -> int {{ var s = 0; for k in 0..x {{ s += {i}; }} return s; }} fn main() {{ println(\"{{f(3)}}\"); }}"
+            // (`f` allocates, so it is compiled rather than inlined into `main`.)
+            "fn f(x: int) -> int {{ let a = [x; 2]; return a[1] * {i}; }} fn main() {{ println(\"{{f(3)}}\"); }}"
         ));
         let (out, stats) = run(&m, Tier::Jit, 0, Limits::default(), false);
         assert_eq!(out.stdout, format!("{}\n", 3 * i));
@@ -451,4 +451,32 @@ fn a_panic_in_an_inlined_leaf_traps_with_its_frame_and_roots() {
         assert!(out.ended.contains("at push (") && out.ended.contains("at main ("), "{}", out.ended);
         assert_eq!(stats.jit.functions_compiled, 1, "`push` and `pop` are inlined into `main`");
     }
+}
+
+#[test]
+fn inlined_callees_with_loops_run_out_of_fuel_and_are_interrupted_in_their_own_frame() {
+    let src = r#"
+        fn spin(n: int) -> int { var s = 0; while s < n { s += 1; } return s; }
+        fn main() { var t = 0; for i in 0..50 { t += spin(i); } println("{t}"); println("{spin(1 << 62)}"); }
+    "#;
+    for fuel in [5, 60, 700, 4000, 9999] {
+        let (out, _) = agree(src, Tier::Jit, 0, Limits { fuel: Some(fuel), ..Limits::default() }, false);
+        assert!(out.ended.starts_with("error: fuel exhausted"), "{}", out.ended);
+        if fuel > 1000 {
+            assert!(out.ended.contains("at spin (") && out.ended.contains("at main ("), "{}", out.ended);
+        }
+    }
+    let m = module(src);
+    let config =
+        InstanceConfig { tier: TierConfig { tier: Tier::Jit, threshold: 0 }, ..InstanceConfig::default() };
+    let mut inst = Instance::new(&m, config).expect("instance");
+    let handle = inst.interrupt_handle();
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        handle.interrupt();
+    });
+    let err = inst.run().expect_err("interrupted").to_string();
+    t.join().expect("thread");
+    assert!(err.starts_with("error: interrupted") && err.contains("at spin ("), "{err}");
+    assert_eq!(inst.stats().jit.functions_compiled, 1, "`spin` is inlined into `main`");
 }

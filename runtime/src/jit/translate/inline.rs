@@ -1,14 +1,16 @@
 //! Inlining small leaf callees at direct call sites.
 //!
-//! A callee qualifies when it is small, has no loop and reaches no safepoint
+//! A callee qualifies when it is small and reaches no safepoint
 //! (`instr::reaches_safepoint`): nothing can observe its registers or its frame while it
-//! runs except a trap. The call site first makes the checks the callee's entry would
-//! (room for a frame, room in the register file, fuel and interrupt); if any fails it
+//! runs but a trap or a loop's fuel check. The call site first makes the checks the
+//! callee's entry would (room for a frame, room in the register file, fuel and
+//! interrupt); if any fails it
 //! calls the callee normally, whose entry then grows the stacks or traps exactly as it
 //! always does. Otherwise the callee's body runs in the caller's code on the callee's own
 //! variables, charging fuel per block as a call would. It pushes no frame: the frames a
 //! call would have (the caller's at its call instruction, the callee's on top) are written
-//! only on the way to a trap, so traces and fuel are the same in every tier.
+//! only on the way to a trap or a loop's fuel check (and taken down again when the check
+//! lets it continue), so traces and fuel are the same in every tier.
 
 use super::*;
 
@@ -38,14 +40,11 @@ impl<'a, M: Module> Tx<'a, '_, M> {
         else {
             return false;
         };
-        let loop_free =
-            bf.code.iter().enumerate().all(|(pc, i)| i.branch_target().is_none_or(|t| t.index() > pc));
         self.inline.is_none()
             && callee != self.func
             && matches!(self.refs, RefCopies::Vars(_))
             && bf.code.len() <= MAX_CALLEE_INSTRS.min(self.inline_budget)
             && bf.sig.result.is_none_or(|t| t.width() == 1)
-            && loop_free
             && !pf.code.iter().any(instr::reaches_safepoint)
     }
 

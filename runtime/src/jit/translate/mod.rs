@@ -759,9 +759,9 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
     /// The fuel and interrupt check of function entries and loop back-edges: one compare
     /// of the counter with the interrupt's floor (`instance::Interrupt`).
     fn limit_check(&mut self, pc: usize, at_entry: bool) {
-        if self.inline.is_some() && self.failure.is_none() {
-            // Inlined callees have no loops, and their entry check is the call site's.
-            self.failure = Some(format!("internal: fuel check at {pc} in an inlined callee"));
+        if at_entry && self.inline.is_some() && self.failure.is_none() {
+            // An inlined callee's entry check is the call site's.
+            self.failure = Some(format!("internal: entry check at {pc} in an inlined callee"));
         }
         let fuel = self.b.use_var(self.fuel);
         let interrupt = self.ctx_load_fixed(off::INTERRUPT);
@@ -776,11 +776,28 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         // At a check the block is fully charged and ends here: the counter is exact.
         let fuel = self.b.use_var(self.fuel);
         self.ctx_store(fuel, off::FUEL);
+        let inlined = self.inline;
+        if let Some(inlined) = inlined {
+            // The check may trap: the frames a call would have.
+            self.write_inlined_frames(inlined);
+        }
         self.b.ins().call(self.helper.check, &[self.ctx, pc_v, entry_v]);
         let status = self.ctx_load(off::CHECK_STATUS);
         let fuel = self.ctx_load(off::FUEL);
         self.b.def_var(self.fuel, fuel);
-        self.b.ins().brif(status, self.stop, &[], cont, &[]);
+        if inlined.is_some() {
+            // It did not: the callee's frame goes again.
+            let go_on = self.b.create_block();
+            self.b.set_cold_block(go_on);
+            self.b.ins().brif(status, self.stop, &[], go_on, &[]);
+            self.b.switch_to_block(go_on);
+            let top = self.ctx_load(off::FRAME_TOP);
+            let popped = self.b.ins().iadd_imm_s(top, -off::FRAME_SIZE);
+            self.ctx_store(popped, off::FRAME_TOP);
+            self.b.ins().jump(cont, &[]);
+        } else {
+            self.b.ins().brif(status, self.stop, &[], cont, &[]);
+        }
         self.b.switch_to_block(cont);
     }
 
