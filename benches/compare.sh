@@ -23,7 +23,8 @@ trap 'rm -rf "$tmp"' EXIT
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=(fib loop nbody sieve mandelbrot binary_trees dispatch strings)
 
-out=benches/results-jit.md
+results=benches/results-jit.md
+out=$tmp/table.md
 {
     echo "# Kiln's JIT against C, LuaJIT, Node and Python"
     echo
@@ -77,4 +78,16 @@ def geo(col):
     return math.exp(sum(map(math.log, vals)) / len(vals)) if vals else float("nan")
 print(f"\nGeometric means: auto/C {geo(8):.2f}, auto/LuaJIT {geo(9):.2f}, interp/auto {geo(10):.2f}.")
 PY
-cat "$out"
+# The table replaces the file's first section; later sections (Are-We-Fast-Yet, compile
+# times: written by hand from benches/awfy.sh and `vmrun --stats`) stay.
+python3 - "$out" "$results" <<'PY'
+import sys, os
+table = open(sys.argv[1]).read().rstrip() + "\n"
+rest = ""
+if os.path.exists(sys.argv[2]):
+    old = open(sys.argv[2]).read()
+    at = old.find("\n## ")
+    rest = old[at:] if at >= 0 else ""
+open(sys.argv[2], "w").write(table + rest)
+PY
+cat "$results"
