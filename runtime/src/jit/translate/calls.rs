@@ -8,10 +8,10 @@ impl<M: Module> Tx<'_, '_, M> {
     pub(super) fn call(&mut self, pc: usize, instr: &Instr, dst: u16, args: u16, callee: Callee) {
         match callee {
             Callee::Known(f) if self.inlinable(f) => self.inline_call(pc, instr, dst, args, f),
-            Callee::Iface(site) if self.inlinable_site(site).is_some() => {
-                let targets = self.inlinable_site(site).unwrap_or_default();
-                self.inline_iface_call(pc, instr, dst, args, site, &targets);
-            }
+            Callee::Iface(site) => match self.inlinable_site(site) {
+                Some(targets) => self.inline_iface_call(pc, instr, dst, args, site, &targets),
+                None => self.call_out(pc, instr, dst, args, callee),
+            },
             _ => self.call_out(pc, instr, dst, args, callee),
         }
     }
