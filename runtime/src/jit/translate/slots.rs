@@ -212,7 +212,8 @@ impl<M: Module> Tx<'_, '_, M> {
         }
     }
 
-    /// Notes that reference slot `s` now holds `v` (already in the register file).
+    /// Notes that reference slot `s` now holds `v` (which the caller wrote to the register
+    /// file, unless the function has no safepoints).
     pub(super) fn copy_ref(&mut self, s: u16, v: Value) {
         match &mut self.refs {
             RefCopies::Vars(vars) => {
