@@ -191,23 +191,31 @@ fn the_default_depth_limit_holds_in_compiled_code_on_the_runs_own_stack() {
     assert!(out.ended.starts_with("error: stack overflow\n"));
 }
 
+/// Runs `m` in the JIT tier with `limits`, interrupted from another thread after `ms`
+/// milliseconds; the run's error and statistics.
+fn run_interrupted(m: &Module, limits: Limits, ms: u64) -> (String, Stats) {
+    let config = InstanceConfig {
+        tier: TierConfig { tier: Tier::Jit, threshold: 0 },
+        limits,
+        ..InstanceConfig::default()
+    };
+    let mut inst = Instance::new(m, config).expect("instance");
+    let handle = inst.interrupt_handle();
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+        handle.interrupt();
+    });
+    let err = inst.run().expect_err("interrupted").to_string();
+    t.join().expect("thread");
+    (err, inst.stats())
+}
+
 #[test]
 fn an_interrupt_stops_a_compiled_loop() {
     let m = module("fn main() { var n = 0; while true { n += 1; } }");
-    let mut inst = Instance::new(
-        &m,
-        InstanceConfig { tier: TierConfig { tier: Tier::Jit, threshold: 0 }, ..InstanceConfig::default() },
-    )
-    .expect("instance");
-    let handle = inst.interrupt_handle();
-    let t = std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-        handle.interrupt();
-    });
-    let err = inst.run().expect_err("interrupted");
-    t.join().expect("thread");
-    assert!(err.to_string().starts_with("error: interrupted"), "{err}");
-    assert_eq!(inst.stats().jit.functions_compiled, 1);
+    let (err, stats) = run_interrupted(&m, Limits::default(), 50);
+    assert!(err.starts_with("error: interrupted"), "{err}");
+    assert_eq!(stats.jit.functions_compiled, 1);
 }
 
 #[test]
@@ -295,21 +303,8 @@ fn an_interrupt_stops_compiled_recursion_without_loops() {
     // limited and with unlimited fuel.
     let m = module("fn f(n: int) -> int { if n == 0 { return 1; } return f(n - 1) + f(n - 1); } fn main() { println(\"{f(62)}\"); }");
     for fuel in [None, Some(u64::MAX / 2)] {
-        let limits = Limits { fuel, ..Limits::default() };
-        let config = InstanceConfig {
-            tier: TierConfig { tier: Tier::Jit, threshold: 0 },
-            limits,
-            ..InstanceConfig::default()
-        };
-        let mut inst = Instance::new(&m, config).expect("instance");
-        let handle = inst.interrupt_handle();
-        let t = std::thread::spawn(move || {
-            std::thread::sleep(std::time::Duration::from_millis(30));
-            handle.interrupt();
-        });
-        let err = inst.run().expect_err("interrupted");
-        t.join().expect("thread");
-        assert!(err.to_string().starts_with("error: interrupted"), "{err}");
+        let (err, _) = run_interrupted(&m, Limits { fuel, ..Limits::default() }, 30);
+        assert!(err.starts_with("error: interrupted"), "{err}");
     }
 }
 
@@ -466,17 +461,7 @@ fn inlined_callees_with_loops_run_out_of_fuel_and_are_interrupted_in_their_own_f
             assert!(out.ended.contains("at spin (") && out.ended.contains("at main ("), "{}", out.ended);
         }
     }
-    let m = module(src);
-    let config =
-        InstanceConfig { tier: TierConfig { tier: Tier::Jit, threshold: 0 }, ..InstanceConfig::default() };
-    let mut inst = Instance::new(&m, config).expect("instance");
-    let handle = inst.interrupt_handle();
-    let t = std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_millis(30));
-        handle.interrupt();
-    });
-    let err = inst.run().expect_err("interrupted").to_string();
-    t.join().expect("thread");
+    let (err, stats) = run_interrupted(&module(src), Limits::default(), 30);
     assert!(err.starts_with("error: interrupted") && err.contains("at spin ("), "{err}");
-    assert_eq!(inst.stats().jit.functions_compiled, 1, "`spin` is inlined into `main`");
+    assert_eq!(stats.jit.functions_compiled, 1, "`spin` is inlined into `main`");
 }

@@ -87,14 +87,14 @@ impl<M: Module> Tx<'_, '_, M> {
         self.b.ins().jump(done, &[]);
         // Otherwise the runtime's handler.
         self.b.switch_to_block(slow);
-        if let RefCopies::Block(cache) = &mut self.refs {
+        if let RefCopies::Block(cache) = &mut self.f.refs {
             // Copies made on the fast path do not hold here.
             cache.clear();
         }
         self.slow(pc, instr);
         self.b.ins().jump(done, &[]);
         self.b.switch_to_block(done);
-        if let RefCopies::Block(cache) = &mut self.refs {
+        if let RefCopies::Block(cache) = &mut self.f.refs {
             // The two paths loaded different references.
             cache.clear();
         }

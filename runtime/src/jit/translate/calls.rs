@@ -31,8 +31,8 @@ impl<M: Module> Tx<'_, '_, M> {
         }
         // The caller's pc, for traces from below.
         self.store_frame_pc(pc);
-        let new_base = self.b.ins().iadd_imm_s(self.base, i64::from(args));
-        let ret = self.b.ins().iadd_imm_s(self.base, i64::from(dst));
+        let new_base = self.b.ins().iadd_imm_s(self.f.base, i64::from(args));
+        let ret = self.b.ins().iadd_imm_s(self.f.base, i64::from(dst));
         let func = match callee {
             // Compiled code ignores `func`: a direct call passes a value already in a
             // register rather than keep a constant alive across the call.
@@ -115,12 +115,12 @@ impl<M: Module> Tx<'_, '_, M> {
     /// `dst`: the collector scans them as this frame's, and they may hold what the callee
     /// left there. (The runtime does the same for interpreted callers, `jit::call_native`.)
     pub(super) fn clear_leftovers(&mut self, from: usize, dst: Option<(usize, usize)>) {
-        let end = self.pf.refs_end.min(self.kinds.len());
+        let end = self.f.pf.refs_end.min(self.f.kinds.len());
         let zero = self.iconst(0);
         for s in from..end {
             let in_dst = dst.is_some_and(|(first, n)| (first..first + n).contains(&s));
-            if self.kinds[s] == Kind::Ref && !in_dst {
-                let regs = self.b.use_var(self.regs);
+            if self.f.kinds[s] == Kind::Ref && !in_dst {
+                let regs = self.b.use_var(self.f.regs);
                 self.b.ins().store(trusted(), zero, regs, Self::slot_offset(s as u32));
                 self.copy_ref(s as u16, zero);
             }
@@ -131,7 +131,7 @@ impl<M: Module> Tx<'_, '_, M> {
     /// (a closure's function type, an interface method's); `None` if unknown.
     pub(super) fn result_type(&self, instr: &Instr, callee: Callee) -> Option<Option<ValType>> {
         let types_ = &self.pm.bytecode.types;
-        let args_ty = self.reg_operand(instr, "args").and_then(|r| self.bf.regs.get(r).copied());
+        let args_ty = self.reg_operand(instr, "args").and_then(|r| self.f.bf.regs.get(r).copied());
         match (callee, instr, args_ty) {
             (Callee::Known(f), _, _) => Some(self.pm.bytecode.funcs[f as usize].sig.result),
             (Callee::Closure, _, Some(ValType::Ref(t))) => match &types_[t.index()] {
@@ -153,26 +153,26 @@ impl<M: Module> Tx<'_, '_, M> {
     pub(super) fn window_slots(&self, instr: &Instr, callee: Callee) -> usize {
         let width = |params: &[ValType]| params.iter().map(|t| t.width()).sum::<usize>();
         let types_ = &self.pm.bytecode.types;
-        let args_ty = self.reg_operand(instr, "args").and_then(|r| self.bf.regs.get(r).copied());
+        let args_ty = self.reg_operand(instr, "args").and_then(|r| self.f.bf.regs.get(r).copied());
         match (callee, instr) {
             (Callee::Known(f), _) => width(&self.pm.bytecode.funcs[f as usize].sig.params),
             (Callee::Closure, _) => match args_ty {
                 Some(ValType::Ref(t)) => match &types_[t.index()] {
                     CompositeType::Func(sig) => 1 + width(&sig.params),
-                    _ => self.kinds.len(),
+                    _ => self.f.kinds.len(),
                 },
-                _ => self.kinds.len(),
+                _ => self.f.kinds.len(),
             },
             (Callee::Iface(_), Instr::CallIface { method, .. }) => match args_ty {
                 Some(ValType::Ref(t)) => match &types_[t.index()] {
                     CompositeType::Interface(it) => {
-                        1 + it.methods.get(method.index()).map_or(self.kinds.len(), |s| width(&s.params))
+                        1 + it.methods.get(method.index()).map_or(self.f.kinds.len(), |s| width(&s.params))
                     }
-                    _ => self.kinds.len(),
+                    _ => self.f.kinds.len(),
                 },
-                _ => self.kinds.len(),
+                _ => self.f.kinds.len(),
             },
-            _ => self.kinds.len(),
+            _ => self.f.kinds.len(),
         }
     }
 
@@ -189,13 +189,13 @@ impl<M: Module> Tx<'_, '_, M> {
     /// collect and builds the trace, so every reference of the frame is written there
     /// first (and an inlined callee's frames, `Tx::write_inlined_frames`).
     pub(super) fn terminal(&mut self, pc: usize, instr: &Instr) {
-        if let Some(inlined) = self.inline {
+        if let Some(inlined) = self.f.inline {
             self.write_inlined_frames(inlined);
         }
-        for s in 0..self.kinds.len() {
-            if self.kinds[s] == Kind::Ref {
+        for s in 0..self.f.kinds.len() {
+            if self.f.kinds[s] == Kind::Ref {
                 let v = self.get(s as u16);
-                let regs = self.b.use_var(self.regs);
+                let regs = self.b.use_var(self.f.regs);
                 self.b.ins().store(trusted(), v, regs, Self::slot_offset(s as u32));
             }
         }
@@ -216,14 +216,14 @@ impl<M: Module> Tx<'_, '_, M> {
                 continue;
             }
             let r = v as usize;
-            let first = self.reg_slots[r] as usize;
+            let first = self.f.reg_slots[r] as usize;
             let end = match (name, instr) {
                 ("args", Instr::NewStruct { ty, .. }) | ("args", Instr::NewClosure { ty, .. }) => {
                     first + self.pm.descs[ty.index()].n_fields as usize
                 }
-                ("args", Instr::CallNative { .. }) => self.kinds.len(),
+                ("args", Instr::CallNative { .. }) => self.f.kinds.len(),
                 ("args", _) => first + count.unwrap_or(1),
-                _ => first + self.bf.regs[r].width(),
+                _ => first + self.f.bf.regs[r].width(),
             };
             self.flush(first, end);
         }

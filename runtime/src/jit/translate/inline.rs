@@ -40,9 +40,9 @@ impl<'a, M: Module> Tx<'a, '_, M> {
         else {
             return false;
         };
-        self.inline.is_none()
-            && callee != self.func
-            && matches!(self.refs, RefCopies::Vars(_))
+        self.f.inline.is_none()
+            && callee != self.f.func
+            && matches!(self.f.refs, RefCopies::Vars(_))
             && bf.code.len() <= MAX_CALLEE_INSTRS.min(self.inline_budget)
             && bf.sig.result.is_none_or(|t| t.width() == 1)
             && !pf.code.iter().any(instr::reaches_safepoint)
@@ -63,7 +63,7 @@ impl<'a, M: Module> Tx<'a, '_, M> {
         let top = self.ctx_load(off::FRAME_TOP);
         let end = self.ctx_load(off::FRAMES_END);
         let full = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, top, end);
-        let need = self.b.ins().iadd_imm_s(self.base, i64::from(args) + gpf.n_regs as i64);
+        let need = self.b.ins().iadd_imm_s(self.f.base, i64::from(args) + gpf.n_regs as i64);
         let len = self.ctx_load(off::REGS_LEN);
         let short = self.b.ins().icmp(IntCC::UnsignedGreaterThan, need, len);
         let interrupt = self.ctx_load_fixed(off::INTERRUPT);
@@ -82,8 +82,8 @@ impl<'a, M: Module> Tx<'a, '_, M> {
         self.b.switch_to_block(fast);
         let window = self.window_slots(instr, Callee::Known(callee));
         let arg_values: Vec<Value> = (0..window as u16).map(|j| self.get(args + j)).collect();
-        let caller_regs = self.b.use_var(self.regs);
-        let base = self.b.ins().iadd_imm_s(self.base, i64::from(args));
+        let caller_regs = self.b.use_var(self.f.regs);
+        let base = self.b.ins().iadd_imm_s(self.f.base, i64::from(args));
         let cont = self.b.create_block();
         let result_ty = match gbf.sig.result {
             Some(ValType::Float) => Some(types::F64),
@@ -97,16 +97,16 @@ impl<'a, M: Module> Tx<'a, '_, M> {
         callee_state.inline = Some(Inlined { call_pc: pc, cont });
         self.swap_state(&mut callee_state);
         let regs = self.b.ins().iadd_imm_s(caller_regs, i64::from(args) * 8);
-        self.b.def_var(self.regs, regs);
-        for s in 0..self.kinds.len() {
+        self.b.def_var(self.f.regs, regs);
+        for s in 0..self.f.kinds.len() {
             let v = match arg_values.get(s) {
                 Some(&v) => v,
-                None if self.kinds[s] == Kind::Float => self.b.ins().f64const(0.0),
+                None if self.f.kinds[s] == Kind::Float => self.b.ins().f64const(0.0),
                 None => self.iconst(0),
             };
-            if self.kinds[s] == Kind::Ref {
+            if self.f.kinds[s] == Kind::Ref {
                 self.copy_ref(s as u16, v);
-            } else if let Some(var) = self.vars[s] {
+            } else if let Some(var) = self.f.vars[s] {
                 let v = self.as_type(v, self.ty(s as u16));
                 self.b.def_var(var, v);
             }
@@ -188,8 +188,8 @@ impl<'a, M: Module> Tx<'a, '_, M> {
     pub(super) fn write_inlined_frames(&mut self, inlined: Inlined) {
         self.store_frame_pc(inlined.call_pc);
         let top = self.ctx_load(off::FRAME_TOP);
-        let base_hi = self.b.ins().ishl_imm_u(self.base, 32);
-        let func_base = self.b.ins().bor_imm_u(base_hi, i64::from(self.func));
+        let base_hi = self.b.ins().ishl_imm_u(self.f.base, 32);
+        let func_base = self.b.ins().bor_imm_u(base_hi, i64::from(self.f.func));
         self.b.ins().store(trusted(), func_base, top, off::FRAME_FUNC);
         let new_top = self.b.ins().iadd_imm_s(top, off::FRAME_SIZE);
         self.ctx_store(new_top, off::FRAME_TOP);
@@ -197,19 +197,6 @@ impl<'a, M: Module> Tx<'a, '_, M> {
 
     /// Exchanges what lowering knows of the current function with `st`.
     fn swap_state(&mut self, st: &mut FnState<'a>) {
-        use std::mem::swap;
-        swap(&mut self.func, &mut st.func);
-        swap(&mut self.pf, &mut st.pf);
-        swap(&mut self.bf, &mut st.bf);
-        swap(&mut self.kinds, &mut st.kinds);
-        swap(&mut self.vars, &mut st.vars);
-        swap(&mut self.reg_slots, &mut st.reg_slots);
-        swap(&mut self.blocks, &mut st.blocks);
-        swap(&mut self.base, &mut st.base);
-        swap(&mut self.ret, &mut st.ret);
-        swap(&mut self.regs, &mut st.regs);
-        swap(&mut self.refs, &mut st.refs);
-        swap(&mut self.safepoint_free, &mut st.safepoint_free);
-        swap(&mut self.inline, &mut st.inline);
+        std::mem::swap(&mut self.f, st);
     }
 }

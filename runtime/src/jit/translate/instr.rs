@@ -51,8 +51,8 @@ pub(super) fn reaches_safepoint(op: &Op) -> bool {
 impl<M: Module> Tx<'_, '_, M> {
     /// Lowers instruction `pc`; returns whether control falls through.
     pub(super) fn instr(&mut self, pc: usize) -> bool {
-        let op = self.pf.code[pc];
-        let instr = self.bf.code[pc];
+        let op = self.f.pf.code[pc];
+        let instr = self.f.bf.code[pc];
         macro_rules! int2 {
             ($dst:expr, $a:expr, $b:expr, $f:ident) => {{
                 let (x, y) = (self.get_bits($a), self.get_bits($b));
@@ -404,7 +404,7 @@ impl<M: Module> Tx<'_, '_, M> {
             }
 
             Op::CallNative { dst, args, native } if self.inline_native(dst, args, native) => {}
-            Op::CallNative { native, .. } if self.safepoint_free && stops_the_run(native) => {
+            Op::CallNative { native, .. } if self.f.safepoint_free && stops_the_run(native) => {
                 self.terminal(pc, &instr)
             }
             Op::NewStruct { dst, ty, args } => self.new_struct(pc, &instr, dst, ty.get(), args),

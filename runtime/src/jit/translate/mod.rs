@@ -161,44 +161,20 @@ struct Tx<'a, 'f, M: Module> {
     m: &'a mut M,
     b: FunctionBuilder<'f>,
     pm: &'a PreparedModule,
-    func: u32,
-    pf: &'a PreparedFunc,
-    bf: &'a kiln_bytecode::Function,
-    /// Kind of each slot of the frame.
-    kinds: Vec<Kind>,
-    /// The variable of each int or float slot.
-    vars: Vec<Option<Variable>>,
-    /// The first slot of each register.
-    reg_slots: Vec<u32>,
-    /// The block starting at each leader pc.
-    blocks: Vec<Option<Block>>,
+    /// The function being lowered: the one compiled, or a callee inlined into it.
+    f: FnState<'a>,
     /// Returns `STATUS_STOP` (a trap or exit was recorded).
     stop: Block,
     ctx: Value,
-    base: Value,
-    ret: Value,
     /// The fuel counter the caller passed.
     fuel_in: Value,
-    /// Address of the frame's register 0 (reloaded after every call: the register file
-    /// may grow, and move, inside a callee or a helper).
-    regs: Variable,
     /// The fuel counter, charged per block on entry.
     fuel: Variable,
     native_sig: ir::SigRef,
     helper: HelperRefs,
     direct: &'a [Option<FuncId>],
-    /// What compiled code knows of reference slots between safepoints: the register file
-    /// stays the truth (`abi.rs`), these only save reloads.
-    refs: RefCopies,
-    /// No instruction of the function reaches a safepoint (`instr::reaches_safepoint`):
-    /// nothing reads its registers while it runs (an instruction that stops the run
-    /// writes them first, `Tx::terminal`), so with reference variables it neither writes
-    /// references through to the register file nor nulls its own.
-    safepoint_free: bool,
     /// Why translation failed, found while lowering.
     failure: Option<String>,
-    /// Set while lowering a callee inlined into the function being compiled.
-    inline: Option<inline::Inlined>,
     /// Instructions that may still be inlined into this function.
     inline_budget: usize,
 }
@@ -244,26 +220,14 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
             m,
             b,
             pm,
-            func,
-            pf: st.pf,
-            bf: st.bf,
-            kinds: st.kinds,
-            vars: st.vars,
-            reg_slots: st.reg_slots,
-            blocks: st.blocks,
+            f: st,
             stop,
             ctx: p[0],
-            base: st.base,
-            ret: st.ret,
             fuel_in: p[4],
-            regs: st.regs,
             fuel,
             native_sig,
             helper,
             direct,
-            refs: st.refs,
-            safepoint_free: st.safepoint_free,
-            inline: None,
             inline_budget: inline::BUDGET,
             failure: None,
         }
@@ -306,7 +270,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
     /// Instructions after `pc` in its block: what the interpreter has not yet charged
     /// there (this translation charges whole blocks on entry).
     fn rest(&self, pc: usize) -> i64 {
-        i64::from(self.pf.block_rest[pc])
+        i64::from(self.f.pf.block_rest[pc])
     }
 
     /// Stores the interpreter's fuel counter at `pc` for a helper or a callee.
@@ -335,7 +299,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
 
     /// Notes a safepoint being lowered: a function judged free of them must not have one.
     fn safepoint(&mut self, pc: usize) {
-        if self.safepoint_free && self.failure.is_none() {
+        if self.f.safepoint_free && self.failure.is_none() {
             self.failure = Some(format!("internal: instruction {pc} reaches a safepoint unforeseen"));
         }
     }
@@ -365,7 +329,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
 
     /// Traps unconditionally (ends the current block).
     fn trap_here(&mut self, pc: usize, code: TrapCode, a: Value, b: Value) {
-        if let Some(inlined) = self.inline {
+        if let Some(inlined) = self.f.inline {
             self.write_inlined_frames(inlined);
         }
         self.save_fuel(pc);
@@ -376,7 +340,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
     }
 
     fn block_at(&self, pc: usize) -> Block {
-        self.blocks[pc].expect("branch targets and fall-throughs are block leaders")
+        self.f.blocks[pc].expect("branch targets and fall-throughs are block leaders")
     }
 
     // ----- entry and exit -----
@@ -391,8 +355,8 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         let zero = self.iconst(0);
         self.trap_if_keep_pc(low, TrapCode::StackOverflow, keep, zero);
         if let Entry::Call = entry {
-            let n_regs = self.pf.n_regs as i64;
-            let need = self.b.ins().iadd_imm_s(self.base, n_regs);
+            let n_regs = self.f.pf.n_regs as i64;
+            let need = self.b.ins().iadd_imm_s(self.f.base, n_regs);
             let top = self.ctx_load(off::FRAME_TOP);
             let end = self.ctx_load(off::FRAMES_END);
             let len = self.ctx_load(off::REGS_LEN);
@@ -419,8 +383,8 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
             self.b.ins().jump(push, &[moved_top.into()]);
             self.b.switch_to_block(push);
             // Push the frame. `func` and `base` are adjacent (`Frame`): one store writes both.
-            let base_hi = self.b.ins().ishl_imm_u(self.base, 32);
-            let func_base = self.b.ins().bor_imm_u(base_hi, i64::from(self.func));
+            let base_hi = self.b.ins().ishl_imm_u(self.f.base, 32);
+            let func_base = self.b.ins().bor_imm_u(base_hi, i64::from(self.f.func));
             self.b.ins().store(trusted(), func_base, pushed_top, off::FRAME_FUNC);
             let new_top = self.b.ins().iadd_imm_s(pushed_top, off::FRAME_SIZE);
             self.ctx_store(new_top, off::FRAME_TOP);
@@ -432,24 +396,27 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
                 // A new frame's reference slots that are not parameters may hold another
                 // frame's leftovers: null them before anything can collect.
                 // (Without safepoints nothing reads them.)
-                let span = if self.safepoint_free { 0..0 } else { self.pf.local_ref_span.clone() };
-                let regs = self.b.use_var(self.regs);
+                let span = if self.f.safepoint_free { 0..0 } else { self.f.pf.local_ref_span.clone() };
+                let regs = self.b.use_var(self.f.regs);
                 for s in span {
                     self.b.ins().store(trusted(), zero, regs, Self::slot_offset(s as u32));
                 }
-                let params_end =
-                    self.reg_slots.get(self.bf.sig.params.len()).map_or(self.kinds.len(), |&s| s as usize);
+                let params_end = self
+                    .f
+                    .reg_slots
+                    .get(self.f.bf.sig.params.len())
+                    .map_or(self.f.kinds.len(), |&s| s as usize);
                 self.refill(0, params_end);
                 self.renew_refs();
-                for s in params_end..self.kinds.len() {
-                    if let Some(var) = self.vars[s] {
-                        let z = if self.kinds[s] == Kind::Float {
+                for s in params_end..self.f.kinds.len() {
+                    if let Some(var) = self.f.vars[s] {
+                        let z = if self.f.kinds[s] == Kind::Float {
                             self.b.ins().f64const(0.0)
                         } else {
                             self.iconst(0)
                         };
                         self.b.def_var(var, z);
-                    } else if self.kinds[s] == Kind::Ref {
+                    } else if self.f.kinds[s] == Kind::Ref {
                         // Nulled above, or never read before written (rule F8).
                         self.copy_ref(s as u16, zero);
                     }
@@ -458,7 +425,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
             Entry::Osr(_) => {
                 self.load_regs();
                 self.renew_refs();
-                self.refill(0, self.kinds.len());
+                self.refill(0, self.f.kinds.len());
             }
         }
         self.b.def_var(self.fuel, self.fuel_in);
@@ -503,7 +470,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
     /// The fuel and interrupt check of function entries and loop back-edges: one compare
     /// of the counter with the interrupt's floor (`instance::Interrupt`).
     fn limit_check(&mut self, pc: usize, at_entry: bool) {
-        if at_entry && self.inline.is_some() && self.failure.is_none() {
+        if at_entry && self.f.inline.is_some() && self.failure.is_none() {
             // An inlined callee's entry check is the call site's.
             self.failure = Some(format!("internal: entry check at {pc} in an inlined callee"));
         }
@@ -520,7 +487,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         // At a check the block is fully charged and ends here: the counter is exact.
         let fuel = self.b.use_var(self.fuel);
         self.ctx_store(fuel, off::FUEL);
-        let inlined = self.inline;
+        let inlined = self.f.inline;
         if let Some(inlined) = inlined {
             // The check may trap: the frames a call would have.
             self.write_inlined_frames(inlined);
@@ -548,13 +515,13 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
     /// Returns `values` (the result's slots) to the caller: the first in a register, and a
     /// two-slot result also in the register file at `ret` (`abi.rs`).
     fn ret(&mut self, values: &[Value]) {
-        if let Some(inlined) = self.inline {
+        if let Some(inlined) = self.f.inline {
             self.inline_return(inlined, values);
             return;
         }
         if values.len() > 1 {
             let file = self.ctx_load(off::REGS);
-            let at = self.b.ins().ishl_imm_u(self.ret, 3);
+            let at = self.b.ins().ishl_imm_u(self.f.ret, 3);
             let addr = self.b.ins().iadd(file, at);
             for (i, &v) in values.iter().enumerate() {
                 self.b.ins().store(trusted(), v, addr, i as i32 * 8);
@@ -575,16 +542,16 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
     // ----- the body -----
 
     fn body(&mut self) {
-        let code = &self.bf.code;
+        let code = &self.f.bf.code;
         let mut open = false;
         for pc in 0..code.len() {
-            if let Some(block) = self.blocks[pc] {
+            if let Some(block) = self.f.blocks[pc] {
                 if open {
                     self.b.ins().jump(block, &[]);
                 }
                 self.b.switch_to_block(block);
                 // A block may be entered from elsewhere: nothing loaded before holds.
-                if let RefCopies::Block(cache) = &mut self.refs {
+                if let RefCopies::Block(cache) = &mut self.f.refs {
                     cache.clear();
                 }
                 let len = self.rest(pc) + 1;
@@ -618,8 +585,8 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
     /// The slots register `dst` of `instr` takes, if it has one: `(first, count)`.
     fn dst_slots(&self, instr: &Instr) -> Option<(usize, usize)> {
         let r = self.reg_operand(instr, "dst")?;
-        let t = self.bf.regs.get(r)?;
-        Some((self.reg_slots[r] as usize, t.width()))
+        let t = self.f.bf.regs.get(r)?;
+        Some((self.f.reg_slots[r] as usize, t.width()))
     }
 }
 

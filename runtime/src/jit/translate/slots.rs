@@ -37,20 +37,35 @@ fn slot_kinds(types_: &[CompositeType], t: ValType) -> Vec<Kind> {
 }
 
 /// What lowering knows of one function: the one being compiled, or a callee inlined into
-/// it (`inline.rs` swaps them). The fields are [`Tx`]'s of the same names.
+/// it (`inline.rs` swaps them).
 pub(super) struct FnState<'a> {
     pub(super) func: u32,
     pub(super) pf: &'a PreparedFunc,
     pub(super) bf: &'a kiln_bytecode::Function,
+    /// Kind of each slot of the frame.
     pub(super) kinds: Vec<Kind>,
+    /// The variable of each int or float slot.
     pub(super) vars: Vec<Option<Variable>>,
+    /// The first slot of each register.
     pub(super) reg_slots: Vec<u32>,
+    /// The block starting at each leader pc.
     pub(super) blocks: Vec<Option<Block>>,
+    /// The register-file slot of register 0.
     pub(super) base: Value,
+    /// Where a two-slot result goes.
     pub(super) ret: Value,
+    /// Address of the frame's register 0 (reloaded after every call: the register file
+    /// may grow, and move, inside a callee or a helper).
     pub(super) regs: Variable,
+    /// What compiled code knows of reference slots between safepoints: the register file
+    /// stays the truth (`abi.rs`), these only save reloads.
     pub(super) refs: RefCopies,
+    /// No instruction of the function reaches a safepoint (`instr::reaches_safepoint`):
+    /// nothing reads its registers while it runs (an instruction that stops the run
+    /// writes them first, `Tx::terminal`), so with reference variables it neither writes
+    /// references through to the register file nor nulls its own.
     pub(super) safepoint_free: bool,
+    /// Set while lowering a callee inlined into the function being compiled.
     pub(super) inline: Option<inline::Inlined>,
 }
 
@@ -133,9 +148,9 @@ impl<M: Module> Tx<'_, '_, M> {
     /// `regs` from the context: `ctx.regs + base * 8`.
     pub(super) fn load_regs(&mut self) {
         let file = self.ctx_load(off::REGS);
-        let bytes = self.b.ins().ishl_imm_u(self.base, 3);
+        let bytes = self.b.ins().ishl_imm_u(self.f.base, 3);
         let regs = self.b.ins().iadd(file, bytes);
-        self.b.def_var(self.regs, regs);
+        self.b.def_var(self.f.regs, regs);
     }
 
     pub(super) fn slot_offset(slot: u32) -> i32 {
@@ -146,8 +161,8 @@ impl<M: Module> Tx<'_, '_, M> {
     pub(super) fn get(&mut self, s: u16) -> Value {
         let slot = s;
         let s = s as usize;
-        match self.kinds.get(s).copied().unwrap_or(Kind::Int) {
-            Kind::Ref => match &mut self.refs {
+        match self.f.kinds.get(s).copied().unwrap_or(Kind::Int) {
+            Kind::Ref => match &mut self.f.refs {
                 RefCopies::Vars(vars) => {
                     let var = vars[s].expect("reference slots have variables");
                     self.b.use_var(var)
@@ -156,13 +171,13 @@ impl<M: Module> Tx<'_, '_, M> {
                     if let Some(&v) = cache.get(&slot) {
                         return v;
                     }
-                    let regs = self.b.use_var(self.regs);
+                    let regs = self.b.use_var(self.f.regs);
                     let v = self.b.ins().load(types::I64, trusted(), regs, Self::slot_offset(s as u32));
                     cache.insert(slot, v);
                     v
                 }
             },
-            _ => match self.vars.get(s).copied().flatten() {
+            _ => match self.f.vars.get(s).copied().flatten() {
                 Some(v) => self.b.use_var(v),
                 None => self.iconst(0),
             },
@@ -185,7 +200,7 @@ impl<M: Module> Tx<'_, '_, M> {
 
     /// The machine type of slot `s`.
     pub(super) fn ty(&self, s: u16) -> ir::Type {
-        match self.kinds.get(s as usize) {
+        match self.f.kinds.get(s as usize) {
             Some(Kind::Float) => types::F64,
             _ => types::I64,
         }
@@ -196,16 +211,16 @@ impl<M: Module> Tx<'_, '_, M> {
         let ty = self.ty(s);
         let v = self.as_type(v, ty);
         let si = s as usize;
-        match self.kinds.get(si).copied() {
+        match self.f.kinds.get(si).copied() {
             Some(Kind::Ref) => {
-                if !self.safepoint_free {
-                    let regs = self.b.use_var(self.regs);
+                if !self.f.safepoint_free {
+                    let regs = self.b.use_var(self.f.regs);
                     self.b.ins().store(trusted(), v, regs, Self::slot_offset(s as u32));
                 }
                 self.copy_ref(s, v);
             }
             Some(_) => {
-                let var = self.vars[si].expect("int and float slots have variables");
+                let var = self.f.vars[si].expect("int and float slots have variables");
                 self.b.def_var(var, v);
             }
             None => {}
@@ -215,7 +230,7 @@ impl<M: Module> Tx<'_, '_, M> {
     /// Notes that reference slot `s` now holds `v` (which the caller wrote to the register
     /// file, unless the function has no safepoints).
     pub(super) fn copy_ref(&mut self, s: u16, v: Value) {
-        match &mut self.refs {
+        match &mut self.f.refs {
             RefCopies::Vars(vars) => {
                 let var = vars[s as usize].expect("reference slots have variables");
                 self.b.def_var(var, v);
@@ -233,9 +248,9 @@ impl<M: Module> Tx<'_, '_, M> {
     /// safepoint, so none can move above it, and any store to the slot after it also
     /// redefines the slot's variable, so no use of the load can follow such a store.
     pub(super) fn renew_refs(&mut self) {
-        let regs = self.b.use_var(self.regs);
+        let regs = self.b.use_var(self.f.regs);
         let pure = trusted().with_readonly().with_can_move();
-        match &mut self.refs {
+        match &mut self.f.refs {
             RefCopies::Vars(vars) => {
                 for (s, var) in vars.iter().enumerate() {
                     if let Some(var) = *var {
@@ -251,10 +266,10 @@ impl<M: Module> Tx<'_, '_, M> {
     /// Writes int and float slots `from..to` to the register file (where a callee, a
     /// native or a helper reads them).
     pub(super) fn flush(&mut self, from: usize, to: usize) {
-        for s in from..to.min(self.kinds.len()) {
-            if let Some(var) = self.vars[s] {
+        for s in from..to.min(self.f.kinds.len()) {
+            if let Some(var) = self.f.vars[s] {
                 let v = self.b.use_var(var);
-                let regs = self.b.use_var(self.regs);
+                let regs = self.b.use_var(self.f.regs);
                 self.b.ins().store(trusted(), v, regs, Self::slot_offset(s as u32));
             }
         }
@@ -262,10 +277,10 @@ impl<M: Module> Tx<'_, '_, M> {
 
     /// Reads int and float slots `from..to` back from the register file.
     pub(super) fn refill(&mut self, from: usize, to: usize) {
-        for s in from..to.min(self.kinds.len()) {
-            if let Some(var) = self.vars[s] {
+        for s in from..to.min(self.f.kinds.len()) {
+            if let Some(var) = self.f.vars[s] {
                 let ty = self.ty(s as u16);
-                let regs = self.b.use_var(self.regs);
+                let regs = self.b.use_var(self.f.regs);
                 let v = self.b.ins().load(ty, trusted(), regs, Self::slot_offset(s as u32));
                 self.b.def_var(var, v);
             }
