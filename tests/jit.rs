@@ -465,3 +465,42 @@ fn inlined_callees_with_loops_run_out_of_fuel_and_are_interrupted_in_their_own_f
     assert!(err.starts_with("error: interrupted") && err.contains("at spin ("), "{err}");
     assert_eq!(stats.jit.functions_compiled, 1, "`spin` is inlined into `main`");
 }
+
+#[test]
+fn recursion_inlined_into_itself_keeps_frames_fuel_and_limits() {
+    // `f`, `even` and `odd` hold no reference, so a call of one from another (or from
+    // itself) is inlined one level deep and writes its frame only when it calls on or
+    // traps. Traps deep in the recursion, every fuel and depth limit, an interrupt and
+    // collections must look exactly as in the interpreter.
+    let src = r#"
+        fn f(n: int, d: int) -> int { if n < 2 { return n + 10 / d; } return f(n - 1, d) + f(n - 2, d - 1); }
+        fn even(n: int) -> bool { if n == 0 { return true; } return odd(n - 1); }
+        fn odd(n: int) -> bool { if n == 0 { return false; } return even(n - 1); }
+        fn main() {
+            println("{f(16, 100)} {even(31)} {odd(31)}");
+            println("{even(2000)}");
+            println("{f(14, 4)}");
+        }
+    "#;
+    let (out, stats) = agree(src, Tier::Jit, 0, Limits::default(), false);
+    assert_eq!(out.stdout, "987 false true\ntrue\n");
+    assert!(out.ended.starts_with("error: division by zero\n  at f (app.kiln:2:"), "{}", out.ended);
+    assert!(out.ended.matches("at f (").count() > 5, "{}", out.ended);
+    assert_eq!(stats.jit.functions_compiled, 4, "main, f, even, odd");
+    assert_eq!(stats.jit.calls_inlined, 4, "f in f twice, odd in even, even in odd");
+    agree(src, Tier::Jit, 0, Limits::default(), true);
+    agree(src, Tier::Auto, 7, Limits::default(), true);
+    for fuel in [1, 2, 3, 5, 8, 13, 50, 97, 1000, 4321, 20_000] {
+        let limits = Limits { fuel: Some(fuel), ..Limits::default() };
+        let (out, _) = agree(src, Tier::Jit, 0, limits.clone(), false);
+        assert!(out.ended.starts_with("error: fuel exhausted"), "{fuel}: {}", out.ended);
+        agree(src, Tier::Auto, 3, limits, false);
+    }
+    for depth in (1..24).chain([1000, 1999, 2000, 2001, 2002]) {
+        let limits = Limits { max_call_depth: depth, ..Limits::default() };
+        let (out, _) = agree(src, Tier::Jit, 0, limits, false);
+        assert!(out.ended.starts_with("error: "), "{depth}: {}", out.ended);
+    }
+    let (err, _) = run_interrupted(&module(&src.replace("f(14, 4)", "f(80, 100)")), Limits::default(), 30);
+    assert!(err.starts_with("error: interrupted") && err.contains("at f ("), "{err}");
+}

@@ -170,8 +170,8 @@ fn print_stats(s: &kiln_runtime::Stats) {
     report(format!("wall time:        {}", ms(s.wall_time)));
     report(format!("cpu time:         {}", s.cpu_time.map_or("unavailable".into(), ms)));
     report(format!(
-        "jit compiled:     {} functions, {} loop entries",
-        s.jit.functions_compiled, s.jit.osr_compiled
+        "jit compiled:     {} functions, {} loop entries, {} calls inlined",
+        s.jit.functions_compiled, s.jit.osr_compiled, s.jit.calls_inlined
     ));
     report(format!("jit code:         {} bytes", s.jit.code_bytes));
     let ns = std::time::Duration::from_nanos;

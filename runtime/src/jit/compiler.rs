@@ -9,6 +9,16 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Module};
 
+/// One function's compiled code.
+pub struct Compiled {
+    /// Its address.
+    pub code: usize,
+    /// Its size in bytes.
+    pub bytes: usize,
+    /// Call sites lowered inline.
+    pub calls_inlined: usize,
+}
+
 /// Compiles functions of one module into one `JITModule`.
 pub struct Compiler {
     /// Taken out (and its memory freed) on drop.
@@ -49,13 +59,8 @@ impl Compiler {
         Ok(Compiler { module, ctx, fcx: FunctionBuilderContext::new(), helpers, ids: Vec::new() })
     }
 
-    /// Compiles `func` of `pm` with `entry`: the code's address and size.
-    pub fn compile(
-        &mut self,
-        pm: &PreparedModule,
-        func: u32,
-        entry: Entry,
-    ) -> Result<(usize, usize), String> {
+    /// Compiles `func` of `pm` with `entry`.
+    pub fn compile(&mut self, pm: &PreparedModule, func: u32, entry: Entry) -> Result<Compiled, String> {
         if self.ids.len() < pm.funcs.len() {
             self.ids.resize(pm.funcs.len(), None);
         }
@@ -79,10 +84,13 @@ impl Compiler {
                 Err("the translator panicked".to_string())
             }
         };
-        if let Err(e) = translated {
-            self.module.clear_context(&mut self.ctx);
-            return Err(e);
-        }
+        let calls_inlined = match translated {
+            Ok(n) => n,
+            Err(e) => {
+                self.module.clear_context(&mut self.ctx);
+                return Err(e);
+            }
+        };
         self.ctx.set_disasm(std::env::var_os("KILN_JIT_DISASM").is_some());
         if let Err(e) = self.module.define_function(id, &mut self.ctx) {
             self.module.clear_context(&mut self.ctx);
@@ -97,7 +105,7 @@ impl Compiler {
         if entry == Entry::Call {
             self.ids[func as usize] = Some(id);
         }
-        Ok((self.module.get_finalized_function(id) as usize, size))
+        Ok(Compiled { code: self.module.get_finalized_function(id) as usize, bytes: size, calls_inlined })
     }
 }
 

@@ -88,6 +88,9 @@ pub struct JitStats {
     pub compile_max_ns: u64,
     /// Machine code bytes.
     pub code_bytes: u64,
+    /// Call sites lowered as the callee's body rather than a call (an interface site
+    /// counts once per implementation inlined).
+    pub calls_inlined: u64,
     /// Functions that stay interpreted because they could not be compiled, with why.
     pub failures: Vec<String>,
 }
@@ -107,6 +110,7 @@ pub struct ModuleCode {
     /// The time of each compilation, in nanoseconds.
     compile_times: Mutex<Vec<u64>>,
     code_bytes: AtomicU64,
+    calls_inlined: AtomicU64,
     failures: Mutex<Vec<String>>,
 }
 
@@ -127,6 +131,7 @@ impl ModuleCode {
             compile_ns: AtomicU64::new(0),
             compile_times: Mutex::new(Vec::new()),
             code_bytes: AtomicU64::new(0),
+            calls_inlined: AtomicU64::new(0),
             failures: Mutex::new(Vec::new()),
         }
     }
@@ -147,6 +152,7 @@ impl ModuleCode {
             compile_median_ns: times.get(times.len() / 2).copied().unwrap_or(0),
             compile_max_ns: times.last().copied().unwrap_or(0),
             code_bytes: self.code_bytes.load(Ordering::Relaxed),
+            calls_inlined: self.calls_inlined.load(Ordering::Relaxed),
             failures: self.failures.lock().map(|f| f.clone()).unwrap_or_default(),
         }
     }
@@ -193,8 +199,9 @@ impl ModuleCode {
             times.push(took);
         }
         match res {
-            Ok((code, bytes)) => {
+            Ok(compiler::Compiled { code, bytes, calls_inlined }) => {
                 self.code_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+                self.calls_inlined.fetch_add(calls_inlined as u64, Ordering::Relaxed);
                 match entry {
                     translate::Entry::Call => {
                         self.entries[func as usize].store(code, Ordering::Release);

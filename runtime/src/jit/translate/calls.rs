@@ -19,6 +19,11 @@ impl<M: Module> Tx<'_, '_, M> {
     /// A call made (`abi.rs`: the callee pushes its frame).
     pub(super) fn call_out(&mut self, pc: usize, instr: &Instr, dst: u16, args: u16, callee: Callee) {
         self.safepoint(pc);
+        // From an inlined callee (`Tx::inlinable`): its frame is there while the call runs.
+        let inlined = self.f.inline;
+        if let Some(inlined) = inlined {
+            self.write_inlined_frames(inlined);
+        }
         let window = self.window_slots(instr, callee);
         self.flush(args as usize, args as usize + window);
         let result = self.result_type(instr, callee);
@@ -95,6 +100,9 @@ impl<M: Module> Tx<'_, '_, M> {
         let stopped = self.b.ins().icmp_imm_s(IntCC::Equal, fuel, STOPPED);
         self.check_status(stopped);
         self.b.def_var(self.fuel, fuel);
+        if inlined.is_some() {
+            self.pop_inlined_frame();
+        }
         // The callee may have collected, and may have written a two-slot result.
         self.load_regs();
         self.renew_refs();
@@ -121,7 +129,7 @@ impl<M: Module> Tx<'_, '_, M> {
             let in_dst = dst.is_some_and(|(first, n)| (first..first + n).contains(&s));
             if self.f.kinds[s] == Kind::Ref && !in_dst {
                 let regs = self.b.use_var(self.f.regs);
-                self.b.ins().store(trusted(), zero, regs, Self::slot_offset(s as u32));
+                self.b.ins().store(self.mem.regs, zero, regs, Self::slot_offset(s as u32));
                 self.copy_ref(s as u16, zero);
             }
         }
@@ -196,7 +204,7 @@ impl<M: Module> Tx<'_, '_, M> {
             if self.f.kinds[s] == Kind::Ref {
                 let v = self.get(s as u16);
                 let regs = self.b.use_var(self.f.regs);
-                self.b.ins().store(trusted(), v, regs, Self::slot_offset(s as u32));
+                self.b.ins().store(self.mem.regs, v, regs, Self::slot_offset(s as u32));
             }
         }
         self.run_handler(pc, instr);

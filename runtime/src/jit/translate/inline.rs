@@ -2,7 +2,9 @@
 //!
 //! A callee qualifies when it is small and reaches no safepoint
 //! (`instr::reaches_safepoint`): nothing can observe its registers or its frame while it
-//! runs but a trap or a loop's fuel check. The call site first makes the checks the
+//! runs but a trap or a loop's fuel check. When neither it nor the caller has reference
+//! slots it may also make direct calls (no slot of either is a GC root, so a call needs
+//! only the frames): that inlines one level of a recursive function into itself. The call site first makes the checks the
 //! callee's entry would (room for a frame, room in the register file, fuel and
 //! interrupt); if any fails it
 //! calls the callee normally, whose entry then grows the stacks or traps exactly as it
@@ -40,12 +42,18 @@ impl<'a, M: Module> Tx<'a, '_, M> {
         else {
             return false;
         };
+        // Without references on either side, a callee's calls need nothing of it or of
+        // the caller but its frame, written before each (`Tx::call_out`): no slot of
+        // either is a root. That inlines one level of recursion into itself.
+        let ref_free = self.f.pf.refs_end == 0 && pf.refs_end == 0;
+        let safepoints_allowed = |op: &Op| {
+            !instr::reaches_safepoint(op) || (ref_free && matches!(op, Op::Call { .. } | Op::CallFar { .. }))
+        };
         self.f.inline.is_none()
-            && callee != self.f.func
             && matches!(self.f.refs, RefCopies::Vars(_))
             && bf.code.len() <= MAX_CALLEE_INSTRS.min(self.inline_budget)
             && bf.sig.result.is_none_or(|t| t.width() == 1)
-            && !pf.code.iter().any(instr::reaches_safepoint)
+            && pf.code.iter().all(safepoints_allowed)
     }
 
     /// Lowers the call at `pc` of `callee` ([`Tx::inlinable`]): arguments at `args`,
@@ -54,6 +62,7 @@ impl<'a, M: Module> Tx<'a, '_, M> {
         let pm = self.pm;
         let (gpf, gbf) = (&pm.funcs[callee as usize], &pm.bytecode.funcs[callee as usize]);
         self.inline_budget -= gbf.code.len();
+        self.calls_inlined += 1;
         let slow = self.b.create_block();
         let fast = self.b.create_block();
         let done = self.b.create_block();
@@ -190,9 +199,16 @@ impl<'a, M: Module> Tx<'a, '_, M> {
         let top = self.ctx_load(off::FRAME_TOP);
         let base_hi = self.b.ins().ishl_imm_u(self.f.base, 32);
         let func_base = self.b.ins().bor_imm_u(base_hi, i64::from(self.f.func));
-        self.b.ins().store(trusted(), func_base, top, off::FRAME_FUNC);
+        self.b.ins().store(self.mem.frames, func_base, top, off::FRAME_FUNC);
         let new_top = self.b.ins().iadd_imm_s(top, off::FRAME_SIZE);
         self.ctx_store(new_top, off::FRAME_TOP);
+    }
+
+    /// Takes down the frame [`Tx::write_inlined_frames`] pushed, when the run goes on.
+    pub(super) fn pop_inlined_frame(&mut self) {
+        let top = self.ctx_load(off::FRAME_TOP);
+        let popped = self.b.ins().iadd_imm_s(top, -off::FRAME_SIZE);
+        self.ctx_store(popped, off::FRAME_TOP);
     }
 
     /// Exchanges what lowering knows of the current function with `st`.

@@ -13,7 +13,9 @@ use super::helpers::TrapCode;
 use crate::interp::op::Op;
 use crate::loader::{PreparedFunc, PreparedModule};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::{self, types, AbiParam, Block, InstBuilder, JumpTableData, MemFlagsData, Value};
+use cranelift_codegen::ir::{
+    self, types, AbiParam, AliasRegionData, Block, InstBuilder, JumpTableData, MemFlagsData, Value,
+};
 use cranelift_frontend::{FunctionBuilder, Variable};
 use cranelift_module::{FuncId, Module};
 use kiln_bytecode::{CompositeType, Instr, ValType};
@@ -131,7 +133,7 @@ fn trusted() -> MemFlagsData {
 
 /// Translates function `func` of `pm` into `b`'s function (whose signature must be
 /// [`native_signature`]). `direct[f]` is the id of function `f`'s compiled code in `m`,
-/// where calls can go straight to it.
+/// where calls can go straight to it. Returns how many call sites it inlined.
 pub fn translate<M: Module>(
     m: &mut M,
     b: FunctionBuilder<'_>,
@@ -140,7 +142,7 @@ pub fn translate<M: Module>(
     entry: Entry,
     helpers: &Helpers,
     direct: &[Option<FuncId>],
-) -> Result<(), String> {
+) -> Result<usize, String> {
     let bf = &pm.bytecode.funcs[func as usize];
     if bf.code.len() > MAX_JIT_INSTRS {
         return Err(format!("{} instructions (the JIT takes at most {MAX_JIT_INSTRS})", bf.code.len()));
@@ -154,7 +156,7 @@ pub fn translate<M: Module>(
     t.b.seal_all_blocks();
     let config = t.m.target_config();
     t.b.finalize(config);
-    Ok(())
+    Ok(t.calls_inlined)
 }
 
 struct Tx<'a, 'f, M: Module> {
@@ -177,6 +179,33 @@ struct Tx<'a, 'f, M: Module> {
     failure: Option<String>,
     /// Instructions that may still be inlined into this function.
     inline_budget: usize,
+    /// Call sites inlined so far.
+    calls_inlined: usize,
+    /// Flags for the memory only runtime code shares with compiled code ([`Memory`]).
+    mem: Memory,
+}
+
+/// Flags of loads and stores of the memory compiled code shares with the runtime: the
+/// context, the frame stack, the register file. Each is its own alias region, so the
+/// optimiser knows that a store to one leaves what was read from another valid (a call
+/// into the runtime may change any of them). Every access to these goes through these
+/// flags; a heap object's is `trusted()`, in no region.
+#[derive(Clone, Copy)]
+struct Memory {
+    ctx: MemFlagsData,
+    frames: MemFlagsData,
+    regs: MemFlagsData,
+}
+
+impl Memory {
+    fn declare(func: &mut ir::Function) -> Memory {
+        let mut region = |user_id: u32, description: &'static str| {
+            let r =
+                func.dfg.alias_regions.insert(AliasRegionData { user_id, description: description.into() });
+            trusted().with_alias_region(Some(r))
+        };
+        Memory { ctx: region(1, "context"), frames: region(2, "frames"), regs: region(3, "register file") }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -216,6 +245,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         };
         let native_sig = b.import_signature(native_signature(m));
         let fuel = b.declare_var(types::I64);
+        let mem = Memory::declare(b.func);
         Tx {
             m,
             b,
@@ -229,7 +259,9 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
             helper,
             direct,
             inline_budget: inline::BUDGET,
+            calls_inlined: 0,
             failure: None,
+            mem,
         }
     }
 
@@ -240,19 +272,19 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
     }
 
     fn ctx_load(&mut self, offset: i32) -> Value {
-        self.b.ins().load(types::I64, trusted(), self.ctx, offset)
+        self.b.ins().load(types::I64, self.mem.ctx, self.ctx, offset)
     }
 
     /// A context field that stays put while the instance runs (`NativeCtx::refresh`: the
     /// heap, globals, interrupt request, code table): read-only to the optimiser, which
     /// may then share and hoist the load.
     fn ctx_load_fixed(&mut self, offset: i32) -> Value {
-        let flags = trusted().with_readonly().with_can_move();
+        let flags = self.mem.ctx.with_readonly().with_can_move();
         self.b.ins().load(types::I64, flags, self.ctx, offset)
     }
 
     fn ctx_store(&mut self, v: Value, offset: i32) {
-        self.b.ins().store(trusted(), v, self.ctx, offset);
+        self.b.ins().store(self.mem.ctx, v, self.ctx, offset);
     }
 
     /// The instance's globals.
@@ -264,7 +296,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
     fn store_frame_pc(&mut self, pc: usize) {
         let top = self.ctx_load(off::FRAME_TOP);
         let pc_v = self.iconst(pc as i64);
-        self.b.ins().istore32(trusted(), pc_v, top, off::FRAME_PC - off::FRAME_SIZE as i32);
+        self.b.ins().istore32(self.mem.frames, pc_v, top, off::FRAME_PC - off::FRAME_SIZE as i32);
     }
 
     /// Instructions after `pc` in its block: what the interpreter has not yet charged
@@ -385,7 +417,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
             // Push the frame. `func` and `base` are adjacent (`Frame`): one store writes both.
             let base_hi = self.b.ins().ishl_imm_u(self.f.base, 32);
             let func_base = self.b.ins().bor_imm_u(base_hi, i64::from(self.f.func));
-            self.b.ins().store(trusted(), func_base, pushed_top, off::FRAME_FUNC);
+            self.b.ins().store(self.mem.frames, func_base, pushed_top, off::FRAME_FUNC);
             let new_top = self.b.ins().iadd_imm_s(pushed_top, off::FRAME_SIZE);
             self.ctx_store(new_top, off::FRAME_TOP);
         }
@@ -399,7 +431,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
                 let span = if self.f.safepoint_free { 0..0 } else { self.f.pf.local_ref_span.clone() };
                 let regs = self.b.use_var(self.f.regs);
                 for s in span {
-                    self.b.ins().store(trusted(), zero, regs, Self::slot_offset(s as u32));
+                    self.b.ins().store(self.mem.regs, zero, regs, Self::slot_offset(s as u32));
                 }
                 let params_end = self
                     .f
@@ -502,9 +534,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
             self.b.set_cold_block(go_on);
             self.b.ins().brif(status, self.stop, &[], go_on, &[]);
             self.b.switch_to_block(go_on);
-            let top = self.ctx_load(off::FRAME_TOP);
-            let popped = self.b.ins().iadd_imm_s(top, -off::FRAME_SIZE);
-            self.ctx_store(popped, off::FRAME_TOP);
+            self.pop_inlined_frame();
             self.b.ins().jump(cont, &[]);
         } else {
             self.b.ins().brif(status, self.stop, &[], cont, &[]);
@@ -524,7 +554,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
             let at = self.b.ins().ishl_imm_u(self.f.ret, 3);
             let addr = self.b.ins().iadd(file, at);
             for (i, &v) in values.iter().enumerate() {
-                self.b.ins().store(trusted(), v, addr, i as i32 * 8);
+                self.b.ins().store(self.mem.regs, v, addr, i as i32 * 8);
             }
         }
         // Pop the frame (the top one whenever this function runs: callees pop theirs).

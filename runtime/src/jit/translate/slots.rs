@@ -172,7 +172,7 @@ impl<M: Module> Tx<'_, '_, M> {
                         return v;
                     }
                     let regs = self.b.use_var(self.f.regs);
-                    let v = self.b.ins().load(types::I64, trusted(), regs, Self::slot_offset(s as u32));
+                    let v = self.b.ins().load(types::I64, self.mem.regs, regs, Self::slot_offset(s as u32));
                     cache.insert(slot, v);
                     v
                 }
@@ -215,7 +215,7 @@ impl<M: Module> Tx<'_, '_, M> {
             Some(Kind::Ref) => {
                 if !self.f.safepoint_free {
                     let regs = self.b.use_var(self.f.regs);
-                    self.b.ins().store(trusted(), v, regs, Self::slot_offset(s as u32));
+                    self.b.ins().store(self.mem.regs, v, regs, Self::slot_offset(s as u32));
                 }
                 self.copy_ref(s, v);
             }
@@ -249,7 +249,7 @@ impl<M: Module> Tx<'_, '_, M> {
     /// redefines the slot's variable, so no use of the load can follow such a store.
     pub(super) fn renew_refs(&mut self) {
         let regs = self.b.use_var(self.f.regs);
-        let pure = trusted().with_readonly().with_can_move();
+        let pure = self.mem.regs.with_readonly().with_can_move();
         match &mut self.f.refs {
             RefCopies::Vars(vars) => {
                 for (s, var) in vars.iter().enumerate() {
@@ -270,7 +270,7 @@ impl<M: Module> Tx<'_, '_, M> {
             if let Some(var) = self.f.vars[s] {
                 let v = self.b.use_var(var);
                 let regs = self.b.use_var(self.f.regs);
-                self.b.ins().store(trusted(), v, regs, Self::slot_offset(s as u32));
+                self.b.ins().store(self.mem.regs, v, regs, Self::slot_offset(s as u32));
             }
         }
     }
@@ -281,7 +281,7 @@ impl<M: Module> Tx<'_, '_, M> {
             if let Some(var) = self.f.vars[s] {
                 let ty = self.ty(s as u16);
                 let regs = self.b.use_var(self.f.regs);
-                let v = self.b.ins().load(ty, trusted(), regs, Self::slot_offset(s as u32));
+                let v = self.b.ins().load(ty, self.mem.regs, regs, Self::slot_offset(s as u32));
                 self.b.def_var(var, v);
             }
         }
