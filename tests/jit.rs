@@ -504,3 +504,49 @@ fn recursion_inlined_into_itself_keeps_frames_fuel_and_limits() {
     let (err, _) = run_interrupted(&module(&src.replace("f(14, 4)", "f(80, 100)")), Limits::default(), 30);
     assert!(err.starts_with("error: interrupted") && err.contains("at f ("), "{err}");
 }
+
+#[test]
+fn loops_keep_array_lengths_in_registers_only_while_nothing_can_change_them() {
+    // The nested loop keeps `a` and `b` loaded from before the outer loop (an on-stack
+    // replacement entry at the inner header must load them too); the loops that push or
+    // reassign an array do not; the last loop's out-of-bounds trap reports the length.
+    let src = r#"
+        fn main() {
+            let a = [0; 100];
+            let b = [1, 2, 3];
+            var s = 0;
+            for i in 0..300 {
+                for j in 0..100 { a[j] = a[j] + i * j; s += b[j % 3] + a.len(); }
+            }
+            println("{s} {a[99]}");
+            let grow = [7];
+            var k = 0;
+            while k < grow.len() && k < 50 {
+                if grow[k] % 2 == 1 { grow.push(grow[k] * 3 + 1); } else { grow.push(grow[k] / 2); }
+                k += 1;
+            }
+            println("{grow.len()} {grow[49]}");
+            var c = [1, 2];
+            var t = 0;
+            for r in 0..10 { t += c[r % 2] + c.len(); if r == 4 { c = [5, 6, 7]; } }
+            println("{t}");
+            var u = 0;
+            for q in 0..200 { u += a[q] % 1000; }
+            println("{u}");
+        }
+    "#;
+    let (out, _) = agree(src, Tier::Jit, 0, Limits::default(), false);
+    assert_eq!(out.stdout, "3059700 4440150\n51 1\n60\n");
+    assert!(out.ended.starts_with("error: index out of bounds: index 100, length 100"), "{}", out.ended);
+    let mut osr = 0;
+    for threshold in [1, 2, 5, 40, 300, 3000] {
+        let (_, stats) = agree(src, Tier::Auto, threshold, Limits::default(), false);
+        osr += stats.osr_entries;
+        agree(src, Tier::Auto, threshold, Limits::default(), true);
+    }
+    assert!(osr > 0, "some run entered the loops by on-stack replacement");
+    for fuel in [10, 999, 5000, 60_000, 123_456] {
+        agree(src, Tier::Jit, 0, Limits { fuel: Some(fuel), ..Limits::default() }, false);
+        agree(src, Tier::Auto, 20, Limits { fuel: Some(fuel), ..Limits::default() }, false);
+    }
+}

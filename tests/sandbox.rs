@@ -112,3 +112,72 @@ fn collector_never_scans_an_earlier_frames_values() {
         assert_eq!(run(&m, stress), "x\n");
     }
 }
+
+/// Runs `m` in `tier` (compiled before each function's first call for `Jit`): what it
+/// printed and how it ended.
+fn run_in(m: &Module, tier: kiln_runtime::Tier) -> (String, String) {
+    let loaded = RtModule::from_bytes(&Engine::new(), &encode(m)).expect("module loads");
+    let out = SharedBuffer::default();
+    let config = InstanceConfig {
+        stdout: Box::new(out.clone()),
+        tier: kiln_runtime::TierConfig { tier, threshold: 0 },
+        ..InstanceConfig::default()
+    };
+    let mut inst = Instance::new(&loaded, config).expect("instance");
+    let ended = match inst.run() {
+        Ok(()) => "ok".to_string(),
+        Err(e) => e.to_string(),
+    };
+    assert!(inst.stats().jit.failures.is_empty(), "{:?}", inst.stats().jit.failures);
+    (String::from_utf8(out.contents()).expect("utf-8"), ended)
+}
+
+/// Loops the JIT must not treat as keeping an array header in registers (`jit/translate/
+/// loops.rs`): one whose array read is unreachable (so the register is never written and
+/// holds null: loading its length before the loop would crash the host), and one entered
+/// in its middle (the loads made before its header would be skipped).
+#[test]
+fn compiled_loops_never_load_arrays_they_cannot_prove_are_there() {
+    use kiln_runtime::Tier;
+    let int_array = vec![CompositeType::Array(ValType::Int)];
+    let arr = ValType::Ref(TypeIdx(0));
+    let unreachable_read = func(
+        "main",
+        vec![],
+        vec![ValType::Int, arr, ValType::Int, ValType::Int],
+        vec![
+            Instr::LoadI { dst: r(0), imm: Imm(0) },
+            Instr::LoadI { dst: r(2), imm: Imm(1000) },
+            Instr::Jmp { target: Target(4) },
+            Instr::ArrayGet { dst: r(3), arr: r(1), idx: r(0) },
+            Instr::AddImm { dst: r(0), a: r(0), imm: Imm(1) },
+            Instr::JltI { a: r(0), b: r(2), target: Target(2) },
+            Instr::RetVoid {},
+        ],
+    );
+    let entered_inside = func(
+        "main",
+        vec![],
+        vec![ValType::Int, arr, ValType::Int, ValType::Int, ValType::Int, ValType::Str],
+        vec![
+            Instr::LoadI { dst: r(0), imm: Imm(0) },
+            Instr::LoadI { dst: r(2), imm: Imm(100) },
+            Instr::LoadI { dst: r(4), imm: Imm(3) },
+            Instr::ArrayFill { dst: r(1), ty: TypeIdx(0), val: r(2), len: r(4) },
+            Instr::Jmp { target: Target(6) },
+            Instr::AddI { dst: r(0), a: r(0), b: r(3) },
+            Instr::ArrayGet { dst: r(3), arr: r(1), idx: r(4) },
+            Instr::JltI { a: r(0), b: r(2), target: Target(5) },
+            Instr::IntToStr { dst: r(5), src: r(0) },
+            Instr::CallNative { dst: r(0), import: ImportIdx(0), args: r(5) },
+            Instr::RetVoid {},
+        ],
+    );
+    for (main, want) in [(unreachable_read, ("", "ok")), (entered_inside, ("", "error: index out of bounds"))]
+    {
+        let m = Module { types: int_array.clone(), ..module(vec![main]) };
+        let interp = run_in(&m, Tier::Interp);
+        assert_eq!((interp.0.as_str(), &interp.1[..want.1.len().min(interp.1.len())]), want);
+        assert_eq!(run_in(&m, Tier::Jit), interp, "the JIT agrees with the interpreter");
+    }
+}

@@ -139,7 +139,7 @@ impl<M: Module> Tx<'_, '_, M> {
     /// (a closure's function type, an interface method's); `None` if unknown.
     pub(super) fn result_type(&self, instr: &Instr, callee: Callee) -> Option<Option<ValType>> {
         let types_ = &self.pm.bytecode.types;
-        let args_ty = self.reg_operand(instr, "args").and_then(|r| self.f.bf.regs.get(r).copied());
+        let args_ty = reg_operand(instr, "args").and_then(|r| self.f.bf.regs.get(r).copied());
         match (callee, instr, args_ty) {
             (Callee::Known(f), _, _) => Some(self.pm.bytecode.funcs[f as usize].sig.result),
             (Callee::Closure, _, Some(ValType::Ref(t))) => match &types_[t.index()] {
@@ -161,7 +161,7 @@ impl<M: Module> Tx<'_, '_, M> {
     pub(super) fn window_slots(&self, instr: &Instr, callee: Callee) -> usize {
         let width = |params: &[ValType]| params.iter().map(|t| t.width()).sum::<usize>();
         let types_ = &self.pm.bytecode.types;
-        let args_ty = self.reg_operand(instr, "args").and_then(|r| self.f.bf.regs.get(r).copied());
+        let args_ty = reg_operand(instr, "args").and_then(|r| self.f.bf.regs.get(r).copied());
         match (callee, instr) {
             (Callee::Known(f), _) => width(&self.pm.bytecode.funcs[f as usize].sig.params),
             (Callee::Closure, _) => match args_ty {

@@ -187,24 +187,24 @@ impl<M: Module> Tx<'_, '_, M> {
                 let idx = self.b.ins().ireduce(types::I32, idx);
                 let table: Vec<ir::BlockCall> = (0..count as usize)
                     .map(|k| {
-                        let blk = self.block_at(pc + 1 + k);
+                        let blk = self.branch_block(pc, pc + 1 + k);
                         self.b.func.dfg.block_call(blk, &[])
                     })
                     .collect();
-                let dflt = self.block_at(pc + 1 + count as usize);
+                let dflt = self.branch_block(pc, pc + 1 + count as usize);
                 let dflt = self.b.func.dfg.block_call(dflt, &[]);
                 let jt = self.b.create_jump_table(JumpTableData::new(dflt, &table));
                 self.b.ins().br_table(idx, jt);
                 return false;
             }
             Op::Jmp { target } => {
-                let blk = self.block_at(target as usize);
+                let blk = self.branch_block(pc, target as usize);
                 self.b.ins().jump(blk, &[]);
                 return false;
             }
             Op::Loop { target } => {
                 self.back_edge(pc);
-                let blk = self.block_at(target as usize);
+                let blk = self.branch_block(pc, target as usize);
                 self.b.ins().jump(blk, &[]);
                 return false;
             }
@@ -393,8 +393,13 @@ impl<M: Module> Tx<'_, '_, M> {
                 self.b.ins().store(trusted(), v, addr, 0);
             }
             Op::ArrayLen { dst, arr } => {
-                let o = self.get_bits(arr);
-                let v = self.b.ins().load(types::I64, trusted(), o, ARRAY_LEN);
+                let v = match self.cached_array(pc, arr) {
+                    Some(a) => self.b.use_var(a.len),
+                    None => {
+                        let o = self.get_bits(arr);
+                        self.b.ins().load(types::I64, trusted(), o, ARRAY_LEN)
+                    }
+                };
                 self.set(dst, v);
             }
             Op::StrLen { dst, src } => {
@@ -433,8 +438,8 @@ impl<M: Module> Tx<'_, '_, M> {
 
     /// A conditional branch to `target`, checking fuel first when it jumps backwards.
     pub(super) fn branch(&mut self, pc: usize, back: bool, target: usize, cond: Value) {
-        let next = self.block_at(pc + 1);
-        let to = self.block_at(target);
+        let next = self.branch_block(pc, pc + 1);
+        let to = self.branch_block(pc, target);
         if back {
             let taken = self.b.create_block();
             self.b.ins().brif(cond, taken, &[], next, &[]);
@@ -483,12 +488,19 @@ impl<M: Module> Tx<'_, '_, M> {
 
     /// The address of element `idx` of array `arr`, after the bounds check.
     pub(super) fn element(&mut self, pc: usize, arr: u16, idx: u16) -> Value {
+        let cached = self.cached_array(pc, arr);
         let o = self.get_bits(arr);
         let i = self.get_bits(idx);
-        let len = self.b.ins().load(types::I64, trusted(), o, ARRAY_LEN);
+        let len = match cached {
+            Some(a) => self.b.use_var(a.len),
+            None => self.b.ins().load(types::I64, trusted(), o, ARRAY_LEN),
+        };
         let out = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, i, len);
         self.trap_if(out, pc, TrapCode::IndexOutOfBounds, i, len);
-        let buf = self.b.ins().load(types::I64, trusted(), o, ARRAY_BUF);
+        let buf = match cached {
+            Some(a) => self.b.use_var(a.buf),
+            None => self.b.ins().load(types::I64, trusted(), o, ARRAY_BUF),
+        };
         let at = self.b.ins().ishl_imm_u(i, 3);
         self.b.ins().iadd(buf, at)
     }

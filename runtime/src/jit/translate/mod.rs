@@ -24,8 +24,10 @@ mod alloc;
 mod calls;
 mod inline;
 mod instr;
+mod loops;
 mod slots;
 
+use loops::reg_operand;
 use slots::{FnState, Kind, RefCopies};
 
 /// Functions with more instructions than this stay interpreted (compile time and memory
@@ -469,6 +471,7 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
                 self.b.ins().jump(first, &[]);
             }
             Entry::Osr(pc) => {
+                self.load_arrays_around(pc as usize);
                 let header = self.block_at(pc as usize);
                 self.b.ins().jump(header, &[]);
             }
@@ -575,11 +578,15 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         let code = &self.f.bf.code;
         let mut open = false;
         for pc in 0..code.len() {
-            if let Some(block) = self.f.blocks[pc] {
+            if let Some(mut block) = self.f.blocks[pc] {
                 if open {
                     self.b.ins().jump(block, &[]);
                 }
                 self.b.switch_to_block(block);
+                if let Some(header) = self.enter_cached_loop(pc) {
+                    block = header;
+                    self.b.switch_to_block(block);
+                }
                 // A block may be entered from elsewhere: nothing loaded before holds.
                 if let RefCopies::Block(cache) = &mut self.f.refs {
                     cache.clear();
@@ -602,19 +609,9 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         }
     }
 
-    /// The slot of register operand `name` of `instr`, if it has one.
-    fn reg_operand(&self, instr: &Instr, name: &str) -> Option<usize> {
-        let info = instr.opcode().info();
-        info.operands
-            .iter()
-            .zip(instr.operand_values().iter())
-            .find(|((n, k), _)| *n == name && *k == kiln_bytecode::isa::OperandKind::Reg)
-            .map(|(_, (_, v))| v as usize)
-    }
-
     /// The slots register `dst` of `instr` takes, if it has one: `(first, count)`.
     fn dst_slots(&self, instr: &Instr) -> Option<(usize, usize)> {
-        let r = self.reg_operand(instr, "dst")?;
+        let r = reg_operand(instr, "dst")?;
         let t = self.f.bf.regs.get(r)?;
         Some((self.f.reg_slots[r] as usize, t.width()))
     }

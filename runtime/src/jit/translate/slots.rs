@@ -67,6 +67,8 @@ pub(super) struct FnState<'a> {
     pub(super) safepoint_free: bool,
     /// Set while lowering a callee inlined into the function being compiled.
     pub(super) inline: Option<inline::Inlined>,
+    /// Loops that keep array headers in variables (`loops.rs`).
+    pub(super) loops: Vec<loops::CachedLoop>,
 }
 
 impl<'a> FnState<'a> {
@@ -99,6 +101,7 @@ impl<'a> FnState<'a> {
             .collect();
         let leaders = kiln_bytecode::isa::block_leaders(&bf.code);
         let blocks = leaders.iter().map(|&l| if l { Some(b.create_block()) } else { None }).collect();
+        let loops = loops::find(b, pf, bf, &reg_slots);
         let regs = b.declare_var(types::I64);
         let n_refs = kinds.iter().filter(|&&k| k == Kind::Ref).count();
         let refs = if n_refs * bf.code.len() <= REF_VAR_BUDGET {
@@ -124,6 +127,7 @@ impl<'a> FnState<'a> {
             refs,
             safepoint_free,
             inline: None,
+            loops,
         }
     }
 }
