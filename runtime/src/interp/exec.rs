@@ -23,13 +23,10 @@ use std::sync::Arc;
 /// frame's `pc` at the instruction that stopped it.
 pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
     vm.frames.clear();
-    if vm.tier.uses_jit() {
-        // Compiled code recurses on the machine stack, and so does the interpreter when
-        // compiled code calls it: run on a stack sized for the deepest call stack allowed.
-        crate::jit::on_run_stack(vm, |vm| call_function(vm, entry, 0, 0, 0))
-    } else {
-        call_function(vm, entry, 0, 0, 0)
-    }
+    vm.native.stack_limit = 0;
+    // Compiled code, where there is some, moves to a stack of its own when it is first
+    // entered (`jit::call_native`): a run that compiles nothing never maps one.
+    call_function(vm, entry, 0, 0, 0)
 }
 
 /// Calls function `func` as a callee of the running frame (or as the outermost frame):

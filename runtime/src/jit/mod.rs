@@ -311,6 +311,11 @@ pub fn call_native(
     ret: usize,
     clear_end: usize,
 ) -> Result<(), Stop> {
+    if vm.native.stack_limit == 0 {
+        // The first entry of the run into compiled code, from the interpreter on the
+        // host's stack: the rest of this call runs on the run's own stack.
+        return on_run_stack(vm, |vm| call_native(vm, code, func, base, ret, clear_end));
+    }
     NativeCtx::refresh(vm);
     let ctx: *mut NativeCtx = &mut vm.native;
     let fuel = vm.fuel;
@@ -343,8 +348,9 @@ pub fn call_native(
 }
 
 /// Runs `f` on a machine stack sized for the instance's deepest allowed call stack, and
-/// sets the stack limit compiled code checks as a backstop.
-pub fn on_run_stack<R>(vm: &mut Vm, f: impl FnOnce(&mut Vm) -> R) -> R {
+/// sets the stack limit compiled code checks as a backstop (0, the limit outside such a
+/// stack, means "not on it yet": compiled code is only ever entered on it).
+fn on_run_stack<R>(vm: &mut Vm, f: impl FnOnce(&mut Vm) -> R) -> R {
     let size = vm
         .limits
         .max_call_depth
@@ -353,7 +359,9 @@ pub fn on_run_stack<R>(vm: &mut Vm, f: impl FnOnce(&mut Vm) -> R) -> R {
         .min(4 << 30);
     stack::run_on(size, |lowest| {
         vm.native.stack_limit = lowest + STACK_RESERVE;
-        f(vm)
+        let r = f(vm);
+        vm.native.stack_limit = 0;
+        r
     })
 }
 
