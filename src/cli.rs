@@ -26,7 +26,8 @@ Exit status:
   65       the source does not compile (or is not UTF-8, or is too large)
   66       the input cannot be read
   67       the bytecode is invalid (does not decode or verify, or is too large)
-  70       the program trapped (error, fuel, heap, stack, interrupt)
+  70       the program trapped (an error, or a limit: fuel, heap, stack, deadline,
+           output)
   73       an output file cannot be created (vmc)
   74       writing output failed (closed pipe, full disk)";
 
@@ -60,6 +61,27 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
     n.checked_mul(1usize << shift).filter(|&n| n > 0).ok_or_else(|| format!("size `{text}` is out of range"))
 }
 
+/// Parses a duration: a whole number followed by `ms`, `s` or `m` (`500ms`, `2s`, `1m`).
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let bad = || {
+        format!("invalid duration `{text}` (expected a number followed by ms, s or m, e.g. 500ms, 2s, 1m)")
+    };
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    let ms = match unit {
+        "ms" => Some(n),
+        "s" => n.checked_mul(1000),
+        "m" => n.checked_mul(60_000),
+        _ => return Err(bad()),
+    };
+    // Up to a year: longer is surely a mistake, and no deadline at all is the default.
+    ms.filter(|&ms| ms > 0 && ms <= 366 * 24 * 3_600_000)
+        .map(std::time::Duration::from_millis)
+        .ok_or_else(|| format!("duration `{text}` is out of range (1ms to 366 days)"))
+}
+
 /// Handles a clap parse failure: help and version go to stdout with status 0,
 /// anything else is a usage error (status 64).
 pub fn usage_error(e: clap::Error) -> ExitCode {
@@ -73,6 +95,17 @@ pub fn usage_error(e: clap::Error) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations() {
+        use std::time::Duration;
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration(" 1m "), Ok(Duration::from_secs(60)));
+        for bad in ["", "5", "ms", "1.5s", "-1s", "2h", "0s", "99999999999999999999s", "9999999m", "1 s"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn sizes() {

@@ -99,6 +99,8 @@ fn run_if_valid(bytes: &[u8]) -> Result<bool, TestCaseError> {
                 max_heap: 256 << 20,
                 max_call_depth: 1_000,
                 stack_slots: 1 << 16,
+                max_output: Some(1 << 20),
+                ..Limits::default()
             },
             gc_stress,
             stdout: Box::new(out.clone()),

@@ -59,6 +59,12 @@ fn usage_errors_exit_64() {
         &["--max-heap", "12Q", "x.bc"][..],
         &["--fuel", "-5", "x.bc"][..],
         &["--tier", "warp", "x.bc"][..],
+        &["--timeout", "5h", "x.bc"][..],
+        &["--timeout", "0ms", "x.bc"][..],
+        &["--timeout", "1.5s", "x.bc"][..],
+        &["--max-stack", "0", "x.bc"][..],
+        &["--max-stack", "99999999999", "x.bc"][..],
+        &["--max-output", "-1", "x.bc"][..],
     ] {
         let o = vmrun(args, &dir);
         assert_eq!(o.status.code(), Some(64), "vmrun {args:?}: {}", stderr(&o));
@@ -329,4 +335,51 @@ fn main() {
         .map(|v| v.trim().parse().expect("a count"))
         .expect("an allocations line");
     assert!(allocations < 10, "{allocations} allocations:\n{err}");
+}
+
+#[test]
+fn each_limit_flag_traps_with_its_own_error_line_and_exit_70() {
+    let dir = scratch("limits");
+    std::fs::write(dir.join("spin.kiln"), "fn main() { var n = 0; while true { n += 1; } }\n").unwrap();
+    std::fs::write(dir.join("flood.kiln"), "fn main() { for i in 0..1000000 { println(\"{i}\"); } }\n")
+        .unwrap();
+    std::fs::write(
+        dir.join("deep.kiln"),
+        "fn d(n: int) -> int { if n == 0 { return 0; } return d(n - 1) + 1; }\nfn main() { println(\"{d(99)}\"); println(\"{d(100)}\"); }\n",
+    )
+    .unwrap();
+    for tier in ["interp", "jit", "auto"] {
+        let started = std::time::Instant::now();
+        let o = vmrun(&["--tier", tier, "--timeout", "200ms", "spin.kiln"], &dir);
+        assert_eq!(o.status.code(), Some(70), "{tier}");
+        assert!(
+            stderr(&o).starts_with("error: deadline exceeded: the run took longer than 200ms\n"),
+            "{}",
+            stderr(&o)
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{tier}: {:?}", started.elapsed());
+
+        // "0\n" .. "9\n" are 20 bytes, and 10.. take 3 each: 26 bytes hold 0..=11.
+        let o = vmrun(&["--tier", tier, "--max-output", "26", "flood.kiln"], &dir);
+        assert_eq!(o.status.code(), Some(70), "{tier}");
+        let printed: Vec<String> = (0..=11).map(|i| format!("{i}\n")).collect();
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout),
+            printed.concat(),
+            "{tier}: the write that passes is not made"
+        );
+        assert!(
+            stderr(&o).starts_with("error: output limit exceeded: more than 26 bytes written\n"),
+            "{}",
+            stderr(&o)
+        );
+
+        // `main` and 100 frames of `d` fit in 101; d(100) needs 102.
+        let o = vmrun(&["--tier", tier, "--max-stack", "101", "deep.kiln"], &dir);
+        assert_eq!(o.status.code(), Some(70), "{tier}");
+        assert_eq!(String::from_utf8_lossy(&o.stdout), "99\n");
+        assert!(stderr(&o).starts_with("error: stack overflow\n"), "{}", stderr(&o));
+        let o = vmrun(&["--tier", tier, "--max-stack", "102", "--max-output", "7", "deep.kiln"], &dir);
+        assert_eq!((o.status.code(), String::from_utf8_lossy(&o.stdout).as_ref()), (Some(0), "99\n100\n"));
+    }
 }

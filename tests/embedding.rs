@@ -184,3 +184,121 @@ fn modules_are_shareable_and_instances_movable() {
     std::thread::spawn(move || inst.run().expect("runs")).join().expect("thread");
     assert_eq!(out.contents(), b"moved\n");
 }
+
+fn instance_with(m: &Module, limits: Limits, tier: kiln_runtime::Tier) -> Instance {
+    let config = InstanceConfig {
+        limits,
+        tier: kiln_runtime::TierConfig { tier, threshold: 2 },
+        ..InstanceConfig::default()
+    };
+    Instance::new(m, config).expect("instance")
+}
+
+#[test]
+fn a_deadline_stops_loops_and_loop_free_recursion_in_every_tier_and_each_run_has_its_own() {
+    use kiln_runtime::Tier;
+    let spin = module("fn main() { var i = 0; while true { i += 1; } }");
+    let fib = module("fn f(n: int) -> int { if n < 2 { return n; } return f(n - 1) + f(n - 2); }\nfn main() { println(\"{f(60)}\"); }");
+    let timeout = std::time::Duration::from_millis(150);
+    for tier in [Tier::Interp, Tier::Jit, Tier::Auto] {
+        for m in [&spin, &fib] {
+            let mut inst = instance_with(m, Limits { timeout: Some(timeout), ..Limits::default() }, tier);
+            for _ in 0..2 {
+                let started = std::time::Instant::now();
+                match inst.run() {
+                    Err(RunError::Trap(t)) => {
+                        assert!(matches!(t.kind, TrapKind::Timeout { limit } if limit == timeout), "{t}")
+                    }
+                    other => panic!("{tier:?}: {other:?}"),
+                }
+                let took = started.elapsed();
+                assert!(took >= timeout && took < timeout * 20, "{tier:?}: {took:?}");
+            }
+        }
+    }
+    // A run that ends in time is not disturbed, and its next run has a fresh deadline.
+    let quick = module("fn main() { var s = 0; for i in 0..1000 { s += i; } println(\"{s}\"); }");
+    let mut inst = instance_with(&quick, Limits { timeout: Some(timeout), ..Limits::default() }, Tier::Auto);
+    for _ in 0..3 {
+        inst.run().expect("in time");
+        std::thread::sleep(timeout);
+    }
+}
+
+#[test]
+fn deadlines_of_many_instances_share_one_timer_and_an_interrupt_is_still_an_interrupt() {
+    let spin = module("fn main() { var i = 0; while true { i += 1; } }");
+    let threads_before = thread_count();
+    let handles: Vec<_> = (0..4)
+        .map(|t| {
+            let m = spin.clone();
+            std::thread::spawn(move || {
+                for k in 0..5 {
+                    let ms = 20 + 10 * ((t + k) % 3) as u64;
+                    let limits =
+                        Limits { timeout: Some(std::time::Duration::from_millis(ms)), ..Limits::default() };
+                    let mut inst = instance_with(&m, limits, kiln_runtime::Tier::Auto);
+                    let err = inst.run().expect_err("times out").to_string();
+                    assert!(
+                        err.starts_with("error: deadline exceeded") || err.starts_with("deadline exceeded"),
+                        "{err}"
+                    );
+                }
+                thread_count()
+            })
+        })
+        .map(|h| h.join().expect("thread"))
+        .collect();
+    if let (Some(before), Some(&during)) = (threads_before, handles.iter().flatten().max()) {
+        assert!(during <= before + 4 + 1, "4 workers and one timer: {before} -> {during}");
+    }
+    // The host's interrupt is reported as such even with a deadline set.
+    let limits = Limits { timeout: Some(std::time::Duration::from_secs(60)), ..Limits::default() };
+    let mut inst = instance_with(&spin, limits, kiln_runtime::Tier::Jit);
+    let h = inst.interrupt_handle();
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        h.interrupt();
+    });
+    match inst.run() {
+        Err(RunError::Trap(t)) => assert!(matches!(t.kind, TrapKind::Interrupted), "{t}"),
+        other => panic!("{other:?}"),
+    }
+    t.join().expect("thread");
+}
+
+/// Threads of this process, where /proc says.
+fn thread_count() -> Option<usize> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status.lines().find_map(|l| l.strip_prefix("Threads:")).and_then(|n| n.trim().parse().ok())
+}
+
+#[test]
+fn the_output_limit_counts_both_streams_over_the_instances_life() {
+    let m = module("fn main() { println(\"abc\"); eprintln(\"de\"); print(\"f\"); }");
+    for (limit, ok) in [(8, true), (7, false), (0, false)] {
+        let out = kiln_runtime::SharedBuffer::default();
+        let config = InstanceConfig {
+            limits: Limits { max_output: Some(limit), ..Limits::default() },
+            stdout: Box::new(out.clone()),
+            ..InstanceConfig::default()
+        };
+        let mut inst = Instance::new(&m, config).expect("instance");
+        let res = inst.run();
+        assert_eq!(res.is_ok(), ok, "{limit}: {res:?}");
+        if !ok {
+            let Err(RunError::Trap(t)) = res else { panic!("{res:?}") };
+            assert!(matches!(t.kind, TrapKind::OutputLimit { limit: l } if l == limit), "{t}");
+            assert_eq!(inst.stats().bytes_written as usize, if limit == 7 { 7 } else { 0 });
+            assert_eq!(out.contents(), if limit == 7 { &b"abc\n"[..] } else { &b""[..] });
+        }
+    }
+    // Over the instance's life: a second run has what the first left.
+    let config = InstanceConfig {
+        limits: Limits { max_output: Some(12), ..Limits::default() },
+        ..InstanceConfig::default()
+    };
+    let mut inst = Instance::new(&m, config).expect("instance");
+    inst.run().expect("8 bytes");
+    assert!(inst.run().is_err(), "16 bytes would pass 12");
+}

@@ -39,6 +39,15 @@ struct Cli {
     /// Fuel limit: the run traps once it has used this much.
     #[arg(long, value_name = "N")]
     fuel: Option<u64>,
+    /// Wall-clock limit for the run, e.g. 500ms, 2s, 1m: past it the run traps.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    timeout: Option<std::time::Duration>,
+    /// Deepest call stack, in frames (default 100000).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1 << 22))]
+    max_stack: Option<u64>,
+    /// Most bytes the program may write to stdout and stderr together, e.g. 1M.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_output: Option<usize>,
     /// Collect garbage at every allocation and check the heap after each collection.
     #[arg(long)]
     gc_stress: bool,
@@ -87,7 +96,14 @@ fn main() -> ExitCode {
     };
     let defaults = Limits::default();
     let config = InstanceConfig {
-        limits: Limits { max_heap: cli.max_heap.unwrap_or(defaults.max_heap), fuel: cli.fuel, ..defaults },
+        limits: Limits {
+            max_heap: cli.max_heap.unwrap_or(defaults.max_heap),
+            fuel: cli.fuel,
+            timeout: cli.timeout,
+            max_call_depth: cli.max_stack.map_or(defaults.max_call_depth, |n| n as usize),
+            max_output: cli.max_output.map(|n| n as u64),
+            ..defaults
+        },
         gc_stress: cli.gc_stress,
         args,
         stdout: Box::new(BufWriter::with_capacity(1 << 16, std::io::stdout())),

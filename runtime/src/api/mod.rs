@@ -13,16 +13,26 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Shared configuration for loading modules. Cheap to create; one per process is typical.
-/// It holds nothing yet: it is where tier settings and compiled-code caches will live, so
-/// the API takes it now and stays stable when they arrive.
-#[derive(Clone, Debug, Default)]
-pub struct Engine {}
+mod timer;
+
+/// What the modules and instances made from it share: the timer that enforces every
+/// instance's deadline (one thread for the engine, started when the first deadline is
+/// set). Cheap to create and to clone (clones share it); one per process is typical.
+#[derive(Clone, Default)]
+pub struct Engine {
+    timer: Arc<timer::Timer>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").finish_non_exhaustive()
+    }
+}
 
 impl Engine {
     /// A new engine.
     pub fn new() -> Engine {
-        Engine {}
+        Engine::default()
     }
 }
 
@@ -42,6 +52,7 @@ pub enum LoadError {
 #[derive(Clone)]
 pub struct Module {
     prepared: Arc<PreparedModule>,
+    timer: Arc<timer::Timer>,
 }
 
 impl Module {
@@ -58,9 +69,9 @@ impl Module {
     ///
     /// # Errors
     /// [`LoadError::Verify`] if the module fails verification.
-    pub fn from_bytecode(_engine: &Engine, module: kiln_bytecode::Module) -> Result<Module, LoadError> {
+    pub fn from_bytecode(engine: &Engine, module: kiln_bytecode::Module) -> Result<Module, LoadError> {
         kiln_bytecode::verify(&module)?;
-        Ok(Module { prepared: Arc::new(prepare(module)) })
+        Ok(Module { prepared: Arc::new(prepare(module)), timer: Arc::clone(&engine.timer) })
     }
 
     /// The bytecode this module was loaded from.
@@ -141,13 +152,14 @@ pub struct InterruptHandle(Arc<crate::instance::Interrupt>);
 impl InterruptHandle {
     /// Asks the instance to trap with `interrupted` at its next check.
     pub fn interrupt(&self) {
-        self.0.request();
+        self.0.request(crate::instance::Interrupt::HOST);
     }
 }
 
 /// One running copy of a module: its own heap, globals, stack and counters.
 pub struct Instance {
     vm: Vm,
+    timer: Arc<timer::Timer>,
     wall_time: Duration,
     cpu_time: Option<Duration>,
 }
@@ -162,7 +174,12 @@ impl Instance {
         let mut vm = Vm::new(Arc::clone(&module.prepared), config.limits, config.gc_stress, io, config.args)
             .map_err(RunError::Start)?;
         vm.tier = config.tier;
-        Ok(Instance { vm, wall_time: Duration::ZERO, cpu_time: Some(Duration::ZERO) })
+        Ok(Instance {
+            vm,
+            timer: Arc::clone(&module.timer),
+            wall_time: Duration::ZERO,
+            cpu_time: Some(Duration::ZERO),
+        })
     }
 
     /// A handle another thread can use to interrupt this instance.
@@ -171,6 +188,8 @@ impl Instance {
     }
 
     /// Runs the module's entry function. Output sinks are flushed however the run ends.
+    /// With `Limits::timeout`, the run traps `deadline exceeded` once it has taken that
+    /// long (each run has its own deadline).
     ///
     /// # Errors
     /// [`RunError::Exit`] when the program calls `exit`, [`RunError::Trap`] on a trap.
@@ -178,7 +197,15 @@ impl Instance {
         let start = Instant::now();
         let cpu_start = thread_cpu_time();
         let entry = self.vm.module.bytecode.entry.0;
+        self.vm.interrupt.clear_deadline();
+        let deadline = self
+            .vm
+            .limits
+            .timeout
+            .and_then(|t| start.checked_add(t))
+            .map(|when| self.timer.arm(when, &self.vm.interrupt));
         let res = crate::interp::execute(&mut self.vm, entry);
+        drop(deadline);
         self.wall_time += start.elapsed();
         self.cpu_time = match (self.cpu_time, cpu_start, thread_cpu_time()) {
             (Some(total), Some(a), Some(b)) => Some(total + b.saturating_sub(a)),

@@ -28,6 +28,13 @@ pub struct Limits {
     pub max_call_depth: usize,
     /// Register-file size in slots; each frame takes as many as its function has registers.
     pub stack_slots: usize,
+    /// Wall-clock time one run (`Instance::run`) may take, or `None` for no deadline.
+    /// The engine's timer interrupts the run when it passes; it traps `deadline
+    /// exceeded` at its next fuel check.
+    pub timeout: Option<std::time::Duration>,
+    /// Most bytes the instance may write to stdout and stderr together over its life,
+    /// or `None` for no limit. The write that would pass it is not made.
+    pub max_output: Option<u64>,
 }
 
 impl Default for Limits {
@@ -37,6 +44,8 @@ impl Default for Limits {
             fuel: None,
             max_call_depth: DEFAULT_MAX_CALL_DEPTH,
             stack_slots: DEFAULT_STACK_SLOTS,
+            timeout: None,
+            max_output: None,
         }
     }
 }

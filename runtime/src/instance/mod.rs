@@ -15,40 +15,69 @@ use crate::jit::TierConfig;
 use crate::loader::PreparedModule;
 use limits::Limits;
 use std::io::Write;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU8, Ordering};
 use std::sync::Arc;
 
 /// An instance's interrupt request, kept as the floor of its fuel counter: every fuel
 /// check is `fuel <= floor` (one compare covers both limits, in the interpreter and in
 /// compiled code), and an interrupt raises the floor above every count, unlimited fuel's
-/// `i64::MAX` included. (Compiled code reads the counter as an `i64` at offset 0.)
-#[repr(transparent)]
-pub struct Interrupt(AtomicI64);
+/// `i64::MAX` included. (Compiled code reads the floor as an `i64` at offset 0.)
+#[repr(C)]
+pub struct Interrupt {
+    floor: AtomicI64,
+    /// Who asked: [`Interrupt::HOST`] and [`Interrupt::DEADLINE`] bits.
+    reason: AtomicU8,
+}
+
+// Compiled code loads the floor from the interrupt's address.
+const _: () = assert!(std::mem::offset_of!(Interrupt, floor) == 0);
 
 impl Default for Interrupt {
     fn default() -> Interrupt {
-        Interrupt(AtomicI64::new(Interrupt::CLEAR))
+        Interrupt { floor: AtomicI64::new(Interrupt::CLEAR), reason: AtomicU8::new(0) }
     }
 }
 
 impl Interrupt {
     /// The floor without an interrupt: `fuel <= -1` is `fuel < 0`, out of fuel.
     const CLEAR: i64 = -1;
+    /// The host asked (`InterruptHandle::interrupt`).
+    pub const HOST: u8 = 1;
+    /// The run's deadline passed (the engine's timer asked).
+    pub const DEADLINE: u8 = 2;
 
-    /// Asks the instance to stop at its next check (any thread).
-    pub fn request(&self) {
-        self.0.store(i64::MAX, Ordering::Relaxed);
+    /// Asks the instance to stop at its next check (any thread), for `reason`.
+    pub fn request(&self, reason: u8) {
+        self.reason.fetch_or(reason, Ordering::Release);
+        self.floor.store(i64::MAX, Ordering::Release);
     }
 
-    /// Whether an interrupt was requested.
-    pub fn requested(&self) -> bool {
-        self.0.load(Ordering::Relaxed) != Interrupt::CLEAR
+    /// Why an interrupt was requested, if one was: the host's request wins over a
+    /// deadline's.
+    pub fn reason(&self) -> Option<u8> {
+        match self.reason.load(Ordering::Acquire) {
+            0 => None,
+            r if r & Interrupt::HOST != 0 => Some(Interrupt::HOST),
+            _ => Some(Interrupt::DEADLINE),
+        }
+    }
+
+    /// Withdraws a deadline's request (a new run has a new deadline); a host's stays.
+    pub fn clear_deadline(&self) {
+        let before = self.reason.fetch_and(!Interrupt::DEADLINE, Ordering::AcqRel);
+        if before == Interrupt::DEADLINE {
+            self.floor.store(Interrupt::CLEAR, Ordering::Release);
+            // A host's request that came in meanwhile is kept.
+            if self.reason.load(Ordering::Acquire) & Interrupt::HOST != 0 {
+                self.floor.store(i64::MAX, Ordering::Release);
+            }
+        }
     }
 
     /// The fuel counter at or below which a check calls the runtime.
     #[inline(always)]
     pub fn floor(&self) -> i64 {
-        self.0.load(Ordering::Relaxed)
+        self.floor.load(Ordering::Relaxed)
     }
 }
 

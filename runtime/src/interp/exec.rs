@@ -666,10 +666,13 @@ pub(crate) fn grow(vm: &mut Vm, slots: usize, depth: usize) -> bool {
 /// and the counter was only topped up.
 #[cold]
 pub(crate) fn limit_reached(vm: &mut Vm, interrupt: &crate::instance::Interrupt) -> Result<(), TrapKind> {
-    if interrupt.requested() {
-        return Err(TrapKind::Interrupted);
+    match interrupt.reason() {
+        Some(crate::instance::Interrupt::DEADLINE) => {
+            Err(TrapKind::Timeout { limit: vm.limits.timeout.unwrap_or_default() })
+        }
+        Some(_) => Err(TrapKind::Interrupted),
+        None => vm.out_of_fuel(),
     }
-    vm.out_of_fuel()
 }
 
 /// Nulls a new frame's reference registers that are not parameters, so that the GC,

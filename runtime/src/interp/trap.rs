@@ -33,6 +33,16 @@ pub enum TrapKind {
     FuelExhausted,
     /// The host interrupted the instance.
     Interrupted,
+    /// The run passed its wall-clock deadline (`Limits::timeout`).
+    Timeout {
+        /// The limit.
+        limit: std::time::Duration,
+    },
+    /// The program wrote more than `Limits::max_output` bytes to stdout and stderr.
+    OutputLimit {
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// Code the compiler marked unreachable was reached.
     Unreachable,
     /// `OptGet` of none (the compiler tests first, so only hand-written bytecode gets
@@ -72,6 +82,10 @@ impl fmt::Display for TrapKind {
             }
             TrapKind::FuelExhausted => write!(f, "fuel exhausted"),
             TrapKind::Interrupted => write!(f, "interrupted"),
+            TrapKind::Timeout { limit } => write!(f, "deadline exceeded: the run took longer than {limit:?}"),
+            TrapKind::OutputLimit { limit } => {
+                write!(f, "output limit exceeded: more than {limit} bytes written")
+            }
             TrapKind::Unreachable => write!(f, "reached unreachable code"),
             TrapKind::NoneUnwrapped => write!(f, "option is none where a value was expected"),
             TrapKind::MapModified => write!(f, "map modified during iteration"),

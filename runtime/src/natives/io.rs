@@ -11,6 +11,11 @@ pub(super) fn print(vm: &mut Vm, id: Native, a: &Args) -> Result<(), Stop> {
     let len = a.str_ref(vm, 0).len() + usize::from(newline);
     // Fuel first: a run that cannot pay for the output writes none of it.
     vm.charge_io(len)?;
+    if let Some(limit) = vm.limits.max_output {
+        if vm.io.bytes_written.saturating_add(len as u64) > limit {
+            return Err(TrapKind::OutputLimit { limit }.into());
+        }
+    }
     crate::interp::write_str_slot(vm, a.slot(0), to_stderr, newline)
         .map_err(|e| Stop::Trap(TrapKind::Io(e.to_string())))?;
     vm.io.bytes_written += len as u64;
