@@ -187,11 +187,46 @@ fn stats_report_every_counter() {
         "peak heap:",
         "gc cycles:",
         "gc pause total:",
+        "gc pause longest:",
+        "live heap:",
+        "bytes written:",
         "wall time:",
         "cpu time:",
+        "compile time:",
     ] {
         assert!(err.contains(key), "missing `{key}` in {err}");
     }
+}
+
+#[test]
+fn stats_json_writes_the_ledger_however_the_run_ends() {
+    let dir = scratch("stats-json");
+    std::fs::write(dir.join("hello.kiln"), HELLO).unwrap();
+    std::fs::write(
+        dir.join("bomb.kiln"),
+        "fn main() { let keep: [str] = []; while true { keep.push(\"abcdefgh\" + \"x\"); } }\n",
+    )
+    .unwrap();
+    let o = vmrun(&["--stats-json", "ok.json", "hello.kiln"], &dir);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let ok = std::fs::read_to_string(dir.join("ok.json")).unwrap();
+    for field in ["\"exit_status\": 0,", "\"trap\": null,", "\"bytes_written\": 12,", "\"jit_failures\": []"]
+    {
+        assert!(ok.contains(field), "missing {field} in {ok}");
+    }
+    let o = vmrun(&["--max-heap", "1M", "--stats-json", "bomb.json", "bomb.kiln"], &dir);
+    assert_eq!(o.status.code(), Some(70));
+    let bomb = std::fs::read_to_string(dir.join("bomb.json")).unwrap();
+    assert!(bomb.contains("\"exit_status\": 70,") && bomb.contains("\"trap\": \"out of memory"), "{bomb}");
+    assert!(bomb.contains("\"heap_live_bytes\": 0,"), "a trapped instance frees its heap: {bomb}");
+    assert!(!bomb.contains("\"heap_peak_bytes\": 0,"), "{bomb}");
+    // Every key once, in the documented order.
+    let keys: Vec<&str> =
+        bomb.lines().filter_map(|l| l.trim().strip_prefix('"')?.split('"').next()).collect();
+    assert_eq!(keys.len(), 21, "{keys:?}");
+    let o = vmrun(&["--stats-json", "no/such/dir/s.json", "hello.kiln"], &dir);
+    assert_eq!(o.status.code(), Some(74), "{}", stderr(&o));
+    assert!(stderr(&o).contains("cannot write no/such/dir/s.json"), "{}", stderr(&o));
 }
 
 #[test]

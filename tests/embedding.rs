@@ -195,7 +195,7 @@ fn instance_with(m: &Module, limits: Limits, tier: kiln_runtime::Tier) -> Instan
 }
 
 #[test]
-fn a_deadline_stops_loops_and_loop_free_recursion_in_every_tier_and_each_run_has_its_own() {
+fn a_deadline_stops_loops_and_loop_free_recursion_in_every_tier_and_each_run_has_its_own_deadline() {
     use kiln_runtime::Tier;
     let spin = module("fn main() { var i = 0; while true { i += 1; } }");
     let fib = module("fn f(n: int) -> int { if n < 2 { return n; } return f(n - 1) + f(n - 2); }\nfn main() { println(\"{f(60)}\"); }");
@@ -203,17 +203,16 @@ fn a_deadline_stops_loops_and_loop_free_recursion_in_every_tier_and_each_run_has
     for tier in [Tier::Interp, Tier::Jit, Tier::Auto] {
         for m in [&spin, &fib] {
             let mut inst = instance_with(m, Limits { timeout: Some(timeout), ..Limits::default() }, tier);
-            for _ in 0..2 {
-                let started = std::time::Instant::now();
-                match inst.run() {
-                    Err(RunError::Trap(t)) => {
-                        assert!(matches!(t.kind, TrapKind::Timeout { limit } if limit == timeout), "{t}")
-                    }
-                    other => panic!("{tier:?}: {other:?}"),
+            let started = std::time::Instant::now();
+            match inst.run() {
+                Err(RunError::Trap(t)) => {
+                    assert!(matches!(t.kind, TrapKind::Timeout { limit } if limit == timeout), "{t}")
                 }
-                let took = started.elapsed();
-                assert!(took >= timeout && took < timeout * 20, "{tier:?}: {took:?}");
+                other => panic!("{tier:?}: {other:?}"),
             }
+            let took = started.elapsed();
+            assert!(took >= timeout && took < timeout * 20, "{tier:?}: {took:?}");
+            assert!(matches!(inst.run(), Err(RunError::Trapped)), "{tier:?}: a trap ends the instance");
         }
     }
     // A run that ends in time is not disturbed, and its next run has a fresh deadline.
@@ -301,4 +300,29 @@ fn the_output_limit_counts_both_streams_over_the_instances_life() {
     let mut inst = Instance::new(&m, config).expect("instance");
     inst.run().expect("8 bytes");
     assert!(inst.run().is_err(), "16 bytes would pass 12");
+}
+
+#[test]
+fn a_trapped_instance_frees_its_heap_keeps_its_ledger_and_refuses_to_run() {
+    let m =
+        module("var keep: [str] = [];\nfn main() { while true { keep.push(\"abcdefgh\" + \"ijklmnop\"); } }");
+    for tier in [kiln_runtime::Tier::Interp, kiln_runtime::Tier::Jit, kiln_runtime::Tier::Auto] {
+        let mut inst = instance_with(&m, Limits { max_heap: 1 << 20, ..Limits::default() }, tier);
+        let err = inst.run().expect_err("the heap limit");
+        assert!(
+            matches!(&err, RunError::Trap(t) if matches!(t.kind, TrapKind::HeapExhausted { .. })),
+            "{err}"
+        );
+        let after = inst.stats();
+        assert_eq!(after.heap.live_bytes, 0, "{tier:?}: freed at once");
+        assert!(after.heap.peak_bytes > 900_000 && after.fuel_used > 0, "{tier:?}: {after:?}");
+        assert!(matches!(inst.run(), Err(RunError::Trapped)));
+        assert_eq!(inst.stats().fuel_used, after.fuel_used, "a refused run uses nothing");
+        inst.check_heap().expect("an empty heap is consistent");
+    }
+    // `exit` is not a trap: the instance may run again.
+    let m = module("fn main() { exit(3); }");
+    let mut inst = Instance::new(&m, InstanceConfig::default()).expect("instance");
+    assert!(matches!(inst.run(), Err(RunError::Exit(3))));
+    assert!(matches!(inst.run(), Err(RunError::Exit(3))));
 }

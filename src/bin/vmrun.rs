@@ -54,6 +54,9 @@ struct Cli {
     /// Print run statistics to stderr when the run ends.
     #[arg(long)]
     stats: bool,
+    /// Write run statistics to FILE as JSON when the run ends (schema: spec/runtime.md).
+    #[arg(long, value_name = "FILE")]
+    stats_json: Option<PathBuf>,
     /// The program (a .bc file, or a .kiln file to compile first), then its arguments.
     /// Everything after the program's path goes to the program, flags included.
     #[arg(
@@ -118,22 +121,77 @@ fn main() -> ExitCode {
         }
     };
     let result = instance.run();
-    let code = match &result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(RunError::Exit(code)) => ExitCode::from(*code as u8),
+    let status = match &result {
+        Ok(()) => 0,
+        Err(RunError::Exit(code)) => *code as u8,
         Err(RunError::Trap(t)) if matches!(t.kind, TrapKind::Io(_)) => {
             report(format!("error: {}", t.kind));
-            ExitCode::from(EXIT_IO)
+            EXIT_IO
         }
         Err(e) => {
             report(e.to_string().trim_end());
-            ExitCode::from(EXIT_TRAP)
+            EXIT_TRAP
         }
     };
+    let stats = instance.stats();
     if cli.stats {
-        print_stats(&instance.stats());
+        print_stats(&stats);
     }
-    code
+    if let Some(path) = &cli.stats_json {
+        let trap = match &result {
+            Err(RunError::Trap(t)) => Some(t.kind.to_string()),
+            _ => None,
+        };
+        if let Err(e) = std::fs::write(path, stats_json(&stats, status, trap.as_deref())) {
+            report(format!("error: cannot write {}: {e}", path.display()));
+            return ExitCode::from(EXIT_IO);
+        }
+    }
+    ExitCode::from(status)
+}
+
+/// The run's ledger as JSON (the schema is in spec/runtime.md).
+fn stats_json(s: &kiln_runtime::Stats, status: u8, trap: Option<&str>) -> String {
+    let ns = |d: std::time::Duration| d.as_nanos().to_string();
+    let text = |t: &str| {
+        let mut out = String::from("\"");
+        for c in t.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    };
+    let failures: Vec<String> = s.jit.failures.iter().map(|f| text(f)).collect();
+    let fields = [
+        ("exit_status", status.to_string()),
+        ("trap", trap.map_or("null".into(), text)),
+        ("fuel_used", s.fuel_used.to_string()),
+        ("allocations", s.heap.allocations.to_string()),
+        ("bytes_allocated", s.heap.bytes_allocated.to_string()),
+        ("heap_live_bytes", s.heap.live_bytes.to_string()),
+        ("heap_peak_bytes", s.heap.peak_bytes.to_string()),
+        ("gc_cycles", s.heap.gc_cycles.to_string()),
+        ("gc_pause_total_ns", ns(s.heap.gc_time)),
+        ("gc_pause_max_ns", ns(s.heap.gc_max_pause)),
+        ("bytes_written", s.bytes_written.to_string()),
+        ("wall_time_ns", ns(s.wall_time)),
+        ("cpu_time_ns", s.cpu_time.map_or("null".into(), ns)),
+        ("osr_entries", s.osr_entries.to_string()),
+        ("compile_time_ns", ns(s.compile_time)),
+        ("jit_functions_compiled", s.jit.functions_compiled.to_string()),
+        ("jit_loop_entries_compiled", s.jit.osr_compiled.to_string()),
+        ("jit_calls_inlined", s.jit.calls_inlined.to_string()),
+        ("jit_code_bytes", s.jit.code_bytes.to_string()),
+        ("jit_compile_time_ns", s.jit.compile_ns.to_string()),
+        ("jit_failures", format!("[{}]", failures.join(", "))),
+    ];
+    let body: Vec<String> = fields.iter().map(|(k, v)| format!("  \"{k}\": {v}")).collect();
+    format!("{{\n{}\n}}\n", body.join(",\n"))
 }
 
 /// Loads the program: compiles a `.kiln` file, or reads and verifies a `.bc` file of at
@@ -179,9 +237,11 @@ fn print_stats(s: &kiln_runtime::Stats) {
     report(format!("fuel used:        {}", s.fuel_used));
     report(format!("allocations:      {}", s.heap.allocations));
     report(format!("bytes allocated:  {}", s.heap.bytes_allocated));
+    report(format!("live heap:        {}", s.heap.live_bytes));
     report(format!("peak heap:        {}", s.heap.peak_bytes));
     report(format!("gc cycles:        {}", s.heap.gc_cycles));
     report(format!("gc pause total:   {}", ms(s.heap.gc_time)));
+    report(format!("gc pause longest: {}", ms(s.heap.gc_max_pause)));
     report(format!("bytes written:    {}", s.bytes_written));
     report(format!("wall time:        {}", ms(s.wall_time)));
     report(format!("cpu time:         {}", s.cpu_time.map_or("unavailable".into(), ms)));
@@ -198,6 +258,7 @@ fn print_stats(s: &kiln_runtime::Stats) {
         ms(ns(s.jit.compile_max_ns))
     ));
     report(format!("osr entries:      {}", s.osr_entries));
+    report(format!("compile time:     {} (this run's instance)", ms(s.compile_time)));
     for failure in &s.jit.failures {
         report(format!("jit fallback:     {failure} (stays interpreted)"));
     }

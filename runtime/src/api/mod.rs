@@ -118,6 +118,10 @@ pub enum RunError {
     /// The program trapped.
     #[error("{0}")]
     Trap(Trap),
+    /// The instance trapped in an earlier run: its heap is freed and it runs no more
+    /// (its statistics stay readable). Make a new instance of the module.
+    #[error("the instance trapped earlier and cannot run again")]
+    Trapped,
     /// The instance could not even start. Creating an instance allocates nothing on its
     /// heap today (globals start uninitialised, constants belong to the module), so this
     /// is kept for limits that future start-up work may hit.
@@ -141,6 +145,9 @@ pub struct Stats {
     pub cpu_time: Option<Duration>,
     /// Times a running loop moved from the interpreter to compiled code.
     pub osr_entries: u64,
+    /// Time this instance spent compiling, or waiting while another instance compiled
+    /// what it needed (part of `wall_time`).
+    pub compile_time: Duration,
     /// The module's JIT counters (shared by every instance of the module).
     pub jit: crate::jit::JitStats,
 }
@@ -160,6 +167,8 @@ impl InterruptHandle {
 pub struct Instance {
     vm: Vm,
     timer: Arc<timer::Timer>,
+    /// Set by a trap: the instance freed its heap and refuses to run again.
+    trapped: bool,
     wall_time: Duration,
     cpu_time: Option<Duration>,
 }
@@ -177,6 +186,7 @@ impl Instance {
         Ok(Instance {
             vm,
             timer: Arc::clone(&module.timer),
+            trapped: false,
             wall_time: Duration::ZERO,
             cpu_time: Some(Duration::ZERO),
         })
@@ -191,9 +201,16 @@ impl Instance {
     /// With `Limits::timeout`, the run traps `deadline exceeded` once it has taken that
     /// long (each run has its own deadline).
     ///
+    /// A trap ends the instance: its heap is freed at once, [`Instance::stats`] stays
+    /// readable, and later runs return [`RunError::Trapped`].
+    ///
     /// # Errors
-    /// [`RunError::Exit`] when the program calls `exit`, [`RunError::Trap`] on a trap.
+    /// [`RunError::Exit`] when the program calls `exit`, [`RunError::Trap`] on a trap,
+    /// [`RunError::Trapped`] after one.
     pub fn run(&mut self) -> Result<(), RunError> {
+        if self.trapped {
+            return Err(RunError::Trapped);
+        }
         let start = Instant::now();
         let cpu_start = thread_cpu_time();
         let entry = self.vm.module.bytecode.entry.0;
@@ -219,23 +236,29 @@ impl Instance {
         // Output the program wrote but the sink still buffers is part of the run: failing
         // to deliver it is an output error, unless the run already failed otherwise.
         let flushed = self.vm.io.stdout.flush().and(self.vm.io.stderr.flush());
-        match (res, flushed) {
+        let res = match (res, flushed) {
             (Ok(()) | Err(RunError::Exit(_)), Err(e)) => {
                 Err(RunError::Trap(Trap { kind: TrapKind::Io(e.to_string()), trace: Vec::new() }))
             }
             (res, _) => res,
+        };
+        if let Err(RunError::Trap(_)) = res {
+            self.trapped = true;
+            self.vm.release();
         }
+        res
     }
 
     /// Statistics so far.
     pub fn stats(&self) -> Stats {
         Stats {
             fuel_used: self.vm.fuel_used(),
-            heap: self.vm.heap.stats().clone(),
+            heap: self.vm.heap.stats(),
             bytes_written: self.vm.io.bytes_written,
             wall_time: self.wall_time,
             cpu_time: self.cpu_time,
             osr_entries: self.vm.osr_entries,
+            compile_time: self.vm.compile_time,
             jit: self.vm.module.jit.stats(),
         }
     }

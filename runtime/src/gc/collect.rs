@@ -60,7 +60,9 @@ impl Heap {
         let headroom = self.next_gc.min(self.limit) - self.bytes_live.min(self.limit);
         self.allocator.end_census(headroom);
         self.stats.gc_cycles += 1;
-        self.stats.gc_time += start.elapsed();
+        let pause = start.elapsed();
+        self.stats.gc_time += pause;
+        self.stats.gc_max_pause = self.stats.gc_max_pause.max(pause);
         if self.verify_after_gc {
             if let Err(problem) = self.verify() {
                 panic!("heap invariant broken after collection: {problem}");

@@ -46,6 +46,10 @@ pub struct HeapStats {
     pub gc_cycles: u64,
     /// Total time spent collecting.
     pub gc_time: Duration,
+    /// The longest single collection.
+    pub gc_max_pause: Duration,
+    /// Bytes live now (as of the last allocation or collection).
+    pub live_bytes: usize,
 }
 
 /// Smallest allocation volume between two collections.
@@ -123,8 +127,18 @@ impl Heap {
     }
 
     /// Counters so far.
-    pub fn stats(&self) -> &HeapStats {
-        &self.stats
+    pub fn stats(&self) -> HeapStats {
+        HeapStats { live_bytes: self.bytes_live, ..self.stats.clone() }
+    }
+
+    /// Frees every object at once (the instance is done with them: nothing may refer to
+    /// them afterwards), keeping the counters.
+    pub fn release_all(&mut self) {
+        let mut empty = Heap::new(self.limit, self.stress);
+        empty.verify_after_gc = self.verify_after_gc;
+        std::mem::swap(&mut self.stats, &mut empty.stats);
+        // Dropping the old heap frees its objects and chunks.
+        drop(std::mem::replace(self, empty));
     }
 
     /// Bytes currently allocated.

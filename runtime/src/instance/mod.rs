@@ -133,6 +133,8 @@ pub struct Vm {
     pub hotness: Vec<u32>,
     /// Times a running loop moved from the interpreter to compiled code.
     pub osr_entries: u64,
+    /// Time this instance spent compiling (or waiting for the module's compiler).
+    pub compile_time: std::time::Duration,
     /// What compiled code sees of this instance while it runs (`jit/abi.rs`).
     pub native: NativeCtx,
     /// Why compiled code stopped, set by the runtime helper that stopped it.
@@ -171,6 +173,7 @@ impl Vm {
             tier: TierConfig::default(),
             hotness: vec![0; module.funcs.len()],
             osr_entries: 0,
+            compile_time: std::time::Duration::ZERO,
             native: NativeCtx::default(),
             native_stop: None,
             module,
@@ -249,6 +252,17 @@ impl Vm {
         let desc = &self.module.descs[ty];
         let fields = self.stack.slice(first..first + n);
         Ok(self.heap.alloc_struct(desc, fields).map_err(heap_trap)? as u64)
+    }
+
+    /// Frees what the instance holds for running (its heap's objects, register file,
+    /// frame stack and globals) once it has trapped and will not run again; the counters
+    /// stay.
+    pub fn release(&mut self) {
+        self.heap.release_all();
+        self.stack = RegisterFile::new(self.limits.stack_slots);
+        self.frames = Vec::new();
+        self.globals.fill(0);
+        self.native_stop = None;
     }
 
     // ----- Fuel -----

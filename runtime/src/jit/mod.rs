@@ -246,9 +246,22 @@ pub fn code_for_call(vm: &mut Vm, func: u32) -> Option<NativeFn> {
         return None;
     }
     let module = std::sync::Arc::clone(&vm.module);
-    let code = module.jit.compile(&module, func, translate::Entry::Call)?;
+    let code = compile_for(vm, &module, func, translate::Entry::Call)?;
     // SAFETY: as above: the compiler made `code` with the `NativeFn` signature.
     Some(unsafe { std::mem::transmute::<usize, NativeFn>(code) })
+}
+
+/// Compiles for instance `vm`, which is charged the time (its ledger: `Vm::compile_time`).
+fn compile_for(
+    vm: &mut Vm,
+    module: &crate::loader::PreparedModule,
+    func: u32,
+    entry: translate::Entry,
+) -> Option<usize> {
+    let start = Instant::now();
+    let code = module.jit.compile(module, func, entry);
+    vm.compile_time += start.elapsed();
+    code
 }
 
 /// Counts a call or a loop back-edge of `func`: whether it is now hot enough to compile.
@@ -280,8 +293,8 @@ pub fn osr_code(vm: &mut Vm, func: u32, pc: u32) -> Option<NativeFn> {
         Some(code) => code,
         None => {
             // Later calls run compiled code too.
-            module.jit.compile(&module, func, translate::Entry::Call)?;
-            let code = module.jit.compile(&module, func, translate::Entry::Osr(pc))?;
+            compile_for(vm, &module, func, translate::Entry::Call)?;
+            let code = compile_for(vm, &module, func, translate::Entry::Osr(pc))?;
             if let Ok(mut m) = module.jit.osr.lock() {
                 m.insert((func, pc), code);
             }
