@@ -326,3 +326,60 @@ fn a_trapped_instance_frees_its_heap_keeps_its_ledger_and_refuses_to_run() {
     assert!(matches!(inst.run(), Err(RunError::Exit(3))));
     assert!(matches!(inst.run(), Err(RunError::Exit(3))));
 }
+
+/// Runs `src` in `tier`; once it has printed `go` and 5 ms more have passed, interrupts
+/// it: how long the run took to stop after that, and what it printed.
+fn stop_latency(src: &str, tier: kiln_runtime::Tier) -> (Duration, String) {
+    let m = module(src);
+    let out = SharedBuffer::default();
+    let config = InstanceConfig {
+        stdout: Box::new(out.clone()),
+        tier: kiln_runtime::TierConfig { tier, threshold: 2 },
+        ..InstanceConfig::default()
+    };
+    let mut inst = Instance::new(&m, config).expect("instance");
+    let handle = inst.interrupt_handle();
+    let watched = out.clone();
+    let asked = std::thread::spawn(move || {
+        while !watched.contents().starts_with(b"go\n") {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+        handle.interrupt();
+        std::time::Instant::now()
+    });
+    let err = inst.run().expect_err("interrupted");
+    let stopped = std::time::Instant::now();
+    let asked = asked.join().expect("thread");
+    assert!(matches!(&err, RunError::Trap(t) if matches!(t.kind, TrapKind::Interrupted)), "{err}");
+    (stopped.saturating_duration_since(asked), String::from_utf8(out.contents()).expect("utf-8"))
+}
+
+#[test]
+fn long_sorts_and_splits_stop_soon_after_an_interrupt() {
+    let sort = "fn main() {
+        let a: [int] = [];
+        var x = 12345;
+        for i in 0..3000000 { x = (x * 1103515245 + 12345) % 2147483648; a.push(x); }
+        println(\"go\");
+        a.sort();
+        println(\"sorted\");
+    }";
+    let split = "fn main() {
+        var s = \"ab,c\";
+        for i in 0..21 { s = s + s; }
+        println(\"go\");
+        let parts = s.split(\",\");
+        let chars = s.split(\"\");
+        println(\"split {parts.len()} {chars.len()}\");
+    }";
+    for tier in [kiln_runtime::Tier::Interp, kiln_runtime::Tier::Jit] {
+        for src in [sort, split] {
+            let (latency, printed) = stop_latency(src, tier);
+            assert_eq!(printed, "go\n", "stopped inside the long operation");
+            // The runtime looks every 2^16 comparisons or 1 MiB: well under 10 ms in a
+            // release build; a generous bound for unoptimised test builds on a busy machine.
+            assert!(latency < Duration::from_millis(100), "{tier:?}: {latency:?}");
+        }
+    }
+}

@@ -52,6 +52,10 @@ pub struct HeapStats {
     pub live_bytes: usize,
 }
 
+/// Bytes a long operation (filling an array, copying a string) handles between two looks
+/// at whether the run must stop (an interrupt or a deadline): about a millisecond's work.
+pub const POLL_BYTES: usize = 1 << 20;
+
 /// Smallest allocation volume between two collections.
 const MIN_GC_THRESHOLD: usize = 4 << 20;
 
@@ -258,23 +262,64 @@ impl Heap {
         Ok(o)
     }
 
-    /// An array of `n` copies of `value`.
+    /// An array of `n` copies of `value`, or `None` if `stop` (asked between every
+    /// [`POLL_BYTES`] written) says the run must end first; the array then holds what
+    /// was written so far, so the heap stays consistent.
     pub fn alloc_array_filled(
         &mut self,
         elem_ref: bool,
         value: u64,
         n: usize,
-    ) -> Result<*mut Header, HeapExhausted> {
+        stop: &mut dyn FnMut() -> bool,
+    ) -> Result<Option<*mut Header>, HeapExhausted> {
         let o = self.alloc_array(elem_ref, n)?;
-        // SAFETY: `o` is a fresh array with capacity `n`.
-        unsafe {
-            let buf = raw::array_buf(o);
-            for i in 0..n {
-                *buf.add(i) = value;
+        let mut done = 0;
+        while done < n {
+            let end = (done + POLL_BYTES / 8).min(n);
+            // SAFETY: `o` is a fresh array with capacity `n`; `done..end` lies inside it.
+            unsafe {
+                let buf = raw::array_buf(o);
+                for i in done..end {
+                    *buf.add(i) = value;
+                }
+                raw::set_array_len(o, end);
             }
-            raw::set_array_len(o, n);
+            done = end;
+            if done < n && stop() {
+                return Ok(None);
+            }
         }
-        Ok(o)
+        Ok(Some(o))
+    }
+
+    /// A string of `bytes` copied [`POLL_BYTES`] at a time, or `None` if `stop` says the
+    /// run must end first (the string then holds zero bytes where the copy did not reach).
+    pub fn alloc_str_polled(
+        &mut self,
+        bytes: &[u8],
+        stop: &mut dyn FnMut() -> bool,
+    ) -> Result<Option<*mut Header>, HeapExhausted> {
+        let o = self.alloc_str(bytes.len())?;
+        for (k, chunk) in bytes.chunks(POLL_BYTES).enumerate() {
+            if k > 0 && stop() {
+                // SAFETY: `o` is a fresh string of `bytes.len()` bytes; the rest is zeroed
+                // so it stays valid UTF-8.
+                unsafe {
+                    let at = k * POLL_BYTES;
+                    std::ptr::write_bytes(raw::str_bytes_mut(o).add(at), 0, bytes.len() - at);
+                }
+                return Ok(None);
+            }
+            // SAFETY: as above; chunk `k` lies inside the string.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    chunk.as_ptr(),
+                    raw::str_bytes_mut(o).add(k * POLL_BYTES),
+                    chunk.len(),
+                )
+            };
+        }
+        Ok(Some(o))
     }
 
     /// An array of new strings. Allocation never collects inside the heap, so the parts
@@ -423,7 +468,7 @@ mod tests {
         let inner = heap.alloc_struct(&desc, &[1, s]).expect("inner") as u64;
         let outer = heap.alloc_struct(&desc, &[2, inner]).expect("outer") as u64;
         for i in 0..100 {
-            heap.alloc_array_filled(false, i, 10).expect("garbage");
+            heap.alloc_array_filled(false, i, 10, &mut || false).expect("garbage");
         }
         let before = heap.bytes_live();
         heap.collect(|m| m.mark(outer));

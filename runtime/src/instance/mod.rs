@@ -242,7 +242,12 @@ impl Vm {
     /// An array of `n` copies of `value` (rooted by the caller).
     pub fn new_array_filled(&mut self, elem_ref: bool, value: u64, n: usize) -> Result<u64, Stop> {
         self.safepoint(raw::ARRAY_SIZE.saturating_add(n.saturating_mul(8)));
-        Ok(self.heap.alloc_array_filled(elem_ref, value, n).map_err(heap_trap)? as u64)
+        let interrupt = Arc::clone(&self.interrupt);
+        let filled = self.heap.alloc_array_filled(elem_ref, value, n, &mut || interrupt.reason().is_some());
+        match filled.map_err(heap_trap)? {
+            Some(o) => Ok(o as u64),
+            None => Err(self.interrupt_trap().into()),
+        }
     }
 
     /// A struct of type `ty` whose fields are register-file slots `first..`.
@@ -294,6 +299,19 @@ impl Vm {
     /// Charges an output call: a fixed cost plus one unit per started 8 bytes.
     pub fn charge_io(&mut self, bytes: usize) -> Result<(), Stop> {
         self.charge(limits::IO_CALL_FUEL + (bytes as u64).div_ceil(8))
+    }
+
+    /// The trap an interrupt request raises: the deadline's, or the host's.
+    pub fn interrupt_trap(&self) -> TrapKind {
+        match self.interrupt.reason() {
+            Some(Interrupt::DEADLINE) => TrapKind::Timeout { limit: self.limits.timeout.unwrap_or_default() },
+            _ => TrapKind::Interrupted,
+        }
+    }
+
+    /// Whether a long operation must stop now: an interrupt or a deadline asks.
+    pub fn stop_requested(&self) -> bool {
+        self.interrupt.reason().is_some()
     }
 
     /// Called when a fuel check finds the counter negative: traps if there is a limit,

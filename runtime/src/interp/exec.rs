@@ -667,10 +667,7 @@ pub(crate) fn grow(vm: &mut Vm, slots: usize, depth: usize) -> bool {
 #[cold]
 pub(crate) fn limit_reached(vm: &mut Vm, interrupt: &crate::instance::Interrupt) -> Result<(), TrapKind> {
     match interrupt.reason() {
-        Some(crate::instance::Interrupt::DEADLINE) => {
-            Err(TrapKind::Timeout { limit: vm.limits.timeout.unwrap_or_default() })
-        }
-        Some(_) => Err(TrapKind::Interrupted),
+        Some(_) => Err(vm.interrupt_trap()),
         None => vm.out_of_fuel(),
     }
 }

@@ -115,17 +115,38 @@ pub unsafe fn array_sort(vm: &mut Vm, kind: SortKind, o: *mut Header) -> Result<
         // Unstable sorts work in place (no host buffer as large as the array). Elements
         // that compare equal are indistinguishable in Kiln (equal floats in total order
         // have equal bits; equal strings equal bytes), so stability is not observable.
-        match kind {
-            SortKind::Int => items.sort_unstable_by_key(|&v| v as i64),
-            SortKind::Float => {
-                items.sort_unstable_by(|a, b| f64::from_bits(*a).total_cmp(&f64::from_bits(*b)))
+        // Every 2^16 comparisons the sort looks whether the run must stop; if so it
+        // unwinds out of the comparator (without the panic hook), which leaves the array
+        // a permutation of its elements.
+        struct Stopped;
+        let mut compared = 0u32;
+        let interrupt = std::sync::Arc::clone(&vm.interrupt);
+        let mut look = || {
+            compared = compared.wrapping_add(1);
+            if compared & 0xffff == 0 && interrupt.reason().is_some() {
+                std::panic::resume_unwind(Box::new(Stopped));
             }
+        };
+        let sorted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match kind {
+            SortKind::Int => items.sort_unstable_by(|a, b| {
+                look();
+                (*a as i64).cmp(&(*b as i64))
+            }),
+            SortKind::Float => items.sort_unstable_by(|a, b| {
+                look();
+                f64::from_bits(*a).total_cmp(&f64::from_bits(*b))
+            }),
             SortKind::Str => items.sort_unstable_by(|a, b| {
+                look();
                 kiln_bytecode::ops::str_cmp(raw::str_bytes(raw::obj(*a)), raw::str_bytes(raw::obj(*b)))
             }),
+        }));
+        match sorted {
+            Ok(()) => Ok(()),
+            Err(payload) if payload.is::<Stopped>() => Err(vm.interrupt_trap().into()),
+            Err(payload) => std::panic::resume_unwind(payload),
         }
     }
-    Ok(())
 }
 
 /// A new array of the `count` values in slots `first..`: one unit of fuel per full 8
@@ -149,12 +170,28 @@ pub fn concat(vm: &mut Vm, args: usize, count: usize) -> Result<u64, Stop> {
     vm.reserve(raw::STR_BYTES + total);
     let o = vm.heap.alloc_str(total).map_err(heap_trap)?;
     let mut at = 0;
+    let mut since_look = 0;
     for i in 0..count {
         let bytes = slot_str(vm, args + i).as_bytes();
-        // SAFETY: `o` has `total` bytes; the parts add up to `total`. The heap does not
-        // collect inside `alloc_str`, so the parts are still live.
-        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), raw::str_bytes_mut(o).add(at), bytes.len()) };
-        at += bytes.len();
+        // A long copy looks every `POLL_BYTES` whether the run must stop (the string then
+        // gets zero bytes where the copy did not reach, and the run traps).
+        for chunk in bytes.chunks(crate::gc::POLL_BYTES) {
+            if since_look >= crate::gc::POLL_BYTES {
+                since_look = 0;
+                if vm.stop_requested() {
+                    // SAFETY: `at..total` lies inside the fresh string `o`.
+                    unsafe { std::ptr::write_bytes(raw::str_bytes_mut(o).add(at), 0, total - at) };
+                    return Err(vm.interrupt_trap().into());
+                }
+            }
+            // SAFETY: `o` has `total` bytes; the parts add up to `total`. The heap does not
+            // collect inside `alloc_str`, so the parts are still live.
+            unsafe {
+                std::ptr::copy_nonoverlapping(chunk.as_ptr(), raw::str_bytes_mut(o).add(at), chunk.len())
+            };
+            at += chunk.len();
+            since_look += chunk.len();
+        }
     }
     Ok(o as u64)
 }
@@ -217,36 +254,68 @@ pub fn split(vm: &mut Vm, s_slot: usize, sep_slot: usize) -> Result<u64, Stop> {
         [b] if b.is_ascii() => Some(*b),
         _ => None,
     };
-    let parts = match byte_sep {
-        _ if sep.is_empty() => s.chars().count(),
-        Some(b) => s.bytes().filter(|&c| c == b).count() + 1,
-        None => s.matches(sep).count() + 1,
-    };
+    // Counted `POLL_BYTES` at a time, looking between whether the run must stop.
+    let mut parts = usize::from(!sep.is_empty());
+    for (k, chunk) in s.as_bytes().chunks(crate::gc::POLL_BYTES).enumerate() {
+        if k > 0 && vm.stop_requested() {
+            return Err(vm.interrupt_trap().into());
+        }
+        parts += match byte_sep {
+            // Characters: the bytes that do not continue one.
+            _ if sep.is_empty() => chunk.iter().filter(|&&c| c & 0xc0 != 0x80).count(),
+            Some(b) => chunk.iter().filter(|&&c| c == b).count(),
+            None => 0,
+        };
+    }
+    if byte_sep.is_none() && !sep.is_empty() {
+        parts += s.matches(sep).count();
+    }
     vm.charge(parts as u64)?;
     let text_bytes = if sep.is_empty() { s.len() } else { s.len() - (parts - 1) * sep.len() };
     let size = (raw::ARRAY_SIZE + parts * (8 + raw::STR_BYTES)).saturating_add(text_bytes);
     vm.reserve(size);
     // SAFETY: as above; no collection runs from here on.
     let (s, sep) = unsafe { (slot_text(vm, s_slot), slot_text(vm, sep_slot)) };
+    let interrupt = std::sync::Arc::clone(&vm.interrupt);
+    let mut stop = || interrupt.reason().is_some();
     let heap = &mut vm.heap;
     let arr = heap.alloc_array(true, parts).map_err(heap_trap)?;
-    let push = |heap: &mut crate::gc::Heap, part: &str| -> Result<(), Stop> {
-        let o = heap.alloc_str_from(part.as_bytes()).map_err(heap_trap)?;
+    // Parts are copied `POLL_BYTES` at a time with a look between (`Heap::alloc_str_polled`),
+    // and the run is asked again after every `POLL_BYTES` of parts.
+    let mut since_look = 0usize;
+    // `Ok(false)`: the run must stop.
+    let mut push = |heap: &mut crate::gc::Heap, part: &str| -> Result<bool, Stop> {
+        since_look += part.len() + 16;
+        if since_look >= crate::gc::POLL_BYTES {
+            since_look = 0;
+            if stop() {
+                return Ok(false);
+            }
+        }
+        let Some(o) = heap.alloc_str_polled(part.as_bytes(), &mut stop).map_err(heap_trap)? else {
+            return Ok(false);
+        };
         // SAFETY: `arr` is a live array (allocated above; nothing collects here).
-        unsafe { heap.array_push(arr, o as u64) }.map_err(heap_trap)
+        unsafe { heap.array_push(arr, o as u64) }.map_err(heap_trap)?;
+        Ok(true)
     };
-    if sep.is_empty() {
-        for (i, c) in s.char_indices() {
-            push(heap, &s[i..i + c.len_utf8()])?;
+    let mut each = |parts: &mut dyn Iterator<Item = &str>| -> Result<bool, Stop> {
+        for part in parts {
+            if !push(heap, part)? {
+                return Ok(false);
+            }
         }
+        Ok(true)
+    };
+    let finished = if sep.is_empty() {
+        each(&mut s.char_indices().map(|(i, c)| &s[i..i + c.len_utf8()]))
     } else if let Some(b) = byte_sep {
-        for part in s.split(char::from(b)) {
-            push(heap, part)?;
-        }
+        each(&mut s.split(char::from(b)))
     } else {
-        for part in s.split(sep) {
-            push(heap, part)?;
-        }
+        each(&mut s.split(sep))
+    }?;
+    if !finished {
+        return Err(vm.interrupt_trap().into());
     }
     Ok(arr as u64)
 }
