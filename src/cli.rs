@@ -48,6 +48,17 @@ pub fn read_bounded(path: &std::path::Path, limit: usize) -> std::io::Result<Opt
 
 /// Parses a size such as `4096`, `64K`, `16M` or `1G` (binary units).
 pub fn parse_size(text: &str) -> Result<usize, String> {
+    parse_size_or_zero(text).and_then(|n| {
+        if n > 0 {
+            Ok(n)
+        } else {
+            Err(format!("size `{text}` is out of range"))
+        }
+    })
+}
+
+/// Parses a size as [`parse_size`] does, 0 included (a limit that allows nothing).
+pub fn parse_size_or_zero(text: &str) -> Result<usize, String> {
     let t = text.trim();
     let (digits, shift) = match t.char_indices().last() {
         Some((i, 'K' | 'k')) => (&t[..i], 10),
@@ -58,7 +69,7 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
     let n: usize = digits.parse().map_err(|_| {
         format!("invalid size `{text}` (expected a number with an optional K, M or G suffix)")
     })?;
-    n.checked_mul(1usize << shift).filter(|&n| n > 0).ok_or_else(|| format!("size `{text}` is out of range"))
+    n.checked_mul(1usize << shift).ok_or_else(|| format!("size `{text}` is out of range"))
 }
 
 /// Parses a duration: a whole number followed by `ms`, `s` or `m` (`500ms`, `2s`, `1m`).
@@ -117,5 +128,8 @@ mod tests {
         assert!(parse_size("12X").is_err());
         assert!(parse_size("0").is_err());
         assert!(parse_size("99999999999999999999G").is_err());
+        assert_eq!(parse_size_or_zero("0"), Ok(0));
+        assert_eq!(parse_size_or_zero("2K"), Ok(2048));
+        assert!(parse_size_or_zero("-1").is_err());
     }
 }

@@ -416,5 +416,7 @@ fn each_limit_flag_traps_with_its_own_error_line_and_exit_70() {
         assert!(stderr(&o).starts_with("error: stack overflow\n"), "{}", stderr(&o));
         let o = vmrun(&["--tier", tier, "--max-stack", "102", "--max-output", "7", "deep.kiln"], &dir);
         assert_eq!((o.status.code(), String::from_utf8_lossy(&o.stdout).as_ref()), (Some(0), "99\n100\n"));
+        let o = vmrun(&["--tier", tier, "--max-output", "0", "deep.kiln"], &dir);
+        assert_eq!((o.status.code(), o.stdout.len()), (Some(70), 0), "0 allows no output");
     }
 }

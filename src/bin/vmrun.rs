@@ -45,8 +45,8 @@ struct Cli {
     /// Deepest call stack, in frames (default 100000).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1 << 22))]
     max_stack: Option<u64>,
-    /// Most bytes the program may write to stdout and stderr together, e.g. 1M.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    /// Most bytes the program may write to stdout and stderr together, e.g. 1M (0: none).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size_or_zero)]
     max_output: Option<usize>,
     /// Collect garbage at every allocation and check the heap after each collection.
     #[arg(long)]
