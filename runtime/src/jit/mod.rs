@@ -325,9 +325,7 @@ pub fn call_native(
     clear_end: usize,
 ) -> Result<(), Stop> {
     if vm.native.stack_limit == 0 {
-        // The first entry of the run into compiled code, from the interpreter on the
-        // host's stack: the rest of this call runs on the run's own stack.
-        return on_run_stack(vm, |vm| call_native(vm, code, func, base, ret, clear_end));
+        return first_entry(vm, code, func, base, ret, clear_end);
     }
     NativeCtx::refresh(vm);
     let ctx: *mut NativeCtx = &mut vm.native;
@@ -358,6 +356,23 @@ pub fn call_native(
         vm.stack.set(ret, res.value);
     }
     Ok(())
+}
+
+/// The run's first entry into compiled code, from the interpreter on the host's stack:
+/// the rest of the call runs on the run's own stack. Kept out of line so that the stack
+/// switch does not enlarge [`call_native`]'s frame, which every nesting of compiled and
+/// interpreted code repeats.
+#[cold]
+#[inline(never)]
+fn first_entry(
+    vm: &mut Vm,
+    code: NativeFn,
+    func: u32,
+    base: usize,
+    ret: usize,
+    clear_end: usize,
+) -> Result<(), Stop> {
+    on_run_stack(vm, |vm| call_native(vm, code, func, base, ret, clear_end))
 }
 
 /// Runs `f` on a machine stack sized for the instance's deepest allowed call stack, and
