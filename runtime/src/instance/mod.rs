@@ -52,6 +52,11 @@ impl Interrupt {
         self.floor.store(i64::MAX, Ordering::Release);
     }
 
+    /// Whether an interrupt was requested (a long operation stops at once).
+    pub fn requested(&self) -> bool {
+        self.reason.load(Ordering::Acquire) != 0
+    }
+
     /// Why an interrupt was requested, if one was: the host's request wins over a
     /// deadline's.
     pub fn reason(&self) -> Option<u8> {
@@ -243,7 +248,7 @@ impl Vm {
     pub fn new_array_filled(&mut self, elem_ref: bool, value: u64, n: usize) -> Result<u64, Stop> {
         self.safepoint(raw::ARRAY_SIZE.saturating_add(n.saturating_mul(8)));
         let interrupt = Arc::clone(&self.interrupt);
-        let filled = self.heap.alloc_array_filled(elem_ref, value, n, &mut || interrupt.reason().is_some());
+        let filled = self.heap.alloc_array_filled(elem_ref, value, n, &mut || interrupt.requested());
         match filled.map_err(heap_trap)? {
             Some(o) => Ok(o as u64),
             None => Err(self.interrupt_trap().into()),
@@ -307,11 +312,6 @@ impl Vm {
             Some(Interrupt::DEADLINE) => TrapKind::Timeout { limit: self.limits.timeout.unwrap_or_default() },
             _ => TrapKind::Interrupted,
         }
-    }
-
-    /// Whether a long operation must stop now: an interrupt or a deadline asks.
-    pub fn stop_requested(&self) -> bool {
-        self.interrupt.reason().is_some()
     }
 
     /// Called when a fuel check finds the counter negative: traps if there is a limit,

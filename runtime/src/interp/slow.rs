@@ -123,7 +123,7 @@ pub unsafe fn array_sort(vm: &mut Vm, kind: SortKind, o: *mut Header) -> Result<
         let interrupt = std::sync::Arc::clone(&vm.interrupt);
         let mut look = || {
             compared = compared.wrapping_add(1);
-            if compared & 0xffff == 0 && interrupt.reason().is_some() {
+            if compared & 0xffff == 0 && interrupt.requested() {
                 std::panic::resume_unwind(Box::new(Stopped));
             }
         };
@@ -178,7 +178,7 @@ pub fn concat(vm: &mut Vm, args: usize, count: usize) -> Result<u64, Stop> {
         for chunk in bytes.chunks(crate::gc::POLL_BYTES) {
             if since_look >= crate::gc::POLL_BYTES {
                 since_look = 0;
-                if vm.stop_requested() {
+                if vm.interrupt.requested() {
                     // SAFETY: `at..total` lies inside the fresh string `o`.
                     unsafe { std::ptr::write_bytes(raw::str_bytes_mut(o).add(at), 0, total - at) };
                     return Err(vm.interrupt_trap().into());
@@ -257,7 +257,7 @@ pub fn split(vm: &mut Vm, s_slot: usize, sep_slot: usize) -> Result<u64, Stop> {
     // Counted `POLL_BYTES` at a time, looking between whether the run must stop.
     let mut parts = usize::from(!sep.is_empty());
     for (k, chunk) in s.as_bytes().chunks(crate::gc::POLL_BYTES).enumerate() {
-        if k > 0 && vm.stop_requested() {
+        if k > 0 && vm.interrupt.requested() {
             return Err(vm.interrupt_trap().into());
         }
         parts += match byte_sep {
@@ -277,7 +277,7 @@ pub fn split(vm: &mut Vm, s_slot: usize, sep_slot: usize) -> Result<u64, Stop> {
     // SAFETY: as above; no collection runs from here on.
     let (s, sep) = unsafe { (slot_text(vm, s_slot), slot_text(vm, sep_slot)) };
     let interrupt = std::sync::Arc::clone(&vm.interrupt);
-    let mut stop = || interrupt.reason().is_some();
+    let mut stop = || interrupt.requested();
     let heap = &mut vm.heap;
     let arr = heap.alloc_array(true, parts).map_err(heap_trap)?;
     // Parts are copied `POLL_BYTES` at a time with a look between (`Heap::alloc_str_polled`),

@@ -101,6 +101,14 @@ pub(super) fn find(
     }
     loops.sort_by_key(|&(h, e)| (h, std::cmp::Reverse(e)));
     let live = reachable(code);
+    // The first and last instruction that may continue at each one.
+    let (mut first_pred, mut last_pred) = (vec![usize::MAX; code.len()], vec![0; code.len()]);
+    for pc in 0..code.len() {
+        for s in successors(code, pc) {
+            first_pred[s] = first_pred[s].min(pc);
+            last_pred[s] = last_pred[s].max(pc);
+        }
+    }
     let mut found: Vec<CachedLoop> = Vec::new();
     for (header, end) in loops {
         if pf.code[header..=end].iter().any(instr::reaches_safepoint) {
@@ -131,11 +139,7 @@ pub(super) fn find(
                 slots.push(arr);
             }
         }
-        let entered_inside = || {
-            (0..header)
-                .chain(end + 1..code.len())
-                .any(|pc| successors(code, pc).any(|s| header < s && s <= end))
-        };
+        let entered_inside = || (header + 1..=end).any(|t| first_pred[t] < header || last_pred[t] > end);
         if slots.is_empty() || entered_inside() {
             continue;
         }

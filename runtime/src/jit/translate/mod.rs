@@ -578,14 +578,13 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
         let code = &self.f.bf.code;
         let mut open = false;
         for pc in 0..code.len() {
-            if let Some(mut block) = self.f.blocks[pc] {
+            if let Some(block) = self.f.blocks[pc] {
                 if open {
                     self.b.ins().jump(block, &[]);
                 }
                 self.b.switch_to_block(block);
                 if let Some(header) = self.enter_cached_loop(pc) {
-                    block = header;
-                    self.b.switch_to_block(block);
+                    self.b.switch_to_block(header);
                 }
                 // A block may be entered from elsewhere: nothing loaded before holds.
                 if let RefCopies::Block(cache) = &mut self.f.refs {
