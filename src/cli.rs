@@ -25,7 +25,8 @@ Exit status:
   64       usage error (unknown flag, bad value)
   65       the source does not compile (or is not UTF-8, or is too large)
   66       the input cannot be read
-  67       the bytecode is invalid (does not decode or verify, or is too large)
+  67       the bytecode is invalid (does not decode or verify, or is too large),
+           or it imports host functions (extern fn) vmrun does not provide
   70       the program trapped (an error, or a limit: fuel, heap, stack, deadline,
            output)
   73       an output file cannot be created (vmc)

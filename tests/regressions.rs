@@ -39,6 +39,7 @@ fn module(
         types,
         consts,
         imports: vec![Import {
+            kind: ImportKind::Builtin,
             name: "println".into(),
             sig: Signature { params: vec![ValType::Str], result: None },
         }],
@@ -46,6 +47,8 @@ fn module(
         funcs,
         files: vec!["hostile.kiln".into()],
         entry: FuncIdx(0),
+        init: None,
+        exports: vec![],
     }
 }
 

@@ -25,6 +25,7 @@ fn module(funcs: Vec<Function>) -> Module {
         types: vec![],
         consts: vec![Const::Str("x".into())],
         imports: vec![Import {
+            kind: ImportKind::Builtin,
             name: "println".into(),
             sig: Signature { params: vec![ValType::Str], result: None },
         }],
@@ -32,6 +33,8 @@ fn module(funcs: Vec<Function>) -> Module {
         funcs,
         files: vec!["hand.kiln".into()],
         entry: FuncIdx(0),
+        init: None,
+        exports: vec![],
     }
 }
 

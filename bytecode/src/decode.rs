@@ -160,8 +160,15 @@ impl<'a> Reader<'a> {
             section::TYPES => module.types = self.list("type", 2, Self::composite)?,
             section::CONSTS => module.consts = self.list("constant", 2, Self::constant)?,
             section::IMPORTS => {
-                module.imports =
-                    self.list("import", 3, |r| Ok(Import { name: r.string()?, sig: r.signature()? }))?
+                module.imports = self.list("import", 4, |r| {
+                    let offset = r.pos;
+                    let kind = match r.byte()? {
+                        0 => ImportKind::Builtin,
+                        1 => ImportKind::Host,
+                        _ => return Err(DecodeError::Invalid { what: "import kind", offset }),
+                    };
+                    Ok(Import { kind, name: r.string()?, sig: r.signature()? })
+                })?
             }
             section::GLOBALS => {
                 module.globals =
@@ -186,7 +193,14 @@ impl<'a> Reader<'a> {
                     })?;
                 }
             }
-            _ => module.entry = FuncIdx(self.u32("entry function")?),
+            _ => {
+                module.entry = FuncIdx(self.u32("entry function")?);
+                let init = self.u32("initialiser function")?;
+                module.init = init.checked_sub(1).map(FuncIdx);
+                module.exports = self.list("export", 2, |r| {
+                    Ok(Export { name: r.string()?, func: FuncIdx(r.u32("export function")?) })
+                })?;
+            }
         }
         Ok(())
     }

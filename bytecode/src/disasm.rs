@@ -68,12 +68,19 @@ pub fn disassemble(module: &Module, source: Option<SourceLookup<'_>>) -> String 
         };
     }
     for (i, import) in module.imports.iter().enumerate() {
-        let _ = writeln!(out, "import n{i} = {}{}", import.name, sig_text(module, &import.sig));
+        let host = if import.kind == ImportKind::Host { "host " } else { "" };
+        let _ = writeln!(out, "import n{i} = {host}{}{}", import.name, sig_text(module, &import.sig));
     }
     for (i, g) in module.globals.iter().enumerate() {
         let _ = writeln!(out, "global g{i} = {}: {}", g.name, type_name(module, g.ty));
     }
     let _ = writeln!(out, "entry f{}", module.entry.0);
+    if let Some(init) = module.init {
+        let _ = writeln!(out, "init f{}", init.0);
+    }
+    for export in &module.exports {
+        let _ = writeln!(out, "export {} = f{}", export.name, export.func.0);
+    }
     for (fi, func) in module.funcs.iter().enumerate() {
         let file = module.files.get(func.file as usize).map(String::as_str).unwrap_or("?");
         let _ = writeln!(out, "\nfn f{fi} {}{}  ; {file}", func.name, sig_text(module, &func.sig));

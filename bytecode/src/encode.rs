@@ -28,6 +28,10 @@ pub fn encode(module: &Module) -> Vec<u8> {
             section::TYPES => write_list(&mut body, &module.types, write_composite),
             section::CONSTS => write_list(&mut body, &module.consts, write_const),
             section::IMPORTS => write_list(&mut body, &module.imports, |out, import| {
+                out.push(match import.kind {
+                    ImportKind::Builtin => 0,
+                    ImportKind::Host => 1,
+                });
                 write_str(out, &import.name);
                 write_sig(out, &import.sig);
             }),
@@ -47,7 +51,14 @@ pub fn encode(module: &Module) -> Vec<u8> {
                     });
                 });
             }
-            _ => write_uleb(&mut body, u64::from(module.entry.0)),
+            _ => {
+                write_uleb(&mut body, u64::from(module.entry.0));
+                write_uleb(&mut body, module.init.map_or(0, |f| u64::from(f.0) + 1));
+                write_list(&mut body, &module.exports, |out, export| {
+                    write_str(out, &export.name);
+                    write_uleb(out, u64::from(export.func.0));
+                });
+            }
         }
         out.push(id);
         out.extend_from_slice(&(body.len() as u32).to_le_bytes());

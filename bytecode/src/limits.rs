@@ -2,8 +2,8 @@
 
 /// Magic number at the start of every `.bc` file.
 pub const MAGIC: [u8; 4] = *b"\x7fKBC";
-/// The format version this crate writes and the only one it reads (2 added enums).
-pub const FORMAT_VERSION: u32 = 3;
+/// The format version this crate writes and the only one it reads (2 added enums; 4 host imports, the initialiser and exports).
+pub const FORMAT_VERSION: u32 = 4;
 /// Interface methods in a module, all interfaces together: the run form numbers its
 /// interface call sites in 16 bits.
 pub const MAX_IFACE_METHODS: usize = u16::MAX as usize;
@@ -17,8 +17,9 @@ pub const MAX_CODE_LEN: usize = u16::MAX as usize;
 pub const MAX_ITEMS: usize = 1 << 24;
 /// Fields per struct and imports per module (16-bit in the run form).
 pub const MAX_FIELDS: usize = u16::MAX as usize;
-/// Imports per module.
-pub const MAX_IMPORTS: usize = u16::MAX as usize;
+/// Imports per module: the run form numbers built-in natives and then host imports in
+/// 16 bits, so room is left for the built-ins.
+pub const MAX_IMPORTS: usize = u16::MAX as usize - 256;
 /// Constants per module.
 pub const MAX_CONSTS: usize = 1 << 24;
 /// How deeply structs may nest inside structs (inline fields of struct type).

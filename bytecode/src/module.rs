@@ -203,13 +203,34 @@ pub struct Signature {
     pub result: Option<ValType>,
 }
 
-/// A native function the module imports from the host, by name and signature.
+/// A native function the module imports, by name and signature.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Import {
-    /// The native's registered name, e.g. `str.slice`.
+    /// Who provides it.
+    pub kind: ImportKind,
+    /// The native's name, e.g. `str_slice`, or the host function's (an `extern fn`).
     pub name: String,
-    /// The signature the module expects; checked against the host's when instantiated.
+    /// The signature the module expects: a built-in's is checked when the module is
+    /// verified, a host function's when an instance is linked.
     pub sig: Signature,
+}
+
+/// Who provides an import.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImportKind {
+    /// A built-in native of the runtime (`crate::natives`).
+    Builtin,
+    /// A function the embedding host registers, linked when an instance is created.
+    Host,
+}
+
+/// A function the host may call by name.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Export {
+    /// The name the host calls it by (the function's name in the entry file).
+    pub name: String,
+    /// The function.
+    pub func: FuncIdx,
 }
 
 /// A module global: one per running instance.
@@ -264,8 +285,13 @@ pub struct Module {
     pub funcs: Vec<Function>,
     /// Source file names, relative to the entry file's folder.
     pub files: Vec<String>,
-    /// The function run when the module starts: no parameters, no result.
+    /// `main`: what `vmrun` runs. No parameters, no result.
     pub entry: FuncIdx,
+    /// The function that initialises the globals, run once when an instance is created:
+    /// no parameters, no result. `None` when no global needs it.
+    pub init: Option<FuncIdx>,
+    /// The functions a host may call by name (`main` among them), sorted by name.
+    pub exports: Vec<Export>,
 }
 
 impl Function {

@@ -77,25 +77,36 @@ fn module() -> impl Strategy<Value = Module> {
         prop::collection::vec(composite(), 0..5),
         prop::collection::vec(constant(), 0..6),
         prop::collection::vec(
-            ("[a-z_]{1,10}", prop::collection::vec(val_type(), 0..3), prop::option::of(val_type())),
+            (
+                any::<bool>(),
+                "[a-z_]{1,10}",
+                prop::collection::vec(val_type(), 0..3),
+                prop::option::of(val_type()),
+            ),
             0..4,
         ),
         prop::collection::vec(("[a-z]{1,6}", val_type()), 0..4),
         prop::collection::vec(function(), 0..4),
         prop::collection::vec("[a-z/]{1,10}\\.kiln", 0..3),
-        0u32..5,
+        (0u32..5, prop::option::of(0u32..5), prop::collection::vec(("[a-z]{1,6}", 0u32..5), 0..3)),
     )
-        .prop_map(|(types, consts, imports, globals, funcs, files, entry)| Module {
+        .prop_map(|(types, consts, imports, globals, funcs, files, (entry, init, exports))| Module {
             types,
             consts,
             imports: imports
                 .into_iter()
-                .map(|(name, params, result)| Import { name, sig: Signature { params, result } })
+                .map(|(host, name, params, result)| Import {
+                    kind: if host { ImportKind::Host } else { ImportKind::Builtin },
+                    name,
+                    sig: Signature { params, result },
+                })
                 .collect(),
             globals: globals.into_iter().map(|(name, ty)| Global { name, ty }).collect(),
             funcs,
             files,
             entry: FuncIdx(entry),
+            init: init.map(FuncIdx),
+            exports: exports.into_iter().map(|(name, f)| Export { name, func: FuncIdx(f) }).collect(),
         })
 }
 
@@ -112,7 +123,7 @@ proptest! {
     #[test]
     fn decoding_arbitrary_bytes_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
         let _ = decode(&bytes);
-        let mut with_header = b"\x7fKBC\x03\x00\x00\x00".to_vec();
+        let mut with_header = b"\x7fKBC\x04\x00\x00\x00".to_vec();
         with_header.extend_from_slice(&bytes);
         if let Ok(m) = decode(&with_header) {
             let _ = verify(&m);
@@ -123,13 +134,13 @@ proptest! {
 #[test]
 fn other_versions_are_refused_with_a_clear_message() {
     let mut bytes = encode(&Module::default());
-    bytes[4..8].copy_from_slice(&4u32.to_le_bytes());
-    let e = decode(&bytes).expect_err("version 4 is from the future");
-    assert_eq!(e, DecodeError::NewerVersion { found: 4, supported: 3 });
+    bytes[4..8].copy_from_slice(&5u32.to_le_bytes());
+    let e = decode(&bytes).expect_err("version 5 is from the future");
+    assert_eq!(e, DecodeError::NewerVersion { found: 5, supported: 4 });
     assert!(e.to_string().contains("newer than this runtime supports"));
-    bytes[4..8].copy_from_slice(&2u32.to_le_bytes());
-    let e = decode(&bytes).expect_err("version 2 (before optional values) is no longer read");
-    assert_eq!(e, DecodeError::OlderVersion { found: 2, supported: 3 });
+    bytes[4..8].copy_from_slice(&3u32.to_le_bytes());
+    let e = decode(&bytes).expect_err("version 3 (before host imports and exports) is no longer read");
+    assert_eq!(e, DecodeError::OlderVersion { found: 3, supported: 4 });
     assert!(e.to_string().contains("rebuild the program"));
 }
 

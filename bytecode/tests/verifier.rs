@@ -20,6 +20,7 @@ fn base() -> Module {
         ],
         consts: vec![Const::Int(5), Const::Str("hi".into())],
         imports: vec![Import {
+            kind: ImportKind::Builtin,
             name: "println".into(),
             sig: Signature { params: vec![ValType::Str], result: None },
         }],
@@ -61,6 +62,11 @@ fn base() -> Module {
         ],
         files: vec!["main.kiln".into()],
         entry: FuncIdx(0),
+        init: None,
+        exports: vec![
+            Export { name: "double".into(), func: FuncIdx(1) },
+            Export { name: "main".into(), func: FuncIdx(0) },
+        ],
     }
 }
 
@@ -448,6 +454,25 @@ const CASES: &[Case] = &[
     ("native with the wrong signature", Rule::Import, |m| m.imports[0].sig.params = vec![ValType::Int]),
     ("entry out of range", Rule::Entry, |m| m.entry = FuncIdx(7)),
     ("entry with parameters", Rule::Entry, |m| m.entry = FuncIdx(1)),
+    ("initialiser out of range", Rule::Entry, |m| m.init = Some(FuncIdx(7))),
+    ("initialiser with parameters", Rule::Entry, |m| m.init = Some(FuncIdx(1))),
+    ("export of a missing function", Rule::Entry, |m| {
+        m.exports.push(Export { name: "zzz".into(), func: FuncIdx(9) })
+    }),
+    ("exports out of order", Rule::Entry, |m| m.exports.swap(0, 1)),
+    ("export named twice", Rule::Entry, |m| m.exports[1].name = "double".into()),
+    ("host import without a name", Rule::Import, |m| {
+        m.imports[0].kind = ImportKind::Host;
+        m.imports[0].name = String::new();
+    }),
+    ("host import taking an array", Rule::Import, |m| {
+        m.imports[0].kind = ImportKind::Host;
+        m.imports[0].sig.params = vec![ValType::Ref(TypeIdx(1))];
+    }),
+    ("host import returning an optional int", Rule::Import, |m| {
+        m.imports[0].kind = ImportKind::Host;
+        m.imports[0].sig.result = Some(ValType::OptInt);
+    }),
     ("too many registers", Rule::Limit, |m| m.funcs[1].regs.resize(70_000, ValType::Int)),
     ("file index out of range", Rule::Debug, |m| m.funcs[0].file = 5),
     ("line table not sorted", Rule::Debug, |m| {

@@ -144,6 +144,8 @@ pub enum ExprKind {
     Call(usize, Vec<Ty>, Vec<Expr>),
     /// A call of a built-in native by name (`kiln_bytecode::natives`).
     Native(&'static str, Vec<Expr>),
+    /// A call of a host function by name: the body of an `extern fn`.
+    Host(String, Vec<Expr>),
     /// `print`-like natives: the argument (int, float, bool or str; none for an empty
     /// line) is turned into text first.
     Print(&'static str, Option<Box<Expr>>),
@@ -358,6 +360,7 @@ impl Expr {
             | ExprKind::CallBound(_, _, args)
             | ExprKind::Variant(_, _, args)
             | ExprKind::Native(_, args)
+            | ExprKind::Host(_, args)
             | ExprKind::Intrinsic(_, args)
             | ExprKind::ArrayLit(args) => args.iter_mut().for_each(f),
             ExprKind::Print(_, arg) | ExprKind::Return(arg) => {
@@ -450,6 +453,7 @@ impl Expr {
             | ExprKind::CallBound(_, _, args)
             | ExprKind::Variant(_, _, args)
             | ExprKind::Native(_, args)
+            | ExprKind::Host(_, args)
             | ExprKind::Intrinsic(_, args)
             | ExprKind::ArrayLit(args) => args.iter().for_each(f),
             ExprKind::Print(_, arg) | ExprKind::Return(arg) => {

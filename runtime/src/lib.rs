@@ -34,7 +34,10 @@ mod loader;
 mod natives;
 mod sink;
 
-pub use api::{Engine, Instance, InstanceConfig, InterruptHandle, LoadError, Module, RunError, Stats};
+pub use api::{
+    CallError, Caller, Engine, HostError, Instance, InstanceConfig, InstantiateError, InterruptHandle,
+    LinkError, Linker, LoadError, Module, RunError, Stats, Type, Val, MAX_ARRAY_DEPTH,
+};
 pub use gc::HeapStats;
 pub use instance::limits::Limits;
 pub use interp::trap::{TraceFrame, Trap, TrapKind};

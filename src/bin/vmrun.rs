@@ -4,7 +4,7 @@
 use clap::{Parser, ValueEnum};
 use kiln::cli::*;
 use kiln_bytecode::limits::MAX_MODULE_BYTES;
-use kiln_runtime::{Engine, Instance, InstanceConfig, Limits, Module, RunError, TrapKind};
+use kiln_runtime::{Engine, Instance, InstanceConfig, InstantiateError, Limits, Module, RunError, TrapKind};
 use std::ffi::OsString;
 use std::io::{BufWriter, LineWriter};
 use std::path::PathBuf;
@@ -112,15 +112,18 @@ fn main() -> ExitCode {
         stdout: Box::new(BufWriter::with_capacity(1 << 16, std::io::stdout())),
         stderr: Box::new(LineWriter::new(std::io::stderr())),
         tier,
+        ..InstanceConfig::default()
     };
-    let mut instance = match Instance::new(&module, config) {
-        Ok(i) => i,
-        Err(e) => {
-            report(format!("error: {e}"));
-            return ExitCode::from(EXIT_TRAP);
+    // Creating the instance runs the global initialisers: a trap there ends the run
+    // like a trap in `main`.
+    let (result, stats) = match Instance::new(&module, config) {
+        Ok(mut instance) => (instance.run(), instance.stats()),
+        Err(InstantiateError::Init { error, stats }) => (Err(error), *stats),
+        Err(e @ InstantiateError::Link(_)) => {
+            report(format!("error: cannot link {}: {e}", program.display()));
+            return ExitCode::from(EXIT_BAD_BYTECODE);
         }
     };
-    let result = instance.run();
     let status = match &result {
         Ok(()) => 0,
         Err(RunError::Exit(code)) => *code as u8,
@@ -133,7 +136,6 @@ fn main() -> ExitCode {
             EXIT_TRAP
         }
     };
-    let stats = instance.stats();
     if cli.stats {
         print_stats(&stats);
     }

@@ -482,25 +482,64 @@ fn check_imports(module: &Module) -> Result<(), VerifyError> {
         for ty in import.sig.params.iter().chain(&import.sig.result) {
             check_val_type(module, *ty)?;
         }
-        let (_, decl) = natives::find(&import.name)
-            .ok_or_else(|| err(Rule::Import, format!("unknown native `{}`", import.name)))?;
-        if !decl.matches(&import.sig, module) {
-            return Err(err(
-                Rule::Import,
-                format!("native `{}` imported with a different signature", import.name),
-            ));
+        match import.kind {
+            ImportKind::Builtin => {
+                let (_, decl) = natives::find(&import.name)
+                    .ok_or_else(|| err(Rule::Import, format!("unknown native `{}`", import.name)))?;
+                if !decl.matches(&import.sig, module) {
+                    return Err(err(
+                        Rule::Import,
+                        format!("native `{}` imported with a different signature", import.name),
+                    ));
+                }
+            }
+            ImportKind::Host => {
+                if import.name.is_empty() {
+                    return Err(err(Rule::Import, "a host function import has an empty name".to_string()));
+                }
+                let scalar =
+                    |ty: &ValType| matches!(ty, ValType::Int | ValType::Float | ValType::Bool | ValType::Str);
+                if !import.sig.params.iter().chain(&import.sig.result).all(scalar) {
+                    return Err(err(
+                        Rule::Import,
+                        format!(
+                            "host function `{}` takes or returns a type other than int, float, bool or str",
+                            import.name
+                        ),
+                    ));
+                }
+            }
         }
     }
     Ok(())
 }
 
 fn check_entry(module: &Module) -> Result<(), VerifyError> {
-    match module.funcs.get(module.entry.index()) {
-        None => Err(err(Rule::Entry, format!("entry function {} does not exist", module.entry.0))),
-        Some(f) if !f.sig.params.is_empty() || f.sig.result.is_some() => Err(err(
+    let runnable = |what: &str, f: FuncIdx| match module.funcs.get(f.index()) {
+        None => Err(err(Rule::Entry, format!("{what} function {} does not exist", f.0))),
+        Some(func) if !func.sig.params.is_empty() || func.sig.result.is_some() => Err(err(
             Rule::Entry,
-            format!("entry function `{}` must take no parameters and return nothing", f.name),
+            format!("{what} function `{}` must take no parameters and return nothing", func.name),
         )),
         Some(_) => Ok(()),
+    };
+    runnable("entry", module.entry)?;
+    if let Some(init) = module.init {
+        runnable("initialiser", init)?;
     }
+    for (i, export) in module.exports.iter().enumerate() {
+        if module.funcs.get(export.func.index()).is_none() {
+            return Err(err(
+                Rule::Entry,
+                format!("export `{}` names function {}, which does not exist", export.name, export.func.0),
+            ));
+        }
+        if i > 0 && module.exports[i - 1].name >= export.name {
+            return Err(err(
+                Rule::Entry,
+                format!("export `{}` is out of order or repeated (exports are sorted by name)", export.name),
+            ));
+        }
+    }
+    Ok(())
 }

@@ -24,7 +24,7 @@ use crate::tir::{self, LocalDecl, LocalId};
 pub enum GlobalDef {
     /// A `const`: its folded value.
     Const(ConstVal),
-    /// A `var` with a value type: its initialiser, run by `<start>`.
+    /// A `var` with a value type: its initialiser, run by `<init>`.
     Var(tir::Expr),
     /// A global that cannot exist (an error was reported).
     Invalid,
@@ -115,7 +115,7 @@ pub fn check_program(
         let global = c.global(decl);
         c.globals[gi] = Some(global);
     }
-    // Closures in initialisers belong to `<start>`.
+    // Closures in initialisers belong to `<init>`.
     let mut inits: Vec<&mut tir::Expr> = c
         .globals
         .iter_mut()
@@ -124,7 +124,7 @@ pub fn check_program(
             _ => None,
         })
         .collect();
-    closures::lift(&mut c.locals, &mut inits, None, "<start>", &mut c.closures);
+    closures::lift(&mut c.locals, &mut inits, None, "<init>", &mut c.closures);
     let start_locals = std::mem::take(&mut c.locals);
     let mut bodies = Vec::with_capacity(items.fns.len());
     for f in &items.fns {
@@ -265,7 +265,19 @@ impl Checker<'_> {
             self.declare(name, ty.clone(), true);
         }
         let n_params = self.locals.len();
-        let expr = self.return_block(&decl.body, &info.name);
+        let expr = match &info.external {
+            // The host provides the body: a call passing the parameters on.
+            Some(host_name) => {
+                let args = (0..n_params)
+                    .map(|i| {
+                        let ty = self.locals[i].ty.clone();
+                        tir::Expr::new(tir::ExprKind::Local(LocalId(i as u32)), ty, info.span)
+                    })
+                    .collect();
+                tir::Expr::new(tir::ExprKind::Host(host_name.clone(), args), info.ret.clone(), info.span)
+            }
+            None => self.return_block(&decl.body, &info.name),
+        };
         tir::Body {
             locals: std::mem::take(&mut self.locals),
             n_params,

@@ -442,6 +442,17 @@ impl<'a> ModuleBuilder<'a> {
         k
     }
 
+    /// The import of host function `name` (declared by one `extern fn`, so with one
+    /// signature), added on first use.
+    pub fn host_import(&mut self, name: &str, sig: &Signature) -> ImportIdx {
+        let found = self.module.imports.iter().position(|i| i.kind == ImportKind::Host && i.name == name);
+        if let Some(i) = found {
+            return ImportIdx(i as u32);
+        }
+        self.module.imports.push(Import { kind: ImportKind::Host, name: name.to_string(), sig: sig.clone() });
+        ImportIdx(self.module.imports.len() as u32 - 1)
+    }
+
     /// The import of built-in native `name`, added on first use.
     pub fn import(&mut self, name: &'static str) -> (ImportIdx, Signature) {
         let (_, decl) = natives::find(name).expect("the compiler only imports declared natives");
@@ -460,7 +471,11 @@ impl<'a> ModuleBuilder<'a> {
             return (i, sig);
         }
         let i = ImportIdx(self.module.imports.len() as u32);
-        self.module.imports.push(Import { name: name.to_string(), sig: sig.clone() });
+        self.module.imports.push(Import {
+            kind: ImportKind::Builtin,
+            name: name.to_string(),
+            sig: sig.clone(),
+        });
         self.imports.insert(name, i);
         (i, sig)
     }

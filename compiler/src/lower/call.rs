@@ -109,6 +109,23 @@ impl FnLowerer<'_, '_> {
         self.val(ret.clone(), reg, dst)
     }
 
+    /// A call of host function `name` (the body of an `extern fn`).
+    pub fn host_call(&mut self, name: &str, args: &[tir::Expr], ret: &Ty, dst: Option<Reg>) -> Val {
+        let span = self.pos;
+        let params: Vec<ValType> = args.iter().filter_map(|a| self.cx.b.val_type(&a.ty)).collect();
+        let sig = Signature { params, result: self.cx.b.val_type(ret) };
+        let import = self.cx.b.host_import(name, &sig);
+        let base = self.arg_window(&sig.params, args);
+        let reg = self.target(ret, dst);
+        self.pos = span;
+        self.emit(Instr::CallNative {
+            dst: reg.unwrap_or_default(),
+            import,
+            args: if args.is_empty() { Reg(0) } else { base },
+        });
+        self.val(ret.clone(), reg, dst)
+    }
+
     /// `print(x)` and friends: the text goes straight into the native's one-register
     /// argument window.
     pub fn print(&mut self, name: &'static str, arg: Option<&tir::Expr>) -> Val {

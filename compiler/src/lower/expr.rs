@@ -105,6 +105,7 @@ impl FnLowerer<'_, '_> {
                 }
                 v
             }
+            ExprKind::Host(name, args) => self.host_call(name, args, &e.ty, dst),
             ExprKind::Print(name, arg) => self.print(name, arg.as_deref()),
             ExprKind::Intrinsic(op, args) => self.intrinsic(*op, args, &e.ty, dst),
             ExprKind::Field(obj, field) => {

@@ -202,13 +202,13 @@ impl<'c, 'a> FnLowerer<'c, 'a> {
         }
     }
 
-    /// A `<start>` function, which initialises globals; `locals` are those declared in
+    /// A `<init>` function, which initialises globals; `locals` are those declared in
     /// initialisers.
     pub fn new_start(cx: &'c mut Cx<'a>, locals: &[LocalDecl]) -> Self {
-        FnLowerer::new(cx, "<start>".into(), Ty::Unit, locals, Span::default())
+        FnLowerer::new(cx, "<init>".into(), Ty::Unit, locals, Span::default())
     }
 
-    /// Lowers global `idx`'s initialiser into the `<start>` function being built.
+    /// Lowers global `idx`'s initialiser into the `<init>` function being built.
     pub fn store_global(&mut self, idx: GlobalIdx, init: &tir::Expr) {
         let v = self.expr(init, None);
         if let Some(src) = v.reg {

@@ -16,7 +16,7 @@ use kiln_bytecode::Reg;
 /// Whether and how a function hoists constants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Hoisting {
-    /// Not at all (code that runs once: `<start>`).
+    /// Not at all (code that runs once: `<init>`).
     Off,
     /// First pass: every constant used in a loop gets a register.
     Probe,

@@ -25,7 +25,7 @@ use crate::tir::LocalDecl;
 use builder::ModuleBuilder;
 use func::FnLowerer;
 use kiln_bytecode::ValType;
-use kiln_bytecode::{FuncIdx, Function, Global, GlobalIdx, Instr, Module, Signature};
+use kiln_bytecode::{Export, FuncIdx, Function, Global, GlobalIdx, Instr, Module, Signature};
 
 /// State shared by every function's lowering.
 pub(crate) struct Cx<'a> {
@@ -100,32 +100,26 @@ pub fn lower_program(
         let funcs = insts.iter().map(|&f| FuncIdx(f as u32)).collect();
         cx.b.add_impl(*i, ty, funcs);
     }
-    let main = mono.main;
-    // `<start>` initialises globals in declaration order, then calls `main`. With many
-    // globals the initialisers are split over several `<start>` functions, and one more
-    // `<start>` calls them in order, then `main`.
+    cx.b.module.entry = FuncIdx(mono.main as u32);
+    // `<init>` initialises globals in declaration order when an instance is created. With
+    // many globals the initialisers are split over several `<init>` functions, and one
+    // more `<init>` calls them in order.
     let mut chunks = start_body;
-    match chunks.len() {
-        0 => cx.b.module.entry = FuncIdx(main as u32),
+    cx.b.module.init = match chunks.len() {
+        0 => None,
         1 => {
-            let mut start = chunks.pop().expect("one chunk");
-            // The final `RetVoid` (or, if an initialiser never finishes, `Unreachable`).
-            start.code.pop();
-            let args = kiln_bytecode::Reg(start.regs.len() as u32);
-            start.code.push(Instr::Call { dst: kiln_bytecode::Reg(0), func: FuncIdx(main as u32), args });
-            start.code.push(Instr::RetVoid {});
-            cx.b.module.entry = FuncIdx(cx.b.module.funcs.len() as u32);
-            cx.b.module.funcs.push(start);
+            cx.b.module.funcs.append(&mut chunks);
+            Some(FuncIdx(cx.b.module.funcs.len() as u32 - 1))
         }
         n => {
             let first = cx.b.module.funcs.len();
-            let calls = (0..n).map(|i| FuncIdx((first + i) as u32)).chain([FuncIdx(main as u32)]);
             let reg0 = kiln_bytecode::Reg(0);
-            let mut code: Vec<Instr> =
-                calls.map(|func| Instr::Call { dst: reg0, func, args: reg0 }).collect();
+            let mut code: Vec<Instr> = (0..n)
+                .map(|i| Instr::Call { dst: reg0, func: FuncIdx((first + i) as u32), args: reg0 })
+                .collect();
             code.push(Instr::RetVoid {});
             let driver = Function {
-                name: "<start>".into(),
+                name: "<init>".into(),
                 sig: Signature { params: Vec::new(), result: None },
                 regs: Vec::new(),
                 code,
@@ -133,10 +127,11 @@ pub fn lower_program(
                 lines: Vec::new(),
             };
             cx.b.module.funcs.append(&mut chunks);
-            cx.b.module.entry = FuncIdx(cx.b.module.funcs.len() as u32);
             cx.b.module.funcs.push(driver);
+            Some(FuncIdx(cx.b.module.funcs.len() as u32 - 1))
         }
-    }
+    };
+    cx.b.module.exports = exports(items, mono);
     if let Some(t) = cx.b.endless.take() {
         cx.error(
             Span::default(),
@@ -182,7 +177,7 @@ fn check_with_verifier(module: &Module, items: &Items, errors: &mut Vec<Diagnost
 /// the per-function limit, so any number of globals compiles.
 const START_CHUNK: usize = 16_384;
 
-/// Lowers `var` initialisers, in declaration order, into `<start>` functions of at most
+/// Lowers `var` initialisers, in declaration order, into `<init>` functions of at most
 /// about `START_CHUNK` instructions each. Returns them (none if there is no `var`).
 fn lower_globals(cx: &mut Cx<'_>, program: &Program) -> Vec<Function> {
     let items = cx.items;
@@ -208,6 +203,32 @@ fn lower_globals(cx: &mut Cx<'_>, program: &Program) -> Vec<Function> {
         chunks.push(func);
     }
     chunks
+}
+
+/// The functions a host may call: every free, non-generic function of the entry file
+/// (`main` among them), sorted by name. Monomorphisation instantiates each of them with
+/// no type arguments, so instance `i` is function `i` of the module.
+fn exports(items: &Items, mono: &Monomorphic) -> Vec<Export> {
+    let in_entry_file = |f: usize| {
+        let info = &items.fns[f];
+        !info.in_prelude
+            && info.owner.is_none()
+            && info.generics.is_empty()
+            && items.modules.prefixes.get(info.span.file as usize).is_some_and(|p| p.is_empty())
+    };
+    let mut exports: Vec<Export> = mono
+        .instances
+        .iter()
+        .enumerate()
+        .filter_map(|(i, inst)| match inst.callee {
+            Callee::Fn(f) if inst.args.is_empty() && in_entry_file(f) => {
+                Some(Export { name: items.fns[f].name.clone(), func: FuncIdx(i as u32) })
+            }
+            _ => None,
+        })
+        .collect();
+    exports.sort_by(|a, b| a.name.cmp(&b.name));
+    exports
 }
 
 #[cfg(test)]

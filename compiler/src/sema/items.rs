@@ -74,6 +74,9 @@ pub struct FnInfo {
     pub span: Span,
     /// Whether it is the prelude's (compiled only if used).
     pub in_prelude: bool,
+    /// For an `extern fn`, the name the host provides it under (as declared, without a
+    /// module prefix).
+    pub external: Option<String>,
 }
 
 /// A module-level global.
@@ -326,6 +329,21 @@ impl Items {
             (None, Some(method)) if in_prelude => format!("<{method}>"),
             (None, _) => f.name.name.clone(),
         };
+        let external = f.external.then(|| {
+            let host_type = |t: &Ty| matches!(t, Ty::Int | Ty::Float | Ty::Bool | Ty::Str | Ty::Error);
+            if !generics.is_empty() {
+                error(errors, f.name.span, "an `extern fn` cannot have type parameters".to_string());
+            }
+            if !params.iter().all(|(_, t)| host_type(t)) || !(host_type(&ret) || ret == Ty::Unit) {
+                error(
+                    errors,
+                    f.name.span,
+                    format!("`extern fn {}` may only take and return int, float, bool or str", f.name.name),
+                );
+            }
+            let prefix = self.modules.prefixes.get(f.name.span.file as usize).map_or("", String::as_str);
+            f.name.name.strip_prefix(prefix).unwrap_or(&f.name.name).to_string()
+        });
         FnInfo {
             name,
             generics,
@@ -336,6 +354,7 @@ impl Items {
             decl,
             span: f.name.span,
             in_prelude,
+            external,
         }
     }
 

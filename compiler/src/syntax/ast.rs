@@ -75,8 +75,10 @@ pub struct FnDecl {
     pub params: Vec<(Ident, TypeExpr)>,
     /// Result type; `None` for unit.
     pub ret: Option<TypeExpr>,
-    /// Body.
+    /// Body (empty for an `extern fn`).
     pub body: Block,
+    /// Declared `extern fn`: the embedding host provides it (no body).
+    pub external: bool,
 }
 
 /// A struct declaration.

@@ -43,6 +43,7 @@ pub struct Token {
 
 const KEYWORDS: &[&str] = &[
     "fn",
+    "extern",
     "let",
     "var",
     "const",

@@ -219,7 +219,9 @@ impl Parser<'_> {
         while !self.at_eof() {
             if matches!(
                 self.peek(),
-                Tok::Kw("fn" | "struct" | "impl" | "const" | "var" | "import" | "enum" | "interface")
+                Tok::Kw(
+                    "fn" | "extern" | "struct" | "impl" | "const" | "var" | "import" | "enum" | "interface"
+                )
             ) {
                 return;
             }
@@ -252,6 +254,7 @@ impl Parser<'_> {
     fn item(&mut self) -> PResult<Item> {
         match self.peek() {
             Tok::Kw("fn") => Ok(Item::Fn(self.fn_decl(false)?)),
+            Tok::Kw("extern") => Ok(Item::Fn(self.extern_decl()?)),
             Tok::Kw("struct") => self.struct_decl(),
             Tok::Kw("impl") => self.impl_decl(),
             Tok::Kw("enum") => self.enum_decl(),
@@ -268,12 +271,38 @@ impl Parser<'_> {
                 let span = self.span();
                 self.error_at(span, format!("`{k}` is not supported by this compiler yet"))
             }
-            _ => self.expected("an item (`fn`, `struct`, `enum`, `impl`, `const` or `var`)"),
+            _ => self.expected("an item (`fn`, `extern fn`, `struct`, `enum`, `impl`, `const` or `var`)"),
         }
     }
 
-    // fn_decl -> 'fn' name '(' [ 'self' ] { ',' param } ')' [ '->' type ] block
+    // fn_decl -> fn_sig block
     fn fn_decl(&mut self, in_impl: bool) -> PResult<FnDecl> {
+        let mut decl = self.fn_sig(in_impl)?;
+        decl.body = self.block()?;
+        Ok(decl)
+    }
+
+    // extern_decl -> 'extern' fn_sig ';'
+    fn extern_decl(&mut self) -> PResult<FnDecl> {
+        self.bump();
+        if !self.is_kw("fn") {
+            return self.expected("`fn` after `extern`");
+        }
+        let mut decl = self.fn_sig(false)?;
+        decl.external = true;
+        if self.is_punct("{") {
+            let span = self.span();
+            return self.error_at(
+                span,
+                "an `extern fn` has no body: the host provides it (end the declaration with `;`)",
+            );
+        }
+        self.expect_punct(";")?;
+        Ok(decl)
+    }
+
+    // fn_sig -> 'fn' name '(' [ 'self' ] { ',' param } ')' [ '->' type ]
+    fn fn_sig(&mut self, in_impl: bool) -> PResult<FnDecl> {
         self.bump();
         let name = self.ident()?;
         let generics = self.generic_params()?;
@@ -301,8 +330,8 @@ impl Parser<'_> {
         }
         self.expect_punct(")")?;
         let ret = if self.eat_punct("->") { Some(self.type_expr()?) } else { None };
-        let body = self.block()?;
-        Ok(FnDecl { name, generics, has_self, params, ret, body })
+        let body = Block { stmts: Vec::new(), tail: None, span: self.span() };
+        Ok(FnDecl { name, generics, has_self, params, ret, body, external: false })
     }
 
     // struct_decl -> 'struct' name '{' { field ':' type ',' } '}'
@@ -537,7 +566,7 @@ impl Parser<'_> {
             self.expect_punct(";")?;
             return Ok(Some(StmtOrTail::Stmt(Stmt::Let { mutable, name, ty, init })));
         }
-        if matches!(self.peek(), Tok::Kw("fn" | "struct" | "enum" | "impl" | "const")) {
+        if matches!(self.peek(), Tok::Kw("fn" | "extern" | "struct" | "enum" | "impl" | "const")) {
             let span = self.span();
             return self.error_at(span, "items cannot be declared inside a function");
         }

@@ -13,7 +13,13 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod host;
 mod timer;
+mod values;
+
+pub(crate) use host::{call as call_host, HostFunc};
+pub use host::{Caller, HostError, LinkError, Linker};
+pub use values::{Type, Val, MAX_ARRAY_DEPTH};
 
 /// What the modules and instances made from it share: the timer that enforces every
 /// instance's deadline (one thread for the engine, started when the first deadline is
@@ -78,6 +84,31 @@ impl Module {
     pub fn bytecode(&self) -> &kiln_bytecode::Module {
         &self.prepared.bytecode
     }
+
+    /// The names of the functions a host may call ([`Instance::call`]): the entry file's
+    /// top-level non-generic functions, `main` among them, sorted.
+    pub fn exports(&self) -> impl Iterator<Item = &str> {
+        self.prepared.bytecode.exports.iter().map(|e| e.name.as_str())
+    }
+
+    /// The parameter and result types of export `name`, if it has one and a host can
+    /// pass every one of them.
+    pub fn export_signature(&self, name: &str) -> Option<(Vec<Type>, Option<Type>)> {
+        let bc = &self.prepared.bytecode;
+        let func = find_export(bc, name)?;
+        let sig = &bc.funcs[func as usize].sig;
+        let params = sig.params.iter().map(|t| values::api_type(bc, *t)).collect::<Option<Vec<_>>>()?;
+        let result = match sig.result {
+            Some(t) => Some(values::api_type(bc, t)?),
+            None => None,
+        };
+        Some((params, result))
+    }
+}
+
+fn find_export(bc: &kiln_bytecode::Module, name: &str) -> Option<u32> {
+    let i = bc.exports.binary_search_by(|e| e.name.as_str().cmp(name)).ok()?;
+    Some(bc.exports[i].func.0)
 }
 
 /// Settings for one instance.
@@ -94,6 +125,8 @@ pub struct InstanceConfig {
     pub stderr: Box<dyn Write + Send>,
     /// Interpreter, JIT, or interpreter first with tier-up (the default).
     pub tier: crate::jit::TierConfig,
+    /// Host functions for the module's `extern fn` declarations.
+    pub linker: Linker,
 }
 
 impl Default for InstanceConfig {
@@ -105,6 +138,7 @@ impl Default for InstanceConfig {
             stdout: Box::new(std::io::sink()),
             stderr: Box::new(std::io::sink()),
             tier: crate::jit::TierConfig::default(),
+            linker: Linker::default(),
         }
     }
 }
@@ -122,11 +156,62 @@ pub enum RunError {
     /// (its statistics stay readable). Make a new instance of the module.
     #[error("the instance trapped earlier and cannot run again")]
     Trapped,
-    /// The instance could not even start. Creating an instance allocates nothing on its
-    /// heap today (globals start uninitialised, constants belong to the module), so this
-    /// is kept for limits that future start-up work may hit.
-    #[error("instance could not start: {0}")]
-    Start(crate::interp::trap::TrapKind),
+    /// The call was refused before anything ran (the instance is unchanged).
+    #[error("{0}")]
+    Call(#[from] CallError),
+}
+
+/// Why [`Instance::call`] refused a call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    /// No export has that name.
+    #[error("the module exports no function `{0}`")]
+    NoSuchFunction(String),
+    /// Too many or too few arguments.
+    #[error("`{name}` takes {expected} argument(s), {given} given")]
+    Arity {
+        /// The export.
+        name: String,
+        /// Its parameter count.
+        expected: usize,
+        /// The arguments given.
+        given: usize,
+    },
+    /// An argument of the wrong type.
+    #[error("argument {index} of `{name}` must be {expected}, not {given}")]
+    Type {
+        /// The export.
+        name: String,
+        /// The argument's position, from 0.
+        index: usize,
+        /// The parameter's type.
+        expected: Type,
+        /// What was given (`int`, `array`, ...).
+        given: &'static str,
+    },
+    /// The export takes or returns a type no [`Val`] stands for (a struct, an enum, a
+    /// closure, a map, an optional value).
+    #[error(
+        "`{0}` takes or returns a type a host cannot pass (only int, float, bool, str and arrays of them)"
+    )]
+    Unsupported(String),
+}
+
+/// Why [`Instance::new`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum InstantiateError {
+    /// A host function the module imports is missing or has another signature.
+    #[error("{0}")]
+    Link(#[from] LinkError),
+    /// A global's initialiser trapped or called `exit`; `stats` is the ledger of that
+    /// run.
+    #[error("{error}")]
+    Init {
+        /// How initialisation ended.
+        error: RunError,
+        /// What it used.
+        stats: Box<Stats>,
+    },
 }
 
 /// Counters for one instance.
@@ -174,22 +259,32 @@ pub struct Instance {
 }
 
 impl Instance {
-    /// Creates an instance of `module`.
+    /// Creates an instance of `module`: links its `extern fn` imports against
+    /// `config.linker`, then runs its global initialisers (under the instance's limits,
+    /// deadline included).
     ///
     /// # Errors
-    /// [`RunError::Start`] if the instance cannot start (see its documentation).
-    pub fn new(module: &Module, config: InstanceConfig) -> Result<Instance, RunError> {
+    /// [`InstantiateError::Link`] if a host function is missing or has another signature;
+    /// [`InstantiateError::Init`] if an initialiser traps or exits.
+    pub fn new(module: &Module, config: InstanceConfig) -> Result<Instance, InstantiateError> {
+        let host_funcs = config.linker.link(&module.prepared.bytecode)?;
         let io = Io { stdout: config.stdout, stderr: config.stderr, bytes_written: 0 };
-        let mut vm = Vm::new(Arc::clone(&module.prepared), config.limits, config.gc_stress, io, config.args)
-            .map_err(RunError::Start)?;
+        let mut vm = Vm::new(Arc::clone(&module.prepared), config.limits, config.gc_stress, io, config.args);
         vm.tier = config.tier;
-        Ok(Instance {
+        vm.host_funcs = host_funcs;
+        let mut instance = Instance {
             vm,
             timer: Arc::clone(&module.timer),
             trapped: false,
             wall_time: Duration::ZERO,
             cpu_time: Some(Duration::ZERO),
-        })
+        };
+        if let Some(init) = module.prepared.bytecode.init {
+            if let Err(error) = instance.invoke(init.0, &[], None) {
+                return Err(InstantiateError::Init { error, stats: Box::new(instance.stats()) });
+            }
+        }
+        Ok(instance)
     }
 
     /// A handle another thread can use to interrupt this instance.
@@ -197,9 +292,9 @@ impl Instance {
         InterruptHandle(Arc::clone(&self.vm.interrupt))
     }
 
-    /// Runs the module's entry function. Output sinks are flushed however the run ends.
-    /// With `Limits::timeout`, the run traps `deadline exceeded` once it has taken that
-    /// long (each run has its own deadline).
+    /// Runs `main`. Output sinks are flushed however the run ends. With
+    /// `Limits::timeout`, the run traps `deadline exceeded` once it has taken that long
+    /// (each run has its own deadline).
     ///
     /// A trap ends the instance: its heap is freed at once, [`Instance::stats`] stays
     /// readable, and later runs return [`RunError::Trapped`].
@@ -208,12 +303,71 @@ impl Instance {
     /// [`RunError::Exit`] when the program calls `exit`, [`RunError::Trap`] on a trap,
     /// [`RunError::Trapped`] after one.
     pub fn run(&mut self) -> Result<(), RunError> {
+        let main = self.vm.module.bytecode.entry.0;
+        self.invoke(main, &[], None).map(|_| ())
+    }
+
+    /// Calls exported function `name` with `args` and returns its result (`None` for a
+    /// function that returns nothing). Runs like [`Instance::run`]: under the instance's
+    /// limits, with its own deadline, and a trap ends the instance.
+    ///
+    /// ```
+    /// use kiln_runtime::{Engine, Instance, InstanceConfig, Module, Val};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let source = "fn main() {}\nfn total(xs: [int], scale: int) -> int {\n    var t = 0;\n    for x in xs { t += x * scale; }\n    t\n}";
+    /// let bytecode = kiln_compiler::compile_source("app.kiln", source).map_err(|d| d.to_string())?;
+    /// let module = Module::from_bytecode(&Engine::new(), bytecode)?;
+    /// let mut instance = Instance::new(&module, InstanceConfig::default())?;
+    /// let xs = Val::Array(vec![Val::Int(1), Val::Int(2), Val::Int(3)]);
+    /// assert_eq!(instance.call("total", &[xs, Val::Int(10)])?, Some(Val::Int(60)));
+    /// assert!(instance.call("nope", &[]).is_err());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`RunError::Call`] when there is no such export or the arguments do not fit its
+    /// parameters (nothing runs); otherwise as for [`Instance::run`].
+    pub fn call(&mut self, name: &str, args: &[Val]) -> Result<Option<Val>, RunError> {
+        let bc = &self.vm.module.bytecode;
+        let func = find_export(bc, name).ok_or_else(|| CallError::NoSuchFunction(name.to_string()))?;
+        let sig = &bc.funcs[func as usize].sig;
+        let unsupported = || CallError::Unsupported(name.to_string());
+        let params: Vec<Type> = sig
+            .params
+            .iter()
+            .map(|t| values::api_type(bc, *t))
+            .collect::<Option<_>>()
+            .ok_or_else(unsupported)?;
+        let result = match sig.result {
+            Some(t) => Some(values::api_type(bc, t).ok_or_else(unsupported)?),
+            None => None,
+        };
+        if params.len() != args.len() {
+            let (expected, given) = (params.len(), args.len());
+            return Err(CallError::Arity { name: name.to_string(), expected, given }.into());
+        }
+        if let Some(index) = args.iter().zip(&params).position(|(a, t)| !a.has_type(t)) {
+            let (expected, given) = (params[index].clone(), args[index].kind());
+            return Err(CallError::Type { name: name.to_string(), index, expected, given }.into());
+        }
+        let typed: Vec<(&Val, &Type)> = args.iter().zip(&params).collect();
+        self.invoke(func, &typed, result.as_ref())
+    }
+
+    /// Runs function `func` with `args` (checked against its parameters), the way every
+    /// run goes: deadline armed, time and CPU counted, sinks flushed, and a trap ending
+    /// the instance.
+    fn invoke(
+        &mut self,
+        func: u32,
+        args: &[(&Val, &Type)],
+        result: Option<&Type>,
+    ) -> Result<Option<Val>, RunError> {
         if self.trapped {
             return Err(RunError::Trapped);
         }
         let start = Instant::now();
         let cpu_start = thread_cpu_time();
-        let entry = self.vm.module.bytecode.entry.0;
         self.vm.interrupt.clear_deadline();
         let deadline = self
             .vm
@@ -221,7 +375,7 @@ impl Instance {
             .timeout
             .and_then(|t| start.checked_add(t))
             .map(|when| self.timer.arm(when, &self.vm.interrupt));
-        let res = crate::interp::execute(&mut self.vm, entry);
+        let res = self.run_with(func, args, result);
         drop(deadline);
         self.wall_time += start.elapsed();
         self.cpu_time = match (self.cpu_time, cpu_start, thread_cpu_time()) {
@@ -229,7 +383,7 @@ impl Instance {
             _ => None,
         };
         let res = match res {
-            Ok(()) => Ok(()),
+            Ok(val) => Ok(val),
             Err(Stop::Exit(code)) => Err(RunError::Exit(code)),
             Err(Stop::Trap(kind)) => Err(RunError::Trap(self.vm.make_trap(kind))),
         };
@@ -237,7 +391,7 @@ impl Instance {
         // to deliver it is an output error, unless the run already failed otherwise.
         let flushed = self.vm.io.stdout.flush().and(self.vm.io.stderr.flush());
         let res = match (res, flushed) {
-            (Ok(()) | Err(RunError::Exit(_)), Err(e)) => {
+            (Ok(_) | Err(RunError::Exit(_)), Err(e)) => {
                 Err(RunError::Trap(Trap { kind: TrapKind::Io(e.to_string()), trace: Vec::new() }))
             }
             (res, _) => res,
@@ -247,6 +401,34 @@ impl Instance {
             self.vm.release();
         }
         res
+    }
+
+    /// Copies the arguments into the instance, runs `func`, and copies its result out.
+    fn run_with(
+        &mut self,
+        func: u32,
+        args: &[(&Val, &Type)],
+        result: Option<&Type>,
+    ) -> Result<Option<Val>, Stop> {
+        let vm = &mut self.vm;
+        let rooted = vm.heap.temp_roots.len();
+        let mut bits = Vec::with_capacity(args.len());
+        let mut ran = Ok(0);
+        for (val, ty) in args {
+            match values::to_bits(vm, val, ty) {
+                Ok(b) => bits.push(b),
+                Err(stop) => {
+                    ran = Err(stop);
+                    break;
+                }
+            }
+        }
+        if ran.is_ok() {
+            ran = crate::interp::execute(vm, func, &bits);
+        }
+        vm.heap.temp_roots.truncate(rooted);
+        let out = ran?;
+        Ok(result.map(|ty| values::from_bits(vm, out, ty)))
     }
 
     /// Statistics so far.

@@ -144,6 +144,10 @@ pub struct Vm {
     pub native: NativeCtx,
     /// Why compiled code stopped, set by the runtime helper that stopped it.
     pub native_stop: Option<Stop>,
+    /// The host functions the module's host imports were linked to, in import order.
+    pub host_funcs: Vec<crate::api::HostFunc>,
+    /// Scratch space for a host call's arguments (kept to avoid allocating per call).
+    pub host_args: Vec<crate::api::Val>,
 }
 
 impl Vm {
@@ -157,11 +161,11 @@ impl Vm {
         gc_stress: bool,
         io: Io,
         args: Vec<String>,
-    ) -> Result<Vm, TrapKind> {
+    ) -> Vm {
         let fuel = limits.fuel.map_or(i64::MAX, |f| f.min(i64::MAX as u64) as i64);
         limits.max_call_depth = limits.max_call_depth.clamp(1, limits::MAX_CALL_DEPTH);
         limits.stack_slots = limits.stack_slots.min(limits::MAX_STACK_SLOTS);
-        let vm = Vm {
+        Vm {
             heap: Heap::new(limits.max_heap, gc_stress),
             stack: RegisterFile::new(limits.stack_slots),
             frames: Vec::new(),
@@ -181,9 +185,10 @@ impl Vm {
             compile_time: std::time::Duration::ZERO,
             native: NativeCtx::default(),
             native_stop: None,
+            host_funcs: Vec::new(),
+            host_args: Vec::new(),
             module,
-        };
-        Ok(vm)
+        }
     }
 
     // ----- Allocation: every path that may collect goes through here -----
@@ -241,6 +246,12 @@ impl Vm {
     pub fn new_array_from_slots(&mut self, elem_ref: bool, first: usize, count: usize) -> Result<u64, Stop> {
         self.safepoint(raw::ARRAY_SIZE + count * 8);
         let values = self.stack.slice(first..first + count);
+        Ok(self.heap.alloc_array_from(elem_ref, values).map_err(heap_trap)? as u64)
+    }
+
+    /// An array holding `values` (the references among them rooted by the caller).
+    pub fn new_array(&mut self, elem_ref: bool, values: &[u64]) -> Result<u64, Stop> {
+        self.safepoint(raw::ARRAY_SIZE.saturating_add(values.len().saturating_mul(8)));
         Ok(self.heap.alloc_array_from(elem_ref, values).map_err(heap_trap)? as u64)
     }
 
@@ -349,7 +360,7 @@ impl Vm {
 
     /// The stack trace at the current frames, innermost first.
     /// Frames of compiler-generated functions (names starting with `<`, such as
-    /// `<start>`) are left out unless the trap happened in one of them; frames of code
+    /// `<init>`) are left out unless the trap happened in one of them; frames of code
     /// from a library compiled with the program (a file named `<...>`, such as the
     /// prelude's `Map`) are left out, so a trap in `m[k]` is traced to the line that
     /// wrote it.

@@ -17,16 +17,29 @@ use kiln_bytecode::ops;
 use std::cmp::Ordering as CmpOrdering;
 use std::sync::Arc;
 
-/// Runs function `entry` (no parameters, no result) to completion.
+/// Runs function `func` to completion with arguments `args` (the bits of each parameter,
+/// one slot each; references among them rooted by the caller until this returns) and
+/// returns its one-slot result (0 for none).
+///
+/// The outermost frame's registers start at slot 1 of the register file; its result is
+/// written to slot 0.
 ///
 /// On `Err`, `vm.frames` still holds the stack at the stopping point, with the running
 /// frame's `pc` at the instruction that stopped it.
-pub fn execute(vm: &mut Vm, entry: u32) -> Result<(), Stop> {
+pub fn execute(vm: &mut Vm, func: u32, args: &[u64]) -> Result<u64, Stop> {
     vm.frames.clear();
     vm.native.stack_limit = 0;
+    if !vm.stack.grow_to(1 + args.len()) {
+        return Err(TrapKind::StackOverflow.into());
+    }
+    vm.stack.set(0, 0);
+    for (i, &bits) in args.iter().enumerate() {
+        vm.stack.set(1 + i, bits);
+    }
     // Compiled code, where there is some, moves to a stack of its own when it is first
     // entered (`jit::call_native`): a run that compiles nothing never maps one.
-    call_function(vm, entry, 0, 0, 0)
+    call_function(vm, func, 1, 0, 0)?;
+    Ok(vm.stack.get(0))
 }
 
 /// Calls function `func` as a callee of the running frame (or as the outermost frame):

@@ -16,4 +16,4 @@ pub mod trap;
 pub use exec::{call_function, execute};
 pub(crate) use exec::{grow, limit_reached};
 pub(crate) use slow::run_slow_op;
-pub(crate) use slow::{new_substr, slot_str, split, write_str_slot};
+pub(crate) use slow::{new_substr, ref_array, ref_str, slot_str, split, write_str_slot};

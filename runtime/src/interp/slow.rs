@@ -52,6 +52,22 @@ pub fn slot_str(vm: &Vm, slot: usize) -> &str {
     unsafe { slot_text(vm, slot) }
 }
 
+/// The text of the string `r` refers to, or `None` for null. Callers pass only values
+/// the verifier typed `str` (a result or element of that type, rule F5).
+pub fn ref_str(_vm: &Vm, r: u64) -> Option<&str> {
+    // SAFETY: by the caller's contract `r` is null or a live string, which stays alive
+    // while `vm` is borrowed (no collection can run).
+    (r != 0).then(|| unsafe { raw::str_text(raw::obj(r)) })
+}
+
+/// The elements of the array `r` refers to, or `None` for null. Callers pass only values
+/// the verifier typed as an array.
+pub fn ref_array(_vm: &Vm, r: u64) -> Option<&[u64]> {
+    // SAFETY: by the caller's contract `r` is null or a live array, which stays alive and
+    // keeps its buffer while `vm` is borrowed (no collection or growth can run).
+    (r != 0).then(|| unsafe { &*raw::array_slice(raw::obj(r)) })
+}
+
 /// Inserts `value` at `idx` (0 ..= len), shifting later elements up.
 ///
 /// # Safety

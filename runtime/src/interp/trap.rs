@@ -60,6 +60,14 @@ pub enum TrapKind {
     /// A reference-typed global (str, array, struct) was read before its initialiser
     /// ran (from a function an earlier global's initialiser called).
     GlobalUninitialised(String),
+    /// A host function failed (it returned an error, panicked, or returned a value of
+    /// the wrong type).
+    Host {
+        /// The host function's name.
+        function: String,
+        /// What it said.
+        message: String,
+    },
     /// A fault inside the runtime itself (a bug): the instance stops, the host does not.
     Internal(String),
 }
@@ -93,6 +101,7 @@ impl fmt::Display for TrapKind {
             TrapKind::WrongVariant => write!(f, "enum value is not the variant the code expected"),
             TrapKind::Io(e) => write!(f, "cannot write output: {e}"),
             TrapKind::GlobalUninitialised(name) => write!(f, "global `{name}` read before initialisation"),
+            TrapKind::Host { function, message } => write!(f, "host function `{function}` failed: {message}"),
             TrapKind::Internal(what) => write!(f, "internal error: {what}"),
         }
     }

@@ -3,7 +3,7 @@
 use crate::gc::immortal::ImmortalStrings;
 use crate::gc::raw::{ObjDesc, ObjKind};
 use crate::interp::op::{Op, SortKind, U24};
-use kiln_bytecode::{natives, CompositeType, Const, Instr, Module, ValType};
+use kiln_bytecode::{natives, CompositeType, Const, ImportKind, Instr, Module, ValType};
 
 /// A function ready to run.
 pub struct PreparedFunc {
@@ -286,6 +286,7 @@ pub fn prepare(module: Module) -> PreparedModule {
             _ => unreachable!("verifier rule F5"),
         }
     };
+    let native_numbers = native_numbers(&module);
     let mut funcs = Vec::with_capacity(module.funcs.len());
     for func in &module.funcs {
         // Registers become register-file slots (a two-slot value takes two); an empty
@@ -419,11 +420,9 @@ pub fn prepare(module: Module) -> PreparedModule {
                     Ok(func) => Op::Call { dst: r(dst), args: r(args), func },
                     Err(_) => Op::CallFar { dst: r(dst), args: r(args), func: U24::new(callee.0) },
                 },
-                Instr::CallNative { dst, import, args } => Op::CallNative {
-                    dst: r(dst),
-                    args: r(args),
-                    native: natives_for(&module, import.index()),
-                },
+                Instr::CallNative { dst, import, args } => {
+                    Op::CallNative { dst: r(dst), args: r(args), native: native_numbers[import.index()] }
+                }
                 Instr::Ret { src } if wide(src) => same!(Ret2 { src }),
                 Instr::Ret { src } => same!(Ret { src }),
                 Instr::RetVoid {} => Op::RetVoid,
@@ -559,8 +558,19 @@ impl RunOperand<i16> for kiln_bytecode::Imm {
     }
 }
 
-fn natives_for(module: &Module, import: usize) -> u16 {
-    natives::find(&module.imports[import].name).expect("verifier rule M3").0 as u16
+/// The run form's native number for each import: a built-in's index in
+/// `natives::NATIVES`, or, for the n-th host import, `NATIVES.len() + n` (an index into
+/// the instance's linked host functions). Rule M5 keeps the imports few enough to fit.
+fn native_numbers(module: &Module) -> Vec<u16> {
+    let mut hosts = 0;
+    let mut number = |import: &kiln_bytecode::Import| match import.kind {
+        ImportKind::Builtin => natives::find(&import.name).expect("verifier rule M3").0 as u16,
+        ImportKind::Host => {
+            hosts += 1;
+            (natives::NATIVES.len() + hosts - 1) as u16
+        }
+    };
+    module.imports.iter().map(&mut number).collect()
 }
 
 /// For each instruction, how many instructions follow it in its basic block.

@@ -45,7 +45,11 @@ impl Args {
 /// Calls native number `native` with arguments in slots `args..`, result to slot `dst`.
 pub fn call(vm: &mut Vm, native: u16, args: usize, dst: usize) -> Result<(), Stop> {
     let a = Args { base: args };
-    let id = NATIVES[native as usize].id;
+    // Numbers past the built-ins are the instance's linked host functions (`loader`).
+    let Some(decl) = NATIVES.get(native as usize) else {
+        return crate::api::call_host(vm, native as usize - NATIVES.len(), args, dst);
+    };
+    let id = decl.id;
     let result: Option<u64> = match id {
         Native::Print | Native::Println | Native::Eprint | Native::Eprintln => {
             io::print(vm, id, &a)?;
