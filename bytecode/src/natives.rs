@@ -99,6 +99,13 @@ natives! {
     HashStr = "hash_str"(Str) -> Int;
     MapModified = "map_modified"();
     MissingKey = "missing_key"(Str);
+    // Capabilities (the `fs`, `env` and `io` modules): each answers with an array whose
+    // first element says how it went ("ok", "err", "eof"); see stdlib/fs.kiln.
+    FsReadText = "fs_read_text"(Str) -> StrArray;
+    FsWriteText = "fs_write_text"(Str, Str) -> StrArray;
+    FsList = "fs_list"(Str) -> StrArray;
+    EnvGet = "env_get"(Str) -> StrArray;
+    IoReadLine = "io_read_line"() -> StrArray;
 }
 
 /// The native with this name and its index in [`NATIVES`].

@@ -12,4 +12,7 @@ const MODULES: &[(&str, &str)] = &[
     ("math", include_str!("../../stdlib/math.kiln")),
     ("collections", include_str!("../../stdlib/collections.kiln")),
     ("fmt", include_str!("../../stdlib/fmt.kiln")),
+    ("fs", include_str!("../../stdlib/fs.kiln")),
+    ("env", include_str!("../../stdlib/env.kiln")),
+    ("io", include_str!("../../stdlib/io.kiln")),
 ];

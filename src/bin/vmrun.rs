@@ -4,7 +4,9 @@
 use clap::{Parser, ValueEnum};
 use kiln::cli::*;
 use kiln_bytecode::limits::MAX_MODULE_BYTES;
-use kiln_runtime::{Engine, Instance, InstanceConfig, InstantiateError, Limits, Module, RunError, TrapKind};
+use kiln_runtime::{
+    Capabilities, Engine, Instance, InstanceConfig, InstantiateError, Limits, Module, RunError, TrapKind,
+};
 use std::ffi::OsString;
 use std::io::{BufWriter, LineWriter};
 use std::path::PathBuf;
@@ -48,6 +50,19 @@ struct Cli {
     /// Most bytes the program may write to stdout and stderr together, e.g. 1M (0: none).
     #[arg(long, value_name = "SIZE", value_parser = parse_size_or_zero)]
     max_output: Option<usize>,
+    /// Let the program read files in DIR and below (`fs.read_text`, `fs.list`); repeatable.
+    #[arg(long, value_name = "DIR")]
+    allow_read: Vec<PathBuf>,
+    /// Let the program create and replace files in DIR and below (`fs.write_text`);
+    /// repeatable.
+    #[arg(long, value_name = "DIR")]
+    allow_write: Vec<PathBuf>,
+    /// Let the program see environment variable NAME (`env.get`); repeatable.
+    #[arg(long, value_name = "NAME")]
+    allow_env: Vec<String>,
+    /// Let the program read standard input (`io.read_line`).
+    #[arg(long)]
+    allow_stdin: bool,
     /// Collect garbage at every allocation and check the heap after each collection.
     #[arg(long)]
     gc_stress: bool,
@@ -97,6 +112,13 @@ fn main() -> ExitCode {
         Ok(m) => m,
         Err(code) => return code,
     };
+    let caps = match capabilities(&cli.allow_read, &cli.allow_write, &cli.allow_env) {
+        Ok(caps) => caps,
+        Err(message) => {
+            report(format!("error: {message}"));
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
     let defaults = Limits::default();
     let config = InstanceConfig {
         limits: Limits {
@@ -112,6 +134,8 @@ fn main() -> ExitCode {
         stdout: Box::new(BufWriter::with_capacity(1 << 16, std::io::stdout())),
         stderr: Box::new(LineWriter::new(std::io::stderr())),
         tier,
+        caps,
+        stdin: cli.allow_stdin.then(|| Box::new(std::io::stdin()) as Box<dyn std::io::Read + Send>),
         ..InstanceConfig::default()
     };
     // Creating the instance runs the global initialisers: a trap there ends the run
@@ -152,6 +176,31 @@ fn main() -> ExitCode {
     ExitCode::from(status)
 }
 
+/// The grants of the `--allow-*` flags; relative paths start from the working directory
+/// `vmrun` started in.
+fn capabilities(read: &[PathBuf], write: &[PathBuf], env: &[String]) -> Result<Capabilities, String> {
+    let mut caps = Capabilities::new();
+    let cwd = std::env::current_dir().map_err(|e| format!("cannot find the working directory: {e}"))?;
+    caps.base_dir(&cwd).map_err(|e| format!("cannot use the working directory {}: {e}", cwd.display()))?;
+    for (flag, dirs) in [("--allow-read", read), ("--allow-write", write)] {
+        for dir in dirs {
+            let granted = if flag == "--allow-read" { caps.allow_read(dir) } else { caps.allow_write(dir) };
+            granted.map_err(|e| format!("{flag} {}: {e}", dir.display()))?;
+        }
+    }
+    for name in env {
+        if name.is_empty() || name.contains('=') || name.contains('\0') {
+            return Err(format!("--allow-env {name:?}: not a variable name"));
+        }
+        // Not set (or not UTF-8) in vmrun's environment: granted, but `env.get` finds
+        // nothing.
+        if let Ok(value) = std::env::var(name) {
+            caps.allow_env(name, &value);
+        }
+    }
+    Ok(caps)
+}
+
 /// The run's ledger as JSON (the schema is in spec/runtime.md).
 fn stats_json(s: &kiln_runtime::Stats, status: u8, trap: Option<&str>) -> String {
     let ns = |d: std::time::Duration| d.as_nanos().to_string();
@@ -181,6 +230,8 @@ fn stats_json(s: &kiln_runtime::Stats, status: u8, trap: Option<&str>) -> String
         ("gc_pause_total_ns", ns(s.heap.gc_time)),
         ("gc_pause_max_ns", ns(s.heap.gc_max_pause)),
         ("bytes_written", s.bytes_written.to_string()),
+        ("bytes_read", s.bytes_read.to_string()),
+        ("file_bytes_written", s.file_bytes_written.to_string()),
         ("wall_time_ns", ns(s.wall_time)),
         ("cpu_time_ns", s.cpu_time.map_or("null".into(), ns)),
         ("osr_entries", s.osr_entries.to_string()),
@@ -244,7 +295,8 @@ fn print_stats(s: &kiln_runtime::Stats) {
     report(format!("gc cycles:        {}", s.heap.gc_cycles));
     report(format!("gc pause total:   {}", ms(s.heap.gc_time)));
     report(format!("gc pause longest: {}", ms(s.heap.gc_max_pause)));
-    report(format!("bytes written:    {}", s.bytes_written));
+    report(format!("bytes written:    {} (files {})", s.bytes_written, s.file_bytes_written));
+    report(format!("bytes read:       {}", s.bytes_read));
     report(format!("wall time:        {}", ms(s.wall_time)));
     report(format!("cpu time:         {}", s.cpu_time.map_or("unavailable".into(), ms)));
     report(format!(

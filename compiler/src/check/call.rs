@@ -426,6 +426,12 @@ impl Checker<'_> {
             "exp" => Some("exp"),
             "ln" => Some("ln"),
             "pow" => Some("pow"),
+            // For the standard library's `fs`, `env` and `io`.
+            "__fs_read_text" => Some("fs_read_text"),
+            "__fs_write_text" => Some("fs_write_text"),
+            "__fs_list" => Some("fs_list"),
+            "__env_get" => Some("env_get"),
+            "__io_read_line" => Some("io_read_line"),
             _ => None,
         };
         if let Some(native) = simple {

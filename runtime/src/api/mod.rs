@@ -17,6 +17,7 @@ mod host;
 mod timer;
 mod values;
 
+pub use crate::instance::caps::Capabilities;
 pub(crate) use host::{call as call_host, HostFunc};
 pub use host::{Caller, HostError, LinkError, Linker};
 pub use values::{Type, Val, MAX_ARRAY_DEPTH};
@@ -127,6 +128,12 @@ pub struct InstanceConfig {
     pub tier: crate::jit::TierConfig,
     /// Host functions for the module's `extern fn` declarations.
     pub linker: Linker,
+    /// Directories and environment variables the program may reach (none by default).
+    pub caps: Capabilities,
+    /// Standard input for `io.read_line` (`None`: not granted; the program gets
+    /// `Err("permission denied: ...")`). Read by a thread of the instance's own, so a
+    /// blocked read never keeps an interrupt or deadline from stopping the instance.
+    pub stdin: Option<Box<dyn std::io::Read + Send>>,
 }
 
 impl Default for InstanceConfig {
@@ -139,6 +146,8 @@ impl Default for InstanceConfig {
             stderr: Box::new(std::io::sink()),
             tier: crate::jit::TierConfig::default(),
             linker: Linker::default(),
+            caps: Capabilities::default(),
+            stdin: None,
         }
     }
 }
@@ -224,6 +233,10 @@ pub struct Stats {
     pub heap: HeapStats,
     /// Bytes written to stdout and stderr.
     pub bytes_written: u64,
+    /// Bytes read from files and stdin.
+    pub bytes_read: u64,
+    /// Bytes written to files.
+    pub file_bytes_written: u64,
     /// Wall time spent running.
     pub wall_time: Duration,
     /// CPU time the running thread spent in [`Instance::run`], where the OS reports it.
@@ -268,10 +281,18 @@ impl Instance {
     /// [`InstantiateError::Init`] if an initialiser traps or exits.
     pub fn new(module: &Module, config: InstanceConfig) -> Result<Instance, InstantiateError> {
         let host_funcs = config.linker.link(&module.prepared.bytecode)?;
-        let io = Io { stdout: config.stdout, stderr: config.stderr, bytes_written: 0 };
+        let io = Io {
+            stdout: config.stdout,
+            stderr: config.stderr,
+            bytes_written: 0,
+            bytes_read: 0,
+            file_bytes_written: 0,
+        };
         let mut vm = Vm::new(Arc::clone(&module.prepared), config.limits, config.gc_stress, io, config.args);
         vm.tier = config.tier;
         vm.host_funcs = host_funcs;
+        vm.caps = config.caps;
+        vm.stdin = config.stdin.map(crate::instance::stdin::Stdin::new);
         let mut instance = Instance {
             vm,
             timer: Arc::clone(&module.timer),
@@ -437,6 +458,8 @@ impl Instance {
             fuel_used: self.vm.fuel_used(),
             heap: self.vm.heap.stats(),
             bytes_written: self.vm.io.bytes_written,
+            bytes_read: self.vm.io.bytes_read,
+            file_bytes_written: self.vm.io.file_bytes_written,
             wall_time: self.wall_time,
             cpu_time: self.cpu_time,
             osr_entries: self.vm.osr_entries,

@@ -3,7 +3,9 @@
 //! **Invariant:** all mutable run-time state lives in a [`Vm`]; the [`PreparedModule`] it
 //! runs is immutable and may be shared by many instances on many threads.
 
+pub mod caps;
 pub mod limits;
+pub mod stdin;
 
 use crate::gc::raw;
 use crate::gc::Heap;
@@ -94,6 +96,10 @@ pub struct Io {
     pub stderr: Box<dyn Write + Send>,
     /// Bytes written to both.
     pub bytes_written: u64,
+    /// Bytes read from files and stdin.
+    pub bytes_read: u64,
+    /// Bytes written to files.
+    pub file_bytes_written: u64,
 }
 
 /// The state of one running instance.
@@ -148,6 +154,10 @@ pub struct Vm {
     pub host_funcs: Vec<crate::api::HostFunc>,
     /// Scratch space for a host call's arguments (kept to avoid allocating per call).
     pub host_args: Vec<crate::api::Val>,
+    /// What the instance may reach outside itself.
+    pub caps: caps::Capabilities,
+    /// Standard input, if the host granted it.
+    pub stdin: Option<stdin::Stdin>,
 }
 
 impl Vm {
@@ -187,6 +197,8 @@ impl Vm {
             native_stop: None,
             host_funcs: Vec::new(),
             host_args: Vec::new(),
+            caps: caps::Capabilities::default(),
+            stdin: None,
             module,
         }
     }

@@ -1,6 +1,7 @@
 //! Output, arguments, the clock, and the natives that stop the instance.
 
 use super::Args;
+use crate::instance::stdin::ReadError;
 use crate::instance::Vm;
 use crate::interp::trap::{Stop, TrapKind};
 use kiln_bytecode::natives::Native;
@@ -56,4 +57,37 @@ pub(super) fn args(vm: &mut Vm) -> Result<u64, Stop> {
 /// Nanoseconds since the instance was created (monotonic).
 pub(super) fn clock_ns(vm: &Vm) -> u64 {
     vm.started.elapsed().as_nanos() as u64
+}
+
+/// `env.get(name)`: `[value]` for a granted variable, `[]` otherwise.
+pub(super) fn env_get(vm: &mut Vm, a: &Args) -> Result<u64, Stop> {
+    let name = a.string(vm, 0);
+    vm.charge_io(name.len())?;
+    let value = vm.caps.env(&name).map(str::to_owned);
+    vm.new_str_array(&value.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// `io.read_line()`: `["ok", line]`, `["eof"]`, or `["err", why]`. Waiting for input
+/// stops at an interrupt or the deadline, like any other long operation.
+pub(super) fn read_line(vm: &mut Vm) -> Result<u64, Stop> {
+    vm.charge(crate::instance::limits::IO_CALL_FUEL)?;
+    let interrupt = std::sync::Arc::clone(&vm.interrupt);
+    let max_len = vm.limits.max_heap;
+    let Some(stdin) = vm.stdin.as_mut() else {
+        return vm.new_str_array(&["err", "permission denied: stdin was not granted"]);
+    };
+    match stdin.read_line(&interrupt, max_len) {
+        Ok(None) => vm.new_str_array(&["eof"]),
+        Ok(Some((line, consumed))) => {
+            vm.io.bytes_read += consumed as u64;
+            vm.charge_bytes(consumed)?;
+            match String::from_utf8(line) {
+                Ok(text) => vm.new_str_array(&["ok", &text]),
+                Err(_) => vm.new_str_array(&["err", "stdin: a line is not UTF-8 text"]),
+            }
+        }
+        Err(ReadError::Interrupted) => Err(vm.interrupt_trap().into()),
+        Err(ReadError::TooLong) => Err(TrapKind::HeapExhausted { limit: max_len }.into()),
+        Err(ReadError::Io(e)) => vm.new_str_array(&["err", &format!("stdin: {e}")]),
+    }
 }

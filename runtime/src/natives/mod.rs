@@ -4,6 +4,7 @@
 //! result to the caller's `dst` slot. Natives that allocate more than once keep their
 //! intermediate objects in `Heap::temp_roots`.
 
+mod fs;
 mod io;
 mod math;
 mod strings;
@@ -69,6 +70,11 @@ pub fn call(vm: &mut Vm, native: u16, args: usize, dst: usize) -> Result<(), Sto
             None
         }
         Native::Args => Some(io::args(vm)?),
+        Native::FsReadText => Some(fs::read_text(vm, &a)?),
+        Native::FsWriteText => Some(fs::write_text(vm, &a)?),
+        Native::FsList => Some(fs::list(vm, &a)?),
+        Native::EnvGet => Some(io::env_get(vm, &a)?),
+        Native::IoReadLine => Some(io::read_line(vm)?),
         Native::ClockNs => Some(io::clock_ns(vm)),
         Native::StrSlice
         | Native::StrByteAt
