@@ -15,7 +15,15 @@ fn stdlib_examples_print_what_the_spec_says() {
         assert!(!want.is_empty(), "example {i} states no output:\n{code}");
         let path = dir.join(format!("example{i}.kiln"));
         std::fs::write(&path, code).expect("write");
-        let out = Command::new(env!("CARGO_BIN_EXE_vmrun")).arg(&path).output().expect("vmrun");
+        // `// vmrun: FLAGS` lines: flags for vmrun, which runs in the example's folder.
+        let flags: Vec<&str> =
+            code.lines().filter_map(|l| l.strip_prefix("// vmrun: ")).flat_map(str::split_whitespace).collect();
+        let out = Command::new(env!("CARGO_BIN_EXE_vmrun"))
+            .args(&flags)
+            .arg(&path)
+            .current_dir(&dir)
+            .output()
+            .expect("vmrun");
         let stdout = String::from_utf8_lossy(&out.stdout);
         let got: Vec<&str> = stdout.lines().collect();
         assert!(
