@@ -16,8 +16,11 @@ fn stdlib_examples_print_what_the_spec_says() {
         let path = dir.join(format!("example{i}.kiln"));
         std::fs::write(&path, code).expect("write");
         // `// vmrun: FLAGS` lines: flags for vmrun, which runs in the example's folder.
-        let flags: Vec<&str> =
-            code.lines().filter_map(|l| l.strip_prefix("// vmrun: ")).flat_map(str::split_whitespace).collect();
+        let flags: Vec<&str> = code
+            .lines()
+            .filter_map(|l| l.strip_prefix("// vmrun: "))
+            .flat_map(str::split_whitespace)
+            .collect();
         let out = Command::new(env!("CARGO_BIN_EXE_vmrun"))
             .args(&flags)
             .arg(&path)
