@@ -349,6 +349,9 @@ impl Instance {
     /// [`RunError::Call`] when there is no such export or the arguments do not fit its
     /// parameters (nothing runs); otherwise as for [`Instance::run`].
     pub fn call(&mut self, name: &str, args: &[Val]) -> Result<Option<Val>, RunError> {
+        if self.trapped {
+            return Err(RunError::Trapped);
+        }
         let bc = &self.vm.module.bytecode;
         let func = find_export(bc, name).ok_or_else(|| CallError::NoSuchFunction(name.to_string()))?;
         let sig = &bc.funcs[func as usize].sig;

@@ -30,6 +30,8 @@ struct State {
     next_id: u64,
     started: bool,
     shutdown: bool,
+    /// The thread, joined when the timer is dropped (so none outlives its engine).
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 /// A deadline, withdrawn when dropped.
@@ -49,7 +51,9 @@ impl Timer {
             st.started = true;
             let shared = Arc::clone(&self.shared);
             let spawned = std::thread::Builder::new().name("kiln-timer".into()).spawn(move || run(&shared));
-            if spawned.is_err() {
+            if let Ok(thread) = spawned {
+                st.thread = Some(thread);
+            } else {
                 // No thread: deadlines are checked by no one. Say so rather than hang.
                 st.started = false;
                 if let Some(i) = st.due.remove(&key).and_then(|w| w.upgrade()) {
@@ -74,8 +78,12 @@ impl Drop for Timer {
     fn drop(&mut self) {
         let mut st = self.shared.state.lock().unwrap_or_else(|e| e.into_inner());
         st.shutdown = true;
+        let thread = st.thread.take();
         drop(st);
         self.shared.wake.notify_one();
+        if let Some(thread) = thread {
+            let _ = thread.join();
+        }
     }
 }
 
