@@ -118,8 +118,12 @@ impl Allocator {
     pub fn alloc(&mut self, size: usize) -> *mut u8 {
         let size = rounded(size);
         if size > MAX_SMALL {
-            // SAFETY: `size` is non-zero.
-            let p = unsafe { alloc(large_layout(size)) };
+            let p = if size >= os::MAP_DIRECTLY {
+                os::map_block(size)
+            } else {
+                // SAFETY: `size` is non-zero.
+                unsafe { alloc(large_layout(size)) }
+            };
             if !p.is_null() {
                 self.large_bytes += size;
             }
@@ -168,8 +172,13 @@ impl Allocator {
         let size = rounded(size);
         if size > MAX_SMALL {
             self.large_bytes -= size;
-            // SAFETY: large blocks come from the system allocator with this layout.
-            unsafe { dealloc(p, large_layout(size)) };
+            if size >= os::MAP_DIRECTLY {
+                // SAFETY: blocks this large come from `map_block(size)`.
+                unsafe { os::unmap_block(p, size) };
+            } else {
+                // SAFETY: other large blocks come from the system allocator with this layout.
+                unsafe { dealloc(p, large_layout(size)) };
+            }
             return;
         }
         let block = p as *mut FreeBlock;

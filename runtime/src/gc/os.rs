@@ -9,6 +9,29 @@
 
 use std::ptr;
 
+/// Blocks of this many bytes or more (big array buffers and strings) are mapped on their
+/// own, for the same reason: the system allocator keeps freed blocks of this size in its
+/// per-thread arenas (glibc raises its mmap threshold after every such free), so a host
+/// running many instances on many threads saw tens of MiB stay resident after every
+/// instance was gone (tests/crowd.rs).
+pub const MAP_DIRECTLY: usize = 64 << 10;
+
+/// A fresh block of `size` bytes (at least [`MAP_DIRECTLY`]), page-aligned; null if the
+/// system refuses.
+#[cfg(unix)]
+pub fn map_block(size: usize) -> *mut u8 {
+    map(size.next_multiple_of(page_size()))
+}
+
+/// Returns a block from [`map_block`] to the system.
+///
+/// # Safety
+/// `p` came from `map_block(size)` and nothing in it is used afterwards.
+#[cfg(unix)]
+pub unsafe fn unmap_block(p: *mut u8, size: usize) {
+    unmap(p, size.next_multiple_of(page_size()));
+}
+
 /// A fresh, zeroed chunk of `size` bytes aligned to `size` (a power of two); null if the
 /// system refuses.
 #[cfg(unix)]
@@ -79,6 +102,21 @@ fn unmap(p: *mut u8, size: usize) {
 fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.
     unsafe { libc::sysconf(libc::_SC_PAGESIZE) as usize }
+}
+
+/// Elsewhere the system allocator serves big blocks.
+#[cfg(not(unix))]
+pub fn map_block(size: usize) -> *mut u8 {
+    // SAFETY: non-zero size.
+    unsafe { std::alloc::alloc(std::alloc::Layout::from_size_align(size, 4096).expect("bounded size")) }
+}
+
+/// # Safety
+/// `p` came from `map_block(size)` and nothing in it is used afterwards.
+#[cfg(not(unix))]
+pub unsafe fn unmap_block(p: *mut u8, size: usize) {
+    // SAFETY: allocated by `map_block` with this layout.
+    unsafe { std::alloc::dealloc(p, std::alloc::Layout::from_size_align(size, 4096).expect("bounded size")) }
 }
 
 /// Elsewhere the system allocator serves chunks (aligned allocation).
