@@ -223,7 +223,7 @@ fn stats_json_writes_the_ledger_however_the_run_ends() {
     // Every key once, in the documented order.
     let keys: Vec<&str> =
         bomb.lines().filter_map(|l| l.trim().strip_prefix('"')?.split('"').next()).collect();
-    assert_eq!(keys.len(), 21, "{keys:?}");
+    assert_eq!(keys.len(), 23, "{keys:?}");
     let o = vmrun(&["--stats-json", "no/such/dir/s.json", "hello.kiln"], &dir);
     assert_eq!(o.status.code(), Some(74), "{}", stderr(&o));
     assert!(stderr(&o).contains("cannot write no/such/dir/s.json"), "{}", stderr(&o));

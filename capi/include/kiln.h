@@ -118,7 +118,7 @@ kiln_module *kiln_module_new(const kiln_engine *engine, const uint8_t *bytes, si
 void kiln_module_free(kiln_module *module);
 
 /* Instance configuration. Everything is off or unlimited by default, except the
- * runtime's default heap (256 MiB) and call depth (100000); output goes to the process's
+ * runtime's default heap limit (1 GiB) and call depth (100000); output goes to the process's
  * stdout and stderr unless captured. */
 kiln_config *kiln_config_new(void);
 void kiln_config_free(kiln_config *config);

@@ -35,8 +35,9 @@ mod natives;
 mod sink;
 
 pub use api::{
-    CallError, Caller, Capabilities, Engine, HostError, Instance, InstanceConfig, InstantiateError,
-    InterruptHandle, LinkError, Linker, LoadError, Module, RunError, Stats, Type, Val, MAX_ARRAY_DEPTH,
+    CallError, Caller, Capabilities, Engine, EngineConfig, Func, HostError, Instance, InstanceConfig,
+    InstantiateError, InterruptHandle, LinkError, Linker, LoadError, Module, RunError, Stats, Type, Val,
+    MAX_ARRAY_DEPTH,
 };
 pub use gc::HeapStats;
 pub use instance::limits::Limits;

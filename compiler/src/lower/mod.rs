@@ -18,10 +18,11 @@ mod matching;
 use crate::check::{GlobalDef, Program};
 use crate::diag::{Diagnostic, SourceFile};
 use crate::mono::{Callee, Monomorphic};
+use crate::sema::consts::ConstVal;
 use crate::sema::items::Items;
 use crate::sema::types::Ty;
 use crate::syntax::span::Span;
-use crate::tir::LocalDecl;
+use crate::tir::{ExprKind, LocalDecl};
 use builder::ModuleBuilder;
 use func::FnLowerer;
 use kiln_bytecode::ValType;
@@ -185,17 +186,33 @@ fn lower_globals(cx: &mut Cx<'_>, program: &Program) -> Vec<Function> {
     let mut chunks = Vec::new();
     let mut start = FnLowerer::new_start(cx, &program.start_locals);
     let mut any_var = false;
+    // Until an initialiser runs code (a call could set a later global), one that stores
+    // 0, 0.0 or false stores what the global already holds: it is left out, so such
+    // globals cost instantiation nothing.
+    let mut only_constants = true;
     for (gi, g) in program.globals.iter().enumerate() {
         let GlobalDef::Var(init) = &g.def else { continue };
         if start.code.len() >= START_CHUNK {
             chunks.push(start.finish_start());
             start = FnLowerer::new_start(cx, &program.start_locals);
         }
-        any_var = true;
         let vt = start.cx.b.val_type(&g.ty).expect("a `var` global has a value type");
         let idx = GlobalIdx(start.cx.b.module.globals.len() as u32);
         start.cx.b.module.globals.push(Global { name: items.globals[gi].name.clone(), ty: vt });
         start.cx.global_idx[gi] = Some(idx);
+        let zero = match &init.kind {
+            ExprKind::Const(ConstVal::Int(0) | ConstVal::Bool(false)) => true,
+            ExprKind::Const(ConstVal::Float(f)) => f.to_bits() == 0,
+            ExprKind::Const(_) => false,
+            _ => {
+                only_constants = false;
+                false
+            }
+        };
+        if zero && only_constants {
+            continue;
+        }
+        any_var = true;
         start.store_global(idx, init);
     }
     let func = start.finish_start();

@@ -178,7 +178,15 @@ impl Caller<'_> {
 /// Calls the instance's linked host function `index` with arguments in register-file
 /// slots `args..`; its result goes to slot `dst`.
 pub(crate) fn call(vm: &mut Vm, index: usize, args: usize, dst: usize) -> Result<(), Stop> {
-    let func = vm.host_funcs[index].clone();
+    // The table is moved out for the call (no reference counts touched per call) and put
+    // back however the call ends.
+    let funcs = std::mem::take(&mut vm.host_funcs);
+    let res = call_linked(vm, &funcs[index], args, dst);
+    vm.host_funcs = funcs;
+    res
+}
+
+fn call_linked(vm: &mut Vm, func: &HostFunc, args: usize, dst: usize) -> Result<(), Stop> {
     let mut vals = std::mem::take(&mut vm.host_args);
     vals.clear();
     for (i, ty) in func.params.iter().enumerate() {

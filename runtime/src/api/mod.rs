@@ -24,10 +24,31 @@ pub use values::{Type, Val, MAX_ARRAY_DEPTH};
 
 /// What the modules and instances made from it share: the timer that enforces every
 /// instance's deadline (one thread for the engine, started when the first deadline is
-/// set). Cheap to create and to clone (clones share it); one per process is typical.
+/// set), and the engine's settings. Cheap to create and to clone (clones share it); one
+/// per process is typical.
 #[derive(Clone, Default)]
 pub struct Engine {
     timer: Arc<timer::Timer>,
+    config: EngineConfig,
+}
+
+/// Settings for every instance of an engine's modules.
+#[derive(Clone, Copy, Debug)]
+pub struct EngineConfig {
+    /// Measure each run's and call's CPU time (`Stats::cpu_time`). Reading the thread's
+    /// CPU clock is a system call at the start and end of every run or call; hosts making
+    /// millions of tiny calls may turn it off (`Stats::cpu_time` is then `None`).
+    pub cpu_time: bool,
+    /// Measure each run's and call's wall time (`Stats::wall_time`): two clock reads per
+    /// run or call (about 25 ns each here). Off, `Stats::wall_time` stays zero; deadlines
+    /// still hold.
+    pub wall_time: bool,
+}
+
+impl Default for EngineConfig {
+    fn default() -> EngineConfig {
+        EngineConfig { cpu_time: true, wall_time: true }
+    }
 }
 
 impl std::fmt::Debug for Engine {
@@ -37,9 +58,14 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// A new engine.
+    /// A new engine with the default settings.
     pub fn new() -> Engine {
         Engine::default()
+    }
+
+    /// A new engine with `config`.
+    pub fn with_config(config: EngineConfig) -> Engine {
+        Engine { config, ..Engine::default() }
     }
 }
 
@@ -60,6 +86,44 @@ pub enum LoadError {
 pub struct Module {
     prepared: Arc<PreparedModule>,
     timer: Arc<timer::Timer>,
+    engine: EngineConfig,
+    exports: Arc<[Export]>,
+}
+
+/// An export with its signature in API types (`None` if a host cannot pass one of them).
+struct Export {
+    name: String,
+    func: u32,
+    sig: Option<(Box<[Type]>, Option<Type>)>,
+}
+
+/// The module's exports, sorted by name as the bytecode has them.
+fn exports_of(bc: &kiln_bytecode::Module) -> Arc<[Export]> {
+    bc.exports
+        .iter()
+        .map(|e| {
+            let sig = &bc.funcs[e.func.index()].sig;
+            let params = sig.params.iter().map(|t| values::api_type(bc, *t)).collect::<Option<Box<[Type]>>>();
+            let result = match sig.result {
+                Some(t) => values::api_type(bc, t).map(Some),
+                None => Some(None),
+            };
+            Export { name: e.name.clone(), func: e.func.0, sig: params.zip(result) }
+        })
+        .collect()
+}
+
+/// An export of a module, found once by name ([`Module::func`]); callable on any
+/// instance of that module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Func {
+    index: usize,
+    /// Which module's exports (their table's address).
+    module: usize,
+}
+
+fn export_index(exports: &[Export], name: &str) -> Option<usize> {
+    exports.binary_search_by(|e| e.name.as_str().cmp(name)).ok()
 }
 
 impl Module {
@@ -78,7 +142,13 @@ impl Module {
     /// [`LoadError::Verify`] if the module fails verification.
     pub fn from_bytecode(engine: &Engine, module: kiln_bytecode::Module) -> Result<Module, LoadError> {
         kiln_bytecode::verify(&module)?;
-        Ok(Module { prepared: Arc::new(prepare(module)), timer: Arc::clone(&engine.timer) })
+        let exports = exports_of(&module);
+        Ok(Module {
+            prepared: Arc::new(prepare(module)),
+            timer: Arc::clone(&engine.timer),
+            engine: engine.config,
+            exports,
+        })
     }
 
     /// The bytecode this module was loaded from.
@@ -92,24 +162,19 @@ impl Module {
         self.prepared.bytecode.exports.iter().map(|e| e.name.as_str())
     }
 
+    /// A handle to export `name`, for calling it repeatedly without looking it up by name
+    /// ([`Instance::call_func`]).
+    pub fn func(&self, name: &str) -> Option<Func> {
+        let index = export_index(&self.exports, name)?;
+        Some(Func { index, module: Arc::as_ptr(&self.exports) as *const u8 as usize })
+    }
+
     /// The parameter and result types of export `name`, if it has one and a host can
     /// pass every one of them.
     pub fn export_signature(&self, name: &str) -> Option<(Vec<Type>, Option<Type>)> {
-        let bc = &self.prepared.bytecode;
-        let func = find_export(bc, name)?;
-        let sig = &bc.funcs[func as usize].sig;
-        let params = sig.params.iter().map(|t| values::api_type(bc, *t)).collect::<Option<Vec<_>>>()?;
-        let result = match sig.result {
-            Some(t) => Some(values::api_type(bc, t)?),
-            None => None,
-        };
-        Some((params, result))
+        let (params, result) = self.exports[export_index(&self.exports, name)?].sig.as_ref()?;
+        Some((params.to_vec(), result.clone()))
     }
-}
-
-fn find_export(bc: &kiln_bytecode::Module, name: &str) -> Option<u32> {
-    let i = bc.exports.binary_search_by(|e| e.name.as_str().cmp(name)).ok()?;
-    Some(bc.exports[i].func.0)
 }
 
 /// Settings for one instance.
@@ -204,6 +269,9 @@ pub enum CallError {
         "`{0}` takes or returns a type a host cannot pass (only int, float, bool, str and arrays of them)"
     )]
     Unsupported(String),
+    /// A [`Func`] of another module.
+    #[error("the function handle belongs to another module")]
+    OtherModule,
 }
 
 /// Why [`Instance::new`] failed.
@@ -239,7 +307,8 @@ pub struct Stats {
     pub file_bytes_written: u64,
     /// Wall time spent running.
     pub wall_time: Duration,
-    /// CPU time the running thread spent in [`Instance::run`], where the OS reports it.
+    /// CPU time the running thread spent in [`Instance::run`] and [`Instance::call`],
+    /// where the OS reports it and the engine measures it ([`EngineConfig::cpu_time`]).
     pub cpu_time: Option<Duration>,
     /// Times a running loop moved from the interpreter to compiled code.
     pub osr_entries: u64,
@@ -265,6 +334,11 @@ impl InterruptHandle {
 pub struct Instance {
     vm: Vm,
     timer: Arc<timer::Timer>,
+    exports: Arc<[Export]>,
+    /// Arguments' bits on their way in (kept to avoid allocating per call).
+    arg_bits: Vec<u64>,
+    /// Whether runs are timed ([`EngineConfig::wall_time`]).
+    wall_clock: bool,
     /// Set by a trap: the instance freed its heap and refuses to run again.
     trapped: bool,
     wall_time: Duration,
@@ -296,12 +370,15 @@ impl Instance {
         let mut instance = Instance {
             vm,
             timer: Arc::clone(&module.timer),
+            exports: Arc::clone(&module.exports),
+            arg_bits: Vec::new(),
+            wall_clock: module.engine.wall_time,
             trapped: false,
             wall_time: Duration::ZERO,
-            cpu_time: Some(Duration::ZERO),
+            cpu_time: module.engine.cpu_time.then_some(Duration::ZERO),
         };
         if let Some(init) = module.prepared.bytecode.init {
-            if let Err(error) = instance.invoke(init.0, &[], None) {
+            if let Err(error) = instance.invoke(init.0, &[], &[], None) {
                 return Err(InstantiateError::Init { error, stats: Box::new(instance.stats()) });
             }
         }
@@ -325,7 +402,7 @@ impl Instance {
     /// [`RunError::Trapped`] after one.
     pub fn run(&mut self) -> Result<(), RunError> {
         let main = self.vm.module.bytecode.entry.0;
-        self.invoke(main, &[], None).map(|_| ())
+        self.invoke(main, &[], &[], None).map(|_| ())
     }
 
     /// Calls exported function `name` with `args` and returns its result (`None` for a
@@ -352,30 +429,46 @@ impl Instance {
         if self.trapped {
             return Err(RunError::Trapped);
         }
-        let bc = &self.vm.module.bytecode;
-        let func = find_export(bc, name).ok_or_else(|| CallError::NoSuchFunction(name.to_string()))?;
-        let sig = &bc.funcs[func as usize].sig;
-        let unsupported = || CallError::Unsupported(name.to_string());
-        let params: Vec<Type> = sig
-            .params
-            .iter()
-            .map(|t| values::api_type(bc, *t))
-            .collect::<Option<_>>()
-            .ok_or_else(unsupported)?;
-        let result = match sig.result {
-            Some(t) => Some(values::api_type(bc, t).ok_or_else(unsupported)?),
-            None => None,
-        };
+        let index =
+            export_index(&self.exports, name).ok_or_else(|| CallError::NoSuchFunction(name.to_string()))?;
+        self.call_index(index, args)
+    }
+
+    /// Calls the export `func` names, as [`Instance::call`] does, without looking it up.
+    ///
+    /// # Errors
+    /// As for [`Instance::call`]; [`CallError::OtherModule`] if `func` is another
+    /// module's.
+    pub fn call_func(&mut self, func: Func, args: &[Val]) -> Result<Option<Val>, RunError> {
+        if func.module != Arc::as_ptr(&self.exports) as *const u8 as usize {
+            return Err(CallError::OtherModule.into());
+        }
+        if self.trapped {
+            return Err(RunError::Trapped);
+        }
+        self.call_index(func.index, args)
+    }
+
+    fn call_index(&mut self, index: usize, args: &[Val]) -> Result<Option<Val>, RunError> {
+        // The table is moved out for the call (no reference count touched per call).
+        let exports = std::mem::take(&mut self.exports);
+        let res = self.call_export(&exports[index], args);
+        self.exports = exports;
+        res
+    }
+
+    fn call_export(&mut self, export: &Export, args: &[Val]) -> Result<Option<Val>, RunError> {
+        let name = export.name.as_str();
+        let (params, result) = export.sig.as_ref().ok_or_else(|| CallError::Unsupported(name.to_string()))?;
         if params.len() != args.len() {
             let (expected, given) = (params.len(), args.len());
             return Err(CallError::Arity { name: name.to_string(), expected, given }.into());
         }
-        if let Some(index) = args.iter().zip(&params).position(|(a, t)| !a.has_type(t)) {
+        if let Some(index) = args.iter().zip(params.iter()).position(|(a, t)| !a.has_type(t)) {
             let (expected, given) = (params[index].clone(), args[index].kind());
             return Err(CallError::Type { name: name.to_string(), index, expected, given }.into());
         }
-        let typed: Vec<(&Val, &Type)> = args.iter().zip(&params).collect();
-        self.invoke(func, &typed, result.as_ref())
+        self.invoke(export.func, args, params, result.as_ref())
     }
 
     /// Runs function `func` with `args` (checked against its parameters), the way every
@@ -384,26 +477,30 @@ impl Instance {
     fn invoke(
         &mut self,
         func: u32,
-        args: &[(&Val, &Type)],
+        args: &[Val],
+        params: &[Type],
         result: Option<&Type>,
     ) -> Result<Option<Val>, RunError> {
         if self.trapped {
             return Err(RunError::Trapped);
         }
-        let start = Instant::now();
-        let cpu_start = thread_cpu_time();
+        let timed = self.wall_clock || self.vm.limits.timeout.is_some();
+        let start = timed.then(Instant::now);
+        let cpu_start = if self.cpu_time.is_some() { thread_cpu_time() } else { None };
         self.vm.interrupt.clear_deadline();
-        let deadline = self
-            .vm
-            .limits
-            .timeout
-            .and_then(|t| start.checked_add(t))
-            .map(|when| self.timer.arm(when, &self.vm.interrupt));
-        let res = self.run_with(func, args, result);
+        let deadline = match (start, self.vm.limits.timeout) {
+            (Some(start), Some(t)) => {
+                start.checked_add(t).map(|when| self.timer.arm(when, &self.vm.interrupt))
+            }
+            _ => None,
+        };
+        let res = self.run_with(func, args, params, result);
         drop(deadline);
-        self.wall_time += start.elapsed();
-        self.cpu_time = match (self.cpu_time, cpu_start, thread_cpu_time()) {
-            (Some(total), Some(a), Some(b)) => Some(total + b.saturating_sub(a)),
+        if let (true, Some(start)) = (self.wall_clock, start) {
+            self.wall_time += start.elapsed();
+        }
+        self.cpu_time = match (self.cpu_time, cpu_start) {
+            (Some(total), Some(a)) => thread_cpu_time().map(|b| total + b.saturating_sub(a)),
             _ => None,
         };
         let res = match res {
@@ -431,14 +528,16 @@ impl Instance {
     fn run_with(
         &mut self,
         func: u32,
-        args: &[(&Val, &Type)],
+        args: &[Val],
+        params: &[Type],
         result: Option<&Type>,
     ) -> Result<Option<Val>, Stop> {
         let vm = &mut self.vm;
         let rooted = vm.heap.temp_roots.len();
-        let mut bits = Vec::with_capacity(args.len());
+        let mut bits = std::mem::take(&mut self.arg_bits);
+        bits.clear();
         let mut ran = Ok(0);
-        for (val, ty) in args {
+        for (val, ty) in args.iter().zip(params) {
             match values::to_bits(vm, val, ty) {
                 Ok(b) => bits.push(b),
                 Err(stop) => {
@@ -450,6 +549,7 @@ impl Instance {
         if ran.is_ok() {
             ran = crate::interp::execute(vm, func, &bits);
         }
+        self.arg_bits = bits;
         vm.heap.temp_roots.truncate(rooted);
         let out = ran?;
         Ok(result.map(|ty| values::from_bits(vm, out, ty)))

@@ -104,7 +104,8 @@ pub struct Io {
 
 /// The state of one running instance.
 pub struct Vm {
-    /// The module being run.
+    /// The module being run. Never replaced once the instance exists (the interpreter
+    /// reads it without holding a count: `interp::exec::shared`).
     pub module: Arc<PreparedModule>,
     /// The instance's heap.
     pub heap: Heap,
@@ -132,7 +133,8 @@ pub struct Vm {
     pub io: Io,
     /// Program arguments (after the program path).
     pub args: Vec<String>,
-    /// Set by another thread to stop the instance at its next check.
+    /// Set by another thread to stop the instance at its next check. Never replaced once
+    /// the instance exists (as for `module`).
     pub interrupt: Arc<Interrupt>,
     /// When the instance was created; `clock_ns()` counts from here.
     pub started: std::time::Instant,

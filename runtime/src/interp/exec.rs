@@ -51,7 +51,7 @@ pub fn call_function(vm: &mut Vm, func: u32, base: usize, ret: usize, clear_end:
     if let Some(code) = crate::jit::code_for_call(vm, func) {
         return crate::jit::call_native(vm, code, func, base, ret, clear_end);
     }
-    let module = Arc::clone(&vm.module);
+    let (module, interrupt) = shared(vm);
     let callee = &module.funcs[func as usize];
     let depth = vm.frames.len();
     if depth >= vm.limits.max_call_depth || !grow(vm, base + callee.n_regs, depth + 1) {
@@ -67,9 +67,8 @@ pub fn call_function(vm: &mut Vm, func: u32, base: usize, ret: usize, clear_end:
     });
     // SAFETY: the frame's registers fit in the register file (grown above).
     unsafe { null_local_refs(vm.stack.base().add(base), callee) };
-    if vm.fuel <= vm.interrupt.floor() {
-        let interrupt = Arc::clone(&vm.interrupt);
-        if let Err(kind) = limit_reached(vm, &interrupt) {
+    if vm.fuel <= interrupt.floor() {
+        if let Err(kind) = limit_reached(vm, interrupt) {
             vm.trapped_at_entry = true;
             return Err(kind.into());
         }
@@ -77,12 +76,20 @@ pub fn call_function(vm: &mut Vm, func: u32, base: usize, ret: usize, clear_end:
     run(vm, depth)
 }
 
+/// The instance's module and interrupt, borrowed apart from `vm` so the run can change
+/// `vm` while reading them (without touching their reference counts on every entry).
+fn shared<'a>(vm: &Vm) -> (&'a crate::loader::PreparedModule, &'a crate::instance::Interrupt) {
+    // SAFETY: `vm.module` and `vm.interrupt` are set when the instance is created and
+    // never replaced (instance/mod.rs), and each `Arc` keeps its value alive while `vm`
+    // lives; every caller uses the references only during a run on `vm`.
+    unsafe { (&*Arc::as_ptr(&vm.module), &*Arc::as_ptr(&vm.interrupt)) }
+}
+
 /// Interprets the running frame (the last of `vm.frames`, entered but not yet started
 /// or resumed at its `pc`) and every frame it pushes, until the stack is back to `floor`
 /// frames: that frame has returned, its result written to its `ret` slot.
 fn run(vm: &mut Vm, floor: usize) -> Result<(), Stop> {
-    let module = Arc::clone(&vm.module);
-    let interrupt = Arc::clone(&vm.interrupt);
+    let (module, interrupt) = shared(vm);
     let funcs = &module.funcs[..];
     let jit_on = vm.tier.uses_jit();
     // Frames are written through this pointer, below `frames_cap`; when a call needs
@@ -200,7 +207,7 @@ fn run(vm: &mut Vm, floor: usize) -> Result<(), Stop> {
                 if $back {
                     if fuel <= interrupt.floor() {
                         vm.fuel = fuel;
-                        match limit_reached(vm, &interrupt) {
+                        match limit_reached(vm, interrupt) {
                             Ok(()) => fuel = vm.fuel,
                             Err(kind) => trap!(kind),
                         }
@@ -316,7 +323,7 @@ fn run(vm: &mut Vm, floor: usize) -> Result<(), Stop> {
                 vm.fuel = fuel;
                 // SAFETY: frames below `depth` are written; `depth <= frames_cap`.
                 unsafe { vm.frames.set_len(depth) };
-                match limit_reached(vm, &interrupt) {
+                match limit_reached(vm, interrupt) {
                     Ok(()) => fuel = vm.fuel,
                     Err(kind) => {
                         vm.trapped_at_entry = true;
