@@ -60,8 +60,12 @@ fn the_c_host_runs_against_both_libraries_and_is_clean_under_memcheck() {
         .args(["-lpthread", "-ldl", "-lm", "-o"])
         .arg(&static_host));
     assert_eq!(code, 0, "cc (static): {err}");
-    let (code, out, err) = run(Command::new(&static_host).arg(&bc).arg(work.join("granted")));
-    assert_eq!((code, out.as_str()), (0, expected.as_str()), "static host: {err}");
+    for tier in ["0", "1", "2"] {
+        let (code, out, err) =
+            run(Command::new(&static_host).arg(&bc).arg(work.join("granted")).env("KILN_HOST_TIER", tier));
+        assert_eq!((code, out.as_str()), (0, expected.as_str()), "static host, tier {tier}: {err}");
+        assert_eq!(std::fs::read_to_string(work.join("granted/out.txt")).unwrap(), "12345");
+    }
 
     let shared_host = work.join("host-shared");
     let (code, _, err) = run(Command::new("cc")

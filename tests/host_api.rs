@@ -435,3 +435,30 @@ fn extern_fn_declarations_are_checked_by_the_compiler() {
         assert!(err.contains(message), "{src}: {err}");
     }
 }
+
+#[test]
+fn shared_things_are_send_and_sync_and_instances_move_between_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<Engine>();
+    send_sync::<Module>();
+    send_sync::<Linker>();
+    send_sync::<kiln_runtime::Capabilities>();
+    send_sync::<kiln_runtime::InterruptHandle>();
+    send_sync::<kiln_runtime::Func>();
+    send::<Instance>();
+    // An instance made on one thread runs on another.
+    let m = module(EXPORTS);
+    let mut inst = Instance::new(&m, InstanceConfig::default()).expect("instance");
+    let add = m.func("add").expect("exported");
+    let result =
+        std::thread::spawn(move || inst.call_func(add, &[Val::Int(1), Val::Int(2)]).unwrap()).join().unwrap();
+    assert_eq!(result, Some(Val::Int(1003)));
+    // A handle of one module does not call into another's instance.
+    let other = module("fn main() {}\nfn add(a: int, b: int) -> int { a - b }");
+    let mut inst = Instance::new(&other, InstanceConfig::default()).expect("instance");
+    assert!(matches!(
+        inst.call_func(add, &[Val::Int(1), Val::Int(2)]),
+        Err(RunError::Call(CallError::OtherModule))
+    ));
+}

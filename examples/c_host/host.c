@@ -5,8 +5,8 @@
  *   cc -I capi/include examples/c_host/host.c target/release/libkiln.a -lpthread -ldl -lm -o host
  *   vmc build examples/c_host/app.kiln -o app.bc && ./host app.bc DIR
  *
- * DIR is granted for reading. Every handle and string is freed: the tests run this under
- * valgrind's memcheck.
+ * DIR is granted for reading and writing. KILN_HOST_TIER (0, 1, 2) picks the tier. Every
+ * handle and string is freed: the tests run this under valgrind's memcheck.
  */
 #include "kiln.h"
 
@@ -154,8 +154,14 @@ int main(int argc, char **argv) {
 
     /* Run main, call exports, read the ledger. */
     kiln_config *c = config_with(1000000, 0, 0, 0, 0);
-    if (kiln_config_allow_read(c, argv[2], &error) != 0) {
+    if (kiln_config_allow_read(c, argv[2], &error) != 0 || kiln_config_allow_write(c, argv[2], &error) != 0) {
         printf("grant failed: %s\n", error);
+        kiln_string_free(error);
+        error = NULL;
+    }
+    kiln_config_allow_env(c, "KILN_GREETING", "granted value");
+    if (kiln_config_allow_read(c, "/no/such/dir", &error) != 0) {
+        printf("bad grant: %s\n", error);
         kiln_string_free(error);
         error = NULL;
     }
@@ -195,6 +201,18 @@ int main(int argc, char **argv) {
     kiln_instance_call(inst, "read", &p, 1, &result, &has, NULL, &error);
     printf("read granted: %.*s\n", (int)strcspn(result.of.s.ptr, "\n"), result.of.s.ptr);
     kiln_val_free(&result);
+    char out_path[4096];
+    snprintf(out_path, sizeof out_path, "%s/out.txt", argv[2]);
+    kiln_val wargs[2] = {{.type = KILN_STR, .of.s = {out_path, strlen(out_path)}}, {.type = KILN_STR, .of.s = {"12345", 5}}};
+    kiln_instance_call(inst, "write", wargs, 2, &result, &has, NULL, &error);
+    printf("write granted: %.*s\n", (int)result.of.s.len, result.of.s.ptr);
+    kiln_val_free(&result);
+    kiln_val names[2] = {{.type = KILN_STR, .of.s = {"KILN_GREETING", 13}}, {.type = KILN_STR, .of.s = {"HOME", 4}}};
+    for (int i = 0; i < 2; i++) {
+        kiln_instance_call(inst, "lookup", &names[i], 1, &result, &has, NULL, &error);
+        printf("env %.*s: %.*s\n", (int)names[i].of.s.len, names[i].of.s.ptr, (int)result.of.s.len, result.of.s.ptr);
+        kiln_val_free(&result);
+    }
     kiln_val etc = {.type = KILN_STR, .of.s = {"/etc/passwd", 11}};
     kiln_instance_call(inst, "read", &etc, 1, &result, &has, NULL, &error);
     printf("read /etc/passwd: %.*s\n", (int)result.of.s.len, result.of.s.ptr);
@@ -211,9 +229,10 @@ int main(int argc, char **argv) {
 
     kiln_stats stats;
     kiln_instance_stats(inst, &stats);
-    printf("ledger: fuel %s, allocations %s, bytes written %llu, bytes read %llu\n",
+    printf("ledger: fuel %s, allocations %s, bytes written %llu, bytes read %llu, file bytes written %llu\n",
            stats.fuel_used > 0 ? "counted" : "ZERO", stats.allocations > 0 ? "counted" : "ZERO",
-           (unsigned long long)stats.bytes_written, (unsigned long long)stats.bytes_read);
+           (unsigned long long)stats.bytes_written, (unsigned long long)stats.bytes_read,
+           (unsigned long long)stats.file_bytes_written);
     kiln_instance_free(inst);
 
     /* Every limit ends only its own instance, with its own trap kind. */
