@@ -462,3 +462,37 @@ fn shared_things_are_send_and_sync_and_instances_move_between_threads() {
         Err(RunError::Call(CallError::OtherModule))
     ));
 }
+
+#[test]
+fn one_host_name_has_one_signature_across_modules() {
+    let dir = std::env::temp_dir().join(format!("kiln-extern-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("util.kiln"), "extern fn log(msg: str);\nfn hello() { log(\"hi\"); }\n").unwrap();
+    std::fs::write(
+        dir.join("main.kiln"),
+        "import util;\nextern fn log(level: int);\nfn main() { util.hello(); log(3); }\n",
+    )
+    .unwrap();
+    let err =
+        kiln_compiler::compile_path(&dir.join("main.kiln")).expect_err("clashing signatures").to_string();
+    assert!(err.contains("host function `log` is declared elsewhere with another signature"), "{err}");
+    // The same signature in two modules is one import, linked once.
+    std::fs::write(
+        dir.join("main.kiln"),
+        "import util;\nextern fn log(text: str);\nfn main() { util.hello(); log(\"there\"); }\n",
+    )
+    .unwrap();
+    let bc = kiln_compiler::compile_path(&dir.join("main.kiln")).expect("compiles");
+    assert_eq!(bc.imports.iter().filter(|i| i.kind == kiln_bytecode::ImportKind::Host).count(), 1);
+    let m = Module::from_bytecode(&Engine::new(), bc).unwrap();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut linker = Linker::new();
+    let log = seen.clone();
+    linker.func("log", &[Type::Str], None, move |_, args| {
+        log.lock().unwrap().push(args[0].clone());
+        Ok(None)
+    });
+    Instance::new(&m, config(TIERS[0], &linker)).unwrap().run().unwrap();
+    assert_eq!(*seen.lock().unwrap(), [Val::Str("hi".into()), Val::Str("there".into())]);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -108,6 +108,10 @@ natives! {
     IoReadLine = "io_read_line"() -> StrArray;
 }
 
+// The run form numbers host imports after the built-ins, in 16 bits, with room left by
+// `limits::MAX_IMPORTS` for at most 256 built-ins.
+const _: () = assert!(NATIVES.len() <= 256);
+
 /// The native with this name and its index in [`NATIVES`].
 pub fn find(name: &str) -> Option<(usize, &'static NativeDecl)> {
     NATIVES.iter().enumerate().find(|(_, d)| d.name == name)

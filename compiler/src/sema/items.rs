@@ -257,6 +257,23 @@ impl Items {
                         continue;
                     }
                     let info = out.fn_info(f, None, &[], (i, None), errors);
+                    // One host function per name: two modules declaring it must agree.
+                    if let Some(host) = &info.external {
+                        let clash = out.fns.iter().find(|g| {
+                            g.external.as_ref() == Some(host)
+                                && (g.params.iter().map(|p| &p.1).ne(info.params.iter().map(|p| &p.1))
+                                    || g.ret != info.ret)
+                        });
+                        if clash.is_some() {
+                            error(
+                                errors,
+                                f.name.span,
+                                format!(
+                                    "host function `{host}` is declared elsewhere with another signature"
+                                ),
+                            );
+                        }
+                    }
                     out.fn_by_name.insert(f.name.name.clone(), out.fns.len());
                     out.fns.push(info);
                 }
