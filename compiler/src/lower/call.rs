@@ -96,26 +96,29 @@ impl FnLowerer<'_, '_> {
 
     /// A call of native `name`.
     pub fn native(&mut self, name: &'static str, args: &[tir::Expr], ret: &Ty, dst: Option<Reg>) -> Val {
-        let span = self.pos;
         let (import, sig) = self.cx.b.import(name);
-        let base = self.arg_window(&sig.params, args);
-        let reg = self.target(ret, dst);
-        self.pos = span;
-        self.emit(Instr::CallNative {
-            dst: reg.unwrap_or_default(),
-            import,
-            args: if args.is_empty() { Reg(0) } else { base },
-        });
-        self.val(ret.clone(), reg, dst)
+        self.call_import(import, &sig.params, args, ret, dst)
     }
 
     /// A call of host function `name` (the body of an `extern fn`).
     pub fn host_call(&mut self, name: &str, args: &[tir::Expr], ret: &Ty, dst: Option<Reg>) -> Val {
-        let span = self.pos;
         let params: Vec<ValType> = args.iter().filter_map(|a| self.cx.b.val_type(&a.ty)).collect();
         let sig = Signature { params, result: self.cx.b.val_type(ret) };
         let import = self.cx.b.host_import(name, &sig);
-        let base = self.arg_window(&sig.params, args);
+        self.call_import(import, &sig.params, args, ret, dst)
+    }
+
+    /// `CallNative` of `import` with `args` in a window typed `params`.
+    fn call_import(
+        &mut self,
+        import: ImportIdx,
+        params: &[ValType],
+        args: &[tir::Expr],
+        ret: &Ty,
+        dst: Option<Reg>,
+    ) -> Val {
+        let span = self.pos;
+        let base = self.arg_window(params, args);
         let reg = self.target(ret, dst);
         self.pos = span;
         self.emit(Instr::CallNative {
