@@ -420,3 +420,27 @@ fn each_limit_flag_traps_with_its_own_error_line_and_exit_70() {
         assert_eq!((o.status.code(), o.stdout.len()), (Some(70), 0), "0 allows no output");
     }
 }
+
+#[test]
+fn vmrun_provides_no_host_functions_and_says_which_one_is_missing() {
+    let dir = scratch("extern");
+    std::fs::write(
+        dir.join("host.kiln"),
+        "extern fn notify(msg: str) -> bool;\nfn main() { println(notify(\"x\")); }\n",
+    )
+    .unwrap();
+    let o = vmrun(&["host.kiln"], &dir);
+    assert_eq!(o.status.code(), Some(67), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the module imports `fn notify(str) -> bool`, which the host does not provide"),
+        "{}",
+        stderr(&o)
+    );
+    // A trap in a global's initialiser ends the run like one in `main`, ledger included.
+    std::fs::write(dir.join("init.kiln"), "var z: int = 0;\nvar q: int = 1 / z;\nfn main() {}\n").unwrap();
+    let o = vmrun(&["--stats-json", "s.json", "init.kiln"], &dir);
+    assert_eq!(o.status.code(), Some(70));
+    assert!(stderr(&o).contains("error: division by zero\n  at <init> (init.kiln:2:14)"), "{}", stderr(&o));
+    let json = std::fs::read_to_string(dir.join("s.json")).unwrap();
+    assert!(json.contains("\"trap\": \"division by zero\""), "{json}");
+}
