@@ -25,8 +25,17 @@ fn build_libraries() -> PathBuf {
     exe.parent().and_then(Path::parent).expect("target folder").to_path_buf()
 }
 
+/// Runs `cmd` with two lines on its stdin.
 fn run(cmd: &mut Command) -> (i32, String, String) {
-    let out = cmd.output().expect("runs");
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    child.stdin.take().expect("stdin").write_all(b"first line\r\nsecond line\n").expect("writes");
+    let out = child.wait_with_output().expect("runs");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into(),

@@ -5,7 +5,8 @@
  *   cc -I capi/include examples/c_host/host.c target/release/libkiln.a -lpthread -ldl -lm -o host
  *   vmc build examples/c_host/app.kiln -o app.bc && ./host app.bc DIR
  *
- * DIR is granted for reading and writing. KILN_HOST_TIER (0, 1, 2) picks the tier. Every
+ * DIR is granted for reading and writing, and stdin to one instance. KILN_HOST_TIER (0, 1,
+ * 2) picks the tier. Every
  * handle and string is freed: the tests run this under valgrind's memcheck.
  */
 #include "kiln.h"
@@ -213,6 +214,9 @@ int main(int argc, char **argv) {
         printf("env %.*s: %.*s\n", (int)names[i].of.s.len, names[i].of.s.ptr, (int)result.of.s.len, result.of.s.ptr);
         kiln_val_free(&result);
     }
+    kiln_instance_call(inst, "line", NULL, 0, &result, &has, NULL, &error);
+    printf("stdin not granted: %.*s\n", (int)result.of.s.len, result.of.s.ptr);
+    kiln_val_free(&result);
     kiln_val etc = {.type = KILN_STR, .of.s = {"/etc/passwd", 11}};
     kiln_instance_call(inst, "read", &etc, 1, &result, &has, NULL, &error);
     printf("read /etc/passwd: %.*s\n", (int)result.of.s.len, result.of.s.ptr);
@@ -252,6 +256,21 @@ int main(int argc, char **argv) {
     expect_trap(m, "spin", config_with(0, 0, 0, 30, 0));
     expect_trap(m, "flood", config_with(0, 0, 0, 0, 1000));
     expect_trap(m, "fail", config_with(0, 0, 0, 0, 0));
+
+    /* Stdin, granted: two lines, then the end of input. */
+    kiln_config *sc = config_with(0, 0, 0, 0, 0);
+    kiln_config_allow_stdin(sc);
+    kiln_instance *si = kiln_instance_new(m, sc, &error);
+    for (int i = 0; i < 3; i++) {
+        kiln_instance_call(si, "line", NULL, 0, &result, &has, NULL, &error);
+        printf("stdin: %.*s\n", (int)result.of.s.len, result.of.s.ptr);
+        kiln_val_free(&result);
+    }
+    kiln_stats sstats;
+    kiln_instance_stats(si, &sstats);
+    printf("stdin bytes read: %llu\n", (unsigned long long)sstats.bytes_read);
+    kiln_instance_free(si);
+    kiln_config_free(sc);
 
     /* An interrupt from another thread. */
     kiln_config *ic = config_with(0, 0, 0, 0, 0);
