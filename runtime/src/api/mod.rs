@@ -1,8 +1,12 @@
-//! The embedding API: [`Engine`], [`Module`], [`Instance`]. `vmrun` uses nothing else.
+//! The embedding API: [`Engine`], [`Module`], [`Instance`], with host functions
+//! (`host.rs`), values crossing the boundary (`values.rs`) and the engine's timer
+//! (`timer.rs`). `vmrun` and the C API (`capi/`) use nothing else.
 //!
 //! **API boundary:** everything an embedder touches is here and re-exported from the
-//! crate root; errors are [`LoadError`] (bad bytecode) and [`RunError`] (how a run ended
-//! early). Nothing here calls `process::exit` or writes to the process's own stdout.
+//! crate root; errors are [`LoadError`] (bad bytecode), [`LinkError`] and
+//! [`InstantiateError`] (creating an instance), [`CallError`] (a call refused) and
+//! [`RunError`] (how a run or call ended early). Nothing here calls `process::exit` or
+//! writes to the process's own stdout.
 
 use crate::gc::HeapStats;
 use crate::instance::limits::Limits;
