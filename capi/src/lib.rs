@@ -94,7 +94,8 @@ pub struct kiln_str {
 pub union kiln_val_of {
     i: i64,
     f: f64,
-    b: bool,
+    /// C's `bool`, read as a byte so that no value C stores can be an invalid Rust `bool`.
+    b: u8,
     s: kiln_str,
 }
 
@@ -102,7 +103,9 @@ pub union kiln_val_of {
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct kiln_val {
-    ty: kiln_type,
+    /// A `kiln_type`, kept as C's `int`: C may store any value there, which no Rust
+    /// enum may hold ([`type_of`] checks it).
+    ty: c_int,
     of: kiln_val_of,
 }
 
@@ -447,10 +450,10 @@ unsafe impl Sync for HostFn {}
 pub unsafe extern "C" fn kiln_config_define(
     config: *mut kiln_config,
     name: *const c_char,
-    params: *const kiln_type,
+    params: *const c_int,
     nparams: usize,
     has_result: bool,
-    result: kiln_type,
+    result: c_int,
     func: Option<kiln_host_fn>,
     user_data: *mut c_void,
 ) -> c_int {
@@ -460,12 +463,17 @@ pub unsafe extern "C" fn kiln_config_define(
         return 1;
     }
     // SAFETY: `params` has `nparams` entries by the contract.
-    let params: Vec<Type> = if nparams == 0 {
-        Vec::new()
+    let params: Option<Vec<Type>> = if nparams == 0 {
+        Some(Vec::new())
     } else {
-        unsafe { std::slice::from_raw_parts(params, nparams) }.iter().map(|t| api_type(*t)).collect()
+        unsafe { std::slice::from_raw_parts(params, nparams) }.iter().map(|t| type_of(*t)).collect()
     };
-    let result = has_result.then(|| api_type(result));
+    let Some(params) = params else { return 1 };
+    let result = match (has_result, type_of(result)) {
+        (false, _) => None,
+        (true, Some(t)) => Some(t),
+        (true, None) => return 1,
+    };
     let host = HostFn { func, user_data };
     // SAFETY: forwarded contract.
     unsafe {
@@ -476,13 +484,20 @@ pub unsafe extern "C" fn kiln_config_define(
     }
 }
 
-fn api_type(t: kiln_type) -> Type {
-    match t {
-        kiln_type::KILN_INT => Type::Int,
-        kiln_type::KILN_FLOAT => Type::Float,
-        kiln_type::KILN_BOOL => Type::Bool,
-        kiln_type::KILN_STR => Type::Str,
-    }
+/// The API type a C `kiln_type` value names, if it names one.
+fn type_of(t: c_int) -> Option<Type> {
+    Some(match t {
+        0 => Type::Int,
+        1 => Type::Float,
+        2 => Type::Bool,
+        3 => Type::Str,
+        _ => return None,
+    })
+}
+
+/// A C value of type `ty` holding `of`.
+fn c_val(ty: kiln_type, of: kiln_val_of) -> kiln_val {
+    kiln_val { ty: ty as c_int, of }
 }
 
 /// Calls a C host function: arguments out as `kiln_val`s (strings NUL-terminated, alive
@@ -503,16 +518,16 @@ fn call_c(
         .iter()
         .zip(&texts)
         .map(|(a, t)| match a {
-            Val::Int(i) => kiln_val { ty: kiln_type::KILN_INT, of: kiln_val_of { i: *i } },
-            Val::Float(f) => kiln_val { ty: kiln_type::KILN_FLOAT, of: kiln_val_of { f: *f } },
-            Val::Bool(b) => kiln_val { ty: kiln_type::KILN_BOOL, of: kiln_val_of { b: *b } },
-            _ => kiln_val {
-                ty: kiln_type::KILN_STR,
-                of: kiln_val_of { s: kiln_str { ptr: t.as_ptr().cast(), len: t.len() - 1 } },
-            },
+            Val::Int(i) => c_val(kiln_type::KILN_INT, kiln_val_of { i: *i }),
+            Val::Float(f) => c_val(kiln_type::KILN_FLOAT, kiln_val_of { f: *f }),
+            Val::Bool(b) => c_val(kiln_type::KILN_BOOL, kiln_val_of { b: u8::from(*b) }),
+            _ => c_val(
+                kiln_type::KILN_STR,
+                kiln_val_of { s: kiln_str { ptr: t.as_ptr().cast(), len: t.len() - 1 } },
+            ),
         })
         .collect();
-    let mut result = kiln_val { ty: kiln_type::KILN_INT, of: kiln_val_of { i: 0 } };
+    let mut result = c_val(kiln_type::KILN_INT, kiln_val_of { i: 0 });
     let mut c_caller = kiln_caller {
         caller: (caller as *mut kiln_runtime::Caller<'_>).cast(),
         out_of_fuel: false,
@@ -529,23 +544,26 @@ fn call_c(
     if status != 0 {
         return Err(HostError::trap(c_caller.message.unwrap_or_else(|| format!("it returned {status}"))));
     }
-    // SAFETY: the C function wrote a value of its declared result type (the runtime
-    // checks the `Val` against the signature); a string result points to `len` bytes.
-    Ok(Some(unsafe { from_c(&result) }))
+    // SAFETY: the C function wrote the member its `type` names (the runtime then checks
+    // the `Val` against the signature); a string result points to `len` bytes.
+    match unsafe { from_c(&result) } {
+        Some(val) => Ok(Some(val)),
+        None => Err(HostError::trap(format!("it returned a value of unknown type {}", result.ty))),
+    }
 }
 
-/// A `Val` copied from a C value.
+/// A `Val` copied from a C value; `None` if its type is none of `kiln_type`'s.
 ///
 /// # Safety
 /// `v.of` holds the member `v.ty` names; a string's `ptr` has `len` readable bytes.
-unsafe fn from_c(v: &kiln_val) -> Val {
-    // SAFETY: the caller's contract.
+unsafe fn from_c(v: &kiln_val) -> Option<Val> {
+    // SAFETY: the caller's contract; every member read is plain data (no invalid values).
     unsafe {
-        match v.ty {
-            kiln_type::KILN_INT => Val::Int(v.of.i),
-            kiln_type::KILN_FLOAT => Val::Float(v.of.f),
-            kiln_type::KILN_BOOL => Val::Bool(v.of.b),
-            kiln_type::KILN_STR => {
+        Some(match type_of(v.ty)? {
+            Type::Int => Val::Int(v.of.i),
+            Type::Float => Val::Float(v.of.f),
+            Type::Bool => Val::Bool(v.of.b != 0),
+            _ => {
                 let s = v.of.s;
                 let bytes = if s.len == 0 || s.ptr.is_null() {
                     &[][..]
@@ -554,7 +572,7 @@ unsafe fn from_c(v: &kiln_val) -> Val {
                 };
                 Val::Str(String::from_utf8_lossy(bytes).into_owned())
             }
-        }
+        })
     }
 }
 
@@ -700,11 +718,15 @@ pub unsafe extern "C" fn kiln_instance_call(
             set_error(error, "kiln_instance_call: NULL instance, name or arguments");
             return kiln_status::KILN_ERROR;
         };
-        // SAFETY: the contract: `nargs` valid values.
-        let vals: Vec<Val> = if nargs == 0 {
-            Vec::new()
+        // SAFETY: the contract: `nargs` values, each holding the member its type names.
+        let vals: Option<Vec<Val>> = if nargs == 0 {
+            Some(Vec::new())
         } else {
             unsafe { std::slice::from_raw_parts(args, nargs) }.iter().map(|v| unsafe { from_c(v) }).collect()
+        };
+        let Some(vals) = vals else {
+            set_error(error, "kiln_instance_call: an argument's type is not a kiln_type");
+            return kiln_status::KILN_ERROR;
         };
         // SAFETY: the contract: live, used by one thread at a time.
         let inst = unsafe { &mut *instance };
@@ -725,16 +747,16 @@ pub unsafe extern "C" fn kiln_instance_call(
 /// A C value for a result; a string is the library's until `kiln_val_free`.
 fn to_c(v: &Val) -> kiln_val {
     match v {
-        Val::Int(i) => kiln_val { ty: kiln_type::KILN_INT, of: kiln_val_of { i: *i } },
-        Val::Float(f) => kiln_val { ty: kiln_type::KILN_FLOAT, of: kiln_val_of { f: *f } },
-        Val::Bool(b) => kiln_val { ty: kiln_type::KILN_BOOL, of: kiln_val_of { b: *b } },
-        Val::Str(s) => kiln_val {
-            ty: kiln_type::KILN_STR,
-            of: kiln_val_of { s: kiln_str { ptr: new_c_string(s.as_bytes()), len: s.len() } },
-        },
+        Val::Int(i) => c_val(kiln_type::KILN_INT, kiln_val_of { i: *i }),
+        Val::Float(f) => c_val(kiln_type::KILN_FLOAT, kiln_val_of { f: *f }),
+        Val::Bool(b) => c_val(kiln_type::KILN_BOOL, kiln_val_of { b: u8::from(*b) }),
+        Val::Str(s) => c_val(
+            kiln_type::KILN_STR,
+            kiln_val_of { s: kiln_str { ptr: new_c_string(s.as_bytes()), len: s.len() } },
+        ),
         // Arrays do not cross the C API: exports taking or returning them are refused
         // before anything runs (no `kiln_val` can name an array type).
-        Val::Array(_) => kiln_val { ty: kiln_type::KILN_INT, of: kiln_val_of { i: 0 } },
+        Val::Array(_) => c_val(kiln_type::KILN_INT, kiln_val_of { i: 0 }),
     }
 }
 
@@ -897,7 +919,7 @@ pub unsafe extern "C" fn kiln_val_free(val: *mut kiln_val) {
     }
     // SAFETY: the contract.
     let v = unsafe { &mut *val };
-    if v.ty == kiln_type::KILN_STR {
+    if v.ty == kiln_type::KILN_STR as c_int {
         // SAFETY: a string result holds a pointer from `new_c_string` (or NULL).
         unsafe { strings::free_c_string(v.of.s.ptr.cast_mut()) };
         v.of.s = kiln_str { ptr: std::ptr::null(), len: 0 };

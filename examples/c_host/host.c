@@ -231,6 +231,24 @@ int main(int argc, char **argv) {
     kiln_string_free(error);
     error = NULL;
 
+    /* Values C got wrong are refused, not trusted. */
+    kiln_val bogus = {.type = (kiln_type)42, .of.i = 1};
+    st = kiln_instance_call(inst, "halve", &bogus, 1, NULL, NULL, NULL, &error);
+    printf("bogus type: status %d, %s\n", (int)st, error);
+    kiln_string_free(error);
+    error = NULL;
+    kiln_val as_str = {.type = KILN_STR, .of.s = {"5", 1}};
+    st = kiln_instance_call(inst, "halve", &as_str, 1, NULL, NULL, NULL, &error);
+    printf("str for float: status %d, %s\n", (int)st, error);
+    kiln_string_free(error);
+    error = NULL;
+    kiln_type bad_params[] = {(kiln_type)7};
+    kiln_config *junk = kiln_config_new();
+    printf("define with a bogus type: %d, with NULL name: %d\n",
+           kiln_config_define(junk, "f", bad_params, 1, false, KILN_INT, host_fail, NULL),
+           kiln_config_define(junk, NULL, NULL, 0, false, KILN_INT, host_fail, NULL));
+    kiln_config_free(junk);
+
     kiln_stats stats;
     kiln_instance_stats(inst, &stats);
     printf("ledger: fuel %s, allocations %s, bytes written %llu, bytes read %llu, file bytes written %llu\n",
