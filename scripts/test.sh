@@ -11,3 +11,7 @@ cargo test --workspace --doc
 cargo test --test programs --features checked -- ::interp::
 # The unsafe code under valgrind memcheck (Miri needs a nightly toolchain).
 scripts/memcheck.sh
+# Compiled code in the shipped profile (LTO, no debug assertions): stack depth and
+# inlining differ from the test profile's, and a release-only stack overflow once got
+# past CI (issue 7's closing note).
+cargo test --release --quiet --test jit
