@@ -14,6 +14,8 @@
 //! see one stack whatever mix of tiers it holds (ARCHITECTURE.md, "Frames").
 
 pub mod abi;
+#[allow(dead_code)] // reached only from its tests until `vmc aot` lands (issue 9)
+mod aot;
 mod compiler;
 pub mod helpers;
 mod stack;

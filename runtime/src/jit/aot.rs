@@ -1,0 +1,150 @@
+//! Ahead-of-time objects: the JIT's translator (`translate/`, generic over
+//! `cranelift_module::Module`) writing every function of a module into a relocatable
+//! object for a target triple, through cranelift-object.
+//!
+//! **State (issue 9, in progress):** the object holds each function's code
+//! (`kiln_f<index>`, calls between them and to the runtime's helpers as relocations), the
+//! module's bytecode (`kiln_module`), its length, the ABI version and a hash of the
+//! bytecode. Not yet: the compiled code still embeds the addresses of this process's
+//! module data (object descriptors, interface tables, constant strings), so the code is
+//! not yet runnable elsewhere; no stack maps, trap sites or pc maps; no `vmc aot`.
+
+use super::translate::{self, Entry};
+use crate::loader::PreparedModule;
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_module::{default_libcall_names, DataDescription, FuncId, Linkage, Module};
+use cranelift_object::{ObjectBuilder, ObjectModule};
+
+/// The contract between compiled code and the runtime that an object was written for;
+/// a runtime refuses an object with another.
+pub const ABI_VERSION: u32 = 1;
+
+/// The targets objects can be written for.
+pub const TARGETS: [&str; 5] = [
+    "x86_64-unknown-linux-gnu",
+    "aarch64-unknown-linux-gnu",
+    "x86_64-apple-darwin",
+    "aarch64-apple-darwin",
+    "x86_64-pc-windows-msvc",
+];
+
+/// A relocatable object holding `pm`'s functions for `triple`, and the functions left
+/// out (with why).
+pub fn object(pm: &PreparedModule, triple: &str) -> Result<(Vec<u8>, Vec<String>), String> {
+    if !TARGETS.contains(&triple) {
+        return Err(format!("unsupported target `{triple}`; supported: {}", TARGETS.join(", ")));
+    }
+    let mut flags = settings::builder();
+    let apple = triple.contains("apple");
+    for (k, v) in
+        [("opt_level", "speed"), ("is_pic", if triple.contains("windows") { "false" } else { "true" })]
+    {
+        flags.set(k, v).map_err(|e| e.to_string())?;
+    }
+    // cranelift-object 0.135 panics writing unwind information into Mach-O.
+    flags.set("unwind_info", if apple { "false" } else { "true" }).map_err(|e| e.to_string())?;
+    let isa = cranelift_codegen::isa::lookup_by_name(triple)
+        .map_err(|e| format!("target `{triple}`: {e}"))?
+        .finish(settings::Flags::new(flags))
+        .map_err(|e| e.to_string())?;
+    let builder = ObjectBuilder::new(isa, "kiln_aot", default_libcall_names()).map_err(|e| e.to_string())?;
+    let mut m = ObjectModule::new(builder);
+    let helpers = translate::declare_helpers(&mut m)?;
+    let sig = translate::native_signature(&m);
+    let ids: Vec<FuncId> = (0..pm.funcs.len())
+        .map(|i| m.declare_function(&format!("kiln_f{i}"), Linkage::Export, &sig).map_err(|e| e.to_string()))
+        .collect::<Result<_, _>>()?;
+    let direct: Vec<Option<FuncId>> = ids.iter().copied().map(Some).collect();
+    let (mut ctx, mut fcx) = (m.make_context(), FunctionBuilderContext::new());
+    let mut left_out = Vec::new();
+    for (i, &id) in ids.iter().enumerate() {
+        m.clear_context(&mut ctx);
+        ctx.func.signature = sig.clone();
+        let b = FunctionBuilder::new(&mut ctx.func, &mut fcx);
+        let name = &pm.bytecode.funcs[i].name;
+        match translate::translate(&mut m, b, pm, i as u32, Entry::Call, &helpers, &direct) {
+            Ok(_) => m
+                .define_function(id, &mut ctx)
+                .map_err(|e| format!("{name}: code generation failed: {e:?}"))?,
+            Err(why) => {
+                fcx = FunctionBuilderContext::new();
+                left_out.push(format!("{name}: {why}"));
+            }
+        }
+    }
+    let blob = kiln_bytecode::encode(&pm.bytecode);
+    let hash = fnv1a(&blob);
+    for (name, bytes) in [
+        ("kiln_module", blob.clone()),
+        ("kiln_module_len", (blob.len() as u64).to_le_bytes().to_vec()),
+        ("kiln_module_hash", hash.to_le_bytes().to_vec()),
+        ("kiln_abi_version", ABI_VERSION.to_le_bytes().to_vec()),
+    ] {
+        let id = m.declare_data(name, Linkage::Export, false, false).map_err(|e| e.to_string())?;
+        let mut data = DataDescription::new();
+        data.define(bytes.into_boxed_slice());
+        m.define_data(id, &data).map_err(|e| e.to_string())?;
+    }
+    let bytes = m.finish().emit().map_err(|e| e.to_string())?;
+    Ok((bytes, left_out))
+}
+
+/// 64-bit FNV-1a of `bytes`: binds an object's code to the bytecode it was compiled from.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use object::{Architecture, BinaryFormat, Object, ObjectSection, ObjectSymbol};
+
+    fn prepared(src: &str) -> PreparedModule {
+        let bc = kiln_compiler::compile_source("aot.kiln", src).expect("compiles");
+        kiln_bytecode::verify(&bc).expect("verifies");
+        crate::loader::prepare(bc)
+    }
+
+    #[test]
+    fn objects_for_every_target_hold_the_functions_the_blob_and_relocations() {
+        let pm = prepared(
+            "fn fib(n: int) -> int { if n < 2 { n } else { fib(n - 1) + fib(n - 2) } }\n\
+             fn main() { var t = 0; for i in 0..10 { t += fib(i); } println(\"{t}\"); }",
+        );
+        for (triple, arch, format) in [
+            ("x86_64-unknown-linux-gnu", Architecture::X86_64, BinaryFormat::Elf),
+            ("aarch64-unknown-linux-gnu", Architecture::Aarch64, BinaryFormat::Elf),
+            ("x86_64-apple-darwin", Architecture::X86_64, BinaryFormat::MachO),
+            ("aarch64-apple-darwin", Architecture::Aarch64, BinaryFormat::MachO),
+            ("x86_64-pc-windows-msvc", Architecture::X86_64, BinaryFormat::Coff),
+        ] {
+            let (bytes, left_out) = object(&pm, triple).unwrap_or_else(|e| panic!("{triple}: {e}"));
+            assert!(left_out.is_empty(), "{triple}: {left_out:?}");
+            let file = object::File::parse(&*bytes).unwrap_or_else(|e| panic!("{triple}: {e}"));
+            assert_eq!((file.architecture(), file.format()), (arch, format), "{triple}");
+            let names: Vec<String> = file
+                .symbols()
+                .filter_map(|s| s.name().ok().map(|n| n.trim_start_matches('_').to_string()))
+                .collect();
+            for f in 0..pm.funcs.len() {
+                assert!(names.contains(&format!("kiln_f{f}")), "{triple}: kiln_f{f} in {names:?}");
+            }
+            for data in ["kiln_module", "kiln_module_len", "kiln_module_hash", "kiln_abi_version"] {
+                assert!(names.iter().any(|n| n == data), "{triple}: {data}");
+            }
+            assert!(names.iter().any(|n| n == "kiln_exec_slow"), "{triple}: helpers are imports");
+            let relocations: usize = file.sections().map(|s| s.relocations().count()).sum();
+            assert!(relocations > 0, "{triple}: calls are relocations");
+        }
+    }
+
+    #[test]
+    fn other_targets_are_refused_with_the_list() {
+        let pm = prepared("fn main() {}");
+        for triple in ["aarch64-pc-windows-msvc", "riscv64gc-unknown-linux-gnu", "nonsense"] {
+            let err = object(&pm, triple).expect_err(triple);
+            assert!(err.contains("unsupported target") && err.contains("x86_64-pc-windows-msvc"), "{err}");
+        }
+    }
+}
