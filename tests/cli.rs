@@ -444,3 +444,24 @@ fn vmrun_provides_no_host_functions_and_says_which_one_is_missing() {
     let json = std::fs::read_to_string(dir.join("s.json")).unwrap();
     assert!(json.contains("\"trap\": \"division by zero\""), "{json}");
 }
+
+#[test]
+fn timeout_bounds_the_initialisers_and_main_together() {
+    let dir = scratch("init-deadline");
+    // The initialiser takes 300 ms of the 500 ms; `main` never ends.
+    std::fs::write(
+        dir.join("slow.kiln"),
+        "fn wait_ms(ms: int) -> int { var n = 0; while clock_ns() < ms * 1000000 { n += 1; } n }\n\
+         var spent: int = wait_ms(300);\nfn main() { var i = 0; while true { i += 1; } }\n",
+    )
+    .unwrap();
+    for tier in ["interp", "jit", "auto"] {
+        let start = std::time::Instant::now();
+        let o = vmrun(&["--tier", tier, "--timeout", "500ms", "slow.kiln"], &dir);
+        let took = start.elapsed();
+        assert_eq!(o.status.code(), Some(70), "{tier}: {}", stderr(&o));
+        assert!(stderr(&o).contains("deadline exceeded: the run took longer than 500ms"), "{}", stderr(&o));
+        // Separate deadlines would have let it run 800 ms.
+        assert!(took < std::time::Duration::from_millis(750), "{tier}: {took:?}");
+    }
+}

@@ -140,8 +140,13 @@ fn main() -> ExitCode {
     };
     // Creating the instance runs the global initialisers: a trap there ends the run
     // like a trap in `main`.
+    // `--timeout` bounds the whole program: the initialisers and `main` share it.
+    let started = std::time::Instant::now();
     let (result, stats) = match Instance::new(&module, config) {
-        Ok(mut instance) => (instance.run(), instance.stats()),
+        Ok(mut instance) => {
+            instance.set_deadline(cli.timeout.and_then(|t| started.checked_add(t)));
+            (instance.run(), instance.stats())
+        }
         Err(InstantiateError::Init { error, stats }) => (Err(error), *stats),
         Err(e @ InstantiateError::Link(_)) => {
             report(format!("error: cannot link {}: {e}", program.display()));

@@ -343,6 +343,8 @@ pub struct Instance {
     arg_bits: Vec<u64>,
     /// Whether runs are timed ([`EngineConfig::wall_time`]).
     wall_clock: bool,
+    /// An overall deadline ([`Instance::set_deadline`]).
+    deadline: Option<Instant>,
     /// Set by a trap: the instance freed its heap and refuses to run again.
     trapped: bool,
     wall_time: Duration,
@@ -377,6 +379,7 @@ impl Instance {
             exports: Arc::clone(&module.exports),
             arg_bits: Vec::new(),
             wall_clock: module.engine.wall_time,
+            deadline: None,
             trapped: false,
             wall_time: Duration::ZERO,
             cpu_time: module.engine.cpu_time.then_some(Duration::ZERO),
@@ -387,6 +390,14 @@ impl Instance {
             }
         }
         Ok(instance)
+    }
+
+    /// Sets an overall deadline for later runs and calls, on top of each one's own
+    /// `Limits::timeout`: a run stops at whichever comes first, and the trap names
+    /// `Limits::timeout`. `vmrun --timeout` bounds the initialisers and `main` together
+    /// this way.
+    pub fn set_deadline(&mut self, when: Option<Instant>) {
+        self.deadline = when;
     }
 
     /// A handle another thread can use to interrupt this instance.
@@ -488,16 +499,19 @@ impl Instance {
         if self.trapped {
             return Err(RunError::Trapped);
         }
-        let timed = self.wall_clock || self.vm.limits.timeout.is_some();
+        let timed = self.wall_clock || self.vm.limits.timeout.is_some() || self.deadline.is_some();
         let start = timed.then(Instant::now);
         let cpu_start = if self.cpu_time.is_some() { thread_cpu_time() } else { None };
         self.vm.interrupt.clear_deadline();
-        let deadline = match (start, self.vm.limits.timeout) {
-            (Some(start), Some(t)) => {
-                start.checked_add(t).map(|when| self.timer.arm(when, &self.vm.interrupt))
-            }
+        let own = match (start, self.vm.limits.timeout) {
+            (Some(start), Some(t)) => start.checked_add(t),
             _ => None,
         };
+        let when = match (own, self.deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let deadline = when.map(|when| self.timer.arm(when, &self.vm.interrupt));
         let res = self.run_with(func, args, params, result);
         drop(deadline);
         if let (true, Some(start)) = (self.wall_clock, start) {
