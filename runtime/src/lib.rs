@@ -42,5 +42,8 @@ pub use api::{
 pub use gc::HeapStats;
 pub use instance::limits::Limits;
 pub use interp::trap::{TraceFrame, Trap, TrapKind};
+#[cfg(feature = "jit")]
+pub use jit::aot::TARGETS as AOT_TARGETS;
+pub use jit::precompiled::{module_hash, AotImage, ABI_VERSION as AOT_ABI_VERSION};
 pub use jit::{JitStats, Tier, TierConfig, DEFAULT_JIT_THRESHOLD};
 pub use sink::SharedBuffer;

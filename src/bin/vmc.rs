@@ -35,6 +35,26 @@ enum Command {
         /// A .bc or .kiln file.
         input: PathBuf,
     },
+    /// Compile a program ahead of time: to a relocatable object for a target, or to an
+    /// executable for this host linked with the runtime library (libkiln_rt.a, found
+    /// beside vmc or through KILN_RT). The executable runs like `vmrun app.bc`: its
+    /// arguments go to the program, limits and grants come from KILN_FUEL,
+    /// KILN_MAX_HEAP, KILN_MAX_STACK, KILN_TIMEOUT, KILN_MAX_OUTPUT, KILN_ALLOW_READ,
+    /// KILN_ALLOW_WRITE, KILN_ALLOW_ENV, KILN_ALLOW_STDIN, KILN_STATS, KILN_STATS_JSON.
+    Aot {
+        /// A .bc or .kiln file.
+        input: PathBuf,
+        /// Output path (default: the input without its extension). An output ending in
+        /// .o or .obj is an object, anything else an executable (unless --emit says).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Target triple (default: this host's).
+        #[arg(long, value_name = "TRIPLE")]
+        target: Option<String>,
+        /// What to write: `obj` or `exe`.
+        #[arg(long, value_name = "KIND", value_parser = ["obj", "exe"])]
+        emit: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -61,6 +81,41 @@ fn main() -> ExitCode {
             Err(code) => code,
         },
         Command::Disasm { input } => disasm(&input),
+        Command::Aot { input, output, target, emit } => aot(&input, output, target, emit.as_deref()),
+    }
+}
+
+fn aot(input: &Path, output: Option<PathBuf>, target: Option<String>, emit: Option<&str>) -> ExitCode {
+    use kiln::aot::{build, host_target, Emit};
+    let output = output.unwrap_or_else(|| input.with_extension(""));
+    let emit = match emit {
+        Some("obj") => Emit::Object,
+        Some(_) => Emit::Executable,
+        None if output.extension().is_some_and(|e| e == "o" || e == "obj") => Emit::Object,
+        None => Emit::Executable,
+    };
+    if output == input {
+        report(format!("error: the output {} would overwrite the input", output.display()));
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let Some(target) = target.or_else(|| host_target().map(str::to_string)) else {
+        report("error: this host is not a target of vmc aot: name one with --target");
+        return ExitCode::from(EXIT_USAGE);
+    };
+    let module = match load_verified(input) {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
+    let module = match kiln_runtime::Module::from_bytecode(&kiln_runtime::Engine::new(), module) {
+        Ok(m) => m,
+        Err(e) => {
+            report(format!("error: invalid bytecode: {e}"));
+            return ExitCode::from(EXIT_BAD_BYTECODE);
+        }
+    };
+    match build(&module, &target, emit, &output) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(code) => ExitCode::from(code),
     }
 }
 
@@ -80,12 +135,10 @@ fn compile(input: &Path) -> Result<kiln_bytecode::Module, ExitCode> {
     Ok(compiled.module)
 }
 
-fn disasm(input: &Path) -> ExitCode {
+/// A .kiln file compiled, or a .bc file read, decoded and verified.
+fn load_verified(input: &Path) -> Result<kiln_bytecode::Module, ExitCode> {
     let module = if input.extension().is_some_and(|e| e == "kiln") {
-        match compile(input) {
-            Ok(m) => m,
-            Err(code) => return code,
-        }
+        compile(input)?
     } else {
         let bytes = match read_bounded(input, kiln_bytecode::limits::MAX_MODULE_BYTES) {
             Ok(Some(b)) => b,
@@ -94,25 +147,33 @@ fn disasm(input: &Path) -> ExitCode {
                     "error: invalid bytecode: {} is larger than the module size limit",
                     input.display()
                 ));
-                return ExitCode::from(EXIT_BAD_BYTECODE);
+                return Err(ExitCode::from(EXIT_BAD_BYTECODE));
             }
             Err(e) => {
                 report(format!("error: cannot read {}: {e}", input.display()));
-                return ExitCode::from(EXIT_NO_INPUT);
+                return Err(ExitCode::from(EXIT_NO_INPUT));
             }
         };
         let module = match kiln_bytecode::decode(&bytes) {
             Ok(m) => m,
             Err(e) => {
                 report(format!("error: invalid bytecode: {e}"));
-                return ExitCode::from(EXIT_BAD_BYTECODE);
+                return Err(ExitCode::from(EXIT_BAD_BYTECODE));
             }
         };
         if let Err(e) = kiln_bytecode::verify(&module) {
             report(format!("error: invalid bytecode: {e}"));
-            return ExitCode::from(EXIT_BAD_BYTECODE);
+            return Err(ExitCode::from(EXIT_BAD_BYTECODE));
         }
         module
+    };
+    Ok(module)
+}
+
+fn disasm(input: &Path) -> ExitCode {
+    let module = match load_verified(input) {
+        Ok(m) => m,
+        Err(code) => return code,
     };
     // Source lines come from files beside the input, when they are there.
     let dir = input.parent().map(Path::to_path_buf).unwrap_or_default();

@@ -82,6 +82,9 @@ pub enum LoadError {
     /// The module broke a verifier rule.
     #[error("{0}")]
     Verify(#[from] kiln_bytecode::VerifyError),
+    /// Ahead-of-time code that does not fit this runtime or its bytecode.
+    #[error("{0}")]
+    Aot(String),
 }
 
 /// A loaded, verified, prepared module: immutable, cheap to clone, shareable across
@@ -153,6 +156,24 @@ impl Module {
             engine: engine.config,
             exports,
         })
+    }
+
+    /// A relocatable object file of this module's functions compiled for `triple` (one of
+    /// [`AOT_TARGETS`]), with the bytecode, for `vmc aot` (spec/runtime.md,
+    /// "Ahead-of-time objects"). Also returns the functions left to the interpreter, with
+    /// why.
+    ///
+    /// # Errors
+    /// An unsupported target (the message lists the supported ones), or a failure of the
+    /// code generator.
+    #[cfg(feature = "jit")]
+    pub fn aot_object(&self, triple: &str) -> Result<(Vec<u8>, Vec<String>), String> {
+        crate::jit::aot::object(&self.prepared, triple)
+    }
+
+    /// The run form, for the runtime's other parts.
+    pub(crate) fn prepared(&self) -> &PreparedModule {
+        &self.prepared
     }
 
     /// The bytecode this module was loaded from.

@@ -86,6 +86,7 @@ impl Allocator {
     }
     /// Byte offsets of the free-list heads and the bump pointers, and the size class of
     /// a small block of `size` bytes (rounded), for compiled code's inline allocation.
+    #[cfg_attr(not(feature = "jit"), allow(dead_code))] // used by the JIT's translator
     pub fn inline_layout(size: usize) -> Option<(usize, usize, usize, usize)> {
         let size = rounded(size);
         (size <= MAX_SMALL).then(|| {

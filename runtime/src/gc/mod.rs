@@ -60,6 +60,7 @@ pub const POLL_BYTES: usize = 1 << 20;
 const MIN_GC_THRESHOLD: usize = 4 << 20;
 
 /// See [`Heap::inline_alloc_layout`]: a block size and byte offsets into a [`Heap`].
+#[cfg_attr(not(feature = "jit"), allow(dead_code))] // used by the JIT's translator
 #[derive(Clone, Copy, Debug)]
 #[allow(missing_docs)]
 pub struct InlineAlloc {
@@ -188,6 +189,7 @@ impl Heap {
     /// it can take the same steps while no collection is due: charge (`bytes_live`,
     /// statistics), pop the size class's free list or bump, write the header and link
     /// the object. `None` for blocks the allocator does not serve from chunks.
+    #[cfg_attr(not(feature = "jit"), allow(dead_code))] // used by the JIT's translator
     pub fn inline_alloc_layout(size: usize) -> Option<InlineAlloc> {
         use std::mem::offset_of;
         let (size, free, bump, bump_end) = alloc::Allocator::inline_layout(size)?;

@@ -103,6 +103,15 @@ pub struct NativeCtx {
     /// The status of the last fuel or interrupt check that called the runtime (the check
     /// goes through a trampoline that preserves every register and returns nothing).
     pub check_status: u64,
+    /// The module's object descriptors (`PreparedModule::descs`), for relocatable code:
+    /// the JIT embeds these four addresses in its code, ahead-of-time code cannot.
+    pub descs: *const crate::gc::raw::ObjDesc,
+    /// The module's constant strings (`ImmortalStrings::refs`).
+    pub strings: *const u64,
+    /// The module's dense interface dispatch tables (`Dispatch::dense_cells`).
+    pub dense: *const u32,
+    /// The module's method functions (`Dispatch::method_funcs`).
+    pub method_funcs: *const u32,
 }
 
 // SAFETY: the pointers are only dereferenced while the owning instance runs, on the
@@ -125,11 +134,16 @@ impl Default for NativeCtx {
             vm: std::ptr::null_mut(),
             heap: std::ptr::null_mut(),
             check_status: 0,
+            descs: std::ptr::null(),
+            strings: std::ptr::null(),
+            dense: std::ptr::null(),
+            method_funcs: std::ptr::null(),
         }
     }
 }
 
 /// Byte offsets of the fields compiled code uses.
+#[cfg_attr(not(feature = "jit"), allow(dead_code))] // used by the JIT's translator
 pub mod offsets {
     use super::NativeCtx;
     use crate::interp::frame::Frame;
@@ -146,6 +160,10 @@ pub mod offsets {
     pub const STACK_LIMIT: i32 = offset_of!(NativeCtx, stack_limit) as i32;
     pub const HEAP: i32 = offset_of!(NativeCtx, heap) as i32;
     pub const CHECK_STATUS: i32 = offset_of!(NativeCtx, check_status) as i32;
+    pub const DESCS: i32 = offset_of!(NativeCtx, descs) as i32;
+    pub const STRINGS: i32 = offset_of!(NativeCtx, strings) as i32;
+    pub const DENSE: i32 = offset_of!(NativeCtx, dense) as i32;
+    pub const METHOD_FUNCS: i32 = offset_of!(NativeCtx, method_funcs) as i32;
 
     pub const FRAME_SIZE: i64 = std::mem::size_of::<Frame>() as i64;
     pub const FRAME_FUNC: i32 = offset_of!(Frame, func) as i32;
@@ -164,7 +182,11 @@ impl NativeCtx {
         let entries = vm.module.jit.entries_ptr();
         let heap: *mut crate::gc::Heap = &mut vm.heap;
         let globals = vm.globals.as_mut_ptr();
+        let pm = &*vm.module;
+        let (descs, strings) = (pm.descs.as_ptr(), pm.strings.refs().as_ptr());
+        let (dense, method_funcs) = (pm.dispatch.dense_cells().as_ptr(), pm.dispatch.method_funcs().as_ptr());
         let ctx = &mut vm.native;
+        (ctx.descs, ctx.strings, ctx.dense, ctx.method_funcs) = (descs, strings, dense, method_funcs);
         ctx.heap = heap;
         ctx.interrupt = interrupt;
         ctx.globals = globals;

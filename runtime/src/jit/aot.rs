@@ -9,16 +9,23 @@
 //! module data (object descriptors, interface tables, constant strings), so the code is
 //! not yet runnable elsewhere; no stack maps, trap sites or pc maps; no `vmc aot`.
 
-use super::translate::{self, Entry};
+use super::precompiled::{module_hash, ABI_VERSION};
+use super::translate;
+use super::Entry;
 use crate::loader::PreparedModule;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{default_libcall_names, DataDescription, FuncId, Linkage, Module};
 use cranelift_object::{ObjectBuilder, ObjectModule};
 
-/// The contract between compiled code and the runtime that an object was written for;
-/// a runtime refuses an object with another.
-pub const ABI_VERSION: u32 = 1;
+/// The object's symbols (spec/runtime.md, "Ahead-of-time objects"); function `i` is
+/// `kiln_aot_f<i>`.
+pub const SYM_MODULE: &str = "kiln_aot_module";
+pub const SYM_MODULE_LEN: &str = "kiln_aot_module_len";
+pub const SYM_MODULE_HASH: &str = "kiln_aot_module_hash";
+pub const SYM_ABI_VERSION: &str = "kiln_aot_abi_version";
+pub const SYM_CODE: &str = "kiln_aot_code";
+pub const SYM_CODE_LEN: &str = "kiln_aot_code_len";
 
 /// The targets objects can be written for.
 pub const TARGETS: [&str; 5] = [
@@ -53,20 +60,25 @@ pub fn object(pm: &PreparedModule, triple: &str) -> Result<(Vec<u8>, Vec<String>
     let helpers = translate::declare_helpers(&mut m)?;
     let sig = translate::native_signature(&m);
     let ids: Vec<FuncId> = (0..pm.funcs.len())
-        .map(|i| m.declare_function(&format!("kiln_f{i}"), Linkage::Export, &sig).map_err(|e| e.to_string()))
+        .map(|i| {
+            m.declare_function(&format!("kiln_aot_f{i}"), Linkage::Export, &sig).map_err(|e| e.to_string())
+        })
         .collect::<Result<_, _>>()?;
     let direct: Vec<Option<FuncId>> = ids.iter().copied().map(Some).collect();
     let (mut ctx, mut fcx) = (m.make_context(), FunctionBuilderContext::new());
     let mut left_out = Vec::new();
+    let mut defined = vec![false; ids.len()];
     for (i, &id) in ids.iter().enumerate() {
         m.clear_context(&mut ctx);
         ctx.func.signature = sig.clone();
         let b = FunctionBuilder::new(&mut ctx.func, &mut fcx);
         let name = &pm.bytecode.funcs[i].name;
-        match translate::translate(&mut m, b, pm, i as u32, Entry::Call, &helpers, &direct) {
-            Ok(_) => m
-                .define_function(id, &mut ctx)
-                .map_err(|e| format!("{name}: code generation failed: {e:?}"))?,
+        match translate::translate(&mut m, b, pm, i as u32, Entry::Call, &helpers, &direct, true) {
+            Ok(_) => {
+                m.define_function(id, &mut ctx)
+                    .map_err(|e| format!("{name}: code generation failed: {e:?}"))?;
+                defined[i] = true;
+            }
             Err(why) => {
                 fcx = FunctionBuilderContext::new();
                 left_out.push(format!("{name}: {why}"));
@@ -74,25 +86,33 @@ pub fn object(pm: &PreparedModule, triple: &str) -> Result<(Vec<u8>, Vec<String>
         }
     }
     let blob = kiln_bytecode::encode(&pm.bytecode);
-    let hash = fnv1a(&blob);
+    let hash = module_hash(&blob);
+    let n = ids.len();
     for (name, bytes) in [
-        ("kiln_module", blob.clone()),
-        ("kiln_module_len", (blob.len() as u64).to_le_bytes().to_vec()),
-        ("kiln_module_hash", hash.to_le_bytes().to_vec()),
-        ("kiln_abi_version", ABI_VERSION.to_le_bytes().to_vec()),
+        (SYM_MODULE, blob.clone()),
+        (SYM_MODULE_LEN, (blob.len() as u64).to_le_bytes().to_vec()),
+        (SYM_MODULE_HASH, hash.to_le_bytes().to_vec()),
+        (SYM_ABI_VERSION, ABI_VERSION.to_le_bytes().to_vec()),
+        (SYM_CODE_LEN, (n as u64).to_le_bytes().to_vec()),
+        (SYM_CODE, vec![0; n.max(1) * 8]),
     ] {
         let id = m.declare_data(name, Linkage::Export, false, false).map_err(|e| e.to_string())?;
         let mut data = DataDescription::new();
         data.define(bytes.into_boxed_slice());
+        if name == SYM_CODE {
+            // Each function's address, or 0 where it was left out (the runtime
+            // interprets those).
+            for (i, &id) in ids.iter().enumerate() {
+                if defined[i] {
+                    let f = m.declare_func_in_data(id, &mut data);
+                    data.write_function_addr((i * 8) as u32, f);
+                }
+            }
+        }
         m.define_data(id, &data).map_err(|e| e.to_string())?;
     }
     let bytes = m.finish().emit().map_err(|e| e.to_string())?;
     Ok((bytes, left_out))
-}
-
-/// 64-bit FNV-1a of `bytes`: binds an object's code to the bytecode it was compiled from.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
 }
 
 #[cfg(test)]
@@ -128,12 +148,13 @@ mod tests {
                 .filter_map(|s| s.name().ok().map(|n| n.trim_start_matches('_').to_string()))
                 .collect();
             for f in 0..pm.funcs.len() {
-                assert!(names.contains(&format!("kiln_f{f}")), "{triple}: kiln_f{f} in {names:?}");
+                assert!(names.contains(&format!("kiln_aot_f{f}")), "{triple}: kiln_aot_f{f} in {names:?}");
             }
-            for data in ["kiln_module", "kiln_module_len", "kiln_module_hash", "kiln_abi_version"] {
+            for data in [SYM_MODULE, SYM_MODULE_LEN, SYM_MODULE_HASH, SYM_ABI_VERSION, SYM_CODE, SYM_CODE_LEN]
+            {
                 assert!(names.iter().any(|n| n == data), "{triple}: {data}");
             }
-            assert!(names.iter().any(|n| n == "kiln_exec_slow"), "{triple}: helpers are imports");
+            assert!(names.iter().any(|n| n == "kiln_rt_exec_slow"), "{triple}: helpers are imports");
             let relocations: usize = file.sections().map(|s| s.relocations().count()).sum();
             assert!(relocations > 0, "{triple}: calls are relocations");
         }

@@ -1,7 +1,8 @@
 //! The `JITModule` holding one prepared module's machine code.
 
 use super::helpers;
-use super::translate::{self, Entry, Helpers};
+use super::translate::{self, Helpers};
+use super::Entry;
 use crate::loader::PreparedModule;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::Context;
@@ -75,7 +76,7 @@ impl Compiler {
         }
         let b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fcx);
         let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            translate::translate(&mut *self.module, b, pm, func, entry, &self.helpers, &direct)
+            translate::translate(&mut *self.module, b, pm, func, entry, &self.helpers, &direct, false)
         }));
         let translated = match res {
             Ok(r) => r,

@@ -96,6 +96,7 @@ fn at_pc(vm: &mut Vm, pc: i64) {
 ///
 /// # Safety
 /// `ctx` is a running instance's context (see [`with_vm`]).
+#[export_name = "kiln_rt_exec_slow"]
 pub unsafe extern "C" fn kiln_exec_slow(ctx: *mut NativeCtx, pc: i64) -> u64 {
     // SAFETY: the caller's guarantee.
     unsafe {
@@ -114,6 +115,7 @@ pub unsafe extern "C" fn kiln_exec_slow(ctx: *mut NativeCtx, pc: i64) -> u64 {
 ///
 /// # Safety
 /// `ctx` is a running instance's context.
+#[export_name = "kiln_rt_trap"]
 pub unsafe extern "C" fn kiln_trap(ctx: *mut NativeCtx, pc: i64, code: i64, a: i64, b: i64) -> u64 {
     // SAFETY: the caller's guarantee.
     unsafe {
@@ -141,6 +143,7 @@ pub unsafe extern "C" fn kiln_trap(ctx: *mut NativeCtx, pc: i64, code: i64, a: i
 ///
 /// # Safety
 /// `ctx` is a running instance's context.
+#[export_name = "kiln_rt_limit"]
 pub unsafe extern "C" fn kiln_limit(ctx: *mut NativeCtx, pc: i64, at_entry: i64) -> u64 {
     // SAFETY: the caller's guarantee.
     unsafe {
@@ -160,6 +163,7 @@ pub unsafe extern "C" fn kiln_limit(ctx: *mut NativeCtx, pc: i64, at_entry: i64)
 ///
 /// # Safety
 /// `ctx` is a running instance's context.
+#[export_name = "kiln_rt_enter_slow"]
 pub unsafe extern "C" fn kiln_enter_slow(ctx: *mut NativeCtx, slots: i64) -> u64 {
     // SAFETY: the caller's guarantee.
     unsafe {
@@ -178,6 +182,7 @@ pub unsafe extern "C" fn kiln_enter_slow(ctx: *mut NativeCtx, slots: i64) -> u64
 ///
 /// # Safety
 /// `ctx` is a running instance's context; `obj` is a live object (rule F5).
+#[export_name = "kiln_rt_iface_target"]
 pub unsafe extern "C" fn kiln_iface_target(ctx: *mut NativeCtx, site: i64, obj: u64) -> u64 {
     let mut target = u64::MAX;
     // SAFETY: the caller's guarantee.
@@ -197,6 +202,7 @@ pub unsafe extern "C" fn kiln_iface_target(ctx: *mut NativeCtx, site: i64, obj: 
 }
 
 /// Float remainder (`ops::float_rem`, C's `fmod`).
+#[export_name = "kiln_rt_float_rem"]
 pub extern "C" fn kiln_float_rem(a: f64, b: f64) -> f64 {
     kiln_bytecode::ops::float_rem(a, b)
 }
@@ -231,14 +237,16 @@ pub unsafe extern "C" fn kiln_call_slow(
 }
 
 /// Every helper by symbol name, for the JIT's symbol table (`translate::HELPER_SIGS`
-/// gives their signatures).
+/// gives their signatures). The same names are exported from the runtime's libraries,
+/// where ahead-of-time objects find them (`kiln_rt_*`: the C API's names are `kiln_*`).
+#[cfg(feature = "jit")]
 pub fn symbols() -> [(&'static str, *const u8); 6] {
     [
-        ("kiln_exec_slow", kiln_exec_slow as *const u8),
-        ("kiln_trap", kiln_trap as *const u8),
-        ("kiln_limit", kiln_limit as *const u8),
-        ("kiln_enter_slow", kiln_enter_slow as *const u8),
-        ("kiln_iface_target", kiln_iface_target as *const u8),
-        ("kiln_float_rem", kiln_float_rem as *const u8),
+        ("kiln_rt_exec_slow", kiln_exec_slow as *const u8),
+        ("kiln_rt_trap", kiln_trap as *const u8),
+        ("kiln_rt_limit", kiln_limit as *const u8),
+        ("kiln_rt_enter_slow", kiln_enter_slow as *const u8),
+        ("kiln_rt_iface_target", kiln_iface_target as *const u8),
+        ("kiln_rt_float_rem", kiln_float_rem as *const u8),
     ]
 }

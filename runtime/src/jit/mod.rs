@@ -4,7 +4,10 @@
 //!   signature, the context (`NativeCtx`), status codes, what lives where.
 //! - `translate/` — bytecode to Cranelift IR, generic over `cranelift_module::Module`.
 //! - `helpers.rs` — the `extern "C"` runtime functions compiled code calls.
-//! - `compiler.rs` — the `JITModule` that holds a module's code.
+//! - `compiler.rs` — the `JITModule` that holds a module's code (`no_compiler.rs` in
+//!   a runtime built without the `jit` feature).
+//! - `aot.rs` — relocatable objects of a whole module for a target (`vmc aot`);
+//!   `precompiled.rs` — installing such code when an executable starts.
 //! - `stack.rs` — the machine stack runs that may use compiled code execute on.
 //!
 //! Compiled code belongs to the prepared module ([`ModuleCode`]) and is shared by every
@@ -14,12 +17,18 @@
 //! see one stack whatever mix of tiers it holds (ARCHITECTURE.md, "Frames").
 
 pub mod abi;
-#[allow(dead_code)] // reached only from its tests until `vmc aot` lands (issue 9)
-mod aot;
+#[cfg(feature = "jit")]
+pub mod aot;
+// Without the `jit` feature (the runtime library of ahead-of-time executables) a
+// stand-in refuses every compilation: functions without ahead-of-time code are
+// interpreted.
+#[cfg_attr(not(feature = "jit"), path = "no_compiler.rs")]
 mod compiler;
 pub mod helpers;
+pub mod precompiled;
 mod stack;
-pub mod translate;
+#[cfg(feature = "jit")]
+mod translate;
 
 use crate::instance::Vm;
 use crate::interp::frame::Frame;
@@ -29,6 +38,16 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
+
+/// Where a compiled function starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entry {
+    /// A call: the function pushes its frame.
+    Call,
+    /// On-stack replacement at the loop header `pc`: the interpreter's frame is already
+    /// pushed and every register is in the register file.
+    Osr(u32),
+}
 
 /// Which code an instance runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -161,17 +180,12 @@ impl ModuleCode {
 
     /// Compiled code of `func` (with `entry`), compiling it now; `None` when it cannot
     /// be compiled (recorded in the statistics, never retried).
-    fn compile(
-        &self,
-        pm: &crate::loader::PreparedModule,
-        func: u32,
-        entry: translate::Entry,
-    ) -> Option<usize> {
+    fn compile(&self, pm: &crate::loader::PreparedModule, func: u32, entry: Entry) -> Option<usize> {
         if self.failed[func as usize].load(Ordering::Relaxed) {
             return None;
         }
         let mut guard = self.compiler.lock().unwrap_or_else(|e| e.into_inner());
-        if let translate::Entry::Call = entry {
+        if let Entry::Call = entry {
             let e = self.entries[func as usize].load(Ordering::Acquire);
             if e != slow_entry() {
                 return Some(e); // another instance compiled it meanwhile
@@ -205,11 +219,11 @@ impl ModuleCode {
                 self.code_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
                 self.calls_inlined.fetch_add(calls_inlined as u64, Ordering::Relaxed);
                 match entry {
-                    translate::Entry::Call => {
+                    Entry::Call => {
                         self.entries[func as usize].store(code, Ordering::Release);
                         self.functions_compiled.fetch_add(1, Ordering::Relaxed);
                     }
-                    translate::Entry::Osr(_) => {
+                    Entry::Osr(_) => {
                         self.osr_compiled.fetch_add(1, Ordering::Relaxed);
                     }
                 }
@@ -248,7 +262,7 @@ pub fn code_for_call(vm: &mut Vm, func: u32) -> Option<NativeFn> {
         return None;
     }
     let module = std::sync::Arc::clone(&vm.module);
-    let code = compile_for(vm, &module, func, translate::Entry::Call)?;
+    let code = compile_for(vm, &module, func, Entry::Call)?;
     // SAFETY: as above: the compiler made `code` with the `NativeFn` signature.
     Some(unsafe { std::mem::transmute::<usize, NativeFn>(code) })
 }
@@ -258,7 +272,7 @@ fn compile_for(
     vm: &mut Vm,
     module: &crate::loader::PreparedModule,
     func: u32,
-    entry: translate::Entry,
+    entry: Entry,
 ) -> Option<usize> {
     let start = Instant::now();
     let code = module.jit.compile(module, func, entry);
@@ -295,8 +309,8 @@ pub fn osr_code(vm: &mut Vm, func: u32, pc: u32) -> Option<NativeFn> {
         Some(code) => code,
         None => {
             // Later calls run compiled code too.
-            compile_for(vm, &module, func, translate::Entry::Call)?;
-            let code = compile_for(vm, &module, func, translate::Entry::Osr(pc))?;
+            compile_for(vm, &module, func, Entry::Call)?;
+            let code = compile_for(vm, &module, func, Entry::Osr(pc))?;
             if let Ok(mut m) = module.jit.osr.lock() {
                 m.insert((func, pc), code);
             }

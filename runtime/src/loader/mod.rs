@@ -5,4 +5,6 @@
 
 mod prepare;
 
-pub use prepare::{prepare, slot_layout, PreparedFunc, PreparedModule};
+#[cfg(feature = "jit")]
+pub use prepare::slot_layout;
+pub use prepare::{prepare, PreparedFunc, PreparedModule};

@@ -92,11 +92,14 @@ pub struct Dispatch {
     funcs: Vec<u32>,
     /// `sites` by value.
     site_index: std::collections::HashMap<(u32, u32), u16>,
-    /// Per interface: by object type, the index in `funcs` of its first method
-    /// (`u32::MAX` where the type does not implement the interface), so compiled code
-    /// dispatches with two loads. Built where it takes at most `DENSE_DISPATCH_MAX`
-    /// entries in all; other interfaces dispatch through `target`.
-    dense: std::collections::HashMap<u32, Box<[u32]>>,
+    /// Per interface, where its dense table starts in `dense_cells`.
+    dense: std::collections::HashMap<u32, u32>,
+    /// The dense tables, one after another: per interface, by object type, the index in
+    /// `funcs` of its first method (`u32::MAX` where the type does not implement the
+    /// interface), so compiled code dispatches with two loads. One array, so that
+    /// relocatable code needs one base address for them all. Built where it takes at most
+    /// `DENSE_DISPATCH_MAX` entries in all; other interfaces dispatch through `target`.
+    dense_cells: Vec<u32>,
 }
 
 /// Most entries the dense dispatch tables of a module may take (4 bytes each).
@@ -130,20 +133,32 @@ impl Dispatch {
         }
         let n_ifaces = module.types.iter().filter(|t| matches!(t, CompositeType::Interface(_))).count();
         if n_ifaces.saturating_mul(module.types.len()) <= DENSE_DISPATCH_MAX {
+            let mut ifaces: Vec<u32> = d.table.keys().map(|&(iface, _)| iface).collect();
+            ifaces.sort_unstable();
+            ifaces.dedup();
+            for iface in ifaces {
+                d.dense.insert(iface, d.dense_cells.len() as u32);
+                d.dense_cells.resize(d.dense_cells.len() + module.types.len(), u32::MAX);
+            }
             for (&(iface, ty), &first) in &d.table {
-                let table = d.dense.entry(iface).or_insert_with(|| vec![u32::MAX; module.types.len()].into());
-                table[ty as usize] = first;
+                d.dense_cells[(d.dense[&iface] + ty) as usize] = first;
             }
         }
         d
     }
 
     /// For compiled code: the interface and method of call site `site`, and where the
-    /// interface has one, its dense table (by object type, the first method's index in
-    /// [`Dispatch::method_funcs`]).
-    pub fn site_tables(&self, site: u16) -> (u32, u32, Option<&[u32]>) {
+    /// interface has one, where its dense table starts in [`Dispatch::dense_cells`].
+    #[cfg_attr(not(feature = "jit"), allow(dead_code))] // used by the JIT's translator
+    pub fn site_tables(&self, site: u16) -> (u32, u32, Option<u32>) {
         let (iface, method) = self.sites[site as usize];
-        (iface, method, self.dense.get(&iface).map(|t| &t[..]))
+        (iface, method, self.dense.get(&iface).copied())
+    }
+
+    /// Every interface's dense table (by object type, the first method's index in
+    /// [`Dispatch::method_funcs`]), one after another.
+    pub fn dense_cells(&self) -> &[u32] {
+        &self.dense_cells
     }
 
     /// Method functions, each implementation's in method order.
@@ -153,6 +168,7 @@ impl Dispatch {
 
     /// Every (object type, function) method site `site` may run, by type: the module is
     /// closed, so these are all the receivers it can see (rules F5, M9).
+    #[cfg_attr(not(feature = "jit"), allow(dead_code))] // used by the JIT's translator
     pub fn implementations(&self, site: u16) -> Vec<(u32, u32)> {
         let (iface, method) = self.sites[site as usize];
         let mut found: Vec<(u32, u32)> = self

@@ -17,7 +17,6 @@ impl<M: Module> Tx<'_, '_, M> {
             self.slow(pc, instr);
             return;
         };
-        let desc_ptr = desc as *const crate::gc::raw::ObjDesc as i64;
         let off = |o: usize| o as i32;
         let heap = self.ctx_load_fixed(off::HEAP);
         let slow = self.b.create_block();
@@ -71,7 +70,8 @@ impl<M: Module> Tx<'_, '_, M> {
         let peak = self.b.ins().load(types::I64, trusted(), heap, off(l.peak_bytes));
         let peak = self.b.ins().umax(peak, new_live);
         self.b.ins().store(trusted(), peak, heap, off(l.peak_bytes));
-        let desc_v = self.iconst(desc_ptr);
+        let desc_at = (ty * std::mem::size_of::<crate::gc::raw::ObjDesc>()) as i64;
+        let desc_v = self.module_table(ModuleTable::Descs, desc_at);
         self.b.ins().store(trusted(), desc_v, o, HEADER_DESC);
         let objects = self.b.ins().load(types::I64, trusted(), heap, off(l.objects));
         self.b.ins().store(trusted(), objects, o, HEADER_NEXT);

@@ -47,17 +47,18 @@ impl<M: Module> Tx<'_, '_, M> {
                 // Rules F5 and M9: the receiver's type implements the interface, so its
                 // entry in the dense table is a real one.
                 let (_, method, table) = self.pm.dispatch.site_tables(site);
-                let table = table.expect("checked above").as_ptr() as i64;
-                let funcs = self.pm.dispatch.method_funcs().as_ptr() as i64;
+                let start = table.expect("checked above");
+                let table = self.module_table(ModuleTable::Dense, i64::from(start) * 4);
+                let funcs = self.module_table(ModuleTable::MethodFuncs, 0);
                 let recv = self.get_bits(args);
                 let desc = self.b.ins().load(types::I64, trusted(), recv, 0);
                 let ty = self.b.ins().uload32(trusted(), desc, DESC_TY);
                 let at = self.b.ins().ishl_imm_u(ty, 2);
-                let slot = self.b.ins().iadd_imm_s(at, table);
+                let slot = self.b.ins().iadd(at, table);
                 let first = self.b.ins().uload32(trusted(), slot, 0);
                 let index = self.b.ins().iadd_imm_s(first, i64::from(method));
                 let at = self.b.ins().ishl_imm_u(index, 2);
-                let slot = self.b.ins().iadd_imm_s(at, funcs);
+                let slot = self.b.ins().iadd(at, funcs);
                 self.b.ins().uload32(trusted(), slot, 0)
             }
             Callee::Iface(site) => {

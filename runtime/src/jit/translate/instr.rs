@@ -116,7 +116,12 @@ impl<M: Module> Tx<'_, '_, M> {
             }
             Op::LoadStr { dst, k } => {
                 // Constant strings are immortal objects of the module.
-                let v = self.iconst(self.pm.strings.refs()[k as usize] as i64);
+                let v = if self.relocatable {
+                    let at = self.module_table(ModuleTable::Strings, i64::from(k) * 8);
+                    self.b.ins().load(types::I64, trusted().with_readonly(), at, 0)
+                } else {
+                    self.iconst(self.pm.strings.refs()[k as usize] as i64)
+                };
                 self.set(dst, v);
             }
             Op::AddI { dst, a, b } => int2!(dst, a, b, iadd),

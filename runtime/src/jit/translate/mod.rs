@@ -10,6 +10,7 @@
 
 use super::abi::{offsets as off, STOPPED};
 use super::helpers::TrapCode;
+use super::Entry;
 use crate::interp::op::Op;
 use crate::loader::{PreparedFunc, PreparedModule};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
@@ -34,16 +35,6 @@ use slots::{FnState, Kind, RefCopies};
 /// grow faster than linearly with a function's size).
 pub const MAX_JIT_INSTRS: usize = 20_000;
 
-/// Where a compiled function starts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Entry {
-    /// A call: the function pushes its frame.
-    Call,
-    /// On-stack replacement at the loop header `pc`: the interpreter's frame is already
-    /// pushed and every register is in the register file.
-    Osr(u32),
-}
-
 /// The runtime helpers, declared in the module being compiled into.
 #[derive(Clone, Copy)]
 pub struct Helpers {
@@ -59,12 +50,12 @@ pub struct Helpers {
 
 /// The helpers' symbol names and signatures (params, returns), `I64` unless `F64`.
 pub const HELPER_SIGS: [(&str, &[ir::Type], &[ir::Type]); 6] = [
-    ("kiln_exec_slow", &[types::I64, types::I64], &[types::I64]),
-    ("kiln_trap", &[types::I64, types::I64, types::I64, types::I64, types::I64], &[types::I64]),
-    ("kiln_limit", &[types::I64, types::I64, types::I64], &[types::I64]),
-    ("kiln_enter_slow", &[types::I64, types::I64], &[types::I64]),
-    ("kiln_iface_target", &[types::I64, types::I64, types::I64], &[types::I64]),
-    ("kiln_float_rem", &[types::F64, types::F64], &[types::F64]),
+    ("kiln_rt_exec_slow", &[types::I64, types::I64], &[types::I64]),
+    ("kiln_rt_trap", &[types::I64, types::I64, types::I64, types::I64, types::I64], &[types::I64]),
+    ("kiln_rt_limit", &[types::I64, types::I64, types::I64], &[types::I64]),
+    ("kiln_rt_enter_slow", &[types::I64, types::I64], &[types::I64]),
+    ("kiln_rt_iface_target", &[types::I64, types::I64, types::I64], &[types::I64]),
+    ("kiln_rt_float_rem", &[types::F64, types::F64], &[types::F64]),
 ];
 
 /// Declares the helpers in `m` as imports.
@@ -135,7 +126,9 @@ fn trusted() -> MemFlagsData {
 
 /// Translates function `func` of `pm` into `b`'s function (whose signature must be
 /// [`native_signature`]). `direct[f]` is the id of function `f`'s compiled code in `m`,
-/// where calls can go straight to it. Returns how many call sites it inlined.
+/// where calls can go straight to it. `relocatable` code embeds no address of this
+/// process ([`ModuleTable`]). Returns how many call sites it inlined.
+#[allow(clippy::too_many_arguments)]
 pub fn translate<M: Module>(
     m: &mut M,
     b: FunctionBuilder<'_>,
@@ -144,12 +137,14 @@ pub fn translate<M: Module>(
     entry: Entry,
     helpers: &Helpers,
     direct: &[Option<FuncId>],
+    relocatable: bool,
 ) -> Result<usize, String> {
     let bf = &pm.bytecode.funcs[func as usize];
     if bf.code.len() > MAX_JIT_INSTRS {
         return Err(format!("{} instructions (the JIT takes at most {MAX_JIT_INSTRS})", bf.code.len()));
     }
     let mut t = Tx::new(m, b, pm, func, helpers, direct);
+    t.relocatable = relocatable;
     t.prologue(entry);
     t.body();
     if let Some(why) = t.failure.take() {
@@ -185,6 +180,23 @@ struct Tx<'a, 'f, M: Module> {
     calls_inlined: usize,
     /// Flags for the memory only runtime code shares with compiled code ([`Memory`]).
     mem: Memory,
+    /// Whether the code may be run by another process (ahead-of-time objects).
+    relocatable: bool,
+}
+
+/// The tables of the prepared module that compiled code reads. The JIT embeds their
+/// addresses; relocatable code loads them from the context, where the runtime put this
+/// process's (`NativeCtx::refresh`).
+#[derive(Clone, Copy)]
+enum ModuleTable {
+    /// `PreparedModule::descs`.
+    Descs,
+    /// `ImmortalStrings::refs`.
+    Strings,
+    /// `Dispatch::dense_cells`.
+    Dense,
+    /// `Dispatch::method_funcs`.
+    MethodFuncs,
 }
 
 /// Flags of loads and stores of the memory compiled code shares with the runtime: the
@@ -264,6 +276,23 @@ impl<'a, 'f, M: Module> Tx<'a, 'f, M> {
             calls_inlined: 0,
             failure: None,
             mem,
+            relocatable: false,
+        }
+    }
+
+    /// The address `offset` bytes into `table`.
+    fn module_table(&mut self, table: ModuleTable, offset: i64) -> Value {
+        let (address, field) = match table {
+            ModuleTable::Descs => (self.pm.descs.as_ptr() as i64, off::DESCS),
+            ModuleTable::Strings => (self.pm.strings.refs().as_ptr() as i64, off::STRINGS),
+            ModuleTable::Dense => (self.pm.dispatch.dense_cells().as_ptr() as i64, off::DENSE),
+            ModuleTable::MethodFuncs => (self.pm.dispatch.method_funcs().as_ptr() as i64, off::METHOD_FUNCS),
+        };
+        if self.relocatable {
+            let base = self.ctx_load_fixed(field);
+            self.b.ins().iadd_imm_s(base, offset)
+        } else {
+            self.iconst(address.wrapping_add(offset))
         }
     }
 
