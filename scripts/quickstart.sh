@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what Kiln needs (a Rust toolchain), builds the tools, compiles the sample app
-# to bytecode and runs it.
+# Installs what Kiln needs (a Rust toolchain, a C compiler), builds the tools and the
+# runtime library of ahead-of-time executables, compiles the sample app to bytecode and
+# runs it, then compiles it ahead of time to an executable and runs that.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v cargo >/dev/null 2>&1; then
@@ -14,6 +15,10 @@ if ! command -v cc >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
 fi
 echo "building Kiln (release; the first build takes about a minute)" >&2
 cargo build --release
+# On its own: built with the tools, Cargo would unify features and give it the JIT.
+cargo build --release -p kiln-aot-rt
 mkdir -p target/sample
 ./target/release/vmc build examples/sample/app.kiln -o target/sample/app.bc
 ./target/release/vmrun --stats target/sample/app.bc from the quick start
+./target/release/vmc aot target/sample/app.bc -o target/sample/app
+KILN_FUEL=1000000 ./target/sample/app ahead of time

@@ -1,9 +1,13 @@
 //! The golden corpus: every `tests/programs/**/*.kiln` runs from source, from a written
 //! `.bc` file, and under `--gc-stress`, in every execution tier (the interpreter, the JIT
 //! compiling every function first, and tier-up from the first call with on-stack
-//! replacement), through the real `vmrun` and `vmc` binaries. Every run reports its
-//! statistics: the compiled tiers must match the interpreter's run of the same mode in
-//! stdout, stderr, exit status and fuel used, and must compile every function. Each program states what it expects in header comments:
+//! replacement), through the real `vmrun` and `vmc` binaries, and compiled ahead of
+//! time (`vmc aot app.bc -o app`, run as an executable with the flags as `KILN_*`
+//! variables, plain and under `KILN_GC_STRESS`). Every run reports its statistics: the
+//! compiled tiers must match the interpreter's run of the same mode in stdout, stderr,
+//! exit status and fuel used, and must compile every function. The ahead-of-time tier
+//! needs the runtime library beside `vmc` (`cargo build --profile test -p kiln-aot-rt`;
+//! scripts/test.sh builds it). Each program states what it expects in header comments:
 //!
 //! ```text
 //! // stdout: one expected stdout line (repeat; the whole stdout must match)
@@ -106,6 +110,71 @@ enum Mode {
     GcStress,
 }
 
+/// `vmrun` flags as the `KILN_*` variables an ahead-of-time executable reads:
+/// `--max-heap 1M` is `KILN_MAX_HEAP=1M`, a flag without a value is a switch set to 1.
+fn flags_as_env(flags: &[String]) -> Vec<(String, String)> {
+    let mut env = Vec::new();
+    let mut i = 0;
+    while i < flags.len() {
+        let name = format!("KILN_{}", flags[i].trim_start_matches('-').replace('-', "_").to_uppercase());
+        match flags.get(i + 1).filter(|v| !v.starts_with("--")) {
+            Some(value) => {
+                env.push((name, value.clone()));
+                i += 2;
+            }
+            None => {
+                env.push((name, "1".to_string()));
+                i += 1;
+            }
+        }
+    }
+    env
+}
+
+/// An executable of `path` compiled ahead of time from its written bytecode, built once
+/// per program and shared by its runs.
+type AotExe = std::sync::Arc<std::sync::OnceLock<Result<(TempDir, PathBuf), String>>>;
+
+fn build_aot(path: &Path) -> Result<(TempDir, PathBuf), String> {
+    let tmp = TempDir(tempdir(path, &["aot"]));
+    let (bc, exe) = (tmp.0.join("app.bc"), tmp.0.join("app"));
+    for args in [
+        &["build".as_ref(), path.as_os_str(), "-o".as_ref(), bc.as_os_str()][..],
+        &["aot".as_ref(), bc.as_os_str(), "-o".as_ref(), exe.as_os_str()],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_vmc")).args(args).output().map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(format!("vmc {:?} failed:\n{}", args[0], String::from_utf8_lossy(&out.stderr)));
+        }
+    }
+    Ok((tmp, exe))
+}
+
+/// Runs `path` compiled ahead of time, plain or under GC stress.
+fn run_aot(path: &Path, expect: &Expect, mode: Mode, exe: &AotExe) -> Result<(Outcome, Vec<String>), Failed> {
+    let (_, exe) = exe.get_or_init(|| build_aot(path)).as_ref().map_err(|e| Failed::from(e.as_str()))?;
+    let mut cmd = Command::new(exe);
+    cmd.current_dir(path.parent().expect("parent")).envs(flags_as_env(&expect.flags)).env("KILN_STATS", "1");
+    if let Mode::GcStress = mode {
+        cmd.env("KILN_GC_STRESS", "1");
+    }
+    let out = cmd.args(&expect.args).output()?;
+    Ok(outcome_of(&out))
+}
+
+/// A run's outcome, and its `--stats` lines.
+fn outcome_of(out: &std::process::Output) -> (Outcome, Vec<String>) {
+    let (stderr, stats) = split_stats(&String::from_utf8_lossy(&out.stderr));
+    let fuel = stats.iter().find_map(|l| l.strip_prefix("fuel used:").and_then(|v| v.trim().parse().ok()));
+    let outcome = Outcome {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr,
+        code: out.status.code().unwrap_or(-1),
+        fuel,
+    };
+    (outcome, stats)
+}
+
 /// Runs `path` in one tier and mode.
 fn run_once(
     path: &Path,
@@ -138,16 +207,7 @@ fn run_once(
         }
     }
     cmd.args(&expect.args);
-    let out = cmd.output()?;
-    let (stderr, stats) = split_stats(&String::from_utf8_lossy(&out.stderr));
-    let fuel = stats.iter().find_map(|l| l.strip_prefix("fuel used:").and_then(|v| v.trim().parse().ok()));
-    let outcome = Outcome {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr,
-        code: out.status.code().unwrap_or(-1),
-        fuel,
-    };
-    Ok((outcome, stats))
+    Ok(outcome_of(&cmd.output()?))
 }
 
 /// Checks a run against the program's header.
@@ -185,8 +245,12 @@ fn run(
     tier: (&str, &[&str]),
     mode: Mode,
     reference: &Reference,
+    aot: Option<&AotExe>,
 ) -> Result<(), Failed> {
-    let (got, stats) = run_once(path, expect, tier.1, mode)?;
+    let (got, stats) = match aot {
+        Some(exe) => run_aot(path, expect, mode, exe)?,
+        None => run_once(path, expect, tier.1, mode)?,
+    };
     let mut problems = check_expected(&got, expect);
     if tier.0 != "interp" {
         let interp = reference.get_or_init(|| {
@@ -250,12 +314,20 @@ fn main() {
         let name = path.strip_prefix(&root).expect("under root").with_extension("");
         let name = name.to_string_lossy().replace('/', "::");
         let modes = [("source", Mode::Source), ("bytecode", Mode::Bytecode), ("gc_stress", Mode::GcStress)];
+        let aot_exe = AotExe::default();
         for (mode_name, mode) in modes {
             let reference = Reference::default();
             for &tier in TIERS {
                 let (path, expect, reference) = (path.clone(), expect.clone(), reference.clone());
                 trials.push(Trial::test(format!("{name}::{}::{mode_name}", tier.0), move || {
-                    run(&path, &expect, tier, mode, &reference)
+                    run(&path, &expect, tier, mode, &reference, None)
+                }));
+            }
+            if let Mode::Bytecode | Mode::GcStress = mode {
+                let (path, expect, reference, exe) =
+                    (path.clone(), expect.clone(), reference.clone(), aot_exe.clone());
+                trials.push(Trial::test(format!("{name}::aot::{mode_name}"), move || {
+                    run(&path, &expect, ("aot", &[]), mode, &reference, Some(&exe))
                 }));
             }
         }
