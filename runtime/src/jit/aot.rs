@@ -1,15 +1,13 @@
-//! Ahead-of-time objects: the JIT's translator (`translate/`, generic over
-//! `cranelift_module::Module`) writing every function of a module into a relocatable
-//! object for a target triple, through cranelift-object.
+//! Ahead-of-time objects (`vmc aot`): the JIT's translator (`translate/`, generic over
+//! `cranelift_module::Module`), in its relocatable mode, writing every function of a
+//! module into a relocatable object for a target triple through cranelift-object.
 //!
-//! **State (issue 9, in progress):** the object holds each function's code
-//! (`kiln_f<index>`, calls between them and to the runtime's helpers as relocations), the
-//! module's bytecode (`kiln_module`), its length, the ABI version and a hash of the
-//! bytecode. Not yet: the compiled code still embeds the addresses of this process's
-//! module data (object descriptors, interface tables, constant strings), so the code is
-//! not yet runnable elsewhere; no stack maps, trap sites or pc maps; no `vmc aot`.
+//! The object holds each function's code (`kiln_aot_f<index>`; calls between them and to
+//! the runtime's `kiln_rt_*` helpers are relocations), a code table of their addresses,
+//! the module's bytecode, its hash and the ABI version; `precompiled.rs` is the runtime's
+//! side. spec/runtime.md ("Ahead-of-time compilation") documents the layout and why no
+//! stack maps, trap sites or pc maps are needed.
 
-use super::precompiled::{module_hash, ABI_VERSION};
 use super::translate;
 use super::Entry;
 use crate::loader::PreparedModule;
