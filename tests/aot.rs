@@ -344,3 +344,29 @@ fn vmc_aot_errors_are_clear() {
         .collect();
     assert!(leftovers.is_empty(), "temporary objects are removed: {leftovers:?}");
 }
+
+#[test]
+fn functions_left_out_are_interpreted_and_reported() {
+    let dir = scratch("leftout");
+    // More instructions than the translator takes (`translate::MAX_JIT_INSTRS`).
+    let body: String = (0..12_000).map(|i| format!("    t = t * 3 + {i};\n")).collect();
+    let src = format!("fn big(x: int) -> int {{\n    var t = x;\n{body}    t\n}}\nfn main() {{ println(\"{{big(1)}}\"); }}\n");
+    std::fs::write(dir.join("app.kiln"), &src).unwrap();
+    let o = vmc(&["aot", "app.kiln", "-o", "app"], &dir);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("warning: big:") && text(&o.stderr).contains("left to the interpreter"),
+        "{}",
+        text(&o.stderr)
+    );
+    let exe = dir.join("app");
+    let o = agree(&dir, &exe, &[], &[], &[], 0);
+    assert!(!text(&o.stdout).is_empty());
+    let o = run(&exe, &dir, &[], &[("KILN_STATS", "1")]);
+    assert!(
+        text(&o.stderr).contains("jit fallback:     big: not compiled ahead of time"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(text(&o.stderr).contains("jit compiled:     1 functions"), "main has code: {}", text(&o.stderr));
+}

@@ -8,15 +8,17 @@
 //! side. spec/runtime.md ("Ahead-of-time compilation") documents the layout and why no
 //! stack maps, trap sites or pc maps are needed.
 
+use super::precompiled::{module_hash, ABI_VERSION};
 use super::translate;
 use super::Entry;
 use crate::loader::PreparedModule;
+use cranelift_codegen::ir::InstBuilder;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{default_libcall_names, DataDescription, FuncId, Linkage, Module};
 use cranelift_object::{ObjectBuilder, ObjectModule};
 
-/// The object's symbols (spec/runtime.md, "Ahead-of-time objects"); function `i` is
+/// The object's symbols (spec/runtime.md, "Ahead-of-time compilation"); function `i` is
 /// `kiln_aot_f<i>`.
 pub const SYM_MODULE: &str = "kiln_aot_module";
 pub const SYM_MODULE_LEN: &str = "kiln_aot_module_len";
@@ -62,6 +64,7 @@ pub fn object(pm: &PreparedModule, triple: &str) -> Result<(Vec<u8>, Vec<String>
             m.declare_function(&format!("kiln_aot_f{i}"), Linkage::Export, &sig).map_err(|e| e.to_string())
         })
         .collect::<Result<_, _>>()?;
+    let call_slow = m.declare_function(CALL_SLOW, Linkage::Import, &sig).map_err(|e| e.to_string())?;
     let direct: Vec<Option<FuncId>> = ids.iter().copied().map(Some).collect();
     let (mut ctx, mut fcx) = (m.make_context(), FunctionBuilderContext::new());
     let mut left_out = Vec::new();
@@ -71,15 +74,24 @@ pub fn object(pm: &PreparedModule, triple: &str) -> Result<(Vec<u8>, Vec<String>
         ctx.func.signature = sig.clone();
         let b = FunctionBuilder::new(&mut ctx.func, &mut fcx);
         let name = &pm.bytecode.funcs[i].name;
-        match translate::translate(&mut m, b, pm, i as u32, Entry::Call, &helpers, &direct, true) {
-            Ok(_) => {
-                m.define_function(id, &mut ctx)
-                    .map_err(|e| format!("{name}: code generation failed: {e:?}"))?;
-                defined[i] = true;
-            }
+        let translated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            translate::translate(&mut m, b, pm, i as u32, Entry::Call, &helpers, &direct, true)
+        }))
+        .unwrap_or_else(|_| Err("the translator panicked".to_string()));
+        let generated = translated.and_then(|_| {
+            m.define_function(id, &mut ctx).map_err(|e| format!("code generation failed: {e:?}"))
+        });
+        match generated {
+            Ok(()) => defined[i] = true,
             Err(why) => {
-                fcx = FunctionBuilderContext::new();
+                // Other functions call this one directly: it forwards to the runtime,
+                // which interprets it.
                 left_out.push(format!("{name}: {why}"));
+                fcx = FunctionBuilderContext::new();
+                m.clear_context(&mut ctx);
+                ctx.func.signature = sig.clone();
+                forward(&mut m, FunctionBuilder::new(&mut ctx.func, &mut fcx), call_slow, i as u32);
+                m.define_function(id, &mut ctx).map_err(|e| format!("{name}: forwarding stub: {e:?}"))?;
             }
         }
     }
@@ -111,6 +123,26 @@ pub fn object(pm: &PreparedModule, triple: &str) -> Result<(Vec<u8>, Vec<String>
     }
     let bytes = m.finish().emit().map_err(|e| e.to_string())?;
     Ok((bytes, left_out))
+}
+
+/// The runtime's entry for a function without code (`helpers::kiln_call_slow`).
+const CALL_SLOW: &str = "kiln_rt_call_slow";
+
+/// A body for function `func` that passes its call on to `call_slow` (same signature)
+/// and returns its result.
+fn forward(m: &mut ObjectModule, mut b: FunctionBuilder<'_>, call_slow: FuncId, func: u32) {
+    let block = b.create_block();
+    b.append_block_params_for_function_params(block);
+    b.switch_to_block(block);
+    b.seal_block(block);
+    let mut params = b.block_params(block).to_vec();
+    // Direct callers pass anything as `func` (abi.rs); the runtime needs the index.
+    params[3] = b.ins().iconst(cranelift_codegen::ir::types::I64, i64::from(func));
+    let callee = m.declare_func_in_func(call_slow, b.func);
+    let call = b.ins().call(callee, &params);
+    let results = b.inst_results(call).to_vec();
+    b.ins().return_(&results);
+    b.finalize(m.target_config());
 }
 
 #[cfg(test)]

@@ -213,6 +213,7 @@ pub extern "C" fn kiln_float_rem(a: f64, b: f64) -> f64 {
 ///
 /// # Safety
 /// `ctx` is a running instance's context; the arguments are a call's (`abi.rs`).
+#[export_name = "kiln_rt_call_slow"]
 pub unsafe extern "C" fn kiln_call_slow(
     ctx: *mut NativeCtx,
     base: u64,

@@ -6,6 +6,7 @@
 
 use super::ModuleCode;
 use crate::api::{Engine, LoadError, Module};
+use crate::loader::PreparedModule;
 use std::sync::atomic::Ordering;
 
 /// The contract between compiled code and the runtime (`abi.rs`, the helpers'
@@ -51,17 +52,20 @@ fn check_origin(image: &AotImage<'_>) -> Result<(), String> {
 }
 
 impl ModuleCode {
-    /// Installs each function's ahead-of-time code (0: none, it stays interpreted).
+    /// Installs each function's ahead-of-time code; a function without (0) stays
+    /// interpreted for good, listed among the failures as such.
     ///
     /// # Safety
     /// Every non-zero entry of `code` is the address of a function with the `NativeFn`
-    /// contract compiled from exactly this module's bytecode for [`ABI_VERSION`] (what
-    /// [`check`] checked the image's claims of), and stays valid while the module lives.
-    pub unsafe fn install(&self, code: &[usize]) {
-        for (entry, &address) in self.entries.iter().zip(code) {
+    /// contract compiled from exactly `pm`'s bytecode for [`ABI_VERSION`], and stays
+    /// valid while the module lives.
+    unsafe fn install(&self, pm: &PreparedModule, code: &[usize]) {
+        for (func, (entry, &address)) in self.entries.iter().zip(code).enumerate() {
             if address != 0 {
                 entry.store(address, Ordering::Release);
                 self.functions_compiled.fetch_add(1, Ordering::Relaxed);
+            } else {
+                self.fail(pm, func as u32, "not compiled ahead of time");
             }
         }
     }
@@ -95,7 +99,7 @@ impl Module {
         }
         let module = Module::from_bytecode(engine, bytecode)?;
         // SAFETY: the caller's guarantee; the version, hash and length were checked.
-        unsafe { module.prepared().jit.install(image.code) };
+        unsafe { module.prepared().jit.install(module.prepared(), image.code) };
         Ok(module)
     }
 }
