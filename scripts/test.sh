@@ -10,7 +10,7 @@ cargo clippy -p kiln-aot-rt --quiet -- -D warnings
 # It goes beside the test build's vmc, where `vmc aot` finds it (tests/programs.rs).
 cargo build --profile test -p kiln-aot-rt
 cargo test --workspace --exclude kiln-aot-rt --all-targets
-cargo test --workspace --doc
+cargo test --workspace --exclude kiln-aot-rt --doc
 # The corpus again with the interpreter re-checking what it trusts the verifier for
 # (its own tier: the compiled tiers barely interpret).
 cargo test --test programs --features checked -- ::interp::

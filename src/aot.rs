@@ -110,9 +110,11 @@ fn link(bytes: &[u8], output: &Path) -> Result<(), u8> {
         report(format!("error: cannot write {}: {e}", output.display()));
         EXIT_CANT_CREATE
     })?;
-    let cc = std::env::var_os("CC").filter(|c| !c.is_empty()).unwrap_or_else(|| "cc".into());
-    let mut cmd = Command::new(&cc);
-    cmd.arg(&tmp).arg(&rt).arg("-o").arg(output);
+    // `CC` may carry flags (`gcc -m64`), as make's does.
+    let cc = std::env::var("CC").ok().filter(|c| !c.trim().is_empty()).unwrap_or_else(|| "cc".into());
+    let mut words = cc.split_whitespace();
+    let mut cmd = Command::new(words.next().unwrap_or("cc"));
+    cmd.args(words).arg(&tmp).arg(&rt).arg("-o").arg(output);
     // What the Rust standard library needs of the system (`rustc --print native-static-libs`).
     if cfg!(target_os = "macos") {
         cmd.args(["-lSystem", "-lc", "-lm", "-liconv", "-Wl,-dead_strip"]);
@@ -122,7 +124,6 @@ fn link(bytes: &[u8], output: &Path) -> Result<(), u8> {
     let result = cmd.output();
     let _ = std::fs::remove_file(&tmp);
     let out = result.map_err(|e| {
-        let cc = cc.to_string_lossy();
         fail(if e.kind() == std::io::ErrorKind::NotFound {
             format!("no linker: `{cc}` was not found (install a C compiler, e.g. gcc, or set CC)")
         } else {

@@ -343,6 +343,15 @@ fn vmc_aot_errors_are_clear() {
         .filter(|e| e.file_name().to_string_lossy().contains("kiln-aot"))
         .collect();
     assert!(leftovers.is_empty(), "temporary objects are removed: {leftovers:?}");
+    // `CC` may carry flags.
+    let o = Command::new(env!("CARGO_BIN_EXE_vmc"))
+        .args(["aot", "app.kiln", "-o", "app"])
+        .current_dir(&dir)
+        .env("CC", "cc -O0")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(text(&run(&dir.join("app"), &dir, &[], &[]).stdout), "hi\n");
 }
 
 #[test]
