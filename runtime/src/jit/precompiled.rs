@@ -103,3 +103,82 @@ impl Module {
         Ok(module)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Instance, InstanceConfig, SharedBuffer, Tier, TierConfig};
+
+    fn bytecode() -> Vec<u8> {
+        let bc = kiln_compiler::compile_source(
+            "p.kiln",
+            "fn sq(x: int) -> int { x * x }\nfn main() { println(\"{sq(7)}\"); }",
+        )
+        .expect("compiles");
+        kiln_bytecode::encode(&bc)
+    }
+
+    fn load(image: &AotImage<'_>) -> Result<Module, LoadError> {
+        // SAFETY: every code entry in these images is 0: nothing native runs.
+        unsafe { Module::from_aot(&Engine::new(), image) }
+    }
+
+    #[test]
+    fn images_of_another_abi_bytecode_or_size_are_refused() {
+        let bytes = bytecode();
+        let code = [0usize; 2];
+        let good = AotImage {
+            abi_version: ABI_VERSION,
+            bytecode: &bytes,
+            bytecode_hash: module_hash(&bytes),
+            code: &code,
+        };
+        let refused = |image: AotImage<'_>, says: &str| match load(&image) {
+            Err(LoadError::Aot(m)) => assert!(m.contains(says), "{m}"),
+            Err(e) => panic!("{says}: {e}"),
+            Ok(_) => panic!("{says}: loaded"),
+        };
+        refused(
+            AotImage { abi_version: ABI_VERSION + 1, ..good },
+            "ABI version 2, this runtime has version 1",
+        );
+        refused(AotImage { bytecode_hash: good.bytecode_hash ^ 1, ..good }, "hash mismatch");
+        refused(AotImage { code: &code[..1], ..good }, "1 entries for a module of 2 functions");
+        let mut damaged = bytes.clone();
+        damaged[8] ^= 0xff;
+        let damaged = AotImage { bytecode: &damaged, bytecode_hash: module_hash(&damaged), ..good };
+        assert!(
+            matches!(load(&damaged), Err(LoadError::Decode(_) | LoadError::Verify(_))),
+            "still decoded and verified"
+        );
+    }
+
+    #[test]
+    fn functions_without_code_are_interpreted_and_listed() {
+        let bytes = bytecode();
+        let code = [0usize; 2];
+        let image = AotImage {
+            abi_version: ABI_VERSION,
+            bytecode: &bytes,
+            bytecode_hash: module_hash(&bytes),
+            code: &code,
+        };
+        let module = load(&image).expect("loads");
+        let out = SharedBuffer::default();
+        let config = InstanceConfig {
+            tier: TierConfig { tier: Tier::Jit, threshold: 0 },
+            stdout: Box::new(out.clone()),
+            ..InstanceConfig::default()
+        };
+        let mut instance = Instance::new(&module, config).expect("instance");
+        instance.run().expect("runs");
+        assert_eq!(out.contents(), b"49\n");
+        let stats = instance.stats();
+        assert_eq!(stats.jit.functions_compiled, 0);
+        assert!(
+            stats.jit.failures.iter().any(|f| f == "main: not compiled ahead of time"),
+            "{:?}",
+            stats.jit.failures
+        );
+    }
+}
