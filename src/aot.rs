@@ -11,13 +11,35 @@ use std::process::Command;
 /// linker failed).
 pub const EXIT_LINK: u8 = 69;
 
+/// How an executable links the C library and the system's other libraries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Link {
+    /// Everything in the executable (`-static-pie`; Linux only): nothing for the dynamic
+    /// loader to find and relocate at start-up, and the executable runs on any Linux of
+    /// the architecture.
+    Static,
+    /// Against the system's shared C library.
+    Dynamic,
+}
+
+impl Link {
+    /// The default for this host: static where the system can link so.
+    pub fn host_default() -> Link {
+        if cfg!(target_os = "linux") {
+            Link::Static
+        } else {
+            Link::Dynamic
+        }
+    }
+}
+
 /// What `vmc aot` writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Emit {
     /// A relocatable object.
     Object,
     /// An executable for this host.
-    Executable,
+    Executable(Link),
 }
 
 /// The target triple of this host, when objects can be written for it.
@@ -41,7 +63,7 @@ pub fn build(module: &Module, target: &str, emit: Emit, output: &Path) -> Result
         report(format!("error: unsupported target `{target}`; supported: {}", AOT_TARGETS.join(", ")));
         return Err(EXIT_USAGE);
     }
-    if emit == Emit::Executable && Some(target) != host_target() {
+    if matches!(emit, Emit::Executable(_)) && Some(target) != host_target() {
         report(format!(
             "error: an executable can only be linked for this host ({}); for `{target}` write an object \
              (`-o app.o` or `--emit obj`) and link it there with that system's runtime library",
@@ -58,7 +80,7 @@ pub fn build(module: &Module, target: &str, emit: Emit, output: &Path) -> Result
     }
     match emit {
         Emit::Object => write(output, &bytes),
-        Emit::Executable => link(&bytes, output),
+        Emit::Executable(how) => link(&bytes, output, how),
     }
 }
 
@@ -96,7 +118,11 @@ fn runtime_library() -> Result<PathBuf, String> {
 
 /// Links object `bytes` with the runtime library into executable `output`, with the C
 /// compiler `CC` names (default `cc`) as the linker driver.
-fn link(bytes: &[u8], output: &Path) -> Result<(), u8> {
+fn link(bytes: &[u8], output: &Path, how: Link) -> Result<(), u8> {
+    if how == Link::Static && !cfg!(target_os = "linux") {
+        report("error: --link static is for Linux only; use --link dynamic");
+        return Err(EXIT_USAGE);
+    }
     let fail = |message: String| {
         report(format!("error: {message}"));
         EXIT_LINK
@@ -119,7 +145,11 @@ fn link(bytes: &[u8], output: &Path) -> Result<(), u8> {
     if cfg!(target_os = "macos") {
         cmd.args(["-lSystem", "-lc", "-lm", "-liconv", "-Wl,-dead_strip"]);
     } else {
-        cmd.args(["-lgcc_s", "-lutil", "-lrt", "-lpthread", "-lm", "-ldl", "-lc", "-Wl,--gc-sections"]);
+        match how {
+            Link::Static => cmd.arg("-static-pie"),
+            Link::Dynamic => cmd.arg("-lgcc_s"),
+        };
+        cmd.args(["-lutil", "-lrt", "-lpthread", "-lm", "-ldl", "-lc", "-Wl,--gc-sections"]);
     }
     let result = cmd.output();
     let _ = std::fs::remove_file(&tmp);
@@ -132,7 +162,13 @@ fn link(bytes: &[u8], output: &Path) -> Result<(), u8> {
     })?;
     if !out.status.success() {
         let text = String::from_utf8_lossy(&out.stderr);
-        return Err(fail(format!("linking {} failed:\n{}", output.display(), text.trim_end())));
+        let hint = if how == Link::Static {
+            "\n(a static link needs the C library's static archives, e.g. Debian's libc6-dev; \
+             `--link dynamic` links against the shared one)"
+        } else {
+            ""
+        };
+        return Err(fail(format!("linking {} failed:\n{}{hint}", output.display(), text.trim_end())));
     }
     Ok(())
 }

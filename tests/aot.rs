@@ -125,6 +125,28 @@ fn executables_pass_every_argument_and_the_exit_status() {
 }
 
 #[test]
+fn executables_link_statically_by_default_or_dynamically() {
+    let dir = scratch("link");
+    std::fs::write(dir.join("app.kiln"), "fn main() { println(\"linked\"); }\n").unwrap();
+    for (flags, dynamic) in
+        [(&[][..], false), (&["--link", "static"][..], false), (&["--link", "dynamic"][..], true)]
+    {
+        let o = vmc(&[&["aot", "app.kiln", "-o", "app"][..], flags].concat(), &dir);
+        assert!(o.status.success(), "{flags:?}: {}", text(&o.stderr));
+        let bytes = std::fs::read(dir.join("app")).unwrap();
+        let file = object::File::parse(&*bytes).unwrap();
+        assert_eq!(
+            file.section_by_name(".interp").is_some(),
+            dynamic,
+            "{flags:?}: a dynamic loader is named"
+        );
+        assert_eq!(text(&run(&dir.join("app"), &dir, &[], &[]).stdout), "linked\n", "{flags:?}");
+    }
+    let o = vmc(&["aot", "app.kiln", "--link", "shared"], &dir);
+    assert_eq!(o.status.code(), Some(64), "{}", text(&o.stderr));
+}
+
+#[test]
 fn executables_trap_with_vmruns_message_and_trace() {
     let dir = scratch("trap");
     let exe = executable(

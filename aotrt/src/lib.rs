@@ -17,8 +17,10 @@ use kiln_launch::{report, EXIT_BAD_BYTECODE, EXIT_TRAP, EXIT_USAGE};
 use kiln_runtime::{AotImage, Engine, Module};
 use std::ffi::c_int;
 
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// The system allocator, not mimalloc as `vmrun` has: mimalloc's initialisation was half
+// the instructions of an executable's whole start-up (it reads every `MIMALLOC_*`
+// option from the environment and reserves a gigabyte), and the benchmark programs ran
+// as fast without it (the collector manages its own chunks).
 
 // The object `vmc aot` writes (`kiln_runtime`'s `jit/aot.rs`) defines these.
 extern "C" {

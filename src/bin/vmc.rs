@@ -54,6 +54,10 @@ enum Command {
         /// What to write: `obj` or `exe`.
         #[arg(long, value_name = "KIND", value_parser = ["obj", "exe"])]
         emit: Option<String>,
+        /// How an executable links the C library: `static` (the default on Linux: the
+        /// executable needs no shared library) or `dynamic`.
+        #[arg(long, value_name = "HOW", value_parser = ["static", "dynamic"])]
+        link: Option<String>,
     },
 }
 
@@ -81,18 +85,31 @@ fn main() -> ExitCode {
             Err(code) => code,
         },
         Command::Disasm { input } => disasm(&input),
-        Command::Aot { input, output, target, emit } => aot(&input, output, target, emit.as_deref()),
+        Command::Aot { input, output, target, emit, link } => {
+            aot(&input, output, target, emit.as_deref(), link.as_deref())
+        }
     }
 }
 
-fn aot(input: &Path, output: Option<PathBuf>, target: Option<String>, emit: Option<&str>) -> ExitCode {
-    use kiln::aot::{build, host_target, Emit};
+fn aot(
+    input: &Path,
+    output: Option<PathBuf>,
+    target: Option<String>,
+    emit: Option<&str>,
+    link: Option<&str>,
+) -> ExitCode {
+    use kiln::aot::{build, host_target, Emit, Link};
     let output = output.unwrap_or_else(|| input.with_extension(""));
+    let link = match link {
+        Some("static") => Link::Static,
+        Some(_) => Link::Dynamic,
+        None => Link::host_default(),
+    };
     let emit = match emit {
         Some("obj") => Emit::Object,
-        Some(_) => Emit::Executable,
+        Some(_) => Emit::Executable(link),
         None if output.extension().is_some_and(|e| e == "o" || e == "obj") => Emit::Object,
-        None => Emit::Executable,
+        None => Emit::Executable(link),
     };
     if output == input {
         report(format!("error: the output {} would overwrite the input", output.display()));
