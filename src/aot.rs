@@ -2,14 +2,10 @@
 //! or linked with the runtime library (`libkiln_rt.a`, package `kiln-aot-rt`) into an
 //! executable for this host.
 
-use crate::cli::{report, EXIT_CANT_CREATE, EXIT_USAGE};
+use crate::cli::{report, EXIT_CANT_CREATE, EXIT_LINK, EXIT_TRAP, EXIT_USAGE};
 use kiln_runtime::{Module, AOT_TARGETS};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// Exit status when the executable cannot be linked (no linker, no runtime library, the
-/// linker failed).
-pub const EXIT_LINK: u8 = 69;
 
 /// How an executable links the C library and the system's other libraries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,8 +68,8 @@ pub fn build(module: &Module, target: &str, emit: Emit, output: &Path) -> Result
         return Err(EXIT_USAGE);
     }
     let (bytes, left_out) = module.aot_object(target).map_err(|e| {
-        report(format!("error: {e}"));
-        EXIT_USAGE
+        report(format!("error: cannot compile for {target}: {e}"));
+        EXIT_TRAP
     })?;
     for why in &left_out {
         report(format!("warning: {why}: left to the interpreter"));

@@ -13,7 +13,10 @@ pub const EXIT_COMPILE: u8 = 65;
 pub const EXIT_NO_INPUT: u8 = 66;
 /// Exit status for bytecode that fails to decode or verify.
 pub const EXIT_BAD_BYTECODE: u8 = 67;
-/// Exit status for a trap.
+/// Exit status when `vmc aot` cannot link an executable (no linker, no runtime library,
+/// the linker failed).
+pub const EXIT_LINK: u8 = 69;
+/// Exit status for a trap (and for an internal error of a tool).
 pub const EXIT_TRAP: u8 = 70;
 /// Exit status for an output file that cannot be written.
 pub const EXIT_CANT_CREATE: u8 = 73;
@@ -30,6 +33,8 @@ Exit status:
   66       the input cannot be read
   67       the bytecode is invalid (does not decode or verify, or is too large),
            or it imports host functions (extern fn) vmrun does not provide
+  69       vmc aot: the executable cannot be linked (no linker, no runtime
+           library, the linker failed)
   70       the program trapped (an error, or a limit: fuel, heap, stack, deadline,
            output)
   73       an output file cannot be created (vmc)
