@@ -64,6 +64,12 @@ fn objects_for_every_target_through_vmc() {
         let o = vmc(&["aot", "app.kiln", "--target", triple, "-o", "app.o"], &dir);
         assert!(o.status.success(), "{triple}: {}", text(&o.stderr));
         let bytes = std::fs::read(dir.join("app.o")).unwrap();
+        let again = vmc(&["aot", "app.kiln", "--target", triple, "-o", "again.o"], &dir);
+        assert!(again.status.success());
+        assert!(
+            std::fs::read(dir.join("again.o")).unwrap() == bytes,
+            "{triple}: the same input gives the same bytes"
+        );
         let file = object::File::parse(&*bytes).unwrap_or_else(|e| panic!("{triple}: {e}"));
         assert_eq!((file.architecture(), file.format()), (arch, format), "{triple}");
         assert_eq!(file.kind(), object::ObjectKind::Relocatable, "{triple}");
