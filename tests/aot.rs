@@ -27,7 +27,11 @@ fn scratch(name: &str) -> PathBuf {
 fn executable(dir: &Path, src: &str) -> PathBuf {
     std::fs::write(dir.join("app.kiln"), src).expect("write source");
     let o = vmc(&["aot", "app.kiln", "-o", "app"], dir);
-    assert!(o.status.success(), "vmc aot: {}", text(&o.stderr));
+    assert!(
+        o.status.success(),
+        "vmc aot: {}\n(the test build's runtime library: cargo build --profile test -p kiln-aot-rt)",
+        text(&o.stderr)
+    );
     dir.join("app")
 }
 

@@ -144,7 +144,11 @@ fn build_aot(path: &Path) -> Result<(TempDir, PathBuf), String> {
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_vmc")).args(args).output().map_err(|e| e.to_string())?;
         if !out.status.success() {
-            return Err(format!("vmc {:?} failed:\n{}", args[0], String::from_utf8_lossy(&out.stderr)));
+            return Err(format!(
+                "vmc {:?} failed:\n{}\n(the test build's runtime library: cargo build --profile test -p kiln-aot-rt)",
+                args[0],
+                String::from_utf8_lossy(&out.stderr)
+            ));
         }
     }
     Ok((tmp, exe))
