@@ -11,6 +11,10 @@
 //! an interface method called by dynamic dispatch on a struct and an enum, and closures
 //! called where they are made that read and assign the variables around them.
 //!
+//! The first programs (`KILN_RANDOM_AOT`, default 40) also run compiled ahead of time
+//! (`vmc aot`, an executable run with the same limits as `KILN_*` variables), which
+//! needs the test build's runtime library beside `vmc` (scripts/test.sh builds it).
+//!
 //! The default run checks a few hundred programs. For a long run:
 //! `KILN_RANDOM_PROGRAMS=5000 cargo test --release --test random_programs`; a failing
 //! program is written to `target/random-program-SEED.kiln`, and
@@ -60,6 +64,45 @@ fn run(module: &Module, gc_stress: bool, tier: Tier, threshold: u32) -> Run {
     }
 }
 
+/// Runs `source` compiled ahead of time to an executable, with `run`'s limits.
+fn run_aot(source: &str, seed: u64) -> Result<Run, String> {
+    let dir = std::env::temp_dir().join(format!("kiln-random-aot-{}-{seed}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let result = (|| {
+        std::fs::write(dir.join("random.kiln"), source).map_err(|e| e.to_string())?;
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_vmc"))
+            .args(["aot", "random.kiln", "-o", "random"])
+            .current_dir(&dir)
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(format!(
+                "vmc aot failed: {}(the test build's runtime library: cargo build --profile test -p kiln-aot-rt)",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        let out = std::process::Command::new(dir.join("random"))
+            .current_dir(&dir)
+            .envs([("KILN_FUEL", "100000000"), ("KILN_MAX_HEAP", "256M"), ("KILN_STATS_JSON", "ledger.json")])
+            .output()
+            .map_err(|e| e.to_string())?;
+        let ledger = std::fs::read_to_string(dir.join("ledger.json")).map_err(|e| e.to_string())?;
+        let field = |name: &str| -> Option<String> {
+            let line = ledger.lines().find(|l| l.trim_start().starts_with(&format!("\"{name}\":")))?;
+            Some(line.split_once(':')?.1.trim().trim_end_matches(',').to_string())
+        };
+        let fuel = field("fuel_used").and_then(|f| f.parse().ok()).ok_or("no fuel_used in the ledger")?;
+        // The ledger's trap is the JSON string of the trap kind's text.
+        let trap = field("trap").filter(|t| t != "null").map(|t| {
+            let t = t.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(&t);
+            t.replace("\\\"", "\"").replace("\\\\", "\\")
+        });
+        Ok(Run { stdout: String::from_utf8_lossy(&out.stdout).into_owned(), trap, fuel })
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
 /// Checks one program; `Err` describes the first disagreement.
 fn check(seed: u64) -> Result<bool, String> {
     let program = gen::Gen::new(seed).program();
@@ -83,7 +126,7 @@ fn check(seed: u64) -> Result<bool, String> {
         .map_err(|e| fail(format!("does not verify: {e}")))?;
     let from_bytes = Module::from_bytes(&engine, &kiln_bytecode::encode(&bytecode))
         .map_err(|e| fail(format!("does not load from bytes: {e}")))?;
-    let runs = [
+    let mut runs = vec![
         ("module", run(&direct, false, Tier::Interp, 0)),
         ("bytes", run(&from_bytes, false, Tier::Interp, 0)),
         ("gc stress", run(&direct, true, Tier::Interp, 0)),
@@ -91,6 +134,10 @@ fn check(seed: u64) -> Result<bool, String> {
         ("jit gc stress", run(&from_bytes, true, Tier::Jit, 0)),
         ("tier-up", run(&from_bytes, false, Tier::Auto, 3)),
     ];
+    let aot_programs: u64 = std::env::var("KILN_RANDOM_AOT").ok().and_then(|s| s.parse().ok()).unwrap_or(40);
+    if seed < aot_programs {
+        runs.push(("ahead of time", run_aot(&source, seed).map_err(&fail)?));
+    }
     for (how, got) in &runs {
         if got.stdout != expected.stdout || got.trap != expected.trap {
             return Err(fail(format!(
