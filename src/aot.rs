@@ -67,6 +67,10 @@ pub fn build(module: &Module, target: &str, emit: Emit, output: &Path) -> Result
         ));
         return Err(EXIT_USAGE);
     }
+    if output.is_dir() {
+        report(format!("error: cannot write {}: it is a directory", output.display()));
+        return Err(EXIT_CANT_CREATE);
+    }
     let (bytes, left_out) = module.aot_object(target).map_err(|e| {
         report(format!("error: cannot compile for {target}: {e}"));
         EXIT_TRAP

@@ -359,6 +359,9 @@ fn vmc_aot_errors_are_clear() {
     expect(&["aot", "app.kiln", "-o", "app"], &[("KILN_RT", "/no/such/libkiln_rt.a")], 69, "KILN_RT");
     expect(&["aot", "app.kiln", "-o", "no/such/dir/app"], &[], 73, "cannot write");
     expect(&["aot", "app.kiln", "-o", "no/such/dir/app.o"], &[], 73, "cannot write");
+    std::fs::create_dir_all(dir.join("adir")).unwrap();
+    expect(&["aot", "app.kiln", "-o", "adir"], &[], 73, "is a directory");
+    expect(&["aot", "app.kiln", "--emit", "obj", "-o", "adir"], &[], 73, "is a directory");
     expect(&["aot", "app.kiln", "--emit", "dll"], &[], 64, "dll");
     expect(&["aot", "missing.kiln"], &[], 66, "missing.kiln");
     std::fs::write(dir.join("bad.kiln"), "fn main() { nope }\n").unwrap();
