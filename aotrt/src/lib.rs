@@ -1,7 +1,7 @@
 //! The runtime library of ahead-of-time executables (`libkiln_rt.a`). `vmc aot -o app`
 //! links an object of compiled Kiln code with this archive: the archive's `main` finds
 //! the object's bytecode and code table through its symbols (spec/runtime.md,
-//! "Ahead-of-time objects"), checks them against this runtime, and runs the program as
+//! "Ahead-of-time compilation"), checks them against this runtime, and runs the program as
 //! `vmrun` would, every command-line argument going to the program and the limits,
 //! grants and statistics coming from `KILN_*` environment variables (`env.rs`).
 //!

@@ -159,8 +159,8 @@ impl Module {
     }
 
     /// A relocatable object file of this module's functions compiled for `triple` (one of
-    /// [`AOT_TARGETS`]), with the bytecode, for `vmc aot` (spec/runtime.md,
-    /// "Ahead-of-time objects"). Also returns the functions left to the interpreter, with
+    /// [`crate::AOT_TARGETS`]), with the bytecode, for `vmc aot` (spec/runtime.md,
+    /// "Ahead-of-time compilation"). Also returns the functions left to the interpreter, with
     /// why.
     ///
     /// # Errors
