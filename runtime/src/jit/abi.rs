@@ -170,6 +170,16 @@ pub mod offsets {
     pub const FRAME_PC: i32 = offset_of!(Frame, pc) as i32;
     // Compiled code writes `func` and `base` with one 8-byte store.
     const _: () = assert!(offset_of!(Frame, base) == offset_of!(Frame, func) + 4);
+
+    // The layout spec/runtime.md documents: code compiled ahead of time depends on it, so
+    // a change here is a new `precompiled::ABI_VERSION`.
+    const _: () = {
+        assert!(REGS == 0 && REGS_LEN == 8 && offset_of!(NativeCtx, frames) == 16 && FRAMES_END == 24);
+        assert!(FRAME_TOP == 32 && FUEL == 40 && INTERRUPT == 48 && GLOBALS == 56 && ENTRIES == 64);
+        assert!(STACK_LIMIT == 72 && offset_of!(NativeCtx, vm) == 80 && HEAP == 88 && CHECK_STATUS == 96);
+        assert!(DESCS == 104 && STRINGS == 112 && DENSE == 120 && METHOD_FUNCS == 128);
+        assert!(FRAME_SIZE == 32 && FRAME_FUNC == 8 && FRAME_PC == 16);
+    };
 }
 
 impl NativeCtx {
