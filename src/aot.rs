@@ -2,7 +2,7 @@
 //! or linked with the runtime library (`libkiln_rt.a`, package `kiln-aot-rt`) into an
 //! executable for this host.
 
-use crate::cli::{report, EXIT_CANT_CREATE, EXIT_LINK, EXIT_TRAP, EXIT_USAGE};
+use crate::cli::{report, EXIT_BAD_BYTECODE, EXIT_CANT_CREATE, EXIT_LINK, EXIT_TRAP, EXIT_USAGE};
 use kiln_runtime::{Module, AOT_TARGETS};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -66,6 +66,21 @@ pub fn build(module: &Module, target: &str, emit: Emit, output: &Path) -> Result
             host_target().unwrap_or("none supported")
         ));
         return Err(EXIT_USAGE);
+    }
+    let hosts: Vec<&str> = module
+        .bytecode()
+        .imports
+        .iter()
+        .filter(|i| i.kind == kiln_bytecode::ImportKind::Host)
+        .map(|i| i.name.as_str())
+        .collect();
+    if matches!(emit, Emit::Executable(_)) && !hosts.is_empty() {
+        report(format!(
+            "error: the program needs host functions no executable provides (extern fn {}); \
+             write an object (`-o app.o`) for a host that links them",
+            hosts.join(", ")
+        ));
+        return Err(EXIT_BAD_BYTECODE);
     }
     if output.is_dir() {
         report(format!("error: cannot write {}: it is a directory", output.display()));

@@ -366,6 +366,11 @@ fn vmc_aot_errors_are_clear() {
     expect(&["aot", "missing.kiln"], &[], 66, "missing.kiln");
     std::fs::write(dir.join("bad.kiln"), "fn main() { nope }\n").unwrap();
     expect(&["aot", "bad.kiln"], &[], 65, "error");
+    let host_src =
+        "extern fn price(item: str) -> float;\nfn main() { let p = price(\"tea\"); println(\"{p}\"); }\n";
+    std::fs::write(dir.join("host.kiln"), host_src).unwrap();
+    expect(&["aot", "host.kiln", "-o", "host"], &[], 67, "extern fn price");
+    expect(&["aot", "host.kiln", "-o", "host.o"], &[], 0, "");
     std::fs::write(dir.join("bad.bc"), b"\x7fKBC garbage").unwrap();
     expect(&["aot", "bad.bc"], &[], 67, "invalid bytecode");
     // A linker that fails: its message is passed on.
