@@ -9,11 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-5}
 
-need() { command -v "$1" >/dev/null 2>&1; }
-if ! need lua5.4 || ! need hyperfine; then
-    echo "installing lua5.4 and hyperfine from Debian" >&2
-    apt-get install -y lua5.4 hyperfine >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y lua5.4 hyperfine >/dev/null; }
-fi
+. benches/peers.sh
+need_tools lua5.4 hyperfine
 cargo build --release --quiet
 # Alone: with the tools, Cargo would unify features and give the library the JIT.
 cargo build --release --quiet -p kiln-aot-rt

@@ -12,11 +12,8 @@ cd "$(dirname "$0")/.."
 runs=${RUNS:-3}
 skip=" ${SKIP:-} "
 
-need() { command -v "$1" >/dev/null 2>&1; }
-if ! need luajit || ! need hyperfine; then
-    echo "installing luajit and hyperfine from Debian" >&2
-    apt-get install -y luajit hyperfine >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y luajit hyperfine >/dev/null; }
-fi
+. benches/peers.sh
+need_tools luajit hyperfine
 cargo build --release --quiet
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
