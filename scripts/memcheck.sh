@@ -20,14 +20,14 @@ test_binary() { # target name, cargo args...
 runtime_lib=$(test_binary kiln_runtime -p kiln-runtime --lib)
 sandbox=$(test_binary sandbox --test sandbox)
 random=$(test_binary random_programs --test random_programs)
-echo "memcheck: runtime unit tests"
+echo "memcheck ${SECONDS}s: runtime unit tests"
 "${vg[@]}" "$runtime_lib" --test-threads=1 -q >/dev/null
-echo "memcheck: sandbox modules"
+echo "memcheck ${SECONDS}s: sandbox modules"
 "${vg[@]}" "$sandbox" --test-threads=1 -q >/dev/null
-echo "memcheck: 40 random programs (module, bytes, GC stress)"
+echo "memcheck ${SECONDS}s: 40 random programs (module, bytes, GC stress)"
 KILN_RANDOM_PROGRAMS=40 "${vg[@]}" "$random" --test-threads=1 -q >/dev/null
 cargo build --release --quiet
-echo "memcheck: corpus slice under vmrun --gc-stress"
+echo "memcheck ${SECONDS}s: corpus slice under vmrun --gc-stress"
 for p in tests/programs/gc/*.kiln tests/programs/structs/*.kiln tests/programs/strings/*.kiln; do
     flags=$(sed -n 's|^// flags: ||p' "$p")
     # shellcheck disable=SC2086
@@ -36,4 +36,4 @@ for p in tests/programs/gc/*.kiln tests/programs/structs/*.kiln tests/programs/s
         if [ "$status" = 99 ]; then echo "memcheck: errors in $p" >&2; exit 1; fi
     }
 done
-echo "memcheck: clean"
+echo "memcheck ${SECONDS}s: clean"
