@@ -16,10 +16,11 @@ run cargo test --workspace --exclude kiln-aot-rt --doc
 # The corpus again with the interpreter re-checking what it trusts the verifier for
 # (its own tier: the compiled tiers barely interpret).
 run cargo test --test programs --features checked -- ::interp::
-# The unsafe code under valgrind memcheck (Miri needs a nightly toolchain).
-run scripts/memcheck.sh
 # Compiled code in the shipped profile (LTO, no debug assertions): stack depth and
 # inlining differ from the test profile's, and a release-only stack overflow once got
 # past CI (issue 7's closing note).
 run cargo test --release --quiet --test jit
+# The unsafe code under valgrind memcheck (Miri needs a nightly toolchain);
+# its vmrun is the release step's.
+run scripts/memcheck.sh
 echo "== test.sh ${SECONDS}s: done" >&2
