@@ -4,16 +4,8 @@
 # runs it, then compiles it ahead of time to an executable and runs that.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v cargo >/dev/null 2>&1; then
-    echo "installing the Rust toolchain with rustup" >&2
-    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
-    # shellcheck disable=SC1091
-    . "$HOME/.cargo/env"
-fi
-if ! command -v cc >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
-    apt-get install -y gcc >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y gcc >/dev/null; }
-fi
-echo "building Kiln (release; the first build takes about a minute)" >&2
+. scripts/deps.sh
+echo "building Kiln (release, link-time optimised: the first build takes a few minutes)" >&2
 cargo build --release
 # On its own: built with the tools, Cargo would unify features and give it the JIT.
 cargo build --release -p kiln-aot-rt

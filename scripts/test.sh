@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, and every test of every crate.
+# The whole test suite: formatting, lints, and every test of every crate. Installs what
+# it needs first (scripts/deps.sh) when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+needs_tests=1
+. scripts/deps.sh
 # Each step says when it starts, so a slow CI run shows where its time went.
 run() { echo "== test.sh ${SECONDS}s: $*" >&2; "$@"; }
 run cargo fmt --all -- --check

@@ -4,7 +4,7 @@
 //! stub helpers) by `aarch64-linux-gnu-gcc`, run under `qemu-aarch64`; every result and
 //! the fuel each call used must equal the interpreter's. The runtime itself cannot be
 //! cross-built here (no Rust standard library for aarch64 can be fetched), so the driver
-//! stands in for it. `.ci/run` installs gcc-aarch64-linux-gnu and qemu-user.
+//! stands in for it. `scripts/deps.sh` installs gcc-aarch64-linux-gnu and qemu-user.
 
 use kiln_runtime::{Engine, Instance, InstanceConfig, Module, Tier, TierConfig, Val};
 use std::path::Path;
@@ -61,7 +61,7 @@ fn tool(name: &str) -> bool {
 #[test]
 fn aarch64_objects_compute_what_the_interpreter_does() {
     for t in ["aarch64-linux-gnu-gcc", "qemu-aarch64"] {
-        assert!(tool(t), "{t} is missing: install gcc-aarch64-linux-gnu and qemu-user (.ci/run does)");
+        assert!(tool(t), "{t} is missing: install gcc-aarch64-linux-gnu and qemu-user (scripts/test.sh does, through scripts/deps.sh)");
     }
     let bc = kiln_compiler::compile_source("cross.kiln", PROGRAM).unwrap_or_else(|d| panic!("{d}"));
     let module = Module::from_bytecode(&Engine::new(), bc).expect("verifies");

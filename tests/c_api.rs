@@ -89,7 +89,7 @@ fn the_c_host_runs_against_both_libraries_and_is_clean_under_memcheck() {
         run(Command::new(&shared_host).arg(&bc).arg(work.join("granted")).env("LD_LIBRARY_PATH", &lib));
     assert_eq!((code, out.as_str()), (0, expected.as_str()), "shared host: {err}");
 
-    // memcheck: no invalid access, no definite or indirect leak (.ci/run installs
+    // memcheck: no invalid access, no definite or indirect leak (scripts/deps.sh installs
     // valgrind; the engine's timer thread is joined, so nothing is left running).
     let (code, out, err) = run(Command::new("valgrind")
         .args(["--error-exitcode=99", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect", "-q"])
