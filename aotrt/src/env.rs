@@ -5,7 +5,7 @@
 
 use kiln_launch::run::{Options, Source};
 use kiln_launch::{parse_duration, parse_size, parse_size_or_zero};
-use kiln_runtime::{Tier, TierConfig};
+use kiln_runtime::{Tier, TierConfig, MAX_CALL_DEPTH};
 
 /// The options `KILN_*` variables give, or what is wrong with one.
 pub fn options() -> Result<Options, String> {
@@ -15,8 +15,8 @@ pub fn options() -> Result<Options, String> {
     o.max_heap = var("KILN_MAX_HEAP", parse_size)?;
     o.timeout = var("KILN_TIMEOUT", parse_duration)?;
     o.max_stack = var("KILN_MAX_STACK", |t| match t.trim().parse::<u64>() {
-        Ok(n) if (1..=1 << 22).contains(&n) => Ok(n),
-        _ => Err(format!("invalid depth `{t}` (1 to {})", 1 << 22)),
+        Ok(n) if (1..=MAX_CALL_DEPTH as u64).contains(&n) => Ok(n),
+        _ => Err(format!("invalid depth `{t}` (1 to {MAX_CALL_DEPTH})")),
     })?;
     o.max_output = var("KILN_MAX_OUTPUT", parse_size_or_zero)?;
     o.allow_read = var("KILN_ALLOW_READ", |t| Ok(std::env::split_paths(t).collect()))?.unwrap_or_default();

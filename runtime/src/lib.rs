@@ -40,7 +40,7 @@ pub use api::{
     MAX_ARRAY_DEPTH,
 };
 pub use gc::HeapStats;
-pub use instance::limits::Limits;
+pub use instance::limits::{Limits, MAX_CALL_DEPTH};
 pub use interp::trap::{TraceFrame, Trap, TrapKind};
 #[cfg(feature = "jit")]
 pub use jit::aot::TARGETS as AOT_TARGETS;

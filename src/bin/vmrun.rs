@@ -43,7 +43,7 @@ struct Cli {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     timeout: Option<std::time::Duration>,
     /// Deepest call stack, in frames (default 100000).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1 << 22))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=kiln_runtime::MAX_CALL_DEPTH as u64))]
     max_stack: Option<u64>,
     /// Most bytes the program may write to stdout and stderr together, e.g. 1M (0: none).
     #[arg(long, value_name = "SIZE", value_parser = parse_size_or_zero)]
